@@ -1,0 +1,480 @@
+//! Which provider sent these bytes.
+//!
+//! Detection reads the keys at the top level, and one level into a `data`,
+//! `payload` or `tasks` envelope, in one pass that skips every value it does
+//! not need (no `serde_json::Value` is built). Each provider's format is then
+//! scored by the keys only it sends; the single best score wins. No fitting
+//! format, or a tie, is an error that lists the keys seen and the shapes
+//! tried.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::error::DecodeError;
+use crate::providers::{DecodeOptions, Provider};
+
+/// Names the provider whose format `bytes` has (default size limit).
+pub fn detect(bytes: &[u8]) -> Result<Provider, DecodeError> {
+    DecodeOptions::default().detect(bytes)
+}
+
+/// What each provider's shape is, for error messages.
+const TRIED: &str = "asyncapi (`job_id`, or `id` with `type`/`result`; REST `data` list), \
+apiframe (`task_id`/`taskId` with `task_type`, `percentage`, `original_image_url`, `image_urls`…; `tasks` list), \
+goapi (`task_id` with `task_result`, `output`, `meta`…; `{timestamp, data}`; `{code, data, message}`), \
+imagineapi (`{event, payload}` or `{data}` holding `id` with `upscaled_urls`, `user_created`…), \
+midjourney_api (`taskId` with `jobId`, `images`, `failReason`…, or a numeric `status`; `{status, data}`)";
+
+pub(crate) fn detect_unchecked(bytes: &[u8]) -> Result<Provider, DecodeError> {
+    let shape = Shape::scan(bytes)?;
+    let scores = Provider::ALL.map(|provider| (provider, shape.score(provider)));
+    let best = scores.iter().map(|(_, score)| *score).max().unwrap_or(0);
+    let winners: Vec<Provider> = scores
+        .iter()
+        .filter(|(_, score)| best > 0 && *score == best)
+        .map(|(provider, _)| *provider)
+        .collect();
+    match winners.as_slice() {
+        [provider] => Ok(*provider),
+        [] => Err(DecodeError::Undetected {
+            seen: shape.seen(),
+            tried: TRIED.to_owned(),
+        }),
+        _ => Err(DecodeError::Ambiguous {
+            seen: shape.seen(),
+            candidates: winners,
+        }),
+    }
+}
+
+/// The JSON type of a value detection cares about.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Kind {
+    #[default]
+    Absent,
+    Number,
+    String,
+    Other,
+}
+
+/// The keys of one object: the body, or the object inside its envelope.
+#[derive(Debug, Default)]
+struct Level<'de> {
+    keys: Vec<Cow<'de, str>>,
+    status: Kind,
+    /// GoAPI's v2 submit reply is the only body whose `status` is "success".
+    status_is_success: bool,
+    /// The `event` string, when it is one.
+    event: Option<Cow<'de, str>>,
+}
+
+impl Level<'_> {
+    fn has(&self, key: &str) -> bool {
+        self.keys.iter().any(|seen| seen == key)
+    }
+
+    fn count(&self, keys: &[&str]) -> u32 {
+        keys.iter().filter(|key| self.has(key)).count() as u32
+    }
+}
+
+/// What detection saw of a body.
+#[derive(Debug, Default)]
+struct Shape<'de> {
+    top: Level<'de>,
+    /// The envelope key (`data`, `payload`, `tasks`) and the object in it (the
+    /// first element of an array).
+    inner: Option<(&'static str, Level<'de>)>,
+}
+
+const ENVELOPES: [&str; 3] = ["data", "payload", "tasks"];
+
+const APIFRAME_KEYS: &[&str] = &[
+    "task_type",
+    "percentage",
+    "original_image_url",
+    "image_urls",
+    "image_url",
+    "content",
+    "full_content",
+    "sref",
+    "seed",
+    "video_urls",
+    "video_url",
+];
+const GOAPI_KEYS: &[&str] = &[
+    "task_result",
+    "output",
+    "meta",
+    "input",
+    "config",
+    "process_time",
+    "retry_count",
+    "logs",
+    "detail",
+];
+const MIDJOURNEY_API_KEYS: &[&str] = &[
+    "jobId",
+    "images",
+    "image",
+    "failReason",
+    "createdAt",
+    "mjPrompt",
+];
+const ASYNCAPI_KEYS: &[&str] = &[
+    "job_id",
+    "result",
+    "type",
+    "timestamp",
+    "parameters",
+    "parent_job_id",
+    "image_index",
+    "updated_at",
+    "completed_at",
+];
+const IMAGINEAPI_KEYS: &[&str] = &[
+    "upscaled_urls",
+    "upscaled",
+    "user_created",
+    "date_created",
+    "results",
+    "ref",
+    "url",
+];
+
+impl<'de> Shape<'de> {
+    fn scan(bytes: &'de [u8]) -> Result<Self, DecodeError> {
+        let mut json = serde_json::Deserializer::from_slice(bytes);
+        let shape = (&mut json)
+            .deserialize_any(ShapeVisitor)
+            .and_then(|shape| json.end().map(|()| shape))
+            .map_err(|error| DecodeError::from_json(None, ".".to_owned(), error))?;
+        shape.ok_or_else(|| DecodeError::Undetected {
+            seen: Vec::new(),
+            tried: format!("the body is not a JSON object; {TRIED}"),
+        })
+    }
+
+    fn seen(&self) -> Vec<String> {
+        let mut seen: Vec<String> = self.top.keys.iter().map(|key| key.to_string()).collect();
+        if let Some((envelope, inner)) = &self.inner {
+            seen.extend(inner.keys.iter().map(|key| format!("{envelope}.{key}")));
+        }
+        seen
+    }
+
+    /// How strongly the body looks like `provider`'s format: 0 is not at all.
+    fn score(&self, provider: Provider) -> u32 {
+        let top = &self.top;
+        let inner = self
+            .inner
+            .as_ref()
+            .map(|(envelope, level)| (*envelope, level));
+        match provider {
+            Provider::Asyncapi => match inner {
+                Some(("data", record)) if !top.has("job_id") && !top.has("id") => {
+                    asyncapi_record(record) + top.count(&["total", "limit", "offset"])
+                }
+                _ if top.status == Kind::String && top.has("code") && !top.has("data") => {
+                    // The REST error reply `{status: "ERROR", code, message}`.
+                    u32::from(top.has("message"))
+                }
+                _ => asyncapi_record(top),
+            },
+            Provider::Apiframe => match inner {
+                Some(("tasks", task)) => 2 + apiframe_record(task),
+                _ => apiframe_record(top),
+            },
+            Provider::Goapi => match inner {
+                Some(("data", task)) if !top.has("task_id") => {
+                    let envelope = top.count(&["timestamp", "code"]);
+                    if task.has("task_id") {
+                        envelope + 1 + task.count(GOAPI_KEYS)
+                    } else {
+                        envelope
+                    }
+                }
+                _ if !top.has("task_id")
+                    && top.has("code")
+                    && top.has("message")
+                    && top.has("data") =>
+                {
+                    1
+                }
+                _ => goapi_record(top),
+            },
+            Provider::Imagineapi => match inner {
+                Some(("payload", image)) => 2 + imagineapi_record(image),
+                Some(("data", image)) if !top.has("status") => imagineapi_record(image),
+                _ => 0,
+            },
+            Provider::MidjourneyApi => match inner {
+                Some(("data", record)) if !top.has("taskId") => {
+                    let envelope =
+                        u32::from(top.status == Kind::Number || top.status == Kind::String);
+                    if record.has("taskId") {
+                        envelope + midjourney_api_record(record)
+                    } else {
+                        envelope.min(u32::from(record.keys.is_empty()))
+                    }
+                }
+                // `{status: 1001, message, data: null}`: an error reply.
+                _ if top.status != Kind::Absent
+                    && top.has("message")
+                    && top
+                        .keys
+                        .iter()
+                        .all(|key| ["status", "message", "data"].contains(&key.as_ref())) =>
+                {
+                    1
+                }
+                _ => midjourney_api_record(top),
+            },
+        }
+    }
+}
+
+fn asyncapi_record(record: &Level<'_>) -> u32 {
+    let event_is_job = record
+        .event
+        .as_deref()
+        .is_some_and(|event| event.starts_with("job."));
+    if record.has("job_id")
+        || (record.has("id") && (record.has("type") || record.has("result")))
+        || event_is_job
+    {
+        1 + record.count(ASYNCAPI_KEYS) + u32::from(event_is_job)
+    } else {
+        0
+    }
+}
+
+fn apiframe_record(record: &Level<'_>) -> u32 {
+    let has_id = record.has("task_id") || record.has("taskId");
+    if !has_id || record.count(GOAPI_KEYS) > 0 || record.status == Kind::Number {
+        return 0;
+    }
+    1 + record.count(APIFRAME_KEYS) + u32::from(record.has("task_id") && record.keys.len() == 1)
+}
+
+fn goapi_record(record: &Level<'_>) -> u32 {
+    if record.has("task_id") && (record.count(GOAPI_KEYS) > 0 || record.status_is_success) {
+        2 + record.count(GOAPI_KEYS)
+    } else {
+        0
+    }
+}
+
+fn imagineapi_record(record: &Level<'_>) -> u32 {
+    if record.has("id") && record.count(IMAGINEAPI_KEYS) > 0 && !record.has("type") {
+        1 + record.count(IMAGINEAPI_KEYS)
+    } else {
+        0
+    }
+}
+
+fn midjourney_api_record(record: &Level<'_>) -> u32 {
+    if !record.has("taskId") || record.count(APIFRAME_KEYS) > 0 {
+        return 0;
+    }
+    1 + record.count(MIDJOURNEY_API_KEYS) + u32::from(record.status == Kind::Number)
+}
+
+/// Scans the body: `None` when it is not an object.
+struct ShapeVisitor;
+
+impl<'de> Visitor<'de> for ShapeVisitor {
+    type Value = Option<Shape<'de>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut shape = Shape::default();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let envelope = ENVELOPES.iter().find(|envelope| **envelope == key.0);
+            match (envelope, &shape.inner) {
+                (Some(envelope), None) => {
+                    if let Some(level) = map.next_value_seed(InnerSeed)? {
+                        shape.inner = Some((envelope, level));
+                    }
+                }
+                _ => read_value(&mut shape.top, &key.0, &mut map)?,
+            }
+            shape.top.keys.push(key.0);
+        }
+        Ok(Some(shape))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// Reads one value of a level: `status` and `event` are looked at, the rest skipped.
+fn read_value<'de, A: MapAccess<'de>>(
+    level: &mut Level<'de>,
+    key: &str,
+    map: &mut A,
+) -> Result<(), A::Error> {
+    match key {
+        "status" => {
+            let status = map.next_value::<KindOf>()?;
+            level.status = status.0;
+            level.status_is_success = status.1;
+        }
+        "event" => {
+            level.event = map
+                .next_value::<Option<Key<'de>>>()
+                .ok()
+                .flatten()
+                .map(|key| key.0)
+        }
+        _ => {
+            map.next_value::<IgnoredAny>()?;
+        }
+    }
+    Ok(())
+}
+
+/// The keys of the object inside an envelope (or of an array's first object).
+struct InnerSeed;
+
+impl<'de> DeserializeSeed<'de> for InnerSeed {
+    type Value = Option<Level<'de>>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(InnerVisitor)
+    }
+}
+
+struct InnerVisitor;
+
+impl<'de> Visitor<'de> for InnerVisitor {
+    type Value = Option<Level<'de>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut level = Level::default();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            read_value(&mut level, &key.0, &mut map)?;
+            level.keys.push(key.0);
+        }
+        Ok(Some(level))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let first = seq.next_element_seed(InnerSeed)?.flatten();
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        // An empty list still says "a list of records is here".
+        Ok(Some(first.unwrap_or_default()))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// A key, borrowed from the input when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(key)))
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(key.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// The JSON type of a value, read without keeping it.
+struct KindOf(Kind, bool);
+
+impl<'de> de::Deserialize<'de> for KindOf {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KindVisitor;
+        impl<'de> Visitor<'de> for KindVisitor {
+            type Value = KindOf;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<KindOf, E> {
+                Ok(KindOf(Kind::Number, false))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<KindOf, E> {
+                Ok(KindOf(Kind::Number, false))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<KindOf, E> {
+                Ok(KindOf(Kind::Number, false))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<KindOf, E> {
+                Ok(KindOf(Kind::String, text.eq_ignore_ascii_case("success")))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<KindOf, E> {
+                Ok(KindOf(Kind::Other, false))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<KindOf, E> {
+                Ok(KindOf(Kind::Other, false))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KindOf, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(KindOf(Kind::Other, false))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KindOf, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(KindOf(Kind::Other, false))
+            }
+        }
+        deserializer.deserialize_any(KindVisitor)
+    }
+}

@@ -1,0 +1,276 @@
+//! Errors: [`DecodeError`] for bytes that do not make a [`JobEvent`](crate::JobEvent).
+//!
+//! Every error says which provider was decoding (when one was), where in the
+//! body the problem is (a JSON path such as `data.output.progress`, and the
+//! line and column where serde_json knows them) and what was found. None of
+//! them carries a secret or more of the input than the offending value.
+
+use std::fmt;
+
+use crate::providers::Provider;
+
+/// Why some bytes did not decode into job events.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The input is larger than the configured limit; it was not parsed.
+    #[error("{}the input is {size} bytes, over the limit of {limit} bytes", Prefix(*provider))]
+    TooLarge {
+        /// The provider, when one was named.
+        provider: Option<Provider>,
+        /// The input's size in bytes.
+        size: usize,
+        /// The limit in force.
+        limit: usize,
+    },
+
+    /// The input is not JSON (or not UTF-8, or has trailing characters, or
+    /// nests deeper than 128 levels).
+    #[error("{}invalid JSON at line {line}, column {column}: {message}", Prefix(*provider))]
+    Syntax {
+        /// The provider, when one was named.
+        provider: Option<Provider>,
+        /// 1-based line of the problem (0 for an empty input).
+        line: usize,
+        /// 1-based column of the problem.
+        column: usize,
+        /// What serde_json found.
+        message: String,
+    },
+
+    /// The JSON is well formed but a field does not fit the provider's format.
+    #[error("{provider}: {}{}: {message}", PathText(path), Position(*position))]
+    Field {
+        /// The provider whose format was being decoded.
+        provider: Provider,
+        /// JSON path of the field (`.` for the whole body), e.g. `tasks[0].percentage`.
+        path: String,
+        /// Line and column of the value, when serde_json reported them.
+        position: Option<(usize, usize)>,
+        /// What was expected and what was found.
+        message: String,
+    },
+
+    /// The body has a key that only another vendor sends: it was decoded as
+    /// the wrong provider.
+    #[error("{provider}: {} belongs to the {likely} format, not {provider}; decode this body as {likely} (or detect it)", PathText(path))]
+    WrongProvider {
+        /// The provider that was asked to decode.
+        provider: Provider,
+        /// JSON path of the telltale key.
+        path: String,
+        /// The provider whose format that key belongs to.
+        likely: Provider,
+    },
+
+    /// Auto-detection found no provider whose format fits the body.
+    #[error(
+        "no provider's format fits this body (keys seen: {}); tried: {}",
+        Keys(seen),
+        tried
+    )]
+    Undetected {
+        /// The keys seen at the top level and, after `data.`/`payload.`, one level in.
+        seen: Vec<String>,
+        /// The shapes detection looked for.
+        tried: String,
+    },
+
+    /// Auto-detection found several providers whose formats fit equally well.
+    #[error(
+        "the body fits {} equally well (keys seen: {}); name the provider to decode it",
+        Providers(candidates),
+        Keys(seen)
+    )]
+    Ambiguous {
+        /// The keys seen.
+        seen: Vec<String>,
+        /// The providers that fit.
+        candidates: Vec<Provider>,
+    },
+
+    /// The body is the vendor's own error reply, not a job (for example
+    /// midjourney-api.com's `{"status": 1001, "message": "quota not enough"}`).
+    #[error("{provider}: the vendor reported an error instead of a job (code {code}){}", Message(message.as_deref()))]
+    Vendor {
+        /// The provider.
+        provider: Provider,
+        /// The vendor's result code, as a string.
+        code: String,
+        /// The vendor's message, if any.
+        message: Option<String>,
+    },
+
+    /// A batch body (`/fetch-many`, job-status) holds more than one job, but
+    /// one event was asked for.
+    #[error("{provider}: the body holds {count} jobs; use decode_all to get one event per job")]
+    SeveralJobs {
+        /// The provider.
+        provider: Provider,
+        /// How many jobs the body holds.
+        count: usize,
+    },
+
+    /// A batch body holds no job at all.
+    #[error("{provider}: {} holds no job", PathText(path))]
+    NoJob {
+        /// The provider.
+        provider: Provider,
+        /// JSON path of the empty list.
+        path: String,
+    },
+}
+
+impl DecodeError {
+    /// The provider that was decoding, if known.
+    pub fn provider(&self) -> Option<Provider> {
+        match self {
+            DecodeError::TooLarge { provider, .. } | DecodeError::Syntax { provider, .. } => {
+                *provider
+            }
+            DecodeError::Field { provider, .. }
+            | DecodeError::WrongProvider { provider, .. }
+            | DecodeError::Vendor { provider, .. }
+            | DecodeError::SeveralJobs { provider, .. }
+            | DecodeError::NoJob { provider, .. } => Some(*provider),
+            DecodeError::Undetected { .. } | DecodeError::Ambiguous { .. } => None,
+        }
+    }
+
+    /// The JSON path of the offending field, if the error is about one.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            DecodeError::Field { path, .. }
+            | DecodeError::WrongProvider { path, .. }
+            | DecodeError::NoJob { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// 1-based line and column of the problem, where serde_json reported them.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            DecodeError::Syntax { line, column, .. } => Some((*line, *column)),
+            DecodeError::Field { position, .. } => *position,
+            _ => None,
+        }
+    }
+
+    /// A field error found after parsing (no line or column).
+    pub(crate) fn field(
+        provider: Provider,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        DecodeError::Field {
+            provider,
+            path: path.into(),
+            position: None,
+            message: message.into(),
+        }
+    }
+
+    /// Converts a serde_json error, with the path serde_path_to_error tracked.
+    pub(crate) fn from_json(
+        provider: Option<Provider>,
+        path: String,
+        error: serde_json::Error,
+    ) -> Self {
+        let (line, column) = (error.line(), error.column());
+        let message = message_without_position(&error);
+        match (error.classify(), provider) {
+            (serde_json::error::Category::Data, Some(provider)) => DecodeError::Field {
+                provider,
+                path,
+                position: (line > 0).then_some((line, column)),
+                message,
+            },
+            _ => DecodeError::Syntax {
+                provider,
+                line,
+                column,
+                message,
+            },
+        }
+    }
+}
+
+/// serde_json appends " at line L column C" to its messages; the position is
+/// reported separately here.
+fn message_without_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    match text.strip_suffix(&suffix) {
+        Some(message) => message.to_owned(),
+        None => text,
+    }
+}
+
+struct Prefix(Option<Provider>);
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(provider) => write!(f, "{provider}: "),
+            None => Ok(()),
+        }
+    }
+}
+
+struct PathText<'a>(&'a str);
+impl fmt::Display for PathText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            "" | "." => f.write_str("the body"),
+            path => write!(f, "`{path}`"),
+        }
+    }
+}
+
+struct Position(Option<(usize, usize)>);
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some((line, column)) => write!(f, " (line {line}, column {column})"),
+            None => Ok(()),
+        }
+    }
+}
+
+struct Keys<'a>(&'a [String]);
+impl fmt::Display for Keys<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("none");
+        }
+        for (n, key) in self.0.iter().enumerate() {
+            if n > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{key}")?;
+        }
+        Ok(())
+    }
+}
+
+struct Providers<'a>(&'a [Provider]);
+impl fmt::Display for Providers<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (n, provider) in self.0.iter().enumerate() {
+            if n > 0 {
+                f.write_str(" and ")?;
+            }
+            write!(f, "{provider}")?;
+        }
+        Ok(())
+    }
+}
+
+struct Message<'a>(Option<&'a str>);
+impl fmt::Display for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(message) => write!(f, ": {message}"),
+            None => Ok(()),
+        }
+    }
+}

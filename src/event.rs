@@ -1,0 +1,558 @@
+//! The canonical model every provider decodes into.
+//!
+//! Its JSON form is a public contract (see the crate docs): field names, enum
+//! spellings and nulls are fixed, and a [`JobEvent`] serialized to JSON
+//! deserializes back to an equal value.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::providers::Provider;
+
+/// One observation of a Midjourney job, as one vendor reported it.
+///
+/// Decoding is deterministic: the same bytes always give the same event (no
+/// field is filled from the clock at decode time).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct JobEvent {
+    /// The vendor whose wire format this event was decoded from.
+    pub provider: Provider,
+    /// The vendor's job or task id, verbatim.
+    pub job_id: JobId,
+    /// Where the job stands.
+    pub status: JobStatus,
+    /// Percent complete, when the payload says (100 for a completed job that
+    /// does not say).
+    pub progress: Option<Progress>,
+    /// What kind of Midjourney operation the job is, when the payload says.
+    pub operation: Option<Operation>,
+    /// The prompt the job was given, when the payload carries it.
+    pub prompt: Option<String>,
+    /// Every image URL the payload carries, each once, in payload order.
+    pub images: Vec<Image>,
+    /// The prompt texts a describe or shorten job produced.
+    pub prompts: Vec<String>,
+    /// Why the job failed, when the vendor said.
+    pub error: Option<JobError>,
+    /// When the vendor emitted this event, if the payload says.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// When the job was created, if the payload says.
+    pub created_at: Option<DateTime<Utc>>,
+    /// The vendor's own status value, verbatim (an integer as its decimal string).
+    pub provider_status: Option<String>,
+}
+
+impl JobEvent {
+    /// A bare event: the given job and status, everything else empty.
+    ///
+    /// Decoders fill in the rest; tests and callers building events by hand
+    /// can too, since every field is public.
+    pub fn new(provider: Provider, job_id: JobId, status: JobStatus) -> Self {
+        JobEvent {
+            provider,
+            job_id,
+            status,
+            progress: None,
+            operation: None,
+            prompt: None,
+            images: Vec::new(),
+            prompts: Vec::new(),
+            error: None,
+            occurred_at: None,
+            created_at: None,
+            provider_status: None,
+        }
+    }
+
+    /// Adds an image unless its URL is empty or already present.
+    ///
+    /// Vendors repeat URLs (a grid echoed in two fields, a duplicated index),
+    /// and the model promises each URL once, first occurrence first.
+    pub fn push_image(&mut self, image: Image) {
+        if image.url.is_empty() || self.images.iter().any(|seen| seen.url == image.url) {
+            return;
+        }
+        self.images.push(image);
+    }
+}
+
+/// A vendor's job or task id, kept verbatim as a string.
+///
+/// Ids are never validated: vendors send UUIDs, UUID-shaped strings that are
+/// not RFC 4122, 21-character nanoids and plain integers. A numeric id is kept
+/// as its decimal string.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(transparent)]
+pub struct JobId(String);
+
+impl JobId {
+    /// Wraps a vendor's id.
+    pub fn new(id: impl Into<String>) -> Self {
+        JobId(id.into())
+    }
+
+    /// The id as the vendor sent it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id as a UUID, when it parses as one (any version or variant).
+    pub fn as_uuid(&self) -> Option<uuid::Uuid> {
+        uuid::Uuid::try_parse(&self.0).ok()
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for JobId {
+    fn from(id: &str) -> Self {
+        JobId::new(id)
+    }
+}
+
+/// Where a job stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum JobStatus {
+    /// Accepted, queued or staged; not started yet.
+    Pending,
+    /// Starting, running, processing or waiting to be retried.
+    InProgress,
+    /// Finished with results.
+    Completed,
+    /// Finished without results.
+    Failed,
+    /// Stopped at someone's request.
+    Cancelled,
+    /// A status this crate does not know yet; `provider_status` holds it.
+    Unknown,
+}
+
+impl JobStatus {
+    /// Maps a vendor's status word, ignoring case and treating `-`, `_` and
+    /// spaces alike; a word no vendor is known to use is [`JobStatus::Unknown`].
+    ///
+    /// One table serves every provider: the vocabularies do not clash.
+    /// `success` is deliberately unknown: vendors use it for the outcome of a
+    /// submission, not for the state of the job.
+    pub fn from_vendor(status: &str) -> JobStatus {
+        match fold_word(status).as_ref() {
+            "pending" | "queued" | "staged" | "submitted" | "waiting" | "pending_queue"
+            | "on_queue" => JobStatus::Pending,
+            "in_progress" | "starting" | "started" | "running" | "processing" | "retry"
+            | "retrying" => JobStatus::InProgress,
+            "completed" | "complete" | "finished" | "succeeded" => JobStatus::Completed,
+            "failed" | "failure" | "error" => JobStatus::Failed,
+            "cancelled" | "canceled" => JobStatus::Cancelled,
+            _ => JobStatus::Unknown,
+        }
+    }
+
+    /// Completed, failed and cancelled jobs do not change any more.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Completed | JobStatus::Failed | JobStatus::Cancelled
+        )
+    }
+
+    /// The canonical spelling, as in the JSON form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::InProgress => "in_progress",
+            JobStatus::Completed => "completed",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+            JobStatus::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Lower-cases a vendor word and folds `-` and spaces into `_`, borrowing when
+/// it is already in that form (the common case).
+fn fold_word(word: &str) -> Cow<'_, str> {
+    let word = word.trim();
+    if word
+        .bytes()
+        .all(|b| !b.is_ascii_uppercase() && b != b'-' && b != b' ')
+    {
+        return Cow::Borrowed(word);
+    }
+    Cow::Owned(
+        word.chars()
+            .map(|c| match c {
+                '-' | ' ' => '_',
+                c => c.to_ascii_lowercase(),
+            })
+            .collect(),
+    )
+}
+
+/// Percent complete, 0 to 100.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(transparent)]
+pub struct Progress(u8);
+
+impl Progress {
+    /// 100 percent.
+    pub const DONE: Progress = Progress(100);
+
+    /// The progress, if `percent` is within 0–100.
+    pub fn new(percent: u8) -> Option<Self> {
+        (percent <= 100).then_some(Progress(percent))
+    }
+
+    /// The percentage.
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Progress {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let percent = u8::deserialize(deserializer)?;
+        Progress::new(percent).ok_or_else(|| {
+            serde::de::Error::custom(format_args!(
+                "expected a progress from 0 to 100, found {percent}"
+            ))
+        })
+    }
+}
+
+impl fmt::Display for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}%", self.0)
+    }
+}
+
+/// What kind of Midjourney operation a job is.
+///
+/// Vendor spellings map to their family (`upscale#3`, `upscale-creative` and
+/// `upscale-2x` are all [`Operation::Upscale`]); anything else is kept
+/// verbatim in [`Operation::Other`]. In JSON it is the lower-case family name
+/// or the vendor's string.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// A text prompt to a 2×2 grid.
+    Imagine,
+    /// One image of a grid, enlarged (`upscale#N`, `-1x`, `-2x`, `-4x`, `-creative`, `-subtle`).
+    Upscale,
+    /// A new grid varied from one image (`variation-N`, `-strong`, `-subtle`).
+    Variation,
+    /// The same prompt again.
+    Reroll,
+    /// Prompts suggested for an image.
+    Describe,
+    /// Several images blended into a grid.
+    Blend,
+    /// Zoom out (`outpaint-2`, `outpaint-1.5`, `zoom`).
+    Outpaint,
+    /// Extend in one direction (`pan-left`, …).
+    Pan,
+    /// Vary region.
+    Inpaint,
+    /// The seed of a finished job.
+    Seed,
+    /// Shorter prompts suggested for a prompt.
+    Shorten,
+    /// An operation this crate does not map, as the vendor spelled it.
+    Other(String),
+}
+
+impl Operation {
+    /// Maps a vendor's operation or task type to its family, ignoring case and
+    /// treating `-`, `_` and spaces alike. `None` for an empty string.
+    pub fn from_vendor(kind: &str) -> Option<Operation> {
+        if kind.trim().is_empty() {
+            return None;
+        }
+        let folded = fold_word(kind);
+        let word = folded.as_ref();
+        // A family name, optionally followed by a suffix that picks a variant
+        // of it: `#3`, `-creative`, `2x`, `_left`, `-1.5`.
+        let family = |name: &str| {
+            word.strip_prefix(name).is_some_and(|rest| {
+                rest.is_empty()
+                    || rest.starts_with(['#', '_'])
+                    || rest.starts_with(|c: char| c.is_ascii_digit())
+            })
+        };
+        let operation = if family("imagine") && !word.contains("video") {
+            Operation::Imagine
+        } else if family("upscale") {
+            Operation::Upscale
+        } else if family("variation")
+            || family("variations")
+            || family("vary") && !word.contains("region")
+        {
+            Operation::Variation
+        } else if family("reroll") {
+            Operation::Reroll
+        } else if family("describe") {
+            Operation::Describe
+        } else if family("blend") {
+            Operation::Blend
+        } else if family("outpaint") || family("zoom") {
+            Operation::Outpaint
+        } else if family("pan") {
+            Operation::Pan
+        } else if family("inpaint") || word == "vary_region" {
+            Operation::Inpaint
+        } else if family("seed") {
+            Operation::Seed
+        } else if family("shorten") {
+            Operation::Shorten
+        } else {
+            Operation::Other(kind.to_owned())
+        };
+        Some(operation)
+    }
+
+    /// The canonical spelling, or the vendor's for [`Operation::Other`].
+    pub fn as_str(&self) -> &str {
+        match self {
+            Operation::Imagine => "imagine",
+            Operation::Upscale => "upscale",
+            Operation::Variation => "variation",
+            Operation::Reroll => "reroll",
+            Operation::Describe => "describe",
+            Operation::Blend => "blend",
+            Operation::Outpaint => "outpaint",
+            Operation::Pan => "pan",
+            Operation::Inpaint => "inpaint",
+            Operation::Seed => "seed",
+            Operation::Shorten => "shorten",
+            Operation::Other(kind) => kind,
+        }
+    }
+
+    /// Whether the operation's result is a 2×2 grid (rather than one image or
+    /// text).
+    pub fn makes_grid(&self) -> bool {
+        matches!(
+            self,
+            Operation::Imagine
+                | Operation::Variation
+                | Operation::Reroll
+                | Operation::Blend
+                | Operation::Outpaint
+                | Operation::Pan
+                | Operation::Inpaint
+        )
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Operation {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Reads with [`Operation::from_vendor`], so any string round-trips: a
+/// canonical name gives its family, anything else stays [`Operation::Other`].
+impl<'de> Deserialize<'de> for Operation {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let kind = Cow::<str>::deserialize(deserializer)?;
+        Operation::from_vendor(&kind)
+            .ok_or_else(|| serde::de::Error::custom("expected an operation, found an empty string"))
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Operation {
+    fn schema_name() -> Cow<'static, str> {
+        "Operation".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "imagine, upscale, variation, reroll, describe, blend, outpaint, pan, inpaint, seed, shorten, or the vendor's own operation name",
+            "type": "string",
+            "minLength": 1
+        })
+    }
+}
+
+/// One image URL a payload carries.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct Image {
+    /// The URL, verbatim.
+    pub url: String,
+    /// What the image is.
+    pub role: ImageRole,
+    /// 0-based position in the 2×2 grid, when known.
+    pub index: Option<u8>,
+    /// Width in pixels, when the payload says.
+    pub width: Option<u32>,
+    /// Height in pixels, when the payload says.
+    pub height: Option<u32>,
+}
+
+impl Image {
+    /// An image with no index or size.
+    pub fn new(url: impl Into<String>, role: ImageRole) -> Self {
+        Image {
+            url: url.into(),
+            role,
+            index: None,
+            width: None,
+            height: None,
+        }
+    }
+
+    /// The same image at a 0-based grid position.
+    pub fn at(mut self, index: u8) -> Self {
+        self.index = Some(index);
+        self
+    }
+}
+
+/// What an image is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ImageRole {
+    /// The 2×2 composite.
+    Grid,
+    /// One finished image: an upscale, or one quarter of a grid.
+    Image,
+    /// A partial image while the job runs.
+    Preview,
+    /// An image the job was given, such as a describe source.
+    Input,
+}
+
+/// Why a job failed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct JobError {
+    /// The vendor's error code, as a string.
+    pub code: Option<String>,
+    /// The vendor's message (or its code, when it gave no message).
+    pub message: String,
+}
+
+impl JobError {
+    /// An error from a vendor's code and message; `None` when both are empty.
+    ///
+    /// The canonical message is never empty, so a code without a message
+    /// doubles as the message.
+    pub fn from_vendor(code: Option<String>, message: Option<String>) -> Option<JobError> {
+        let code = code.filter(|code| !code.trim().is_empty());
+        let message = message.filter(|message| !message.trim().is_empty());
+        match (code, message) {
+            (code, Some(message)) => Some(JobError { code, message }),
+            (Some(code), None) => Some(JobError {
+                message: code.clone(),
+                code: Some(code),
+            }),
+            (None, None) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_words_fold_case_and_separators() {
+        assert_eq!(JobStatus::from_vendor("in-progress"), JobStatus::InProgress);
+        assert_eq!(JobStatus::from_vendor("IN_PROGRESS"), JobStatus::InProgress);
+        assert_eq!(JobStatus::from_vendor("Completed"), JobStatus::Completed);
+        assert_eq!(JobStatus::from_vendor("finished"), JobStatus::Completed);
+        assert_eq!(JobStatus::from_vendor("staged"), JobStatus::Pending);
+        assert_eq!(JobStatus::from_vendor("retrying"), JobStatus::InProgress);
+        assert_eq!(JobStatus::from_vendor("canceled"), JobStatus::Cancelled);
+        assert_eq!(JobStatus::from_vendor("success"), JobStatus::Unknown);
+        assert_eq!(JobStatus::from_vendor(""), JobStatus::Unknown);
+    }
+
+    #[test]
+    fn operation_families() {
+        let family = |kind| Operation::from_vendor(kind).unwrap();
+        for kind in [
+            "upscale#3",
+            "upscale-1x",
+            "upscale-creative",
+            "upscale_2x",
+            "Upscale",
+        ] {
+            assert_eq!(family(kind), Operation::Upscale, "{kind}");
+        }
+        for kind in ["variation-strong", "variation-1", "variation"] {
+            assert_eq!(family(kind), Operation::Variation, "{kind}");
+        }
+        assert_eq!(family("outpaint-1.5"), Operation::Outpaint);
+        assert_eq!(family("pan-left"), Operation::Pan);
+        assert_eq!(family("vary-region"), Operation::Inpaint);
+        assert_eq!(family("faceswap"), Operation::Other("faceswap".into()));
+        assert_eq!(
+            family("imagine-video"),
+            Operation::Other("imagine-video".into())
+        );
+        assert_eq!(family("panorama"), Operation::Other("panorama".into()));
+        assert_eq!(Operation::from_vendor("  "), None);
+    }
+
+    #[test]
+    fn operation_json_round_trips_through_from_vendor() {
+        for kind in ["imagine", "outpaint", "faceswap", "flux-imagine"] {
+            let operation = Operation::from_vendor(kind).unwrap();
+            let json = serde_json::to_string(&operation).unwrap();
+            assert_eq!(serde_json::from_str::<Operation>(&json).unwrap(), operation);
+        }
+    }
+
+    #[test]
+    fn progress_is_bounded() {
+        assert_eq!(Progress::new(100), Some(Progress::DONE));
+        assert_eq!(Progress::new(101), None);
+        let err = serde_json::from_str::<Progress>("101").unwrap_err();
+        assert!(err.to_string().contains("found 101"), "{err}");
+    }
+
+    #[test]
+    fn job_error_needs_a_code_or_a_message() {
+        assert_eq!(
+            JobError::from_vendor(Some("0".into()).filter(|_| false), Some(String::new())),
+            None
+        );
+        let error = JobError::from_vendor(Some("E42".into()), None).unwrap();
+        assert_eq!(
+            (error.code.as_deref(), error.message.as_str()),
+            (Some("E42"), "E42")
+        );
+    }
+}

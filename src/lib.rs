@@ -1,0 +1,96 @@
+//! `mjhook` turns the webhook and polling payloads of Midjourney API vendors
+//! into one canonical, typed [`JobEvent`].
+//!
+//! ```
+//! use mjhook::{decode_auto, JobStatus, Provider};
+//!
+//! let body = br#"{
+//!     "task_id": "9b2f6c1e-4d3a-4e8b-a1c2-3d4e5f607182",
+//!     "task_type": "upscale#2",
+//!     "status": "processing",
+//!     "percentage": "45%"
+//! }"#;
+//! let event = decode_auto(body)?;
+//! assert_eq!(event.provider, Provider::Apiframe);
+//! assert_eq!(event.status, JobStatus::InProgress);
+//! assert_eq!(event.progress.map(|p| p.get()), Some(45));
+//! assert_eq!(event.operation.as_ref().map(|op| op.as_str()), Some("upscale"));
+//! # Ok::<(), mjhook::DecodeError>(())
+//! ```
+//!
+//! # Providers
+//!
+//! | [`Provider`] | wire format |
+//! |---|---|
+//! | `asyncapi` | the AsyncAPI 2.6 "Midjourney Image Generation Webhooks" spec, plus its REST job object and list |
+//! | `apiframe` | APIFRAME v1 and JourneyAPI: `task_id`, `original_image_url`, `image_urls`; `/fetch-many` |
+//! | `goapi` | GoAPI / PiAPI: legacy v2 fetch bodies and unified tasks, bare or in their envelopes |
+//! | `imagineapi` | ImagineAPI `{event, payload}` webhooks and `{data}` GET replies |
+//! | `midjourney_api` | midjourney-api.com `hookUrl` callbacks and `job-status` replies |
+//!
+//! Each provider module documents the decisions it makes where its vendor is
+//! silent (which field is the grid, when a body without a status is
+//! completed, and so on).
+//!
+//! # Entry points
+//!
+//! - [`decode`]: the caller names the provider (by route or header); detection
+//!   is skipped. A body of another vendor's format is a
+//!   [`DecodeError::WrongProvider`], never a silently empty event.
+//! - [`decode_auto`]: [`detect()`] the provider from the body's keys, then decode.
+//! - [`decode_all`]: every job in a batch body (APIFRAME `/fetch-many`,
+//!   midjourney-api.com job-status, the AsyncAPI and ImagineAPI list replies).
+//!   `decode` and `decode_auto` refuse a batch of several jobs with
+//!   [`DecodeError::SeveralJobs`].
+//! - [`DecodeOptions`]: the same with a different size limit.
+//!
+//! # The canonical model
+//!
+//! [`JobEvent`] serializes to the JSON contract of the project's design:
+//! `provider`, `job_id`, `status` (`pending`, `in_progress`, `completed`,
+//! `failed`, `cancelled`, `unknown`), `progress` (0–100), `operation`,
+//! `prompt`, `images` (each with a `role`: `grid`, `image`, `preview`,
+//! `input`; and a 0-based grid `index`), `prompts`, `error`, `occurred_at`,
+//! `created_at` and `provider_status`. It deserializes back to an equal value.
+//!
+//! Rules shared by every provider:
+//! - Status words are matched ignoring case, with `-` and `_` alike; a word
+//!   no vendor is known to use is [`JobStatus::Unknown`], not an error, and
+//!   `provider_status` keeps it verbatim.
+//! - A completed job that does not state its progress is at 100.
+//! - Each image URL appears once, first occurrence first; `""` and `null` are
+//!   not images.
+//! - `error` is set only when the vendor reports a failure; an error object a
+//!   vendor always sends (GoAPI's `{"code": 0, "message": ""}`) is no error.
+//! - Times are UTC. Epoch integers of 10¹¹ or more are milliseconds, smaller
+//!   ones seconds; Go's zero time and `""` mean "not set". Nothing is filled
+//!   from the clock: the same bytes always give the same event.
+//!
+//! # Errors and limits
+//!
+//! A [`DecodeError`] names the provider (when known), the JSON path of the bad
+//! field (`tasks[1].percentage`), what was expected and what was found, and
+//! for syntax errors the line and column. Inputs over 1 MiB (configurable
+//! with [`DecodeOptions::max_bytes`]) are refused before parsing, and JSON
+//! nesting is limited to serde_json's 128 levels. No input makes a public
+//! function panic; the fuzz targets in `fuzz/` exercise that.
+//!
+//! # Features
+//!
+//! - `cli`: the `mjhook` binary (`normalize`, `detect`, `verify`, `track`, `schema`).
+//! - `schema`: `schemars::JsonSchema` for the model.
+//! - `http`: read headers from an `http::HeaderMap` when verifying.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod detect;
+pub mod error;
+pub mod event;
+pub mod providers;
+pub mod quirks;
+
+pub use detect::detect;
+pub use error::DecodeError;
+pub use event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation, Progress};
+pub use providers::{decode, decode_all, decode_auto, DecodeOptions, Provider, UnknownProvider};

@@ -1,0 +1,191 @@
+//! APIFRAME v1 and its clone JourneyAPI: `task_id`, `task_type`, `status`,
+//! `percentage`, `original_image_url`, `image_urls`.
+//!
+//! The webhook body is the `/fetch` object; `/fetch-many` wraps several in
+//! `{"tasks": [...]}`.
+//!
+//! Decisions where the vendors are silent:
+//! - A body without `status` is completed when it carries a result
+//!   (`original_image_url`, `image_urls`, `image_url`, `content`, `seed`, a
+//!   video), failed when it carries failure text (`error`, `message`), and
+//!   otherwise pending: `{task_id}` alone is the submit acknowledgement.
+//! - `image_url` is the output (an upscale, a face swap, a one-image model)
+//!   except in a describe, where it echoes the input image.
+//! - Video URLs (`video_urls`, `video_url`) are not images and are left out;
+//!   so are `seed` and `sref`, which the canonical model has no field for.
+
+use serde::{Deserialize, Serialize};
+use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
+
+use super::{finish, push_quarters, refuse_telltales, Provider, Telltale};
+use crate::error::DecodeError;
+use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
+use crate::quirks::{clean_prompts, EmptyAsNone, ErrorDetail, Percent, StringOrInt};
+
+const PROVIDER: Provider = Provider::Apiframe;
+
+/// A task as `/fetch` and the webhook send it; with `tasks`, the `/fetch-many`
+/// wrapper around several.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    /// The task's id: a UUID, a legacy integer, or (one APIFRAME example) `taskId`.
+    #[serde(alias = "taskId")]
+    pub task_id: Option<StringOrInt>,
+    /// `imagine`, `upscale#1`, `variation-strong`, `outpaint-2`, `pan-left`, …
+    pub task_type: Option<String>,
+    /// `staged`, `pending`, `starting`, `processing`, `finished`, `failed`,
+    /// `retry`, `retrying`; missing on many finished bodies.
+    pub status: Option<String>,
+    /// `"80"` on Midjourney tasks, `40` on others.
+    pub percentage: Option<Percent>,
+    /// The 2×2 grid.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub original_image_url: Option<String>,
+    /// The four images of the grid.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub image_urls: Vec<String>,
+    /// One output image, or describe's input.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub image_url: Option<String>,
+    /// Describe's four prompts, shorten's three, with keycap numbering.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub content: Vec<String>,
+    /// Shorten's analysis, as markdown.
+    pub full_content: Option<String>,
+    /// A seed task's result.
+    pub seed: Option<StringOrInt>,
+    /// Imagine's `--sref` value.
+    pub sref: Option<String>,
+    /// imagine-video's results.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub video_urls: Vec<String>,
+    /// A non-Midjourney video task's result.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub video_url: Option<String>,
+    /// JourneyAPI's failure text.
+    pub error: Option<ErrorDetail>,
+    /// APIFRAME's failure text.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Follow-up actions.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub actions: Vec<String>,
+    /// JourneyAPI's model name.
+    pub model: Option<String>,
+    /// `/fetch-many`: the tasks.
+    pub tasks: Option<Vec<Task>>,
+    #[serde(rename = "task_result", default, skip_serializing)]
+    task_result_telltale: Telltale,
+    #[serde(rename = "output", default, skip_serializing)]
+    output_telltale: Telltale,
+    #[serde(rename = "meta", default, skip_serializing)]
+    meta_telltale: Telltale,
+    #[serde(rename = "jobId", default, skip_serializing)]
+    job_id_camel_telltale: Telltale,
+    #[serde(rename = "failReason", default, skip_serializing)]
+    fail_reason_telltale: Telltale,
+    #[serde(rename = "job_id", default, skip_serializing)]
+    job_id_telltale: Telltale,
+    #[serde(rename = "payload", default, skip_serializing)]
+    payload_telltale: Telltale,
+}
+
+/// Every task in an APIFRAME or JourneyAPI body.
+pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    super::DecodeOptions::default().decode_all(Some(PROVIDER), bytes)
+}
+
+/// One task's event from an APIFRAME or JourneyAPI body.
+pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
+    PROVIDER.decode(bytes)
+}
+
+pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    let mut task: Task = super::parse(PROVIDER, bytes)?;
+    match task.tasks.take() {
+        Some(tasks) if task.task_id.is_none() => {
+            super::normalize_batch(PROVIDER, "tasks", tasks, normalize)
+        }
+        _ => Ok(vec![normalize(task, "")?]),
+    }
+}
+
+/// Maps one task; `at` prefixes JSON paths in errors.
+fn normalize(task: Task, at: &str) -> Result<JobEvent, DecodeError> {
+    refuse_telltales(
+        PROVIDER,
+        at,
+        &[
+            (&task.task_result_telltale, "task_result", Provider::Goapi),
+            (&task.output_telltale, "output", Provider::Goapi),
+            (&task.meta_telltale, "meta", Provider::Goapi),
+            (
+                &task.job_id_camel_telltale,
+                "jobId",
+                Provider::MidjourneyApi,
+            ),
+            (
+                &task.fail_reason_telltale,
+                "failReason",
+                Provider::MidjourneyApi,
+            ),
+            (&task.job_id_telltale, "job_id", Provider::Asyncapi),
+            (&task.payload_telltale, "payload", Provider::Imagineapi),
+        ],
+    )?;
+    let job_id = task.task_id.as_ref().ok_or_else(|| {
+        DecodeError::field(
+            PROVIDER,
+            format!("{at}task_id"),
+            "missing field `task_id` (nor is there a `taskId`)",
+        )
+    })?;
+    let failure = match &task.error {
+        Some(error) => error.to_job_error(),
+        None => JobError::from_vendor(None, task.message.clone()),
+    };
+    let has_result = task.original_image_url.is_some()
+        || !task.image_urls.is_empty()
+        || task.image_url.is_some()
+        || !task.content.is_empty()
+        || task.seed.is_some()
+        || !task.video_urls.is_empty()
+        || task.video_url.is_some();
+    let status = match task.status.as_deref() {
+        Some(status) => JobStatus::from_vendor(status),
+        None if has_result => JobStatus::Completed,
+        None if failure.is_some() => JobStatus::Failed,
+        None => JobStatus::Pending,
+    };
+
+    let mut event = JobEvent::new(PROVIDER, JobId::new(job_id.to_text()), status);
+    event.provider_status = task.status;
+    event.progress = task.percentage.as_ref().and_then(Percent::progress);
+    event.operation = task.task_type.as_deref().and_then(Operation::from_vendor);
+    if let Some(grid) = task.original_image_url {
+        event.push_image(Image::new(grid, ImageRole::Grid));
+    }
+    push_quarters(&mut event, &task.image_urls);
+    if let Some(url) = task.image_url {
+        let role = match event.operation {
+            Some(Operation::Describe) => ImageRole::Input,
+            _ => ImageRole::Image,
+        };
+        event.push_image(Image::new(url, role));
+    }
+    event.prompts = clean_prompts(task.content.iter().map(String::as_str));
+    if status == JobStatus::Failed {
+        event.error = failure;
+    }
+    Ok(finish(event))
+}

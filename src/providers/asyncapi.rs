@@ -1,0 +1,250 @@
+//! The AsyncAPI 2.6 "Midjourney Image Generation Webhooks" format.
+//!
+//! One payload serves four events (`job.progress`, `job.completed`,
+//! `job.failed`, `job.cancelled`). Besides the webhook this module reads the
+//! spec's REST bodies a receiver may poll: the job object (`id` instead of
+//! `job_id`), the job list `{data: [...], total, limit, offset}`, the creation
+//! reply `{status: "SUCCESS", data: {job_id}}` and the error reply
+//! `{status: "ERROR", code, message}`.
+//!
+//! Decisions where the spec is silent:
+//! - `status` decides; `event` only fills in when `status` is a word this
+//!   crate does not know. A mismatch (`job.progress` with `completed`) is not
+//!   an error: the status field is the one the spec requires.
+//! - `id` is read only when `job_id` is absent.
+//! - Image `index` is 1–4 on the wire and 0–3 in the event; another number is
+//!   an error. An image without `index` is the grid, except in an upscale,
+//!   whose single image is the result.
+//! - `error` is reported only for a failed job: the spec's examples carry an
+//!   error object on running and completed jobs too.
+//! - `occurred_at` is `timestamp` (or, in a polled job object, `updated_at`).
+
+use serde::{Deserialize, Serialize};
+use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
+
+use super::{finish, refuse_telltales, Provider, Telltale};
+use crate::error::DecodeError;
+use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation};
+use crate::quirks::{clean_prompts, ErrorDetail, OneOrMany, Percent, Timestamp};
+
+const PROVIDER: Provider = Provider::Asyncapi;
+
+/// `JobWebhookPayload`, the REST job object, or one of the REST envelopes
+/// around it (which reuse `status` and add `data`, `code`, `message`).
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Wire {
+    /// `job.progress`, `job.completed`, `job.failed`, `job.cancelled`.
+    pub event: Option<String>,
+    /// The job's id in the webhook.
+    pub job_id: Option<String>,
+    /// The job's id in the REST job object.
+    pub id: Option<String>,
+    /// `pending`, `in_progress`, `completed`, `failed`, `cancelled`; in the
+    /// REST envelopes `SUCCESS` or `ERROR`.
+    pub status: Option<String>,
+    /// 0–100.
+    pub progress: Option<Percent>,
+    /// `imagine`, `upscale`, `variation`, `describe`, `blend`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// The prompt.
+    pub prompt: Option<String>,
+    /// Present once the job completed.
+    pub result: Option<JobResult>,
+    /// Present once the job failed (and, in practice, sometimes otherwise).
+    pub error: Option<ErrorDetail>,
+    /// When the event was generated.
+    pub timestamp: Option<Timestamp>,
+    /// REST job object only.
+    pub created_at: Option<Timestamp>,
+    /// REST job object only.
+    pub updated_at: Option<Timestamp>,
+    /// REST envelopes: the job list, or `{job_id}` after creation.
+    pub data: Option<OneOrMany<Wire>>,
+    /// REST error reply.
+    pub code: Option<String>,
+    /// REST envelopes.
+    pub message: Option<String>,
+    #[serde(rename = "task_id", default, skip_serializing)]
+    task_id_telltale: Telltale,
+    #[serde(rename = "taskId", default, skip_serializing)]
+    task_id_camel_telltale: Telltale,
+    #[serde(rename = "payload", default, skip_serializing)]
+    payload_telltale: Telltale,
+    #[serde(rename = "upscaled_urls", default, skip_serializing)]
+    upscaled_urls_telltale: Telltale,
+}
+
+/// `result` of a completed job.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobResult {
+    /// The grid and the images.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub images: Vec<WireImage>,
+    /// Describe's prompt suggestions.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub prompts: Vec<String>,
+}
+
+/// One generated image.
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WireImage {
+    /// The image's URL.
+    pub url: Option<String>,
+    /// 1 (top left) to 4 (bottom right); absent or null for a grid or an upscale.
+    pub index: Option<i64>,
+    /// Pixels.
+    pub width: Option<u32>,
+    /// Pixels.
+    pub height: Option<u32>,
+}
+
+/// Every job in an AsyncAPI body: one for a webhook or job object, each
+/// element of a job list.
+pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    super::DecodeOptions::default().decode_all(Some(PROVIDER), bytes)
+}
+
+/// One job's event from an AsyncAPI body.
+pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
+    PROVIDER.decode(bytes)
+}
+
+pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    let wire: Wire = super::parse(PROVIDER, bytes)?;
+    normalize_body(wire)
+}
+
+/// Unwraps the REST envelopes, then normalizes each job.
+fn normalize_body(mut wire: Wire) -> Result<Vec<JobEvent>, DecodeError> {
+    let has_id = wire.job_id.is_some() || wire.id.is_some();
+    let envelope_status = wire.status.as_deref().map(str::to_ascii_uppercase);
+    if !has_id && envelope_status.as_deref() == Some("ERROR") {
+        return Err(DecodeError::Vendor {
+            provider: PROVIDER,
+            code: wire.code.unwrap_or_else(|| "ERROR".to_owned()),
+            message: wire.message,
+        });
+    }
+    match wire.data.take() {
+        Some(data) if !has_id => {
+            // `{status: "SUCCESS", data: {job_id}}` acknowledges a new job.
+            let accepted = envelope_status.as_deref() == Some("SUCCESS");
+            super::normalize_batch(PROVIDER, "data", data.into_vec(), |record, at| {
+                normalize(record, at, accepted)
+            })
+        }
+        _ => Ok(vec![normalize(wire, "", false)?]),
+    }
+}
+
+/// Maps one webhook payload or job object; `at` prefixes JSON paths in
+/// errors. A job just `accepted` by the creation reply has no status yet and
+/// is pending.
+fn normalize(wire: Wire, at: &str, accepted: bool) -> Result<JobEvent, DecodeError> {
+    refuse_telltales(
+        PROVIDER,
+        at,
+        &[
+            (&wire.task_id_telltale, "task_id", Provider::Apiframe),
+            (
+                &wire.task_id_camel_telltale,
+                "taskId",
+                Provider::MidjourneyApi,
+            ),
+            (&wire.payload_telltale, "payload", Provider::Imagineapi),
+            (
+                &wire.upscaled_urls_telltale,
+                "upscaled_urls",
+                Provider::Imagineapi,
+            ),
+        ],
+    )?;
+    let job_id = wire.job_id.or(wire.id).ok_or_else(|| {
+        DecodeError::field(
+            PROVIDER,
+            format!("{at}job_id"),
+            "missing field `job_id` (nor is there an `id`)",
+        )
+    })?;
+    let status = match (wire.status.as_deref(), accepted) {
+        (None, true) => JobStatus::Pending,
+        (None, false) => {
+            return Err(DecodeError::field(
+                PROVIDER,
+                format!("{at}status"),
+                "missing field `status`",
+            ));
+        }
+        (Some(status), _) => match JobStatus::from_vendor(status) {
+            JobStatus::Unknown => wire
+                .event
+                .as_deref()
+                .map_or(JobStatus::Unknown, status_of_event),
+            status => status,
+        },
+    };
+
+    let mut event = JobEvent::new(PROVIDER, JobId::new(job_id), status);
+    event.provider_status = wire.status;
+    event.progress = wire.progress.as_ref().and_then(Percent::progress);
+    event.operation = wire.kind.as_deref().and_then(Operation::from_vendor);
+    event.prompt = wire.prompt.filter(|prompt| !prompt.is_empty());
+    if let Some(result) = wire.result {
+        let single_image = event.operation == Some(Operation::Upscale);
+        for (n, image) in result.images.into_iter().enumerate() {
+            let Some(url) = image.url else { continue };
+            let index = grid_index(image.index, &format!("{at}result.images[{n}].index"))?;
+            let role = if index.is_some() || single_image {
+                ImageRole::Image
+            } else {
+                ImageRole::Grid
+            };
+            let mut image_out = Image::new(url, role);
+            image_out.index = index;
+            image_out.width = image.width;
+            image_out.height = image.height;
+            event.push_image(image_out);
+        }
+        event.prompts = clean_prompts(result.prompts.iter().map(String::as_str));
+    }
+    if status == JobStatus::Failed {
+        event.error = wire.error.as_ref().and_then(ErrorDetail::to_job_error);
+    }
+    event.occurred_at = wire
+        .timestamp
+        .or(wire.updated_at)
+        .as_ref()
+        .and_then(Timestamp::to_utc);
+    event.created_at = wire.created_at.as_ref().and_then(Timestamp::to_utc);
+    Ok(finish(event))
+}
+
+/// The status an event name implies, for payloads whose `status` is unknown.
+fn status_of_event(event: &str) -> JobStatus {
+    match event.strip_prefix("job.") {
+        Some(state @ ("completed" | "failed" | "cancelled")) => JobStatus::from_vendor(state),
+        Some("progress") => JobStatus::InProgress,
+        _ => JobStatus::Unknown,
+    }
+}
+
+/// The spec's 1-based grid position as a 0-based one.
+fn grid_index(index: Option<i64>, path: &str) -> Result<Option<u8>, DecodeError> {
+    match index {
+        None => Ok(None),
+        Some(index @ 1..=4) => Ok(u8::try_from(index - 1).ok()),
+        Some(other) => Err(DecodeError::field(
+            PROVIDER,
+            path,
+            format!("expected a grid position from 1 to 4, found {other}"),
+        )),
+    }
+}

@@ -1,0 +1,309 @@
+//! GoAPI / PiAPI (one back end, two brands), in both generations:
+//!
+//! - the legacy v2 fetch body (`task_result`, epoch-second `meta.*_at`,
+//!   `finished`, `error_messages`), which is also the v2 webhook body;
+//! - the unified task (`output`, RFC 3339 `meta.*_at` with Go's zero time for
+//!   "not yet", an `error` object that is always there), bare, as the webhook
+//!   `{timestamp, data}`, or as the GET reply `{code, data, message}`.
+//!
+//! Decisions where the vendor is silent:
+//! - `image_url` (and its copies `discord_image_url`, `permanent_url`) is the
+//!   grid, except in an upscale, where it is the one result image.
+//!   `image_urls` and `temporary_image_urls` are the four quarters;
+//!   `intermediate_image_urls` are previews.
+//! - `error` is reported when the vendor reports one (a non-zero code or a
+//!   message, or v2 `error_messages`), and for a failed v2 task also from
+//!   `task_result.message`. `{"code": 0, "message": ""}` is no error.
+//! - `occurred_at` is the webhook's `timestamp`; polled bodies have none.
+//! - The prompt comes from the unified `input` echo or v2's
+//!   `meta.task_request`; both may lack it.
+//! - Where v2 puts a describe's prompts is undocumented; only the unified
+//!   `output.description` / `output.descriptions` are read.
+
+use serde::{Deserialize, Serialize};
+use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
+
+use super::{finish, push_quarters, refuse_telltales, Provider, Telltale};
+use crate::error::DecodeError;
+use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
+use crate::quirks::{clean_prompts, EmptyAsNone, ErrorDetail, Percent, StringOrInt, Timestamp};
+
+const PROVIDER: Provider = Provider::Goapi;
+
+/// A v2 fetch body, a unified task, or one of the unified envelopes around a
+/// task (which add `timestamp`, `code`, `message` and `data`).
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    /// The task's id.
+    pub task_id: Option<String>,
+    /// `pending`, `staged`, `processing`, `finished` (v2), `completed`
+    /// (unified), `failed`, sometimes capitalised.
+    pub status: Option<String>,
+    /// `imagine`, `upscale`, `variation`, `reroll`, `describe`, `blend`,
+    /// `seed`, `inpaint`, `outpaint`, `pan`.
+    pub task_type: Option<String>,
+    /// Unified: `"midjourney"`.
+    pub model: Option<String>,
+    /// Times and the original request.
+    pub meta: Option<Meta>,
+    /// v2: the results.
+    pub task_result: Option<TaskResult>,
+    /// Unified: an echo of the request (may be `{}`).
+    pub input: Option<Input>,
+    /// Unified: the results (`null` while pending).
+    pub output: Option<Output>,
+    /// Unified: always present; code 0 and empty messages mean "no error".
+    pub error: Option<ErrorDetail>,
+    /// Webhook envelope: when it was sent, in epoch seconds.
+    pub timestamp: Option<Timestamp>,
+    /// GET envelope: 200 on success.
+    pub code: Option<StringOrInt>,
+    /// GET envelope and v2 submit reply.
+    pub message: Option<String>,
+    /// The task inside a webhook or GET envelope.
+    pub data: Option<Box<Task>>,
+    #[serde(rename = "original_image_url", default, skip_serializing)]
+    original_image_url_telltale: Telltale,
+    #[serde(rename = "percentage", default, skip_serializing)]
+    percentage_telltale: Telltale,
+    #[serde(rename = "tasks", default, skip_serializing)]
+    tasks_telltale: Telltale,
+    #[serde(rename = "taskId", default, skip_serializing)]
+    task_id_camel_telltale: Telltale,
+    #[serde(rename = "job_id", default, skip_serializing)]
+    job_id_telltale: Telltale,
+    #[serde(rename = "payload", default, skip_serializing)]
+    payload_telltale: Telltale,
+}
+
+/// `meta`.
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    /// v2: epoch seconds; unified: RFC 3339.
+    pub created_at: Option<Timestamp>,
+    /// As `created_at`; Go's zero time until started.
+    pub started_at: Option<Timestamp>,
+    /// As `created_at`; Go's zero time until ended.
+    pub ended_at: Option<Timestamp>,
+    /// v2's task type.
+    pub task_type: Option<String>,
+    /// v2: the original request.
+    pub task_request: Option<Input>,
+}
+
+/// The request fields this crate reads (`input`, `meta.task_request`).
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    /// The prompt as submitted.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub prompt: Option<String>,
+}
+
+/// v2 `task_result`.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaskResult {
+    /// The Discord attachment of the grid (plan-gated, often `""`).
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub discord_image_url: Option<String>,
+    /// GoAPI's cached copy of the result.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub image_url: Option<String>,
+    /// The four quarters.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub image_urls: Vec<String>,
+    /// A permanent copy (paid plans), else `""`.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub permanent_url: Option<String>,
+    /// 0–100 (plan-gated).
+    pub task_progress: Option<Percent>,
+    /// Previews while running.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub intermediate_image_urls: Vec<String>,
+    /// GoAPI's message, `""` when none.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub message: Option<String>,
+    /// GoAPI's and Midjourney's errors.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub error_messages: Vec<String>,
+}
+
+/// Unified `output`.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Output {
+    /// The result (the grid, or an upscale).
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub image_url: Option<String>,
+    /// The four quarters on Midjourney's CDN (some plans, some months).
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub image_urls: Vec<String>,
+    /// The four quarters on GoAPI's CDN (the others).
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub temporary_image_urls: Vec<String>,
+    /// The Discord attachment, `""` when not given.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub discord_image_url: Option<String>,
+    /// 0–100.
+    pub progress: Option<Percent>,
+    /// Previews while running.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub intermediate_image_urls: Vec<String>,
+    /// Describe: the prompts in one string.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Describe, in some clients' types: the prompts as a list.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub descriptions: Vec<String>,
+}
+
+/// The task in a GoAPI body, as a one-element list.
+pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    super::DecodeOptions::default().decode_all(Some(PROVIDER), bytes)
+}
+
+/// The task's event from a GoAPI body.
+pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
+    PROVIDER.decode(bytes)
+}
+
+pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    let mut body: Task = super::parse(PROVIDER, bytes)?;
+    let event = match body.data.take() {
+        Some(task) if body.task_id.is_none() => normalize(*task, "data.", body.timestamp.as_ref())?,
+        _ if body.task_id.is_none() && (body.code.is_some() || body.message.is_some()) => {
+            return Err(DecodeError::Vendor {
+                provider: PROVIDER,
+                code: body
+                    .code
+                    .map_or_else(|| "none".to_owned(), |code| code.to_text().into_owned()),
+                message: body.message,
+            });
+        }
+        _ => normalize(body, "", None)?,
+    };
+    Ok(vec![event])
+}
+
+/// Maps one task; `at` prefixes JSON paths in errors, `sent_at` is the
+/// webhook envelope's timestamp.
+fn normalize(task: Task, at: &str, sent_at: Option<&Timestamp>) -> Result<JobEvent, DecodeError> {
+    refuse_telltales(
+        PROVIDER,
+        at,
+        &[
+            (
+                &task.original_image_url_telltale,
+                "original_image_url",
+                Provider::Apiframe,
+            ),
+            (&task.percentage_telltale, "percentage", Provider::Apiframe),
+            (&task.tasks_telltale, "tasks", Provider::Apiframe),
+            (
+                &task.task_id_camel_telltale,
+                "taskId",
+                Provider::MidjourneyApi,
+            ),
+            (&task.job_id_telltale, "job_id", Provider::Asyncapi),
+            (&task.payload_telltale, "payload", Provider::Imagineapi),
+        ],
+    )?;
+    let job_id = task.task_id.ok_or_else(|| {
+        DecodeError::field(PROVIDER, format!("{at}task_id"), "missing field `task_id`")
+    })?;
+    let provider_status = task.status.ok_or_else(|| {
+        DecodeError::field(PROVIDER, format!("{at}status"), "missing field `status`")
+    })?;
+    let meta = task.meta.unwrap_or_default();
+
+    let mut event = JobEvent::new(
+        PROVIDER,
+        JobId::new(job_id),
+        JobStatus::from_vendor(&provider_status),
+    );
+    event.operation = task
+        .task_type
+        .or(meta.task_type)
+        .as_deref()
+        .and_then(Operation::from_vendor);
+    event.prompt = task
+        .input
+        .and_then(|input| input.prompt)
+        .or(meta.task_request.and_then(|request| request.prompt));
+    let result_role = match event.operation {
+        Some(Operation::Upscale) => ImageRole::Image,
+        _ => ImageRole::Grid,
+    };
+    if let Some(result) = task.task_result {
+        event.progress = result.task_progress.as_ref().and_then(Percent::progress);
+        for url in [
+            result.discord_image_url,
+            result.image_url,
+            result.permanent_url,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            event.push_image(Image::new(url, result_role));
+        }
+        push_quarters(&mut event, &result.image_urls);
+        push_previews(&mut event, result.intermediate_image_urls);
+        event.error = if result.error_messages.is_empty() {
+            result
+                .message
+                .filter(|_| event.status == JobStatus::Failed)
+                .and_then(|message| JobError::from_vendor(None, Some(message)))
+        } else {
+            JobError::from_vendor(None, Some(result.error_messages.join("; ")))
+        };
+    }
+    if let Some(output) = task.output {
+        event.progress = output.progress.as_ref().and_then(Percent::progress);
+        for url in [output.image_url, output.discord_image_url]
+            .into_iter()
+            .flatten()
+        {
+            event.push_image(Image::new(url, result_role));
+        }
+        push_quarters(&mut event, &output.image_urls);
+        push_quarters(&mut event, &output.temporary_image_urls);
+        push_previews(&mut event, output.intermediate_image_urls);
+        let descriptions = output.description.iter().chain(&output.descriptions);
+        event.prompts = clean_prompts(descriptions.map(String::as_str));
+    }
+    if let Some(error) = task.error.as_ref().and_then(ErrorDetail::to_job_error) {
+        event.error = Some(error);
+    }
+    event.provider_status = Some(provider_status);
+    event.occurred_at = sent_at.and_then(Timestamp::to_utc);
+    event.created_at = meta.created_at.as_ref().and_then(Timestamp::to_utc);
+    Ok(finish(event))
+}
+
+fn push_previews(event: &mut JobEvent, urls: Vec<String>) {
+    for url in urls {
+        event.push_image(Image::new(url, ImageRole::Preview));
+    }
+}

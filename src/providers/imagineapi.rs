@@ -1,0 +1,161 @@
+//! ImagineAPI: the webhook `{event: "images.items.create" | "images.items.update",
+//! payload: <image>}` and the polling replies `{data: <image>}` (GET by id)
+//! and `{data: [<image>, …]}` (list).
+//!
+//! Decisions:
+//! - Every event is an imagine: the vendor has no other operation.
+//! - `url` is a partial preview until the image is completed, and the grid
+//!   from then on; `upscaled_urls` are the four quarters (top left, top right,
+//!   bottom left, bottom right). `upscaled` holds asset ids, not URLs, and
+//!   is not read.
+//! - `event` does not decide anything: the row is re-read when the webhook is
+//!   sent, so a create event may already show a later state. An unknown
+//!   event name is accepted.
+//! - The payload has no event time, so `occurred_at` is always null;
+//!   `date_created` is `created_at`.
+
+use serde::{Deserialize, Serialize};
+use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
+
+use super::{finish, push_quarters, refuse_telltales, Provider, Telltale};
+use crate::error::DecodeError;
+use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
+use crate::quirks::{EmptyAsNone, OneOrMany, Percent, Timestamp};
+
+const PROVIDER: Provider = Provider::Imagineapi;
+
+/// The webhook envelope or the GET envelope.
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// `images.items.create` or `images.items.update`.
+    pub event: Option<String>,
+    /// The image, in a webhook.
+    pub payload: Option<ImageRecord>,
+    /// The image (or a list of them), in a GET reply.
+    pub data: Option<OneOrMany<ImageRecord>>,
+    #[serde(rename = "job_id", default, skip_serializing)]
+    job_id_telltale: Telltale,
+    #[serde(rename = "task_id", default, skip_serializing)]
+    task_id_telltale: Telltale,
+    #[serde(rename = "taskId", default, skip_serializing)]
+    task_id_camel_telltale: Telltale,
+}
+
+/// The `images` item: the same object in webhooks and GET replies.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImageRecord {
+    /// The image's id (a UUID).
+    pub id: String,
+    /// The prompt as submitted.
+    pub prompt: Option<String>,
+    /// The file id of the current grid or preview.
+    pub results: Option<String>,
+    /// The owner's id.
+    pub user_created: Option<String>,
+    /// When the image was requested, RFC 3339 with milliseconds.
+    pub date_created: Option<Timestamp>,
+    /// `pending`, `queued`, `in-progress`, `completed`, `failed`.
+    pub status: Option<String>,
+    /// 0–100 while running; null when pending and when completed.
+    pub progress: Option<Percent>,
+    /// A preview while running, the grid once completed.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Why it failed.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The four quarters, once completed.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub upscaled_urls: Vec<String>,
+    /// The quarters' asset ids (sorted by id, not by position).
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub upscaled: Vec<String>,
+    /// The caller's own tag.
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
+    #[serde(rename = "type", default, skip_serializing)]
+    type_telltale: Telltale,
+    #[serde(rename = "result", default, skip_serializing)]
+    result_telltale: Telltale,
+    #[serde(rename = "job_id", default, skip_serializing)]
+    job_id_telltale: Telltale,
+}
+
+/// Every image in an ImagineAPI body.
+pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    super::DecodeOptions::default().decode_all(Some(PROVIDER), bytes)
+}
+
+/// One image's event from an ImagineAPI body.
+pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
+    PROVIDER.decode(bytes)
+}
+
+pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    let envelope: Envelope = super::parse(PROVIDER, bytes)?;
+    refuse_telltales(
+        PROVIDER,
+        "",
+        &[
+            (&envelope.job_id_telltale, "job_id", Provider::Asyncapi),
+            (&envelope.task_id_telltale, "task_id", Provider::Apiframe),
+            (
+                &envelope.task_id_camel_telltale,
+                "taskId",
+                Provider::MidjourneyApi,
+            ),
+        ],
+    )?;
+    match (envelope.payload, envelope.data) {
+        (Some(image), _) => Ok(vec![normalize(image, "payload.")?]),
+        (None, Some(data)) => super::normalize_batch(PROVIDER, "data", data.into_vec(), normalize),
+        (None, None) => Err(DecodeError::field(
+            PROVIDER,
+            ".",
+            "missing field `payload` (a webhook) or `data` (a GET reply)",
+        )),
+    }
+}
+
+/// Maps one image; `at` prefixes JSON paths in errors.
+fn normalize(image: ImageRecord, at: &str) -> Result<JobEvent, DecodeError> {
+    refuse_telltales(
+        PROVIDER,
+        at,
+        &[
+            (&image.type_telltale, "type", Provider::Asyncapi),
+            (&image.result_telltale, "result", Provider::Asyncapi),
+            (&image.job_id_telltale, "job_id", Provider::Asyncapi),
+        ],
+    )?;
+    let status = image
+        .status
+        .as_deref()
+        .map_or(JobStatus::Unknown, JobStatus::from_vendor);
+
+    let mut event = JobEvent::new(PROVIDER, JobId::new(image.id), status);
+    event.provider_status = image.status;
+    event.progress = image.progress.as_ref().and_then(Percent::progress);
+    event.operation = Some(Operation::Imagine);
+    event.prompt = image.prompt.filter(|prompt| !prompt.is_empty());
+    if let Some(url) = image.url {
+        let role = match status {
+            JobStatus::Completed => ImageRole::Grid,
+            _ => ImageRole::Preview,
+        };
+        event.push_image(Image::new(url, role));
+    }
+    push_quarters(&mut event, &image.upscaled_urls);
+    if status == JobStatus::Failed {
+        event.error = JobError::from_vendor(None, image.error);
+    }
+    event.created_at = image.date_created.as_ref().and_then(Timestamp::to_utc);
+    Ok(finish(event))
+}

@@ -1,0 +1,230 @@
+//! midjourney-api.com: `hookUrl` callbacks and `job-status` polling.
+//!
+//! Every reply is an envelope `{status, message?, data}` whose `status` is an
+//! API result code (0 = OK; 1001 = quota, 1002 = concurrency), around one task
+//! record (the webhook) or an array of them (job-status). A bare record is
+//! accepted too. A record's own `status` is 0 (in progress), 1 (completed) or
+//! 2 (failed), as a number or a numeric string.
+//!
+//! Decisions where the vendor is silent:
+//! - An envelope with a non-zero result code is [`DecodeError::Vendor`].
+//! - A record without `status` (the submit reply `{taskId}`) is pending.
+//! - Every event is an imagine: the vendor has no other operation.
+//! - `images` are the four quarters; `image`, when it is not one of them, is
+//!   taken to be the grid (as in the TTAPI format this vendor resembles).
+//!   `images` elements may also be `{"url": …}` objects.
+//! - `prompt` is preferred over `mjPrompt` (the text actually sent to
+//!   Midjourney). `meta.width`/`meta.height` are not mapped: which image
+//!   they describe is undocumented.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
+
+use super::{finish, push_quarters, refuse_telltales, Provider, Telltale};
+use crate::error::DecodeError;
+use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
+use crate::quirks::{EmptyAsNone, OneOrMany, StringOrInt, Timestamp};
+
+const PROVIDER: Provider = Provider::MidjourneyApi;
+
+/// A task record; with `data`, the envelope around one or several (its
+/// `status` is then the API result code).
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record {
+    /// The vendor's 21-character task id.
+    pub task_id: Option<String>,
+    /// Record: 0, 1 or 2. Envelope: the API result code.
+    pub status: Option<StringOrInt>,
+    /// When the task was created, epoch milliseconds.
+    pub created_at: Option<Timestamp>,
+    /// Why the task failed.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub fail_reason: Option<String>,
+    /// Midjourney's own job UUID, once completed.
+    pub job_id: Option<String>,
+    /// A result image.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub image: Option<String>,
+    /// The four quarters.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub images: Vec<ImageUrl>,
+    /// The prompt as submitted.
+    pub prompt: Option<String>,
+    /// The prompt as sent to Midjourney.
+    pub mj_prompt: Option<String>,
+    /// Envelope: `"success"` or the reason for a non-zero code.
+    pub message: Option<String>,
+    /// Envelope: one record (webhook) or several (job-status).
+    pub data: Option<OneOrMany<Record>>,
+    #[serde(rename = "task_type", default, skip_serializing)]
+    task_type_telltale: Telltale,
+    #[serde(rename = "original_image_url", default, skip_serializing)]
+    original_image_url_telltale: Telltale,
+    #[serde(rename = "percentage", default, skip_serializing)]
+    percentage_telltale: Telltale,
+    #[serde(rename = "task_id", default, skip_serializing)]
+    task_id_snake_telltale: Telltale,
+    #[serde(rename = "job_id", default, skip_serializing)]
+    job_id_snake_telltale: Telltale,
+    #[serde(rename = "payload", default, skip_serializing)]
+    payload_telltale: Telltale,
+}
+
+/// An image URL, sent as a string or as `{"url": …}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageUrl(pub String);
+
+impl Serialize for ImageUrl {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ImageUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ImageUrlVisitor;
+        impl<'de> Visitor<'de> for ImageUrlVisitor {
+            type Value = ImageUrl;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an image URL string or an object with a `url`")
+            }
+            fn visit_str<E: de::Error>(self, url: &str) -> Result<ImageUrl, E> {
+                Ok(ImageUrl(url.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ImageUrl, A::Error> {
+                #[derive(Deserialize)]
+                struct UrlObject {
+                    url: String,
+                }
+                UrlObject::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|object| ImageUrl(object.url))
+            }
+        }
+        deserializer.deserialize_any(ImageUrlVisitor)
+    }
+}
+
+/// Every task in a midjourney-api.com body.
+pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    super::DecodeOptions::default().decode_all(Some(PROVIDER), bytes)
+}
+
+/// One task's event from a midjourney-api.com body.
+pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
+    PROVIDER.decode(bytes)
+}
+
+pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    let mut body: Record = super::parse(PROVIDER, bytes)?;
+    if body.task_id.is_some() {
+        return Ok(vec![normalize(body, "")?]);
+    }
+    // An envelope: its status is the API result code, not a task status.
+    if let Some(code) = &body.status {
+        match code.as_int() {
+            Some(0) => {}
+            Some(_) => {
+                return Err(DecodeError::Vendor {
+                    provider: PROVIDER,
+                    code: code.to_text().into_owned(),
+                    message: body.message,
+                });
+            }
+            None => {
+                return Err(DecodeError::field(
+                    PROVIDER,
+                    "status",
+                    format!(
+                        "expected an API result code (0 for success), found {:?}",
+                        code.to_text()
+                    ),
+                ));
+            }
+        }
+    }
+    match body.data.take() {
+        Some(data) => super::normalize_batch(PROVIDER, "data", data.into_vec(), normalize),
+        None => Err(DecodeError::field(
+            PROVIDER,
+            ".",
+            "missing field `data` (an envelope) or `taskId` (a bare record)",
+        )),
+    }
+}
+
+/// Maps one task record; `at` prefixes JSON paths in errors.
+fn normalize(record: Record, at: &str) -> Result<JobEvent, DecodeError> {
+    refuse_telltales(
+        PROVIDER,
+        at,
+        &[
+            (&record.task_type_telltale, "task_type", Provider::Apiframe),
+            (
+                &record.original_image_url_telltale,
+                "original_image_url",
+                Provider::Apiframe,
+            ),
+            (
+                &record.percentage_telltale,
+                "percentage",
+                Provider::Apiframe,
+            ),
+            (
+                &record.task_id_snake_telltale,
+                "task_id",
+                Provider::Apiframe,
+            ),
+            (&record.job_id_snake_telltale, "job_id", Provider::Asyncapi),
+            (&record.payload_telltale, "payload", Provider::Imagineapi),
+        ],
+    )?;
+    let task_id = record.task_id.ok_or_else(|| {
+        DecodeError::field(PROVIDER, format!("{at}taskId"), "missing field `taskId`")
+    })?;
+    let status = match &record.status {
+        None => JobStatus::Pending,
+        Some(code) => match code.as_int() {
+            Some(0) => JobStatus::InProgress,
+            Some(1) => JobStatus::Completed,
+            Some(2) => JobStatus::Failed,
+            Some(_) => JobStatus::Unknown,
+            None => {
+                return Err(DecodeError::field(
+                    PROVIDER,
+                    format!("{at}status"),
+                    format!(
+                        "expected a task status 0, 1 or 2, found {:?}",
+                        code.to_text()
+                    ),
+                ));
+            }
+        },
+    };
+
+    let mut event = JobEvent::new(PROVIDER, JobId::new(task_id), status);
+    event.provider_status = record.status.map(|code| code.to_text().into_owned());
+    event.operation = Some(Operation::Imagine);
+    event.prompt = record
+        .prompt
+        .or(record.mj_prompt)
+        .filter(|prompt| !prompt.is_empty());
+    let quarters: Vec<String> = record.images.into_iter().map(|url| url.0).collect();
+    if let Some(image) = record.image.filter(|image| !quarters.contains(image)) {
+        event.push_image(Image::new(image, ImageRole::Grid));
+    }
+    push_quarters(&mut event, &quarters);
+    if status == JobStatus::Failed {
+        event.error = JobError::from_vendor(None, record.fail_reason);
+    }
+    event.created_at = record.created_at.as_ref().and_then(Timestamp::to_utc);
+    Ok(finish(event))
+}

@@ -1,0 +1,301 @@
+//! The five vendor wire formats and the entry points that decode them.
+//!
+//! Every provider module has the same shape: `Wire` types mirroring the
+//! vendor's JSON, one `normalize` function mapping them to [`JobEvent`]s, and
+//! `decode` / `decode_all` over raw bytes.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+
+use crate::error::DecodeError;
+use crate::event::JobEvent;
+
+pub mod apiframe;
+pub mod asyncapi;
+pub mod goapi;
+pub mod imagineapi;
+pub mod midjourney_api;
+
+/// A vendor wire format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    /// The AsyncAPI 2.6 "Midjourney Image Generation Webhooks" spec.
+    Asyncapi,
+    /// APIFRAME v1 and JourneyAPI (`task_id`, `original_image_url`, `image_urls`).
+    Apiframe,
+    /// GoAPI / PiAPI, legacy v2 and unified API.
+    Goapi,
+    /// ImagineAPI (`images.items.create` / `images.items.update`).
+    Imagineapi,
+    /// midjourney-api.com (`taskId`, `hookUrl`, job-status).
+    MidjourneyApi,
+}
+
+impl Provider {
+    /// Every provider, in a fixed order.
+    pub const ALL: [Provider; 5] = [
+        Provider::Asyncapi,
+        Provider::Apiframe,
+        Provider::Goapi,
+        Provider::Imagineapi,
+        Provider::MidjourneyApi,
+    ];
+
+    /// The provider's name, as in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Asyncapi => "asyncapi",
+            Provider::Apiframe => "apiframe",
+            Provider::Goapi => "goapi",
+            Provider::Imagineapi => "imagineapi",
+            Provider::MidjourneyApi => "midjourney_api",
+        }
+    }
+
+    /// Decodes one job's event from `bytes` in this provider's format, with
+    /// the default [`DecodeOptions`].
+    pub fn decode(self, bytes: &[u8]) -> Result<JobEvent, DecodeError> {
+        DecodeOptions::default().decode(self, bytes)
+    }
+
+    /// Every job's event in `bytes` without the size check (callers did it).
+    fn events(self, bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+        match self {
+            Provider::Asyncapi => asyncapi::events(bytes),
+            Provider::Apiframe => apiframe::events(bytes),
+            Provider::Goapi => goapi::events(bytes),
+            Provider::Imagineapi => imagineapi::events(bytes),
+            Provider::MidjourneyApi => midjourney_api::events(bytes),
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error of parsing an unknown provider name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown provider {0:?}; expected one of asyncapi, apiframe, goapi, imagineapi, midjourney_api"
+)]
+pub struct UnknownProvider(String);
+
+impl FromStr for Provider {
+    type Err = UnknownProvider;
+
+    /// Reads a provider name; `-` and `_` are alike (`midjourney-api`).
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        let folded = name.trim().to_ascii_lowercase().replace('-', "_");
+        Provider::ALL
+            .into_iter()
+            .find(|provider| provider.as_str() == folded)
+            .ok_or_else(|| UnknownProvider(name.to_owned()))
+    }
+}
+
+/// Limits and entry points for decoding.
+///
+/// ```
+/// let options = mjhook::DecodeOptions::new().max_bytes(64 * 1024);
+/// let body = br#"{"task_id": "t-1", "status": "processing", "percentage": "40"}"#;
+/// let event = options.decode(mjhook::Provider::Apiframe, body)?;
+/// assert_eq!(event.progress.map(|p| p.get()), Some(40));
+/// # Ok::<(), mjhook::DecodeError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecodeOptions {
+    max_bytes: usize,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            max_bytes: DecodeOptions::DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
+impl DecodeOptions {
+    /// 1 MiB: far above any vendor's payload, far below what hurts a server.
+    pub const DEFAULT_MAX_BYTES: usize = 1024 * 1024;
+
+    /// The defaults.
+    pub fn new() -> Self {
+        DecodeOptions::default()
+    }
+
+    /// Refuse inputs larger than `max_bytes` before parsing them.
+    pub fn max_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// The size limit in force.
+    pub fn limit(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// Decodes one job's event in `provider`'s format.
+    ///
+    /// A batch body holding exactly one job gives that job; one holding
+    /// several is [`DecodeError::SeveralJobs`].
+    pub fn decode(&self, provider: Provider, bytes: &[u8]) -> Result<JobEvent, DecodeError> {
+        single(provider, self.decode_all(Some(provider), bytes)?)
+    }
+
+    /// Detects the provider, then decodes one job's event.
+    pub fn decode_auto(&self, bytes: &[u8]) -> Result<JobEvent, DecodeError> {
+        let provider = self.detect(bytes)?;
+        single(provider, self.decode_all(Some(provider), bytes)?)
+    }
+
+    /// Decodes every job a body holds (one for most bodies, several for
+    /// `/fetch-many` and job-status lists), detecting the provider when it is
+    /// `None`.
+    pub fn decode_all(
+        &self,
+        provider: Option<Provider>,
+        bytes: &[u8],
+    ) -> Result<Vec<JobEvent>, DecodeError> {
+        self.check_size(provider, bytes)?;
+        let provider = match provider {
+            Some(provider) => provider,
+            None => crate::detect::detect_unchecked(bytes)?,
+        };
+        provider.events(bytes)
+    }
+
+    /// Names the provider whose format `bytes` has.
+    pub fn detect(&self, bytes: &[u8]) -> Result<Provider, DecodeError> {
+        self.check_size(None, bytes)?;
+        crate::detect::detect_unchecked(bytes)
+    }
+
+    fn check_size(&self, provider: Option<Provider>, bytes: &[u8]) -> Result<(), DecodeError> {
+        if bytes.len() > self.max_bytes {
+            return Err(DecodeError::TooLarge {
+                provider,
+                size: bytes.len(),
+                limit: self.max_bytes,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Decodes one job's event from `bytes` in `provider`'s format.
+///
+/// Detection is skipped: the caller knows who sent the body (by route or
+/// header). A body of another vendor's format is an error, never a silently
+/// empty event.
+pub fn decode(provider: Provider, bytes: &[u8]) -> Result<JobEvent, DecodeError> {
+    DecodeOptions::default().decode(provider, bytes)
+}
+
+/// Detects the provider from the body's keys, then decodes one job's event.
+pub fn decode_auto(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
+    DecodeOptions::default().decode_auto(bytes)
+}
+
+/// Decodes every job a body holds, detecting the provider when it is `None`.
+pub fn decode_all(provider: Option<Provider>, bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    DecodeOptions::default().decode_all(provider, bytes)
+}
+
+fn single(provider: Provider, mut events: Vec<JobEvent>) -> Result<JobEvent, DecodeError> {
+    match events.len() {
+        1 => Ok(events.remove(0)),
+        count => Err(DecodeError::SeveralJobs { provider, count }),
+    }
+}
+
+/// Parses `bytes` into a provider's wire type in one pass, keeping the JSON
+/// path and position of the first bad value.
+pub(crate) fn parse<'de, T: Deserialize<'de>>(
+    provider: Provider,
+    bytes: &'de [u8],
+) -> Result<T, DecodeError> {
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    let wire = serde_path_to_error::deserialize(&mut json).map_err(|error| {
+        let path = error.path().to_string();
+        DecodeError::from_json(Some(provider), path, error.into_inner())
+    })?;
+    json.end()
+        .map_err(|error| DecodeError::from_json(Some(provider), ".".to_owned(), error))?;
+    Ok(wire)
+}
+
+/// A key that only another vendor's format has. Wire types list such keys as
+/// `Telltale` fields, so that a body decoded as the wrong provider fails with
+/// [`DecodeError::WrongProvider`] in the same single pass.
+pub(crate) type Telltale = Option<IgnoredAny>;
+
+/// The first telltale present, as an error.
+pub(crate) fn refuse_telltales(
+    provider: Provider,
+    at: &str,
+    telltales: &[(&Telltale, &str, Provider)],
+) -> Result<(), DecodeError> {
+    match telltales.iter().find(|(present, ..)| present.is_some()) {
+        Some((_, key, likely)) => Err(DecodeError::WrongProvider {
+            provider,
+            path: format!("{at}{key}"),
+            likely: *likely,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The events of a batch body's records, or [`DecodeError::NoJob`] when the
+/// list is empty. `normalize` gets each record with the JSON path prefix of
+/// its position (`tasks[2].`).
+pub(crate) fn normalize_batch<R>(
+    provider: Provider,
+    key: &str,
+    records: Vec<R>,
+    mut normalize: impl FnMut(R, &str) -> Result<JobEvent, DecodeError>,
+) -> Result<Vec<JobEvent>, DecodeError> {
+    if records.is_empty() {
+        return Err(DecodeError::NoJob {
+            provider,
+            path: key.to_owned(),
+        });
+    }
+    records
+        .into_iter()
+        .enumerate()
+        .map(|(n, record)| normalize(record, &format!("{key}[{n}].")))
+        .collect()
+}
+
+/// Adds the four quarters of a grid (or any list of finished images), each
+/// with its 0-based grid position when the list is no longer than a grid.
+pub(crate) fn push_quarters<'a>(event: &mut JobEvent, urls: impl IntoIterator<Item = &'a String>) {
+    let urls: Vec<&String> = urls.into_iter().collect();
+    let positions_known = urls.len() <= 4;
+    for (position, url) in (0u8..).zip(urls) {
+        let image = crate::event::Image::new(url.as_str(), crate::event::ImageRole::Image);
+        event.push_image(if positions_known {
+            image.at(position)
+        } else {
+            image
+        });
+    }
+}
+
+/// The rules every provider shares once its fields are mapped: a completed
+/// job that does not state its progress is at 100.
+pub(crate) fn finish(mut event: JobEvent) -> JobEvent {
+    if event.status == crate::event::JobStatus::Completed && event.progress.is_none() {
+        event.progress = Some(crate::event::Progress::DONE);
+    }
+    event
+}

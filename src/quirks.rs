@@ -1,0 +1,610 @@
+//! Shared serde adapters for the ways vendors bend JSON.
+//!
+//! Each adapter is written once and used by every provider whose wire format
+//! needs it. The wire-side types here keep the vendor's *form* (a progress sent
+//! as `"45%"` serializes back as `"45%"`), so tests and property generators can
+//! produce every quirk from the typed wire structs, while validation happens
+//! during deserialization, where serde still knows the JSON path and position
+//! of a bad value.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_with::{DefaultOnNull, NoneAsEmptyString};
+
+use crate::event::{JobError, Progress};
+
+/// `"" `, `null` and a missing field all mean "none" (with `#[serde(default)]`).
+///
+/// For `serde_as` on `Option<String>`.
+pub type EmptyAsNone = DefaultOnNull<NoneAsEmptyString>;
+
+/// A value vendors send as an integer or as a string: ids, status codes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum StringOrInt {
+    /// `1234567890123`
+    Int(i64),
+    /// `"1234567890123"`, `"abc"`
+    Str(String),
+}
+
+impl StringOrInt {
+    /// The value as text: a string verbatim, an integer in decimal.
+    pub fn to_text(&self) -> Cow<'_, str> {
+        match self {
+            StringOrInt::Int(int) => Cow::Owned(int.to_string()),
+            StringOrInt::Str(text) => Cow::Borrowed(text),
+        }
+    }
+
+    /// The value as an integer: an integer, or a string holding one.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            StringOrInt::Int(int) => Some(*int),
+            StringOrInt::Str(text) => text.trim().parse().ok(),
+        }
+    }
+}
+
+impl Serialize for StringOrInt {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            StringOrInt::Int(int) => serializer.serialize_i64(*int),
+            StringOrInt::Str(text) => serializer.serialize_str(text),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StringOrInt {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StringOrIntVisitor;
+        impl Visitor<'_> for StringOrIntVisitor {
+            type Value = StringOrInt;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an integer")
+            }
+            fn visit_i64<E: de::Error>(self, int: i64) -> Result<StringOrInt, E> {
+                Ok(StringOrInt::Int(int))
+            }
+            fn visit_u64<E: de::Error>(self, int: u64) -> Result<StringOrInt, E> {
+                i64::try_from(int).map(StringOrInt::Int).map_err(|_| {
+                    E::custom(format_args!(
+                        "expected an integer that fits 64 bits, found {int}"
+                    ))
+                })
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<StringOrInt, E> {
+                Ok(StringOrInt::Str(text.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, text: String) -> Result<StringOrInt, E> {
+                Ok(StringOrInt::Str(text))
+            }
+        }
+        deserializer.deserialize_any(StringOrIntVisitor)
+    }
+}
+
+/// A progress as vendors write it: `45`, `45.0`, `"45"`, `"45%"` or `""`.
+///
+/// Deserialization refuses anything that is not a percentage from 0 to 100,
+/// naming what it found. Fractions are rounded down, so 99.9 is not done.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Percent {
+    /// `45`
+    Int(u8),
+    /// `45.5`
+    Float(f64),
+    /// `"45"`, `"45%"`, `""`: already checked to read as a percentage or nothing.
+    Text(String),
+}
+
+impl Percent {
+    /// The percentage, or `None` for `""`.
+    pub fn progress(&self) -> Option<Progress> {
+        match self {
+            Percent::Int(int) => Progress::new(*int),
+            Percent::Float(float) => float_progress(*float),
+            Percent::Text(text) => text_progress(text).ok().flatten(),
+        }
+    }
+}
+
+fn float_progress(float: f64) -> Option<Progress> {
+    // Casting is exact here: the value is finite and within 0..=100.
+    (float.is_finite() && (0.0..=100.0).contains(&float))
+        .then(|| float.floor() as u8)
+        .and_then(Progress::new)
+}
+
+/// Reads `"45"`, `" 45 % "`, `"45.5"` or `""` (none).
+fn text_progress(text: &str) -> Result<Option<Progress>, ()> {
+    let number = text.trim();
+    let number = number.strip_suffix('%').unwrap_or(number).trim_end();
+    if number.is_empty() && !text.contains('%') {
+        return Ok(None);
+    }
+    // Plain decimal only: `f64::from_str` would also take "1e2", "inf", "NaN".
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, "0"));
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) {
+        return Err(());
+    }
+    let float: f64 = number.parse().map_err(|_| ())?;
+    float_progress(float).map(Some).ok_or(())
+}
+
+impl Serialize for Percent {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Percent::Int(int) => serializer.serialize_u8(*int),
+            Percent::Float(float) => serializer.serialize_f64(*float),
+            Percent::Text(text) => serializer.serialize_str(text),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PercentVisitor;
+        impl Visitor<'_> for PercentVisitor {
+            type Value = Percent;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a progress from 0 to 100 (a number, or a string such as \"45\" or \"45%\")",
+                )
+            }
+            fn visit_u64<E: de::Error>(self, int: u64) -> Result<Percent, E> {
+                u8::try_from(int)
+                    .ok()
+                    .and_then(Progress::new)
+                    .map(|progress| Percent::Int(progress.get()))
+                    .ok_or_else(|| {
+                        E::custom(format_args!(
+                            "expected a progress from 0 to 100, found {int}"
+                        ))
+                    })
+            }
+            fn visit_i64<E: de::Error>(self, int: i64) -> Result<Percent, E> {
+                match u64::try_from(int) {
+                    Ok(int) => self.visit_u64(int),
+                    Err(_) => Err(E::custom(format_args!(
+                        "expected a progress from 0 to 100, found {int}"
+                    ))),
+                }
+            }
+            fn visit_f64<E: de::Error>(self, float: f64) -> Result<Percent, E> {
+                float_progress(float)
+                    .map(|_| Percent::Float(float))
+                    .ok_or_else(|| {
+                        E::custom(format_args!(
+                            "expected a progress from 0 to 100, found {float}"
+                        ))
+                    })
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Percent, E> {
+                match text_progress(text) {
+                    Ok(_) => Ok(Percent::Text(text.to_owned())),
+                    Err(()) => Err(E::custom(format_args!(
+                        "expected a progress from 0 to 100, found the string {text:?}"
+                    ))),
+                }
+            }
+        }
+        deserializer.deserialize_any(PercentVisitor)
+    }
+}
+
+/// An instant as vendors write it: epoch seconds or milliseconds, an RFC 3339
+/// string (any offset, up to nanoseconds), a numeric string, `""`, or Go's zero
+/// time `0001-01-01T00:00:00Z`. The last two mean "not set".
+///
+/// An epoch integer of 100 000 000 000 or more (the year 5138 in seconds) is
+/// read as milliseconds; vendors send both, and no real timestamp is ambiguous.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Timestamp {
+    /// `1709035361` or `1766916846000`
+    Epoch(i64),
+    /// `"2025-07-21T02:55:32Z"`, `""`, `"0001-01-01T00:00:00Z"`: already checked.
+    Text(String),
+}
+
+/// Integers at or above this are epoch milliseconds rather than seconds.
+const EPOCH_MILLIS_FROM: i64 = 100_000_000_000;
+
+impl Timestamp {
+    /// The instant in UTC, or `None` when the vendor says "not set".
+    pub fn to_utc(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Timestamp::Epoch(epoch) => epoch_utc(*epoch),
+            Timestamp::Text(text) => text_utc(text).ok().flatten(),
+        }
+    }
+}
+
+fn epoch_utc(epoch: i64) -> Option<DateTime<Utc>> {
+    if epoch.unsigned_abs() >= EPOCH_MILLIS_FROM.unsigned_abs() {
+        DateTime::from_timestamp_millis(epoch)
+    } else {
+        DateTime::from_timestamp(epoch, 0)
+    }
+}
+
+fn text_utc(text: &str) -> Result<Option<DateTime<Utc>>, ()> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        let epoch: i64 = text.parse().map_err(|_| ())?;
+        return epoch_utc(epoch).map(Some).ok_or(());
+    }
+    let instant = DateTime::parse_from_rfc3339(text)
+        .map_err(|_| ())?
+        .with_timezone(&Utc);
+    // Go's zero time is what GoAPI sends for "not yet".
+    Ok((instant != go_zero_time()).then_some(instant))
+}
+
+/// `0001-01-01T00:00:00Z`, the zero value of Go's `time.Time`.
+fn go_zero_time() -> DateTime<Utc> {
+    chrono::NaiveDate::from_ymd_opt(1, 1, 1)
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .map(|midnight| midnight.and_utc())
+        .unwrap_or_default()
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Timestamp::Epoch(epoch) => serializer.serialize_i64(*epoch),
+            Timestamp::Text(text) => serializer.serialize_str(text),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TimestampVisitor;
+        impl Visitor<'_> for TimestampVisitor {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "an RFC 3339 date-time string or an integer epoch in seconds or milliseconds",
+                )
+            }
+            fn visit_i64<E: de::Error>(self, epoch: i64) -> Result<Timestamp, E> {
+                epoch_utc(epoch)
+                    .map(|_| Timestamp::Epoch(epoch))
+                    .ok_or_else(|| {
+                        E::custom(format_args!(
+                            "expected an epoch within chrono's range, found {epoch}"
+                        ))
+                    })
+            }
+            fn visit_u64<E: de::Error>(self, epoch: u64) -> Result<Timestamp, E> {
+                match i64::try_from(epoch) {
+                    Ok(epoch) => self.visit_i64(epoch),
+                    Err(_) => Err(E::custom(format_args!(
+                        "expected an epoch within chrono's range, found {epoch}"
+                    ))),
+                }
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Timestamp, E> {
+                match text_utc(text) {
+                    Ok(_) => Ok(Timestamp::Text(text.to_owned())),
+                    Err(()) => Err(E::custom(format_args!(
+                        "expected an RFC 3339 date-time or an epoch, found {text:?}"
+                    ))),
+                }
+            }
+        }
+        deserializer.deserialize_any(TimestampVisitor)
+    }
+}
+
+/// A JSON value that is sometimes one object and sometimes an array of them
+/// (`data` in midjourney-api.com's envelope: one record in a webhook, a list
+/// from job-status).
+///
+/// Written by hand rather than as an untagged enum so that an error inside an
+/// element keeps its JSON path and position.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OneOrMany<T> {
+    /// `{…}`
+    One(Box<T>),
+    /// `[{…}, …]`
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    /// The elements, in order.
+    pub fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::One(one) => vec![*one],
+            OneOrMany::Many(many) => many,
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for OneOrMany<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            OneOrMany::One(one) => one.serialize(serializer),
+            OneOrMany::Many(many) => many.serialize(serializer),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OneOrManyVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for OneOrManyVisitor<T> {
+            type Value = OneOrMany<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object or an array of objects")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|one| OneOrMany::One(Box::new(one)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(OneOrMany::Many)
+            }
+        }
+        deserializer.deserialize_any(OneOrManyVisitor(std::marker::PhantomData))
+    }
+}
+
+/// A failure as vendors report it: a bare message string, or an object with a
+/// code and a message (GoAPI adds `raw_message`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ErrorDetail {
+    /// `"Content policy violation"`
+    Text(String),
+    /// `{"code": "content_policy_violation", "message": "…"}`
+    Object(ErrorObject),
+}
+
+/// The object form of [`ErrorDetail`].
+#[serde_with::serde_as]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ErrorObject {
+    /// A machine-readable code: a string, or an integer where 0 means "no error".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<StringOrInt>,
+    /// A human-readable message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde_as(as = "EmptyAsNone")]
+    pub message: Option<String>,
+    /// The upstream message behind `message` (GoAPI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde_as(as = "EmptyAsNone")]
+    pub raw_message: Option<String>,
+}
+
+impl ErrorDetail {
+    /// The canonical error, or `None` when the vendor's object says "no error"
+    /// (GoAPI always sends `{"code": 0, "message": ""}`).
+    pub fn to_job_error(&self) -> Option<JobError> {
+        match self {
+            ErrorDetail::Text(text) => JobError::from_vendor(None, Some(text.clone())),
+            ErrorDetail::Object(object) => {
+                let code = object.code.as_ref().filter(|code| code.as_int() != Some(0));
+                let message = object.message.as_ref().or(object.raw_message.as_ref());
+                JobError::from_vendor(
+                    code.map(|code| code.to_text().into_owned()),
+                    message.cloned(),
+                )
+            }
+        }
+    }
+}
+
+impl Serialize for ErrorDetail {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ErrorDetail::Text(text) => serializer.serialize_str(text),
+            ErrorDetail::Object(object) => object.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorDetail {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ErrorDetailVisitor;
+        impl<'de> Visitor<'de> for ErrorDetailVisitor {
+            type Value = ErrorDetail;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an error message string or an error object")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<ErrorDetail, E> {
+                Ok(ErrorDetail::Text(text.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ErrorDetail, A::Error> {
+                ErrorObject::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ErrorDetail::Object)
+            }
+        }
+        deserializer.deserialize_any(ErrorDetailVisitor)
+    }
+}
+
+/// Prompt texts from a describe or shorten result, with Midjourney's keycap
+/// numbering (`1️⃣ `) and surrounding white space removed.
+///
+/// Each item may itself hold several numbered prompts (GoAPI sends one
+/// `description` string); it is split at every keycap marker. An item without
+/// markers is split into its non-empty lines. Empty prompts are dropped.
+pub fn clean_prompts<'a>(items: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut prompts = Vec::new();
+    for item in items {
+        if has_keycap(item) {
+            prompts.extend(split_at_keycaps(item).map(str::to_owned));
+        } else {
+            prompts.extend(
+                item.lines()
+                    .map(str::trim)
+                    .filter(|line| !line.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+    }
+    prompts
+}
+
+const VARIATION_SELECTOR: char = '\u{FE0F}';
+const COMBINING_KEYCAP: char = '\u{20E3}';
+
+fn has_keycap(text: &str) -> bool {
+    text.contains(COMBINING_KEYCAP)
+}
+
+/// The texts between keycap markers (`1️⃣`, with or without the variation
+/// selector), trimmed, empty ones dropped.
+fn split_at_keycaps(text: &str) -> impl Iterator<Item = &str> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if !c.is_ascii_digit() {
+            continue;
+        }
+        let mut end = at + c.len_utf8();
+        if let Some(&(_, VARIATION_SELECTOR)) = chars.peek() {
+            chars.next();
+            end += VARIATION_SELECTOR.len_utf8();
+        }
+        if let Some(&(_, COMBINING_KEYCAP)) = chars.peek() {
+            chars.next();
+            end += COMBINING_KEYCAP.len_utf8();
+            pieces.push(&text[start..at]);
+            start = end;
+        }
+    }
+    pieces.push(&text[start..]);
+    pieces
+        .into_iter()
+        .map(str::trim)
+        .filter(|piece| !piece.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(json: &str) -> Result<Option<u8>, String> {
+        serde_json::from_str::<Percent>(json)
+            .map(|percent| percent.progress().map(Progress::get))
+            .map_err(|err| err.to_string())
+    }
+
+    #[test]
+    fn percent_forms() {
+        assert_eq!(progress("45"), Ok(Some(45)));
+        assert_eq!(progress("\"45\""), Ok(Some(45)));
+        assert_eq!(progress("\"45%\""), Ok(Some(45)));
+        assert_eq!(progress("\" 45 % \""), Ok(Some(45)));
+        assert_eq!(progress("99.9"), Ok(Some(99)));
+        assert_eq!(progress("\"\""), Ok(None));
+        for bad in [
+            "101",
+            "-1",
+            "\"abc\"",
+            "\"%\"",
+            "\"-5\"",
+            "\"1e2%\"",
+            "\"NaN\"",
+            "true",
+            "\"100.5\"",
+        ] {
+            assert!(progress(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn percent_keeps_its_form() {
+        for json in ["45", "\"45%\"", "\"\"", "12.5"] {
+            let percent: Percent = serde_json::from_str(json).unwrap();
+            assert_eq!(serde_json::to_string(&percent).unwrap(), json);
+        }
+    }
+
+    fn instant(json: &str) -> Result<Option<String>, String> {
+        serde_json::from_str::<Timestamp>(json)
+            .map(|stamp| stamp.to_utc().map(|at| at.to_rfc3339()))
+            .map_err(|err| err.to_string())
+    }
+
+    #[test]
+    fn timestamp_forms() {
+        let expected = Some("2025-12-28T10:14:06+00:00".to_owned());
+        assert_eq!(instant("1766916846"), Ok(expected.clone()));
+        assert_eq!(instant("1766916846000"), Ok(expected.clone()));
+        assert_eq!(instant("\"1766916846\""), Ok(expected.clone()));
+        assert_eq!(instant("\"2025-12-28T12:14:06+02:00\""), Ok(expected));
+        assert_eq!(
+            instant("\"2024-09-25T07:40:08.333962391Z\""),
+            Ok(Some("2024-09-25T07:40:08.333962391+00:00".to_owned()))
+        );
+        assert_eq!(instant("\"0001-01-01T00:00:00Z\""), Ok(None));
+        assert_eq!(instant("\"\""), Ok(None));
+        assert!(instant("\"yesterday\"").is_err());
+        assert!(instant("9223372036854775807").is_err());
+        assert!(instant("{}").is_err());
+    }
+
+    #[test]
+    fn string_or_int() {
+        let id: StringOrInt = serde_json::from_str("1234567890123").unwrap();
+        assert_eq!(id.to_text(), "1234567890123");
+        let code: StringOrInt = serde_json::from_str("\"0\"").unwrap();
+        assert_eq!(code.as_int(), Some(0));
+        assert!(serde_json::from_str::<StringOrInt>("1.5").is_err());
+        assert!(serde_json::from_str::<StringOrInt>("18446744073709551615").is_err());
+    }
+
+    #[test]
+    fn error_detail_zero_code_is_no_error() {
+        let none: ErrorDetail =
+            serde_json::from_str(r#"{"code":0,"raw_message":"","message":"","detail":null}"#)
+                .unwrap();
+        assert_eq!(none.to_job_error(), None);
+        let some: ErrorDetail =
+            serde_json::from_str(r#"{"code":10000,"message":"bad prompt"}"#).unwrap();
+        let error = some.to_job_error().unwrap();
+        assert_eq!(
+            (error.code.as_deref(), error.message.as_str()),
+            (Some("10000"), "bad prompt")
+        );
+        let text: ErrorDetail = serde_json::from_str(r#""Content policy violation""#).unwrap();
+        assert_eq!(
+            text.to_job_error().unwrap().message,
+            "Content policy violation"
+        );
+    }
+
+    #[test]
+    fn prompts_lose_their_keycaps_and_split() {
+        assert_eq!(
+            clean_prompts([
+                "1\u{FE0F}\u{20E3} a red fox --ar 3:2 ",
+                "2\u{20E3}a grey wolf"
+            ]),
+            ["a red fox --ar 3:2", "a grey wolf"]
+        );
+        assert_eq!(
+            clean_prompts([
+                "1\u{FE0F}\u{20E3} one\n\n2\u{FE0F}\u{20E3} two --v 6\n\n3\u{FE0F}\u{20E3} three"
+            ]),
+            ["one", "two --v 6", "three"]
+        );
+        assert_eq!(
+            clean_prompts(["plain prompt\n\nsecond line", ""]),
+            ["plain prompt", "second line"]
+        );
+        assert_eq!(clean_prompts(["a 4:3 frame"]), ["a 4:3 frame"]);
+    }
+}
