@@ -17,6 +17,9 @@
 //! - `occurred_at` is the webhook's `timestamp`; polled bodies have none.
 //! - The prompt comes from the unified `input` echo or v2's
 //!   `meta.task_request`; both may lack it.
+//! - The v2 submit reply `{task_id, status: "success"}` is a pending task.
+//! - Account notifications (`{type, time, message}`) are refused: they are
+//!   not tasks.
 //! - Where v2 puts a describe's prompts is undocumented; only the unified
 //!   `output.description` / `output.descriptions` are read.
 
@@ -64,6 +67,10 @@ pub struct Task {
     pub message: Option<String>,
     /// The task inside a webhook or GET envelope.
     pub data: Option<Box<Task>>,
+    /// Account notifications (`mj_penalty_triggered`, …) share the webhook
+    /// URL but are not tasks.
+    #[serde(rename = "type")]
+    pub notification_type: Option<String>,
     #[serde(rename = "original_image_url", default, skip_serializing)]
     original_image_url_telltale: Telltale,
     #[serde(rename = "percentage", default, skip_serializing)]
@@ -193,14 +200,24 @@ pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
     let mut body: Task = super::parse(PROVIDER, bytes)?;
     let event = match body.data.take() {
         Some(task) if body.task_id.is_none() => normalize(*task, "data.", body.timestamp.as_ref())?,
-        _ if body.task_id.is_none() && (body.code.is_some() || body.message.is_some()) => {
+        _ if body.task_id.is_some() => normalize(body, "", None)?,
+        _ if body.code.is_some() => {
             return Err(DecodeError::Vendor {
                 provider: PROVIDER,
                 code: body
                     .code
-                    .map_or_else(|| "none".to_owned(), |code| code.to_text().into_owned()),
+                    .map(|code| code.to_text().into_owned())
+                    .unwrap_or_default(),
                 message: body.message,
             });
+        }
+        _ if body.notification_type.is_some() => {
+            let kind = body.notification_type.unwrap_or_default();
+            return Err(DecodeError::field(
+                PROVIDER,
+                "type",
+                format!("an account notification ({kind:?}), not a task"),
+            ));
         }
         _ => normalize(body, "", None)?,
     };
@@ -238,11 +255,18 @@ fn normalize(task: Task, at: &str, sent_at: Option<&Timestamp>) -> Result<JobEve
     })?;
     let meta = task.meta.unwrap_or_default();
 
-    let mut event = JobEvent::new(
-        PROVIDER,
-        JobId::new(job_id),
-        JobStatus::from_vendor(&provider_status),
-    );
+    // The v2 submit reply `{task_id, status: "success"}` acknowledges a task
+    // that has not started; elsewhere "success" is no task status.
+    let acknowledged = provider_status.eq_ignore_ascii_case("success")
+        && task.task_result.is_none()
+        && task.output.is_none();
+    let status = if acknowledged {
+        JobStatus::Pending
+    } else {
+        JobStatus::from_vendor(&provider_status)
+    };
+
+    let mut event = JobEvent::new(PROVIDER, JobId::new(job_id), status);
     event.operation = task
         .task_type
         .or(meta.task_type)

@@ -38,6 +38,9 @@ pub struct Envelope {
     job_id_telltale: Telltale,
     #[serde(rename = "task_id", default, skip_serializing)]
     task_id_telltale: Telltale,
+    /// Directus's own (legacy) webhook has it; ImagineAPI's flow does not.
+    #[serde(rename = "collection", default, skip_serializing)]
+    directus_collection: Telltale,
     #[serde(rename = "taskId", default, skip_serializing)]
     task_id_camel_telltale: Telltale,
 }
@@ -48,7 +51,7 @@ pub struct Envelope {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImageRecord {
     /// The image's id (a UUID).
-    pub id: String,
+    pub id: Option<String>,
     /// The prompt as submitted.
     pub prompt: Option<String>,
     /// The file id of the current grid or preview.
@@ -113,6 +116,13 @@ pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
             ),
         ],
     )?;
+    if envelope.directus_collection.is_some() {
+        return Err(DecodeError::field(
+            PROVIDER,
+            "collection",
+            "this is Directus's own webhook format (partial `payload`, `keys`, `collection`), not ImagineAPI's image webhook",
+        ));
+    }
     match (envelope.payload, envelope.data) {
         (Some(image), _) => Ok(vec![normalize(image, "payload.")?]),
         (None, Some(data)) => super::normalize_batch(PROVIDER, "data", data.into_vec(), normalize),
@@ -135,12 +145,15 @@ fn normalize(image: ImageRecord, at: &str) -> Result<JobEvent, DecodeError> {
             (&image.job_id_telltale, "job_id", Provider::Asyncapi),
         ],
     )?;
+    let id = image
+        .id
+        .ok_or_else(|| DecodeError::field(PROVIDER, format!("{at}id"), "missing field `id`"))?;
     let status = image
         .status
         .as_deref()
         .map_or(JobStatus::Unknown, JobStatus::from_vendor);
 
-    let mut event = JobEvent::new(PROVIDER, JobId::new(image.id), status);
+    let mut event = JobEvent::new(PROVIDER, JobId::new(id), status);
     event.provider_status = image.status;
     event.progress = image.progress.as_ref().and_then(Percent::progress);
     event.operation = Some(Operation::Imagine);

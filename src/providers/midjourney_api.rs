@@ -125,6 +125,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 
 pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
     let mut body: Record = super::parse(PROVIDER, bytes)?;
+    refuse_foreign_keys(&body, "")?;
     if body.task_id.is_some() {
         return Ok(vec![normalize(body, "")?]);
     }
@@ -161,8 +162,8 @@ pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
     }
 }
 
-/// Maps one task record; `at` prefixes JSON paths in errors.
-fn normalize(record: Record, at: &str) -> Result<JobEvent, DecodeError> {
+/// Refuses a record (or envelope) with a key only another vendor sends.
+fn refuse_foreign_keys(record: &Record, at: &str) -> Result<(), DecodeError> {
     refuse_telltales(
         PROVIDER,
         at,
@@ -186,7 +187,12 @@ fn normalize(record: Record, at: &str) -> Result<JobEvent, DecodeError> {
             (&record.job_id_snake_telltale, "job_id", Provider::Asyncapi),
             (&record.payload_telltale, "payload", Provider::Imagineapi),
         ],
-    )?;
+    )
+}
+
+/// Maps one task record; `at` prefixes JSON paths in errors.
+fn normalize(record: Record, at: &str) -> Result<JobEvent, DecodeError> {
+    refuse_foreign_keys(&record, at)?;
     let task_id = record.task_id.ok_or_else(|| {
         DecodeError::field(PROVIDER, format!("{at}taskId"), "missing field `taskId`")
     })?;
