@@ -217,20 +217,33 @@ fn single(provider: Provider, mut events: Vec<JobEvent>) -> Result<JobEvent, Dec
     }
 }
 
-/// Parses `bytes` into a provider's wire type in one pass, keeping the JSON
-/// path and position of the first bad value.
-pub(crate) fn parse<'de, T: Deserialize<'de>>(
-    provider: Provider,
-    bytes: &'de [u8],
-) -> Result<T, DecodeError> {
+/// Parses `bytes` into a provider's wire type in one typed pass.
+///
+/// Tracking the JSON path of every value costs more than the parse itself,
+/// so the path is tracked only on the way to an error: a body that fails is
+/// parsed again with serde_path_to_error, which fails at the same place (the
+/// parse is deterministic) and says where.
+pub(crate) fn parse<'de, T: Deserialize<'de>>(provider: Provider, bytes: &'de [u8]) -> Result<T, DecodeError> {
+    match serde_json::from_slice(bytes) {
+        Ok(wire) => Ok(wire),
+        Err(_) => Err(parse_with_path::<T>(provider, bytes)),
+    }
+}
+
+#[cold]
+fn parse_with_path<'de, T: Deserialize<'de>>(provider: Provider, bytes: &'de [u8]) -> DecodeError {
     let mut json = serde_json::Deserializer::from_slice(bytes);
-    let wire = serde_path_to_error::deserialize(&mut json).map_err(|error| {
-        let path = error.path().to_string();
-        DecodeError::from_json(Some(provider), path, error.into_inner())
-    })?;
-    json.end()
-        .map_err(|error| DecodeError::from_json(Some(provider), ".".to_owned(), error))?;
-    Ok(wire)
+    match serde_path_to_error::deserialize::<_, T>(&mut json) {
+        Err(error) => {
+            let path = error.path().to_string();
+            DecodeError::from_json(Some(provider), path, error.into_inner())
+        }
+        Ok(_) => match json.end() {
+            Err(error) => DecodeError::from_json(Some(provider), ".".to_owned(), error),
+            // Unreachable in practice: the plain parse failed on these bytes.
+            Ok(()) => DecodeError::field(provider, ".", "the body could not be parsed"),
+        },
+    }
 }
 
 /// A key that only another vendor's format has. Wire types list such keys as
