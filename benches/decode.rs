@@ -12,7 +12,9 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use mjhook::{decode_all, Provider};
 
 fn corpus(provider: Provider) -> Vec<Vec<u8>> {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(provider.as_str());
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(provider.as_str());
     let mut files: Vec<_> = std::fs::read_dir(&folder)
         .unwrap_or_else(|err| panic!("{}: {err}", folder.display()))
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))

@@ -274,3 +274,169 @@ impl fmt::Display for Message<'_> {
         }
     }
 }
+
+/// Why a webhook request was not accepted as authentic
+/// (see [`verify`](crate::verify)).
+///
+/// No variant holds a secret, a header value, a URL or an expected signature:
+/// the messages say what was wrong, never with what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// No non-empty secret is configured, so nothing could be checked. An
+    /// empty secret counts as none: it would authenticate anyone.
+    #[error("no secret is configured for {provider}; every request is refused")]
+    NoSecret {
+        /// The provider being verified.
+        provider: Provider,
+    },
+
+    /// The header that carries the credential is absent.
+    #[error("the `{name}` header is missing")]
+    MissingHeader {
+        /// The header's name.
+        name: &'static str,
+    },
+
+    /// The `X-Midjourney-Signature` value is not one of the accepted forms.
+    #[error("the `X-Midjourney-Signature` header is malformed: {problem}")]
+    MalformedSignature {
+        /// What is wrong with it.
+        problem: SignatureProblem,
+    },
+
+    /// The credential is well formed but matches none of the configured secrets.
+    #[error("{method} does not match any configured secret")]
+    Mismatch {
+        /// Which credential was compared.
+        method: crate::verify::Method,
+    },
+
+    /// The provider is authenticated by a token in the hook URL, but no
+    /// request URL was given to the verifier.
+    #[error("no request URL was given; {provider} requests can only be authenticated by a token in the hook URL's query")]
+    MissingUrl {
+        /// The provider being verified.
+        provider: Provider,
+    },
+
+    /// The request URL has no query parameter of the configured name.
+    #[error("the request URL has no `{param}` query parameter")]
+    MissingToken {
+        /// The query parameter that should hold the token.
+        param: String,
+    },
+
+    /// A replay window is set, but the body has no `timestamp`.
+    #[error("the body has no `timestamp`, so its age cannot be checked")]
+    MissingTimestamp,
+
+    /// A replay window is set, but the body's `timestamp` is not an RFC 3339
+    /// date-time (or the body is not a JSON object).
+    #[error("the body's `timestamp` cannot be read: {reason}")]
+    BadTimestamp {
+        /// What the parser found.
+        reason: String,
+    },
+
+    /// The body's `timestamp` is older than the tolerance allows.
+    #[error(
+        "the body's `timestamp` is {} old, beyond the tolerance of {} (a replayed request?)",
+        Span(*age),
+        Span(*tolerance)
+    )]
+    Stale {
+        /// How old the timestamp is.
+        age: std::time::Duration,
+        /// The tolerance in force.
+        tolerance: std::time::Duration,
+    },
+
+    /// The body's `timestamp` is further in the future than the tolerance allows.
+    #[error(
+        "the body's `timestamp` is {} in the future, beyond the tolerance of {}",
+        Span(*ahead),
+        Span(*tolerance)
+    )]
+    Future {
+        /// How far ahead of the clock the timestamp is.
+        ahead: std::time::Duration,
+        /// The tolerance in force.
+        tolerance: std::time::Duration,
+    },
+
+    /// A replay window was asked for a provider that sends no signed
+    /// timestamp, so it could not protect anything.
+    #[error("{provider} sends no signed timestamp; a replay window applies to asyncapi only")]
+    ReplayWindowUnsupported {
+        /// The provider being verified.
+        provider: Provider,
+    },
+}
+
+impl VerifyError {
+    /// Whether the verifier, not the request, is at fault: no secret, a
+    /// replay window for a provider without signed timestamps, or no URL
+    /// passed for a URL-token provider. A server answers these with a 500
+    /// rather than a 401, and fixes its configuration.
+    pub fn is_configuration(&self) -> bool {
+        matches!(
+            self,
+            VerifyError::NoSecret { .. }
+                | VerifyError::MissingUrl { .. }
+                | VerifyError::ReplayWindowUnsupported { .. }
+        )
+    }
+}
+
+/// What is wrong with an `X-Midjourney-Signature` value. The value itself is
+/// never repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureProblem {
+    /// Nothing (or only white space, or only `sha256=`).
+    Empty,
+    /// A prefix other than `sha256=`, such as `sha1=`, `v0=` or `v1,`: another
+    /// algorithm or another signed string, which this check does not do.
+    Prefix,
+    /// A length that is neither a hex nor a base64 HMAC-SHA256.
+    Length {
+        /// The number of bytes found (after the optional `sha256=`).
+        found: usize,
+    },
+    /// 64 characters that are not all hex digits.
+    NotHex,
+    /// 44 characters that are not padded standard base64 of 32 bytes.
+    NotBase64,
+}
+
+impl fmt::Display for SignatureProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignatureProblem::Empty => f.write_str("it is empty"),
+            SignatureProblem::Prefix => f.write_str(
+                "it has a prefix other than `sha256=` (only HMAC-SHA256 of the raw body is checked)",
+            ),
+            SignatureProblem::Length { found } => write!(
+                f,
+                "it is {found} characters long; expected 64 hex digits or 44 characters of padded base64, optionally after `sha256=`"
+            ),
+            SignatureProblem::NotHex => f.write_str("it is 64 characters long but not hex"),
+            SignatureProblem::NotBase64 => f.write_str(
+                "it is 44 characters long but not padded standard base64 of a 32-byte digest",
+            ),
+        }
+    }
+}
+
+/// A duration as seconds, with a fraction only when there is one.
+struct Span(std::time::Duration);
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.subsec_nanos() == 0 {
+            write!(f, "{}s", self.0.as_secs())
+        } else {
+            write!(f, "{:?}", self.0)
+        }
+    }
+}

@@ -209,9 +209,24 @@ fn fold_word(word: &str) -> Cow<'_, str> {
 
 /// Percent complete, 0 to 100.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Progress(u8);
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Progress {
+    fn schema_name() -> Cow<'static, str> {
+        "Progress".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Percent complete",
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 100
+        })
+    }
+}
 
 impl Progress {
     /// 100 percent.
@@ -410,6 +425,7 @@ pub struct Image {
     /// What the image is.
     pub role: ImageRole,
     /// 0-based position in the 2×2 grid, when known.
+    #[cfg_attr(feature = "schema", schemars(range(max = 3)))]
     pub index: Option<u8>,
     /// Width in pixels, when the payload says.
     pub width: Option<u32>,

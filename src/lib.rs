@@ -43,6 +43,11 @@
 //!   `decode` and `decode_auto` refuse a batch of several jobs with
 //!   [`DecodeError::SeveralJobs`].
 //! - [`DecodeOptions`]: the same with a different size limit.
+//! - [`Verifier::verify_and_decode`]: check a webhook's authenticity on its
+//!   raw bytes and headers (an HMAC signature, an echoed shared secret or a
+//!   URL token, per vendor), then decode it; a [`ReceiveError`] keeps
+//!   [`VerifyError`] and [`DecodeError`] apart. The [`verify`] module says
+//!   what each vendor sends and what its check proves.
 //!
 //! # The canonical model
 //!
@@ -65,6 +70,16 @@
 //! - Times are UTC. Epoch integers of 10¹¹ or more are milliseconds, smaller
 //!   ones seconds; Go's zero time and `""` mean "not set". Nothing is filled
 //!   from the clock: the same bytes always give the same event.
+//!
+//! # Job state
+//!
+//! Vendors retry, re-send and reorder deliveries. [`JobState::apply`] folds a
+//! job's events (webhooks and polled replies alike) into its current state:
+//! duplicates change nothing, a terminal status is never undone by a late
+//! progress report, progress never moves backwards, and images and prompts
+//! are gathered, each once. The state is serializable for the caller's own
+//! store; [`Tracker`] folds many jobs in memory. The [`track`] module lists
+//! the rules.
 //!
 //! # Errors and limits
 //!
@@ -89,8 +104,18 @@ pub mod error;
 pub mod event;
 pub mod providers;
 pub mod quirks;
+pub mod track;
+pub mod verify;
 
 pub use detect::detect;
 pub use error::DecodeError;
+pub use error::VerifyError;
 pub use event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation, Progress};
 pub use providers::{decode, decode_all, decode_auto, DecodeOptions, Provider, UnknownProvider};
+pub use track::{Applied, JobState, Tracker};
+pub use verify::{HeaderSource, ReceiveError, Request, Secret, Verified, Verifier};
+
+/// The README's examples, run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

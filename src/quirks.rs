@@ -319,6 +319,12 @@ pub enum OneOrMany<T> {
     Many(Vec<T>),
 }
 
+impl<T> Default for OneOrMany<T> {
+    fn default() -> Self {
+        OneOrMany::Many(Vec::new())
+    }
+}
+
 impl<T> OneOrMany<T> {
     /// The elements, in order.
     pub fn into_vec(self) -> Vec<T> {
@@ -355,6 +361,27 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
             }
         }
         deserializer.deserialize_any(OneOrManyVisitor(std::marker::PhantomData))
+    }
+}
+
+/// A value that is skipped, never looked into.
+///
+/// Envelope wire types are generic over the type of their envelope field
+/// (`data`, `tasks`); the records inside an envelope use `Skipped`, so a
+/// body nesting envelopes inside envelopes is skipped iteratively by
+/// serde_json instead of driving the typed decoder into deep recursion.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Skipped;
+
+impl<'de> Deserialize<'de> for Skipped {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        de::IgnoredAny::deserialize(deserializer).map(|_| Skipped)
+    }
+}
+
+impl Serialize for Skipped {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_unit()
     }
 }
 

@@ -20,16 +20,19 @@ use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
 use super::{finish, push_quarters, refuse_telltales, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
-use crate::quirks::{clean_prompts, EmptyAsNone, ErrorDetail, Percent, StringOrInt};
+use crate::quirks::{clean_prompts, EmptyAsNone, ErrorDetail, Percent, Skipped, StringOrInt};
 
 const PROVIDER: Provider = Provider::Apiframe;
 
 /// A task as `/fetch` and the webhook send it; with `tasks`, the `/fetch-many`
 /// wrapper around several.
+///
+/// `Tasks` is the type of `tasks`: a body is a `Task<Vec<Task>>`; a task
+/// inside `/fetch-many` is a `Task`, whose own `tasks`, if any, is skipped.
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Task {
+pub struct Task<Tasks = Skipped> {
     /// The task's id: a UUID, a legacy integer, or (one APIFRAME example) `taskId`.
     #[serde(alias = "taskId")]
     pub task_id: Option<StringOrInt>,
@@ -83,7 +86,7 @@ pub struct Task {
     /// JourneyAPI's model name.
     pub model: Option<String>,
     /// `/fetch-many`: the tasks.
-    pub tasks: Option<Vec<Task>>,
+    pub tasks: Option<Tasks>,
     #[serde(rename = "task_result", default, skip_serializing)]
     task_result_telltale: Telltale,
     #[serde(rename = "output", default, skip_serializing)]
@@ -111,7 +114,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 }
 
 pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
-    let mut task: Task = super::parse(PROVIDER, bytes)?;
+    let mut task: Task<Vec<Task>> = super::parse(PROVIDER, bytes)?;
     match task.tasks.take() {
         Some(tasks) if task.task_id.is_none() => {
             super::normalize_batch(PROVIDER, "tasks", tasks, normalize)
@@ -121,7 +124,7 @@ pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
 }
 
 /// Maps one task; `at` prefixes JSON paths in errors.
-fn normalize(task: Task, at: &str) -> Result<JobEvent, DecodeError> {
+fn normalize<Tasks>(task: Task<Tasks>, at: &str) -> Result<JobEvent, DecodeError> {
     refuse_telltales(
         PROVIDER,
         at,

@@ -25,16 +25,19 @@ use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
 use super::{finish, refuse_telltales, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation};
-use crate::quirks::{clean_prompts, ErrorDetail, OneOrMany, Percent, Timestamp};
+use crate::quirks::{clean_prompts, ErrorDetail, OneOrMany, Percent, Skipped, Timestamp};
 
 const PROVIDER: Provider = Provider::Asyncapi;
 
 /// `JobWebhookPayload`, the REST job object, or one of the REST envelopes
 /// around it (which reuse `status` and add `data`, `code`, `message`).
+///
+/// `Data` is the type of `data`: a body is a `Wire<OneOrMany<Wire>>`; a job
+/// inside an envelope is a `Wire`, whose own `data`, if any, is skipped.
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Wire {
+pub struct Wire<Data = Skipped> {
     /// `job.progress`, `job.completed`, `job.failed`, `job.cancelled`.
     pub event: Option<String>,
     /// The job's id in the webhook.
@@ -62,7 +65,7 @@ pub struct Wire {
     /// REST job object only.
     pub updated_at: Option<Timestamp>,
     /// REST envelopes: the job list, or `{job_id}` after creation.
-    pub data: Option<OneOrMany<Wire>>,
+    pub data: Option<Data>,
     /// REST error reply.
     pub code: Option<String>,
     /// REST envelopes.
@@ -118,12 +121,12 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 }
 
 pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
-    let wire: Wire = super::parse(PROVIDER, bytes)?;
+    let wire: Wire<OneOrMany<Wire>> = super::parse(PROVIDER, bytes)?;
     normalize_body(wire)
 }
 
 /// Unwraps the REST envelopes, then normalizes each job.
-fn normalize_body(mut wire: Wire) -> Result<Vec<JobEvent>, DecodeError> {
+fn normalize_body(mut wire: Wire<OneOrMany<Wire>>) -> Result<Vec<JobEvent>, DecodeError> {
     let has_id = wire.job_id.is_some() || wire.id.is_some();
     let envelope_status = wire.status.as_deref().map(str::to_ascii_uppercase);
     if !has_id && envelope_status.as_deref() == Some("ERROR") {
@@ -148,7 +151,7 @@ fn normalize_body(mut wire: Wire) -> Result<Vec<JobEvent>, DecodeError> {
 /// Maps one webhook payload or job object; `at` prefixes JSON paths in
 /// errors. A job just `accepted` by the creation reply has no status yet and
 /// is pending.
-fn normalize(wire: Wire, at: &str, accepted: bool) -> Result<JobEvent, DecodeError> {
+fn normalize<Data>(wire: Wire<Data>, at: &str, accepted: bool) -> Result<JobEvent, DecodeError> {
     refuse_telltales(
         PROVIDER,
         at,

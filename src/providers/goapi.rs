@@ -29,16 +29,21 @@ use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
 use super::{finish, push_quarters, refuse_telltales, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
-use crate::quirks::{clean_prompts, EmptyAsNone, ErrorDetail, Percent, StringOrInt, Timestamp};
+use crate::quirks::{
+    clean_prompts, EmptyAsNone, ErrorDetail, Percent, Skipped, StringOrInt, Timestamp,
+};
 
 const PROVIDER: Provider = Provider::Goapi;
 
 /// A v2 fetch body, a unified task, or one of the unified envelopes around a
 /// task (which add `timestamp`, `code`, `message` and `data`).
+///
+/// `Data` is the type of `data`: a body is a `Task<Box<Task>>`; the task
+/// inside an envelope is a `Task`, whose own `data`, if any, is skipped.
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Task {
+pub struct Task<Data = Skipped> {
     /// The task's id.
     pub task_id: Option<String>,
     /// `pending`, `staged`, `processing`, `finished` (v2), `completed`
@@ -66,7 +71,7 @@ pub struct Task {
     /// GET envelope and v2 submit reply.
     pub message: Option<String>,
     /// The task inside a webhook or GET envelope.
-    pub data: Option<Box<Task>>,
+    pub data: Option<Data>,
     /// Account notifications (`mj_penalty_triggered`, …) share the webhook
     /// URL but are not tasks.
     #[serde(rename = "type")]
@@ -197,7 +202,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 }
 
 pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
-    let mut body: Task = super::parse(PROVIDER, bytes)?;
+    let mut body: Task<Box<Task>> = super::parse(PROVIDER, bytes)?;
     let event = match body.data.take() {
         Some(task) if body.task_id.is_none() => normalize(*task, "data.", body.timestamp.as_ref())?,
         _ if body.task_id.is_some() => normalize(body, "", None)?,
@@ -226,7 +231,11 @@ pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
 
 /// Maps one task; `at` prefixes JSON paths in errors, `sent_at` is the
 /// webhook envelope's timestamp.
-fn normalize(task: Task, at: &str, sent_at: Option<&Timestamp>) -> Result<JobEvent, DecodeError> {
+fn normalize<Data>(
+    task: Task<Data>,
+    at: &str,
+    sent_at: Option<&Timestamp>,
+) -> Result<JobEvent, DecodeError> {
     refuse_telltales(
         PROVIDER,
         at,

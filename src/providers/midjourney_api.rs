@@ -26,17 +26,21 @@ use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
 use super::{finish, push_quarters, refuse_telltales, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
-use crate::quirks::{EmptyAsNone, OneOrMany, StringOrInt, Timestamp};
+use crate::quirks::{EmptyAsNone, OneOrMany, Skipped, StringOrInt, Timestamp};
 
 const PROVIDER: Provider = Provider::MidjourneyApi;
 
 /// A task record; with `data`, the envelope around one or several (its
 /// `status` is then the API result code).
+///
+/// `Data` is the type of `data`: a body is a `Record<OneOrMany<Record>>`; a
+/// record inside an envelope is a `Record`, whose own `data`, if any, is
+/// skipped.
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Record {
+pub struct Record<Data = Skipped> {
     /// The vendor's 21-character task id.
     pub task_id: Option<String>,
     /// Record: 0, 1 or 2. Envelope: the API result code.
@@ -64,7 +68,7 @@ pub struct Record {
     /// Envelope: `"success"` or the reason for a non-zero code.
     pub message: Option<String>,
     /// Envelope: one record (webhook) or several (job-status).
-    pub data: Option<OneOrMany<Record>>,
+    pub data: Option<Data>,
     #[serde(rename = "task_type", default, skip_serializing)]
     task_type_telltale: Telltale,
     #[serde(rename = "original_image_url", default, skip_serializing)]
@@ -124,7 +128,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 }
 
 pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
-    let mut body: Record = super::parse(PROVIDER, bytes)?;
+    let mut body: Record<OneOrMany<Record>> = super::parse(PROVIDER, bytes)?;
     refuse_foreign_keys(&body, "")?;
     if body.task_id.is_some() {
         return Ok(vec![normalize(body, "")?]);
@@ -163,7 +167,7 @@ pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
 }
 
 /// Refuses a record (or envelope) with a key only another vendor sends.
-fn refuse_foreign_keys(record: &Record, at: &str) -> Result<(), DecodeError> {
+fn refuse_foreign_keys<Data>(record: &Record<Data>, at: &str) -> Result<(), DecodeError> {
     refuse_telltales(
         PROVIDER,
         at,
@@ -191,7 +195,7 @@ fn refuse_foreign_keys(record: &Record, at: &str) -> Result<(), DecodeError> {
 }
 
 /// Maps one task record; `at` prefixes JSON paths in errors.
-fn normalize(record: Record, at: &str) -> Result<JobEvent, DecodeError> {
+fn normalize<Data>(record: Record<Data>, at: &str) -> Result<JobEvent, DecodeError> {
     refuse_foreign_keys(&record, at)?;
     let task_id = record.task_id.ok_or_else(|| {
         DecodeError::field(PROVIDER, format!("{at}taskId"), "missing field `taskId`")

@@ -223,7 +223,10 @@ fn single(provider: Provider, mut events: Vec<JobEvent>) -> Result<JobEvent, Dec
 /// so the path is tracked only on the way to an error: a body that fails is
 /// parsed again with serde_path_to_error, which fails at the same place (the
 /// parse is deterministic) and says where.
-pub(crate) fn parse<'de, T: Deserialize<'de>>(provider: Provider, bytes: &'de [u8]) -> Result<T, DecodeError> {
+pub(crate) fn parse<'de, T: Deserialize<'de>>(
+    provider: Provider,
+    bytes: &'de [u8],
+) -> Result<T, DecodeError> {
     match serde_json::from_slice(bytes) {
         Ok(wire) => Ok(wire),
         Err(_) => Err(parse_with_path::<T>(provider, bytes)),

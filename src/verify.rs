@@ -1,0 +1,1685 @@
+//! Webhook authenticity: check a request on its raw bytes before trusting its
+//! body.
+//!
+//! ```
+//! use mjhook::verify::{sign, Request, Verifier, SIGNATURE_HEADER};
+//! use mjhook::{JobStatus, Provider};
+//!
+//! // In a receiver, the body is the request's raw bytes and the headers are
+//! // the request's headers (an `http::HeaderMap` with the `http` feature).
+//! let body = br#"{"event":"job.progress","job_id":"3f2b8c1e-6d4a-4b7e-9a51-2c8e0f7d1a93","status":"in_progress","progress":45,"timestamp":"2024-05-01T12:00:20Z"}"#;
+//! let headers = [(SIGNATURE_HEADER, sign("my-webhook-secret", body))];
+//!
+//! let verifier = Verifier::new(Provider::Asyncapi).secret("my-webhook-secret");
+//! let event = verifier.verify_and_decode(&Request::new(body).headers(&headers))?;
+//! assert_eq!(event.status, JobStatus::InProgress);
+//!
+//! // The same body signed with another secret is refused before it is decoded.
+//! let forged = [(SIGNATURE_HEADER, sign("a guess", body))];
+//! let refused = verifier.verify_and_decode(&Request::new(body).headers(&forged));
+//! assert!(matches!(refused, Err(mjhook::ReceiveError::Verify(_))));
+//! # Ok::<(), mjhook::ReceiveError>(())
+//! ```
+//!
+//! # What each vendor sends, and what a check proves
+//!
+//! | provider | the vendor sends | [`Method`] | a passing check proves |
+//! |---|---|---|---|
+//! | `asyncapi` | `X-Midjourney-Signature`: HMAC-SHA256 of the raw body, keyed with the webhook secret of the API key | [`Method::Signature`] | the sender knows the secret **and** the body is the one it signed; with a [replay window](Verifier::tolerance), also that the signed `timestamp` is recent |
+//! | `apiframe` | the `webhook_secret` given at job creation, echoed verbatim in `x-webhook-secret` (APIFRAME v1, JourneyAPI) | [`Method::SharedSecret`] | only that the sender knows the secret. The body is not bound to it: whoever sees one request can send any body with that header, and replay it |
+//! | `goapi` | the same: `webhook_secret` / `webhook_config.secret` echoed in `x-webhook-secret` | [`Method::SharedSecret`] | as for `apiframe` |
+//! | `imagineapi` | nothing: no secret, no signature, no auth header | [`Method::UrlToken`] | only that the sender knows the hook URL, token included. Put an unguessable token in the webhook URL you register; confirm important events with a `GET /items/images/{id}` of your own |
+//! | `midjourney_api` | nothing: `hookUrl` has no secret or signing field beside it | [`Method::UrlToken`] | as for `imagineapi`; confirm with `job-status` |
+//!
+//! A shared secret or URL token is only as private as the transport: use
+//! HTTPS, and keep URLs with tokens out of access logs. APIFRAME v2's
+//! `X-Webhook-Signature` (a different, camelCase format) is not handled here.
+//!
+//! # The `X-Midjourney-Signature` value
+//!
+//! The AsyncAPI document names the header and the algorithm but neither the
+//! encoding nor a prefix, so the check accepts the common spellings of one
+//! HMAC-SHA256 over the raw body and nothing else:
+//!
+//! - 64 hex digits, in either case, or 44 characters of padded standard
+//!   base64 (canonical: no stray bits before the `=`);
+//! - either one after an optional `sha256=`, whose case does not matter
+//!   (`SHA256=` too: the digest after it is checked in full all the same);
+//! - white space around the whole value is ignored, as HTTP ignores it around
+//!   a field value; white space inside (`sha256= abc…`) is not.
+//!
+//! Refused, with a [`SignatureProblem`] that says why: an empty value;
+//! another prefix (`sha1=`, `v0=`, Standard Webhooks' `v1,<base64>`, which
+//! signs `id.timestamp.body`, not the body);
+//! unpadded base64 and base64url (43 characters: nothing suggests the vendor
+//! sends them, and two lengths keep the decoding unambiguous); any other
+//! length, such as a truncated digest. A well-formed value that is not the
+//! HMAC of these exact bytes under a configured secret is a
+//! [`VerifyError::Mismatch`]: verify the bytes as received, never a body
+//! parsed and serialized again.
+//!
+//! A header sent more than once has each value tried; a value a proxy joined
+//! with commas is not split, because `v1,<base64>` looks just like one.
+//!
+//! # Secrets and rotation
+//!
+//! A [`Verifier`] holds any number of [`Secret`]s and accepts a request that
+//! matches any one of them, so a new secret can be added before the old one is
+//! retired. An empty secret is ignored: with no other secret the verifier
+//! refuses everything ([`VerifyError::NoSecret`]). Comparisons are constant
+//! time (`Mac::verify_slice` for HMACs, `subtle` for shared secrets and
+//! tokens), and every configured secret is tried, so timing does not tell
+//! which one matched. [`Secret`] prints as `Secret("[REDACTED]")`, and no
+//! [`VerifyError`] holds a secret, a header value, a URL or an expected
+//! signature.
+//!
+//! # Replay window
+//!
+//! The AsyncAPI payload carries its own `timestamp`, inside the signed bytes.
+//! With [`Verifier::tolerance`] set, a verified body whose `timestamp` is
+//! further than the tolerance in the past ([`VerifyError::Stale`]) or the
+//! future ([`VerifyError::Future`]) is refused; exactly at the tolerance is
+//! still accepted. The timestamp is read only after the signature holds, with
+//! a parse of that one field; it must be an RFC 3339 string (the spec's
+//! `date-time`), and a missing or unreadable one is an error, never "fresh".
+//! [`Verifier::verify_at`] takes the clock as an argument; [`Verifier::verify`]
+//! reads the system clock and calls it. The other vendors send no signed time,
+//! so asking them for a window is a [`VerifyError::ReplayWindowUnsupported`].
+//!
+//! # Testing your own receiver
+//!
+//! [`sign`] and [`signature_header`] produce what an `asyncapi` sender would
+//! send, [`secret_header`] what `apiframe` and `goapi` send, and
+//! [`url_with_token`] the hook URL to register for `imagineapi` and
+//! `midjourney_api`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::hash::BuildHasher;
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use chrono::{DateTime, TimeDelta, Utc};
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::error::{DecodeError, SignatureProblem, VerifyError};
+use crate::event::JobEvent;
+use crate::providers::{DecodeOptions, Provider};
+
+/// The header an `asyncapi` sender signs its body in.
+pub const SIGNATURE_HEADER: &str = "X-Midjourney-Signature";
+
+/// The header `apiframe` and `goapi` echo the webhook secret in.
+pub const SECRET_HEADER: &str = "x-webhook-secret";
+
+/// The query parameter a URL token is read from unless
+/// [`Verifier::token_param`] names another.
+pub const DEFAULT_TOKEN_PARAM: &str = "token";
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// A webhook secret or URL token. Its `Debug` output is
+/// `Secret("[REDACTED]")`, and it has no `Display`.
+#[derive(Clone)]
+pub struct Secret(Box<[u8]>);
+
+impl Secret {
+    /// A secret from its bytes (a string's UTF-8 bytes).
+    pub fn new(secret: impl Into<Vec<u8>>) -> Self {
+        Secret(secret.into().into_boxed_slice())
+    }
+
+    /// The secret's bytes, for callers who need to hand it on (to a vendor's
+    /// job-creation request, say).
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Whether the secret is empty (and so ignored by a [`Verifier`]).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Secret").field(&"[REDACTED]").finish()
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(secret: &str) -> Self {
+        Secret::new(secret)
+    }
+}
+
+impl From<String> for Secret {
+    fn from(secret: String) -> Self {
+        Secret::new(secret)
+    }
+}
+
+impl From<&String> for Secret {
+    fn from(secret: &String) -> Self {
+        Secret::new(secret.as_str())
+    }
+}
+
+impl From<&[u8]> for Secret {
+    fn from(secret: &[u8]) -> Self {
+        Secret::new(secret)
+    }
+}
+
+impl From<Vec<u8>> for Secret {
+    fn from(secret: Vec<u8>) -> Self {
+        Secret::new(secret)
+    }
+}
+
+/// Request headers, however a web framework holds them.
+///
+/// Implemented for slices, arrays and `Vec`s of `(name, value)` pairs, for
+/// `HashMap` and `BTreeMap`, for references to any of them, and, with the
+/// `http` feature, for `http::HeaderMap`.
+///
+/// ```
+/// use mjhook::verify::HeaderSource;
+///
+/// let headers = [("X-Webhook-Secret", "a"), ("content-type", "application/json"), ("x-webhook-secret", "b")];
+/// assert_eq!(headers.header_values("x-webhook-secret"), [b"a".as_slice(), b"b".as_slice()]);
+/// ```
+pub trait HeaderSource {
+    /// Every value of the header `name`, matched ignoring ASCII case, in the
+    /// order received (several when the header was repeated).
+    fn header_values(&self, name: &str) -> Vec<&[u8]>;
+}
+
+impl<T: HeaderSource + ?Sized> HeaderSource for &T {
+    fn header_values(&self, name: &str) -> Vec<&[u8]> {
+        (**self).header_values(name)
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<[u8]>> HeaderSource for [(K, V)] {
+    fn header_values(&self, name: &str) -> Vec<&[u8]> {
+        self.iter()
+            .filter(|(key, _)| key.as_ref().eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_ref())
+            .collect()
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<[u8]>, const N: usize> HeaderSource for [(K, V); N] {
+    fn header_values(&self, name: &str) -> Vec<&[u8]> {
+        self.as_slice().header_values(name)
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<[u8]>> HeaderSource for Vec<(K, V)> {
+    fn header_values(&self, name: &str) -> Vec<&[u8]> {
+        self.as_slice().header_values(name)
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<[u8]>, S: BuildHasher> HeaderSource for HashMap<K, V, S> {
+    fn header_values(&self, name: &str) -> Vec<&[u8]> {
+        self.iter()
+            .filter(|(key, _)| key.as_ref().eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_ref())
+            .collect()
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<[u8]>> HeaderSource for BTreeMap<K, V> {
+    fn header_values(&self, name: &str) -> Vec<&[u8]> {
+        self.iter()
+            .filter(|(key, _)| key.as_ref().eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_ref())
+            .collect()
+    }
+}
+
+#[cfg(feature = "http")]
+impl<T: AsRef<[u8]>> HeaderSource for http::HeaderMap<T> {
+    fn header_values(&self, name: &str) -> Vec<&[u8]> {
+        // `HeaderMap` stores names lowercased and folds the looked-up name
+        // the same way; a name that is not a valid header name finds nothing.
+        self.get_all(name).iter().map(AsRef::as_ref).collect()
+    }
+}
+
+/// Headers of a request that has none.
+struct NoHeaders;
+
+impl HeaderSource for NoHeaders {
+    fn header_values(&self, _name: &str) -> Vec<&[u8]> {
+        Vec::new()
+    }
+}
+
+/// What a verifier looks at: the raw body, the headers, and, for the
+/// URL-token providers, the URL the request was sent to.
+///
+/// Its `Debug` output shows the body's length and whether a URL is present,
+/// never the URL (it holds a token) or the headers.
+#[derive(Clone, Copy)]
+pub struct Request<'a> {
+    body: &'a [u8],
+    headers: &'a dyn HeaderSource,
+    url: Option<&'a str>,
+}
+
+impl<'a> Request<'a> {
+    /// A request with this body, no headers and no URL.
+    pub fn new(body: &'a [u8]) -> Self {
+        Request {
+            body,
+            headers: &NoHeaders,
+            url: None,
+        }
+    }
+
+    /// The request's headers.
+    pub fn headers<H: HeaderSource>(mut self, headers: &'a H) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// The URL the request was sent to: a full URL or the request target
+    /// (`/hook?token=…`). Only the query (after `?`, before `#`) is read.
+    pub fn url(mut self, url: &'a str) -> Self {
+        self.url = Some(url);
+        self
+    }
+
+    /// The raw body.
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+}
+
+impl fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("body_len", &self.body.len())
+            .field("url", &self.url.map(|_| "[REDACTED]"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a provider's requests are authenticated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method {
+    /// An HMAC-SHA256 of the raw body in [`SIGNATURE_HEADER`] (`asyncapi`).
+    Signature,
+    /// The secret itself, echoed in [`SECRET_HEADER`] (`apiframe`, `goapi`).
+    SharedSecret,
+    /// A token in the hook URL's query, because the vendor sends no signal
+    /// (`imagineapi`, `midjourney_api`).
+    UrlToken,
+}
+
+impl Method {
+    /// The method for a provider's requests.
+    pub fn of(provider: Provider) -> Method {
+        match provider {
+            Provider::Asyncapi => Method::Signature,
+            Provider::Apiframe | Provider::Goapi => Method::SharedSecret,
+            Provider::Imagineapi | Provider::MidjourneyApi => Method::UrlToken,
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Method::Signature => "the `X-Midjourney-Signature` HMAC of the body",
+            Method::SharedSecret => "the `x-webhook-secret` header",
+            Method::UrlToken => "the hook URL's token",
+        })
+    }
+}
+
+/// Checks that requests come from a provider, using the [`Method`] that
+/// provider supports.
+///
+/// ```
+/// use std::time::Duration;
+/// use chrono::{DateTime, Utc};
+/// use mjhook::verify::{signature_header, Request, Verifier};
+/// use mjhook::{Provider, VerifyError};
+///
+/// let body = br#"{"event":"job.completed","job_id":"j-1","status":"completed","timestamp":"2024-05-01T12:00:20Z"}"#;
+/// let headers = [signature_header("new-secret", body)];
+/// let verifier = Verifier::new(Provider::Asyncapi)
+///     .secret("old-secret")
+///     .secret("new-secret") // rotation: either one is accepted
+///     .tolerance(Duration::from_secs(300));
+/// let request = Request::new(body).headers(&headers);
+///
+/// let now: DateTime<Utc> = "2024-05-01T12:04:00Z".parse()?;
+/// assert!(verifier.verify_at(&request, now).is_ok());
+///
+/// let later: DateTime<Utc> = "2024-05-01T13:00:00Z".parse()?;
+/// assert!(matches!(verifier.verify_at(&request, later), Err(VerifyError::Stale { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    provider: Provider,
+    secrets: Vec<Secret>,
+    tolerance: Option<Duration>,
+    token_param: String,
+    options: DecodeOptions,
+}
+
+impl Verifier {
+    /// A verifier for `provider`'s requests, with no secret yet (it refuses
+    /// everything until one is added), no replay window, the token parameter
+    /// [`DEFAULT_TOKEN_PARAM`] and the default [`DecodeOptions`].
+    pub fn new(provider: Provider) -> Self {
+        Verifier {
+            provider,
+            secrets: Vec::new(),
+            tolerance: None,
+            token_param: DEFAULT_TOKEN_PARAM.to_owned(),
+            options: DecodeOptions::default(),
+        }
+    }
+
+    /// Adds a secret: the `asyncapi` signing key, the `apiframe`/`goapi`
+    /// webhook secret, or the URL token. Add several to rotate.
+    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.secrets.push(secret.into());
+        self
+    }
+
+    /// Adds several secrets.
+    pub fn secrets<S: Into<Secret>>(mut self, secrets: impl IntoIterator<Item = S>) -> Self {
+        self.secrets.extend(secrets.into_iter().map(Into::into));
+        self
+    }
+
+    /// Refuses an `asyncapi` body whose `timestamp` is more than `tolerance`
+    /// before or after the clock. Other providers send no signed time, and
+    /// verifying them with a window set is
+    /// [`VerifyError::ReplayWindowUnsupported`].
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = Some(tolerance);
+        self
+    }
+
+    /// The query parameter that holds the URL token (`imagineapi`,
+    /// `midjourney_api`); [`DEFAULT_TOKEN_PARAM`] unless set. Other providers
+    /// do not read it.
+    pub fn token_param(mut self, name: impl Into<String>) -> Self {
+        self.token_param = name.into();
+        self
+    }
+
+    /// The limits [`verify_and_decode`](Verifier::verify_and_decode) and
+    /// [`Verified::decode`] use.
+    pub fn decode_options(mut self, options: DecodeOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The provider this verifier is for.
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    /// How this verifier authenticates requests.
+    pub fn method(&self) -> Method {
+        Method::of(self.provider)
+    }
+
+    /// Verifies a request, reading the system clock for the replay window.
+    pub fn verify<'a>(&self, request: &Request<'a>) -> Result<Verified<'a>, VerifyError> {
+        self.verify_at(request, DateTime::<Utc>::from(SystemTime::now()))
+    }
+
+    /// Verifies a request as of `now`, which only the replay window uses.
+    ///
+    /// Configuration errors (no secret, a window for a provider without
+    /// signed timestamps) are reported before the request is looked at.
+    pub fn verify_at<'a>(
+        &self,
+        request: &Request<'a>,
+        now: DateTime<Utc>,
+    ) -> Result<Verified<'a>, VerifyError> {
+        let method = self.method();
+        if self.tolerance.is_some() && method != Method::Signature {
+            return Err(VerifyError::ReplayWindowUnsupported {
+                provider: self.provider,
+            });
+        }
+        let secrets: Vec<&[u8]> = self
+            .secrets
+            .iter()
+            .map(Secret::expose)
+            .filter(|secret| !secret.is_empty())
+            .collect();
+        if secrets.is_empty() {
+            return Err(VerifyError::NoSecret {
+                provider: self.provider,
+            });
+        }
+        match method {
+            Method::Signature => {
+                check_signature(&secrets, request)?;
+                if let Some(tolerance) = self.tolerance {
+                    check_window(request.body, tolerance, now)?;
+                }
+            }
+            Method::SharedSecret => {
+                let sent = request.headers.header_values(SECRET_HEADER);
+                if sent.is_empty() {
+                    return Err(VerifyError::MissingHeader {
+                        name: SECRET_HEADER,
+                    });
+                }
+                let sent = sent.into_iter().map(<[u8]>::trim_ascii);
+                check_equal(&secrets, sent, method)?;
+            }
+            Method::UrlToken => {
+                let url = request.url.ok_or(VerifyError::MissingUrl {
+                    provider: self.provider,
+                })?;
+                let sent = query_values(url, &self.token_param);
+                if sent.is_empty() {
+                    return Err(VerifyError::MissingToken {
+                        param: self.token_param.clone(),
+                    });
+                }
+                check_equal(&secrets, sent.iter().map(Vec::as_slice), method)?;
+            }
+        }
+        Ok(Verified {
+            provider: self.provider,
+            body: request.body,
+            options: self.options,
+        })
+    }
+
+    /// Verifies a request, then decodes its one job's event.
+    ///
+    /// A body over the [`DecodeOptions`] size limit is refused first, as a
+    /// [`DecodeError::TooLarge`], without computing anything over it.
+    pub fn verify_and_decode(&self, request: &Request<'_>) -> Result<JobEvent, ReceiveError> {
+        self.check_size(request)?;
+        Ok(self.verify(request)?.decode()?)
+    }
+
+    /// Verifies a request, then decodes every job its body holds.
+    pub fn verify_and_decode_all(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<Vec<JobEvent>, ReceiveError> {
+        self.check_size(request)?;
+        Ok(self.verify(request)?.decode_all()?)
+    }
+
+    fn check_size(&self, request: &Request<'_>) -> Result<(), DecodeError> {
+        let limit = self.options.limit();
+        if request.body.len() > limit {
+            return Err(DecodeError::TooLarge {
+                provider: Some(self.provider),
+                size: request.body.len(),
+                limit,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A body that passed verification, ready to decode as its provider.
+#[derive(Clone, Copy)]
+pub struct Verified<'a> {
+    provider: Provider,
+    body: &'a [u8],
+    options: DecodeOptions,
+}
+
+impl<'a> Verified<'a> {
+    /// The provider whose check the body passed.
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    /// The authenticated raw body.
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    /// Decodes the body's one job's event as the verified provider.
+    pub fn decode(&self) -> Result<JobEvent, DecodeError> {
+        self.options.decode(self.provider, self.body)
+    }
+
+    /// Decodes every job the body holds as the verified provider.
+    pub fn decode_all(&self) -> Result<Vec<JobEvent>, DecodeError> {
+        self.options.decode_all(Some(self.provider), self.body)
+    }
+}
+
+impl fmt::Debug for Verified<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verified")
+            .field("provider", &self.provider)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a received webhook gave no events: it was not authentic, or it was
+/// authentic but did not decode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReceiveError {
+    /// The request failed verification; its body was not parsed. A server
+    /// answers 401 (or 500 when [`VerifyError::is_configuration`]).
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    /// The request is authentic, but its body is not a job event this crate
+    /// can decode (or is over the size limit). A server answers 2xx or 422 as
+    /// its vendor's retry policy makes sensible.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+}
+
+/// The `X-Midjourney-Signature` value for `body` signed with `secret`: the
+/// HMAC-SHA256 as 64 lowercase hex digits, the plainest form a
+/// [`Verifier`] accepts.
+///
+/// For tests of receivers; RFC 4231 test case 2:
+///
+/// ```
+/// assert_eq!(
+///     mjhook::verify::sign("Jefe", b"what do ya want for nothing?"),
+///     "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+/// );
+/// ```
+pub fn sign(secret: impl AsRef<[u8]>, body: &[u8]) -> String {
+    // Hmac accepts keys of any length, so there is no failure to report;
+    // an empty string would fail verification if there ever were one.
+    HmacSha256::new_from_slice(secret.as_ref())
+        .map(|mac| hex::encode(mac.chain_update(body).finalize().into_bytes()))
+        .unwrap_or_default()
+}
+
+/// The `(name, value)` header an `asyncapi` sender would attach to `body`.
+pub fn signature_header(secret: impl AsRef<[u8]>, body: &[u8]) -> (&'static str, String) {
+    (SIGNATURE_HEADER, sign(secret, body))
+}
+
+/// The `(name, value)` header `apiframe` and `goapi` attach: the secret itself.
+pub fn secret_header(secret: impl Into<String>) -> (&'static str, String) {
+    (SECRET_HEADER, secret.into())
+}
+
+/// `url` with `param=token` added to its query (percent-encoded as needed),
+/// before any `#fragment`: the hook URL to register with `imagineapi` or
+/// `midjourney_api`, and the URL to put in a test [`Request`].
+///
+/// ```
+/// let url = mjhook::verify::url_with_token("https://example.com/hook?src=mj", "token", "a b/c");
+/// assert_eq!(url, "https://example.com/hook?src=mj&token=a%20b%2Fc");
+/// ```
+pub fn url_with_token(url: &str, param: &str, token: &str) -> String {
+    let (base, fragment) = match url.split_once('#') {
+        Some((base, fragment)) => (base, Some(fragment)),
+        None => (url, None),
+    };
+    let separator = match base.split_once('?') {
+        None => "?",
+        Some((_, "")) => "",
+        Some((_, query)) if query.ends_with('&') => "",
+        Some(_) => "&",
+    };
+    let mut out = format!(
+        "{base}{separator}{}={}",
+        percent_encode(param),
+        percent_encode(token)
+    );
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
+}
+
+/// Tries every well-formed signature value against every secret; the body
+/// passes when any pair matches.
+fn check_signature(secrets: &[&[u8]], request: &Request<'_>) -> Result<(), VerifyError> {
+    let values = request.headers.header_values(SIGNATURE_HEADER);
+    if values.is_empty() {
+        return Err(VerifyError::MissingHeader {
+            name: SIGNATURE_HEADER,
+        });
+    }
+    let mut first_problem = None;
+    let mut well_formed = false;
+    let mut matched = false;
+    for value in values {
+        match parse_signature(value) {
+            Ok(digest) => {
+                well_formed = true;
+                for secret in secrets {
+                    // Every pair is computed, matched or not, so timing does
+                    // not reveal which secret matched.
+                    let Ok(mac) = HmacSha256::new_from_slice(secret) else {
+                        continue;
+                    };
+                    matched |= mac.chain_update(request.body).verify_slice(&digest).is_ok();
+                }
+            }
+            Err(problem) => {
+                first_problem.get_or_insert(problem);
+            }
+        }
+    }
+    match (matched, well_formed, first_problem) {
+        (true, ..) => Ok(()),
+        (false, false, Some(problem)) => Err(VerifyError::MalformedSignature { problem }),
+        _ => Err(VerifyError::Mismatch {
+            method: Method::Signature,
+        }),
+    }
+}
+
+/// The 32-byte digest a signature value spells, or what is wrong with it.
+fn parse_signature(value: &[u8]) -> Result<[u8; 32], SignatureProblem> {
+    let value = value.trim_ascii();
+    let digits = strip_prefix_ignore_case(value, b"sha256=").unwrap_or(value);
+    let mut digest = [0u8; 32];
+    match digits.len() {
+        0 => Err(SignatureProblem::Empty),
+        64 => match hex::decode_to_slice(digits, &mut digest) {
+            Ok(()) => Ok(digest),
+            Err(_) if has_foreign_prefix(digits) => Err(SignatureProblem::Prefix),
+            Err(_) => Err(SignatureProblem::NotHex),
+        },
+        44 => match base64::engine::general_purpose::STANDARD.decode_slice(digits, &mut digest) {
+            Ok(32) => Ok(digest),
+            _ if has_foreign_prefix(digits) => Err(SignatureProblem::Prefix),
+            _ => Err(SignatureProblem::NotBase64),
+        },
+        _ if has_foreign_prefix(digits) => Err(SignatureProblem::Prefix),
+        found => Err(SignatureProblem::Length { found }),
+    }
+}
+
+fn strip_prefix_ignore_case<'v>(value: &'v [u8], prefix: &[u8]) -> Option<&'v [u8]> {
+    let head = value.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| value.get(prefix.len()..))
+        .flatten()
+}
+
+/// Whether the value starts like `sha1=…`, `v0=…` or `v1,…`: a short label,
+/// then `=` or `,`, then more. Neither hex nor a 44-character base64 value
+/// can look like this, since base64's `=` only pads the end.
+fn has_foreign_prefix(value: &[u8]) -> bool {
+    let label_len = value
+        .iter()
+        .take_while(|byte| byte.is_ascii_alphanumeric() || **byte == b'-' || **byte == b'_')
+        .count();
+    (1..=16).contains(&label_len)
+        && matches!(
+            value.get(label_len..),
+            Some([b'=' | b',', rest @ ..]) if !rest.is_empty()
+        )
+}
+
+/// Whether any sent value equals any secret, in constant time for each pair
+/// of equal length (a length difference is not hidden, as usual).
+fn check_equal<'s>(
+    secrets: &[&[u8]],
+    sent: impl IntoIterator<Item = &'s [u8]>,
+    method: Method,
+) -> Result<(), VerifyError> {
+    let mut matched = subtle::Choice::from(0);
+    for value in sent {
+        for secret in secrets {
+            matched |= value.ct_eq(*secret);
+        }
+    }
+    if bool::from(matched) {
+        Ok(())
+    } else {
+        Err(VerifyError::Mismatch { method })
+    }
+}
+
+/// The AsyncAPI body's own time, read with a parse of that one field.
+#[derive(Deserialize)]
+struct Stamped {
+    timestamp: Option<String>,
+}
+
+fn check_window(body: &[u8], tolerance: Duration, now: DateTime<Utc>) -> Result<(), VerifyError> {
+    let stamped: Stamped =
+        serde_json::from_slice(body).map_err(|error| VerifyError::BadTimestamp {
+            reason: error.to_string(),
+        })?;
+    let text = stamped.timestamp.ok_or(VerifyError::MissingTimestamp)?;
+    let at = DateTime::parse_from_rfc3339(&text)
+        .map_err(|error| VerifyError::BadTimestamp {
+            reason: format!("expected an RFC 3339 date-time: {error}"),
+        })?
+        .with_timezone(&Utc);
+    // A tolerance beyond chrono's range admits every time there is.
+    let Ok(limit) = TimeDelta::from_std(tolerance) else {
+        return Ok(());
+    };
+    let age = now.signed_duration_since(at);
+    if age > limit {
+        return Err(VerifyError::Stale {
+            age: age.to_std().unwrap_or(Duration::MAX),
+            tolerance,
+        });
+    }
+    if -age > limit {
+        return Err(VerifyError::Future {
+            ahead: (-age).to_std().unwrap_or(Duration::MAX),
+            tolerance,
+        });
+    }
+    Ok(())
+}
+
+/// Every value of `param` in the URL's query, decoded as
+/// `application/x-www-form-urlencoded` (`%XX`, and `+` for a space).
+fn query_values(url: &str, param: &str) -> Vec<Vec<u8>> {
+    let url = url.split_once('#').map_or(url, |(url, _)| url);
+    let Some((_, query)) = url.split_once('?') else {
+        return Vec::new();
+    };
+    query
+        .split('&')
+        .filter_map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (form_decode(name) == param.as_bytes()).then(|| form_decode(value))
+        })
+        .collect()
+}
+
+fn form_decode(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        rest = tail;
+        match (byte, tail) {
+            (b'+', _) => out.push(b' '),
+            (b'%', [high, low, after @ ..]) => match (hex_value(*high), hex_value(*low)) {
+                (Some(high), Some(low)) => {
+                    out.push((high << 4) | low);
+                    rest = after;
+                }
+                // A `%` not followed by two hex digits stands for itself.
+                _ => out.push(b'%'),
+            },
+            _ => out.push(byte),
+        }
+    }
+    out
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    char::from(digit)
+        .to_digit(16)
+        .and_then(|value| u8::try_from(value).ok())
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters, so the
+/// result reads back the same whichever query decoding the server uses.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        match DateTime::parse_from_rfc3339(text) {
+            Ok(time) => time.with_timezone(&Utc),
+            Err(error) => panic!("bad test time {text}: {error}"),
+        }
+    }
+
+    fn asyncapi(secrets: &[&str]) -> Verifier {
+        Verifier::new(Provider::Asyncapi).secrets(secrets.iter().copied())
+    }
+
+    fn check(verifier: &Verifier, body: &[u8], signature: &str) -> Result<(), VerifyError> {
+        let headers = [(SIGNATURE_HEADER, signature)];
+        verifier
+            .verify_at(&Request::new(body).headers(&headers), at(STAMP))
+            .map(|_| ())
+    }
+
+    /// `synthetic-signature-vectors.json` from the project's AsyncAPI research
+    /// notes: self-computed with Python's hmac, cross-checked with openssl.
+    const SECRET: &str = "mj_test_webhook_secret";
+    const BODY: &str = r#"{"event":"job.progress","job_id":"3f2b8c1e-6d4a-4b7e-9a51-2c8e0f7d1a93","status":"in_progress","progress":45,"type":"imagine","prompt":"a red fox in snow --ar 3:2","timestamp":"2024-05-01T12:00:20Z"}"#;
+    const STAMP: &str = "2024-05-01T12:00:20Z";
+    const ACCEPT: [(&str, &str); 5] = [
+        (
+            "hex_lower",
+            "49ecc49cb3fe7122d6b976e1e1cf4ab93f336eb89975d9408addb786a92c54f0",
+        ),
+        (
+            "hex_upper",
+            "49ECC49CB3FE7122D6B976E1E1CF4AB93F336EB89975D9408ADDB786A92C54F0",
+        ),
+        (
+            "sha256_prefix_hex",
+            "sha256=49ecc49cb3fe7122d6b976e1e1cf4ab93f336eb89975d9408addb786a92c54f0",
+        ),
+        (
+            "base64_std_padded",
+            "SezEnLP+cSLWuXbh4c9KuT8zbriZddlAit23hqksVPA=",
+        ),
+        (
+            "sha256_prefix_base64",
+            "sha256=SezEnLP+cSLWuXbh4c9KuT8zbriZddlAit23hqksVPA=",
+        ),
+    ];
+    const REJECT: [(&str, &str); 6] = [
+        (
+            "same_secret_body_plus_trailing_newline_hex",
+            "7f193a365693dd69b4957ffc75d0d79cec10a58e458a1ebe9d5e61b8aa64f17a",
+        ),
+        (
+            "same_secret_pretty_printed_body_hex",
+            "896722de633c5a36893165097f6accccffaab224eb48b958425b37e267bf529c",
+        ),
+        (
+            "truncated_hex_first_32_chars",
+            "49ecc49cb3fe7122d6b976e1e1cf4ab9",
+        ),
+        ("empty", ""),
+        (
+            "sha1_prefix_with_sha256_hex",
+            "sha1=49ecc49cb3fe7122d6b976e1e1cf4ab93f336eb89975d9408addb786a92c54f0",
+        ),
+        (
+            "wrong_secret_hex",
+            "2df945d3c69deceda78d5cabb26a0d57242b072c90f22c6a46a3218c23f0a132",
+        ),
+    ];
+    const BASE64URL_UNPADDED: &str = "SezEnLP-cSLWuXbh4c9KuT8zbriZddlAit23hqksVPA";
+    const HEX_WITH_WHITESPACE: &str =
+        "  49ecc49cb3fe7122d6b976e1e1cf4ab93f336eb89975d9408addb786a92c54f0 ";
+    const SHA256_PREFIX_UPPERCASE: &str =
+        "SHA256=49ecc49cb3fe7122d6b976e1e1cf4ab93f336eb89975d9408addb786a92c54f0";
+    const V1_COMMA_BASE64: &str = "v1,SezEnLP+cSLWuXbh4c9KuT8zbriZddlAit23hqksVPA=";
+
+    /// Guards the copy above against transcription slips when the research
+    /// notes sit beside the checkout (they are not part of the crate).
+    #[test]
+    fn embedded_vectors_match_the_research_file() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/research/asyncapi/synthetic-signature-vectors.json"
+        );
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return;
+        };
+        let file: serde_json::Value = match serde_json::from_str(&text) {
+            Ok(file) => file,
+            Err(error) => panic!("{path}: {error}"),
+        };
+        assert_eq!(file["secret"], SECRET);
+        assert_eq!(file["body"], BODY);
+        let section = |name: &str| -> Vec<(String, String)> {
+            let Some(entries) = file[name].as_object() else {
+                panic!("{path}: no {name} object");
+            };
+            entries
+                .iter()
+                .map(|(key, value)| (key.clone(), value.as_str().unwrap_or("?").to_owned()))
+                .collect()
+        };
+        let owned = |table: &[(&str, &str)]| -> Vec<(String, String)> {
+            let mut table: Vec<_> = table
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect();
+            table.sort();
+            table
+        };
+        let sorted = |mut table: Vec<(String, String)>| {
+            table.sort();
+            table
+        };
+        assert_eq!(sorted(section("accept")), owned(&ACCEPT));
+        assert_eq!(sorted(section("reject")), owned(&REJECT));
+        assert_eq!(
+            sorted(section("policy_dependent")),
+            owned(&[
+                ("base64url_unpadded", BASE64URL_UNPADDED),
+                ("hex_with_surrounding_whitespace", HEX_WITH_WHITESPACE),
+                ("SHA256_prefix_uppercase", SHA256_PREFIX_UPPERCASE),
+                ("v1_comma_base64_standard_webhooks_style", V1_COMMA_BASE64),
+            ])
+        );
+        assert_eq!(
+            file["rfc4231_case2"]["hmac_sha256_hex"],
+            sign("Jefe", b"what do ya want for nothing?")
+        );
+    }
+
+    #[test]
+    fn rfc4231_case_2() {
+        assert_eq!(
+            sign("Jefe", b"what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let verifier = asyncapi(&["Jefe"]);
+        let body = b"what do ya want for nothing?";
+        let headers = [signature_header("Jefe", body)];
+        assert!(verifier
+            .verify(&Request::new(body).headers(&headers))
+            .is_ok());
+    }
+
+    #[test]
+    fn sign_reproduces_the_vector() {
+        assert_eq!(sign(SECRET, BODY.as_bytes()), ACCEPT[0].1);
+    }
+
+    #[test]
+    fn every_accept_vector_is_accepted() {
+        let verifier = asyncapi(&[SECRET]);
+        for (name, signature) in ACCEPT {
+            assert_eq!(
+                check(&verifier, BODY.as_bytes(), signature),
+                Ok(()),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_reject_vector_is_rejected_for_its_reason() {
+        let verifier = asyncapi(&[SECRET]);
+        let mismatch = Err(VerifyError::Mismatch {
+            method: Method::Signature,
+        });
+        let malformed = |problem| Err(VerifyError::MalformedSignature { problem });
+        let expected = [
+            mismatch.clone(),
+            mismatch.clone(),
+            malformed(SignatureProblem::Length { found: 32 }),
+            malformed(SignatureProblem::Empty),
+            malformed(SignatureProblem::Prefix),
+            mismatch,
+        ];
+        for ((name, signature), expected) in REJECT.into_iter().zip(expected) {
+            assert_eq!(
+                check(&verifier, BODY.as_bytes(), signature),
+                expected,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn reject_vectors_hold_for_the_bodies_they_were_made_from() {
+        // The first two reject vectors are right for a re-serialized body;
+        // checking that keeps them from being rejected by accident.
+        let verifier = asyncapi(&[SECRET]);
+        let with_newline = format!("{BODY}\n");
+        assert_eq!(
+            check(&verifier, with_newline.as_bytes(), REJECT[0].1),
+            Ok(())
+        );
+        assert_eq!(
+            check(
+                &asyncapi(&["some other secret"]),
+                BODY.as_bytes(),
+                REJECT[5].1
+            ),
+            Err(VerifyError::Mismatch {
+                method: Method::Signature
+            })
+        );
+    }
+
+    #[test]
+    fn policy_base64url_and_unpadded_base64_are_refused() {
+        let verifier = asyncapi(&[SECRET]);
+        assert_eq!(
+            check(&verifier, BODY.as_bytes(), BASE64URL_UNPADDED),
+            Err(VerifyError::MalformedSignature {
+                problem: SignatureProblem::Length { found: 43 }
+            })
+        );
+        let unpadded_standard = ACCEPT[3].1.trim_end_matches('=');
+        assert!(check(&verifier, BODY.as_bytes(), unpadded_standard).is_err());
+        let padded_url_alphabet = ACCEPT[3].1.replace('+', "-");
+        assert_eq!(
+            check(&verifier, BODY.as_bytes(), &padded_url_alphabet),
+            Err(VerifyError::MalformedSignature {
+                problem: SignatureProblem::NotBase64
+            })
+        );
+    }
+
+    #[test]
+    fn policy_surrounding_white_space_is_ignored_inner_is_not() {
+        let verifier = asyncapi(&[SECRET]);
+        assert_eq!(
+            check(&verifier, BODY.as_bytes(), HEX_WITH_WHITESPACE),
+            Ok(())
+        );
+        assert_eq!(
+            check(&verifier, BODY.as_bytes(), &format!("\t{}\t", ACCEPT[4].1)),
+            Ok(())
+        );
+        let inner = format!("sha256= {}", ACCEPT[0].1);
+        assert_eq!(
+            check(&verifier, BODY.as_bytes(), &inner),
+            Err(VerifyError::MalformedSignature {
+                problem: SignatureProblem::Length { found: 65 }
+            })
+        );
+        assert_eq!(
+            check(&verifier, BODY.as_bytes(), "   "),
+            Err(VerifyError::MalformedSignature {
+                problem: SignatureProblem::Empty
+            })
+        );
+    }
+
+    #[test]
+    fn policy_the_sha256_prefix_matches_in_any_case() {
+        let verifier = asyncapi(&[SECRET]);
+        assert_eq!(
+            check(&verifier, BODY.as_bytes(), SHA256_PREFIX_UPPERCASE),
+            Ok(())
+        );
+        let mixed = format!("Sha256={}", ACCEPT[3].1);
+        assert_eq!(check(&verifier, BODY.as_bytes(), &mixed), Ok(()));
+        assert_eq!(
+            check(&verifier, BODY.as_bytes(), "sha256="),
+            Err(VerifyError::MalformedSignature {
+                problem: SignatureProblem::Empty
+            })
+        );
+    }
+
+    #[test]
+    fn policy_standard_webhooks_v1_form_is_refused() {
+        let verifier = asyncapi(&[SECRET]);
+        assert_eq!(
+            check(&verifier, BODY.as_bytes(), V1_COMMA_BASE64),
+            Err(VerifyError::MalformedSignature {
+                problem: SignatureProblem::Prefix
+            })
+        );
+        for other in [
+            "v0=49ecc49cb3fe7122d6b976e1e1cf4ab93f336eb89975d9408addb786a92c54f0",
+            "t=1714564820,v1=49ecc49cb3fe7122d6b976e1e1cf4ab93f336eb89975d9408addb786a92c54f0",
+            "sha512=49ecc49cb3fe7122d6b976e1e1cf4ab93f336eb89975d9408addb786a92c5",
+        ] {
+            assert_eq!(
+                check(&verifier, BODY.as_bytes(), other),
+                Err(VerifyError::MalformedSignature {
+                    problem: SignatureProblem::Prefix
+                }),
+                "{other}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_hex_and_non_ascii_values_are_malformed() {
+        let verifier = asyncapi(&[SECRET]);
+        let not_hex = format!("{}zz", &ACCEPT[0].1[..62]);
+        assert_eq!(
+            check(&verifier, BODY.as_bytes(), &not_hex),
+            Err(VerifyError::MalformedSignature {
+                problem: SignatureProblem::NotHex
+            })
+        );
+        let headers = [(SIGNATURE_HEADER, vec![0xff_u8; 64])];
+        let request = Request::new(BODY.as_bytes()).headers(&headers);
+        assert_eq!(
+            verifier.verify_at(&request, at(STAMP)).map(|_| ()),
+            Err(VerifyError::MalformedSignature {
+                problem: SignatureProblem::NotHex
+            })
+        );
+    }
+
+    #[test]
+    fn rotation_accepts_any_configured_secret() {
+        let body = BODY.as_bytes();
+        for secrets in [
+            &[SECRET, "next"][..],
+            &["previous", SECRET][..],
+            &["a", "b", SECRET, "c"][..],
+        ] {
+            assert_eq!(check(&asyncapi(secrets), body, ACCEPT[0].1), Ok(()));
+        }
+        assert!(check(&asyncapi(&["previous", "next"]), body, ACCEPT[0].1).is_err());
+
+        let goapi = Verifier::new(Provider::Goapi).secrets(["old", "new"]);
+        for sent in ["old", "new"] {
+            let headers = [secret_header(sent)];
+            assert!(goapi.verify(&Request::new(b"{}").headers(&headers)).is_ok());
+        }
+    }
+
+    #[test]
+    fn several_header_values_are_each_tried() {
+        let verifier = asyncapi(&[SECRET]);
+        let headers = [
+            (SIGNATURE_HEADER, "sha1=0000"),
+            ("x-midjourney-signature", REJECT[5].1),
+            ("X-MIDJOURNEY-SIGNATURE", ACCEPT[3].1),
+        ];
+        let request = Request::new(BODY.as_bytes()).headers(&headers);
+        assert!(verifier.verify_at(&request, at(STAMP)).is_ok());
+
+        // Without a good one, a well-formed value makes it a mismatch, and
+        // only malformed ones make it malformed.
+        let headers = [
+            (SIGNATURE_HEADER, "sha1=0000"),
+            (SIGNATURE_HEADER, REJECT[5].1),
+        ];
+        let request = Request::new(BODY.as_bytes()).headers(&headers);
+        assert_eq!(
+            verifier.verify_at(&request, at(STAMP)).map(|_| ()),
+            Err(VerifyError::Mismatch {
+                method: Method::Signature
+            })
+        );
+        let headers = [(SIGNATURE_HEADER, "sha1=0000"), (SIGNATURE_HEADER, "")];
+        let request = Request::new(BODY.as_bytes()).headers(&headers);
+        assert_eq!(
+            verifier.verify_at(&request, at(STAMP)).map(|_| ()),
+            Err(VerifyError::MalformedSignature {
+                problem: SignatureProblem::Prefix
+            })
+        );
+    }
+
+    #[test]
+    fn a_comma_joined_header_is_not_split() {
+        let verifier = asyncapi(&[SECRET]);
+        let joined = format!("{}, {}", ACCEPT[0].1, ACCEPT[0].1);
+        assert!(check(&verifier, BODY.as_bytes(), &joined).is_err());
+    }
+
+    #[test]
+    fn header_names_match_in_any_case() {
+        let body = BODY.as_bytes();
+        for name in [
+            "X-Midjourney-Signature",
+            "x-midjourney-signature",
+            "X-MIDJOURNEY-SIGNATURE",
+            "x-MidJourney-signaTURE",
+        ] {
+            let headers = vec![(name.to_owned(), ACCEPT[0].1.to_owned())];
+            let request = Request::new(body).headers(&headers);
+            assert!(asyncapi(&[SECRET]).verify(&request).is_ok(), "{name}");
+        }
+        for name in ["X-Webhook-Secret", "x-webhook-secret", "X-WEBHOOK-SECRET"] {
+            let headers: HashMap<&str, &str> = [(name, "s3cret")].into_iter().collect();
+            let request = Request::new(b"{}").headers(&headers);
+            let apiframe = Verifier::new(Provider::Apiframe).secret("s3cret");
+            assert!(apiframe.verify(&request).is_ok(), "{name}");
+        }
+        let headers: BTreeMap<String, String> =
+            [("X-Webhook-Secret".to_owned(), "s3cret".to_owned())].into();
+        let request = Request::new(b"{}").headers(&headers);
+        assert!(Verifier::new(Provider::Goapi)
+            .secret("s3cret")
+            .verify(&request)
+            .is_ok());
+    }
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn http_header_map_is_a_header_source() {
+        let mut headers = http::HeaderMap::new();
+        headers.append(
+            "x-midjourney-signature",
+            http::HeaderValue::from_static("sha1=00"),
+        );
+        headers.append(
+            "X-Midjourney-Signature",
+            http::HeaderValue::from_static(ACCEPT[1].1),
+        );
+        assert_eq!(headers.header_values("X-MIDJOURNEY-SIGNATURE").len(), 2);
+        assert!(headers.header_values("not a header name").is_empty());
+        let request = Request::new(BODY.as_bytes()).headers(&headers);
+        assert!(asyncapi(&[SECRET]).verify_at(&request, at(STAMP)).is_ok());
+    }
+
+    #[test]
+    fn a_missing_header_is_reported_by_name() {
+        let body = BODY.as_bytes();
+        let other = [("content-type", "application/json")];
+        assert_eq!(
+            asyncapi(&[SECRET])
+                .verify(&Request::new(body).headers(&other))
+                .map(|_| ()),
+            Err(VerifyError::MissingHeader {
+                name: SIGNATURE_HEADER
+            })
+        );
+        for provider in [Provider::Apiframe, Provider::Goapi] {
+            assert_eq!(
+                Verifier::new(provider)
+                    .secret("s")
+                    .verify(&Request::new(body))
+                    .map(|_| ()),
+                Err(VerifyError::MissingHeader {
+                    name: SECRET_HEADER
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn no_secret_refuses_everything() {
+        for provider in Provider::ALL {
+            for verifier in [
+                Verifier::new(provider),
+                Verifier::new(provider).secret(""),
+                Verifier::new(provider).secrets(["", ""]),
+            ] {
+                let body = BODY.as_bytes();
+                let headers = [signature_header("", body), secret_header("")];
+                let request = Request::new(body)
+                    .headers(&headers)
+                    .url("https://example.com/hook?token=");
+                let refused = verifier.verify(&request).map(|_| ());
+                assert_eq!(refused, Err(VerifyError::NoSecret { provider }));
+                assert!(refused.is_err_and(|error| error.is_configuration()));
+            }
+        }
+    }
+
+    fn windowed(seconds: u64) -> Verifier {
+        asyncapi(&[SECRET]).tolerance(Duration::from_secs(seconds))
+    }
+
+    fn check_now(verifier: &Verifier, body: &str, now: &str) -> Result<(), VerifyError> {
+        let headers = [signature_header(SECRET, body.as_bytes())];
+        verifier
+            .verify_at(&Request::new(body.as_bytes()).headers(&headers), at(now))
+            .map(|_| ())
+    }
+
+    #[test]
+    fn replay_window_edges_in_the_past() {
+        let verifier = windowed(300);
+        assert_eq!(check_now(&verifier, BODY, "2024-05-01T12:05:20Z"), Ok(()));
+        assert_eq!(
+            check_now(&verifier, BODY, "2024-05-01T12:05:21Z"),
+            Err(VerifyError::Stale {
+                age: Duration::from_secs(301),
+                tolerance: Duration::from_secs(300)
+            })
+        );
+    }
+
+    #[test]
+    fn replay_window_edges_in_the_future() {
+        let verifier = windowed(300);
+        assert_eq!(check_now(&verifier, BODY, "2024-05-01T11:55:20Z"), Ok(()));
+        assert_eq!(
+            check_now(&verifier, BODY, "2024-05-01T11:55:19Z"),
+            Err(VerifyError::Future {
+                ahead: Duration::from_secs(301),
+                tolerance: Duration::from_secs(300)
+            })
+        );
+    }
+
+    #[test]
+    fn replay_window_reads_offsets_and_fractions() {
+        let verifier = windowed(60);
+        let body = r#"{"status":"completed","timestamp":"2024-05-01T14:00:20.500+02:00"}"#;
+        assert_eq!(check_now(&verifier, body, "2024-05-01T12:01:20.5Z"), Ok(()));
+        assert!(matches!(
+            check_now(&verifier, body, "2024-05-01T12:01:21Z"),
+            Err(VerifyError::Stale { .. })
+        ));
+        let huge = asyncapi(&[SECRET]).tolerance(Duration::MAX);
+        assert_eq!(check_now(&huge, body, "9999-12-31T23:59:59Z"), Ok(()));
+    }
+
+    #[test]
+    fn replay_window_needs_a_readable_timestamp() {
+        let verifier = windowed(300);
+        let now = "2024-05-01T12:00:20Z";
+        assert_eq!(
+            check_now(&verifier, r#"{"status":"completed"}"#, now),
+            Err(VerifyError::MissingTimestamp)
+        );
+        assert_eq!(
+            check_now(&verifier, r#"{"timestamp":null}"#, now),
+            Err(VerifyError::MissingTimestamp)
+        );
+        for body in [
+            r#"{"timestamp":"yesterday"}"#,
+            r#"{"timestamp":""}"#,
+            r#"{"timestamp":1714564820}"#,
+            r#"{"timestamp":"2024-05-01 12:00:20"}"#,
+            r#"{"timestamp":"2024-05-01T12:00:20Z","timestamp":"2024-05-01T12:00:20Z"}"#,
+            r#"[{"timestamp":"2024-05-01T12:00:20Z"}]"#,
+            "not json",
+        ] {
+            assert!(
+                matches!(
+                    check_now(&verifier, body, now),
+                    Err(VerifyError::BadTimestamp { .. })
+                ),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_timestamp_is_read_only_after_the_signature_holds() {
+        let verifier = windowed(300);
+        let headers = [(SIGNATURE_HEADER, REJECT[5].1)];
+        let request = Request::new(b"not json").headers(&headers);
+        assert_eq!(
+            verifier.verify_at(&request, at(STAMP)).map(|_| ()),
+            Err(VerifyError::Mismatch {
+                method: Method::Signature
+            })
+        );
+    }
+
+    #[test]
+    fn replay_window_is_for_signed_providers_only() {
+        for provider in [
+            Provider::Apiframe,
+            Provider::Goapi,
+            Provider::Imagineapi,
+            Provider::MidjourneyApi,
+        ] {
+            let verifier = Verifier::new(provider)
+                .secret("s")
+                .tolerance(Duration::from_secs(300));
+            let refused = verifier.verify(&Request::new(b"{}")).map(|_| ());
+            assert_eq!(
+                refused,
+                Err(VerifyError::ReplayWindowUnsupported { provider })
+            );
+        }
+    }
+
+    #[test]
+    fn shared_secret_prefix_case_and_extension_attacks_fail() {
+        let secret = "s3cr3t-Token_42";
+        for provider in [Provider::Apiframe, Provider::Goapi] {
+            let verifier = Verifier::new(provider).secret(secret);
+            let good = [secret_header(secret)];
+            assert!(verifier.verify(&Request::new(b"{}").headers(&good)).is_ok());
+            let padded = [(SECRET_HEADER, format!(" {secret} "))];
+            assert!(verifier
+                .verify(&Request::new(b"{}").headers(&padded))
+                .is_ok());
+            for attack in [
+                "s3cr3t-Token_4",
+                "s",
+                "",
+                "S3CR3T-TOKEN_42",
+                "s3cr3t-token_42",
+                "s3cr3t-Token_421",
+                "s3cr3t-Token_42\0",
+                "xs3cr3t-Token_42",
+            ] {
+                let headers = [(SECRET_HEADER, attack)];
+                assert_eq!(
+                    verifier
+                        .verify(&Request::new(b"{}").headers(&headers))
+                        .map(|_| ()),
+                    Err(VerifyError::Mismatch {
+                        method: Method::SharedSecret
+                    }),
+                    "{attack:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn url_tokens_are_read_from_the_query() {
+        let token = "tok/en+1 ok";
+        for provider in [Provider::Imagineapi, Provider::MidjourneyApi] {
+            let verifier = Verifier::new(provider).secret(token);
+            let url = url_with_token("https://example.com/hook", "token", token);
+            assert!(verifier.verify(&Request::new(b"{}").url(&url)).is_ok());
+            let target = url_with_token("/hook?a=1#frag", "token", token);
+            assert_eq!(target, "/hook?a=1&token=tok%2Fen%2B1%20ok#frag");
+            assert!(verifier.verify(&Request::new(b"{}").url(&target)).is_ok());
+            // `+` for a space, as a form-urlencoded query has it.
+            let plus = "/hook?token=tok%2Fen%2B1+ok";
+            assert!(verifier.verify(&Request::new(b"{}").url(plus)).is_ok());
+            let repeated = "/hook?token=wrong&token=tok%2Fen%2B1%20ok";
+            assert!(verifier.verify(&Request::new(b"{}").url(repeated)).is_ok());
+
+            for (url, expected) in [
+                (
+                    "/hook?token=tok%2Fen%2B1",
+                    VerifyError::Mismatch {
+                        method: Method::UrlToken,
+                    },
+                ),
+                (
+                    "/hook?token=TOK%2FEN%2B1%20OK",
+                    VerifyError::Mismatch {
+                        method: Method::UrlToken,
+                    },
+                ),
+                (
+                    "/hook?token=",
+                    VerifyError::Mismatch {
+                        method: Method::UrlToken,
+                    },
+                ),
+                (
+                    "/hook?Token=tok%2Fen%2B1%20ok",
+                    VerifyError::MissingToken {
+                        param: "token".to_owned(),
+                    },
+                ),
+                (
+                    "/hook#token=tok%2Fen%2B1%20ok",
+                    VerifyError::MissingToken {
+                        param: "token".to_owned(),
+                    },
+                ),
+                (
+                    "/hook#frag?token=tok%2Fen%2B1%20ok",
+                    VerifyError::MissingToken {
+                        param: "token".to_owned(),
+                    },
+                ),
+                (
+                    "/hook?x=1#&token=tok%2Fen%2B1%20ok",
+                    VerifyError::MissingToken {
+                        param: "token".to_owned(),
+                    },
+                ),
+            ] {
+                assert_eq!(
+                    verifier.verify(&Request::new(b"{}").url(url)).map(|_| ()),
+                    Err(expected),
+                    "{url}"
+                );
+            }
+            assert_eq!(
+                verifier.verify(&Request::new(b"{}")).map(|_| ()),
+                Err(VerifyError::MissingUrl { provider })
+            );
+        }
+    }
+
+    #[test]
+    fn the_token_parameter_is_configurable() {
+        let verifier = Verifier::new(Provider::Imagineapi)
+            .secret("abc")
+            .token_param("mjhook_key");
+        assert!(verifier
+            .verify(&Request::new(b"{}").url("/in?mjhook_key=abc"))
+            .is_ok());
+        assert_eq!(
+            verifier
+                .verify(&Request::new(b"{}").url("/in?token=abc"))
+                .map(|_| ()),
+            Err(VerifyError::MissingToken {
+                param: "mjhook_key".to_owned()
+            })
+        );
+    }
+
+    #[test]
+    fn form_decoding_keeps_stray_percent_signs() {
+        assert_eq!(form_decode("a%2"), b"a%2");
+        assert_eq!(form_decode("%zz%41"), b"%zzA");
+        assert_eq!(form_decode("%e2%9c%93+"), "\u{2713} ".as_bytes());
+    }
+
+    #[test]
+    fn verify_then_decode_keeps_the_error_kinds_apart() {
+        let verifier = asyncapi(&[SECRET]);
+        let body = BODY.as_bytes();
+        let headers = [signature_header(SECRET, body)];
+        let event = verifier.verify_and_decode(&Request::new(body).headers(&headers));
+        assert!(event
+            .is_ok_and(|event| event.job_id.as_str() == "3f2b8c1e-6d4a-4b7e-9a51-2c8e0f7d1a93"));
+
+        let bad = [signature_header("other", body)];
+        assert!(matches!(
+            verifier.verify_and_decode(&Request::new(body).headers(&bad)),
+            Err(ReceiveError::Verify(VerifyError::Mismatch { .. }))
+        ));
+
+        let not_a_job = br#"{"hello":"world"}"#;
+        let headers = [signature_header(SECRET, not_a_job)];
+        assert!(matches!(
+            verifier.verify_and_decode_all(&Request::new(not_a_job).headers(&headers)),
+            Err(ReceiveError::Decode(_))
+        ));
+
+        let small = asyncapi(&[SECRET]).decode_options(DecodeOptions::new().max_bytes(10));
+        assert!(matches!(
+            small.verify_and_decode(&Request::new(body).headers(&bad)),
+            Err(ReceiveError::Decode(DecodeError::TooLarge { .. }))
+        ));
+    }
+
+    #[test]
+    fn verified_decodes_as_its_provider() {
+        let body = br#"{"task_id":"t-1","status":"processing","percentage":"40"}"#;
+        let headers = [secret_header("s")];
+        let request = Request::new(body).headers(&headers);
+        let verified = Verifier::new(Provider::Apiframe)
+            .secret("s")
+            .verify(&request);
+        let Ok(verified) = verified else {
+            panic!("not verified: {verified:?}");
+        };
+        assert_eq!(verified.provider(), Provider::Apiframe);
+        assert_eq!(verified.body(), body);
+        assert!(verified.decode().is_ok());
+        assert_eq!(verified.decode_all().map(|events| events.len()), Ok(1));
+    }
+
+    /// Headers and an optional URL.
+    type Case = (Vec<(&'static str, String)>, Option<String>);
+
+    #[test]
+    fn secrets_appear_in_no_error_or_debug_string() {
+        let secret = "Sup3r-s3cret-value";
+        let body = BODY.as_bytes();
+        let expected_signature = sign(secret, body);
+        let mut texts = Vec::new();
+        for provider in Provider::ALL {
+            let verifier = Verifier::new(provider).secret(secret).secret("another");
+            texts.push(format!("{verifier:?}"));
+            let requests: Vec<Case> = vec![
+                (vec![], None),
+                (vec![(SIGNATURE_HEADER, sign("wrong", body))], None),
+                (vec![(SIGNATURE_HEADER, format!("sha1={secret}"))], None),
+                (vec![(SIGNATURE_HEADER, format!("{secret}{secret}"))], None),
+                (vec![(SECRET_HEADER, format!("{secret}x"))], None),
+                (vec![(SECRET_HEADER, secret[..4].to_owned())], None),
+                (vec![], Some(url_with_token("/h", "token", &secret[1..]))),
+                (vec![], Some(url_with_token("/h", "tok", secret))),
+            ];
+            for (headers, url) in &requests {
+                let mut request = Request::new(body).headers(headers);
+                if let Some(url) = url {
+                    request = request.url(url);
+                }
+                texts.push(format!("{request:?}"));
+                for verifier in [verifier.clone(), verifier.clone().tolerance(Duration::ZERO)] {
+                    if let Err(error) = verifier.verify_at(&request, at("2030-01-01T00:00:00Z")) {
+                        texts.push(error.to_string());
+                        texts.push(format!("{error:?}"));
+                        let received = ReceiveError::from(error);
+                        texts.push(received.to_string());
+                        texts.push(format!("{received:?}"));
+                    }
+                }
+            }
+        }
+        texts.push(format!("{:?}", Secret::from(secret)));
+        assert_eq!(
+            texts.last().map(String::as_str),
+            Some("Secret(\"[REDACTED]\")")
+        );
+        assert!(texts.len() > 60);
+        for text in &texts {
+            assert!(!text.contains(secret), "{text}");
+            assert!(!text.contains(&secret[..8]), "{text}");
+            assert!(!text.contains(&expected_signature), "{text}");
+            assert!(!text.contains(&expected_signature[..16]), "{text}");
+        }
+    }
+
+    #[test]
+    fn has_foreign_prefix_never_fires_on_well_formed_digests() {
+        assert!(!has_foreign_prefix(ACCEPT[0].1.as_bytes()));
+        assert!(!has_foreign_prefix(ACCEPT[3].1.as_bytes()));
+        assert!(!has_foreign_prefix(b"abc="));
+        assert!(has_foreign_prefix(b"v1,x"));
+        assert!(!has_foreign_prefix(b"v1,"));
+    }
+
+    #[test]
+    fn method_follows_the_provider() {
+        assert_eq!(Method::of(Provider::Asyncapi), Method::Signature);
+        assert_eq!(Method::of(Provider::Apiframe), Method::SharedSecret);
+        assert_eq!(Method::of(Provider::Goapi), Method::SharedSecret);
+        assert_eq!(Method::of(Provider::Imagineapi), Method::UrlToken);
+        assert_eq!(Method::of(Provider::MidjourneyApi), Method::UrlToken);
+    }
+}

@@ -1,0 +1,403 @@
+#![cfg(feature = "cli")]
+//! `mjhook verify`, run as a process: exit 0 and `authentic`, 1 and the
+//! reason on stderr, 2 for a usage error; never a secret on either stream.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use mjhook::verify::{sign, url_with_token};
+
+const SECRET: &str = "cli-Secret-7f3a9c";
+const ASYNCAPI: &str = "fixtures/asyncapi/webhook-progress-in-progress.json";
+/// The `timestamp` of that fixture.
+const STAMPED: &str = "2025-03-04T08:15:31Z";
+const GOAPI: &str = "fixtures/goapi/unified-processing-webhook.json";
+const IMAGINEAPI: &str = "fixtures/imagineapi/webhook-update-in-progress-progress-15.json";
+const MIDJOURNEY_API: &str = "fixtures/midjourney_api/webhook-in-progress.json";
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn body(path: &str) -> Vec<u8> {
+    match std::fs::read(fixture(path)) {
+        Ok(bytes) => bytes,
+        Err(error) => panic!("{path}: {error}"),
+    }
+}
+
+fn mjhook(args: &[&str]) -> Output {
+    mjhook_with_stdin(args, None)
+}
+
+fn mjhook_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = match Command::new(env!("CARGO_BIN_EXE_mjhook"))
+        .args(args)
+        .env_remove("MJHOOK_TEST_SECRET")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(error) => panic!("cannot run mjhook: {error}"),
+    };
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        if let Err(error) = pipe.write_all(input) {
+            panic!("cannot write stdin: {error}");
+        }
+    }
+    match child.wait_with_output() {
+        Ok(output) => output,
+        Err(error) => panic!("mjhook did not finish: {error}"),
+    }
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Exit 0 and exactly `authentic` on stdout.
+fn assert_authentic(output: &Output) {
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(output));
+    assert_eq!(stdout(output), "authentic\n");
+}
+
+/// Exit `code`, nothing on stdout, `reason` on stderr, and no secret anywhere.
+fn assert_refused(output: &Output, code: i32, reason: &str, secrets: &[&str]) {
+    let (out, err) = (stdout(output), stderr(output));
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout: {out}\nstderr: {err}"
+    );
+    assert!(out.is_empty(), "stdout: {out}");
+    assert!(err.contains(reason), "expected {reason:?} in stderr: {err}");
+    for secret in secrets {
+        assert!(!err.contains(secret), "secret in stderr: {err}");
+    }
+}
+
+fn signature(path: &str) -> String {
+    format!("X-Midjourney-Signature: {}", sign(SECRET, &body(path)))
+}
+
+fn asyncapi_args<'a>(header: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["verify", "--provider", "asyncapi", "--secret", SECRET];
+    args.extend(["--header", header]);
+    args.extend(extra);
+    args
+}
+
+#[test]
+fn asyncapi_signed_fixture_is_authentic() {
+    let header = signature(ASYNCAPI);
+    let path = fixture(ASYNCAPI);
+    let path = path.to_string_lossy();
+    assert_authentic(&mjhook(&asyncapi_args(&header, &[&path])));
+
+    // Header names in any case; the sha256= prefix and base64 too.
+    let lower = header.replace("X-Midjourney-Signature", "x-midjourney-signature");
+    assert_authentic(&mjhook(&asyncapi_args(&lower, &[&path])));
+    let prefixed = header.replace(": ", ": sha256=");
+    assert_authentic(&mjhook(&asyncapi_args(&prefixed, &[&path])));
+}
+
+#[test]
+fn asyncapi_body_from_stdin() {
+    let header = signature(ASYNCAPI);
+    let output = mjhook_with_stdin(&asyncapi_args(&header, &["-"]), Some(&body(ASYNCAPI)));
+    assert_authentic(&output);
+}
+
+#[test]
+fn asyncapi_altered_body_is_refused() {
+    let header = signature(ASYNCAPI);
+    let mut altered = body(ASYNCAPI);
+    altered.push(b'\n');
+    let output = mjhook_with_stdin(&asyncapi_args(&header, &["-"]), Some(&altered));
+    assert_refused(
+        &output,
+        1,
+        "does not match any configured secret",
+        &[SECRET],
+    );
+    assert!(stderr(&output).contains("not authentic as asyncapi"));
+}
+
+#[test]
+fn asyncapi_wrong_secret_is_refused_and_rotation_accepts() {
+    let header = signature(ASYNCAPI);
+    let path = fixture(ASYNCAPI);
+    let path = path.to_string_lossy();
+    let wrong = [
+        "verify",
+        "--provider",
+        "asyncapi",
+        "--secret",
+        "old-Secret-1",
+        "--header",
+        &header,
+        &path,
+    ];
+    let output = mjhook(&wrong);
+    assert_refused(&output, 1, "does not match", &["old-Secret-1", SECRET]);
+    assert!(!stderr(&output).contains(&header["X-Midjourney-Signature: ".len()..]));
+
+    let rotated = [
+        "verify",
+        "--provider",
+        "asyncapi",
+        "--secret",
+        "old-Secret-1",
+        "--secret",
+        SECRET,
+        "--header",
+        &header,
+        &path,
+    ];
+    assert_authentic(&mjhook(&rotated));
+}
+
+#[test]
+fn secret_from_the_environment() {
+    let header = signature(ASYNCAPI);
+    let path = fixture(ASYNCAPI);
+    let output = Command::new(env!("CARGO_BIN_EXE_mjhook"))
+        .args(["verify", "--provider", "asyncapi"])
+        .args(["--secret-env", "MJHOOK_TEST_SECRET", "--header", &header])
+        .arg(&path)
+        .env("MJHOOK_TEST_SECRET", SECRET)
+        .output();
+    match output {
+        Ok(output) => assert_authentic(&output),
+        Err(error) => panic!("cannot run mjhook: {error}"),
+    }
+    let unset = mjhook(&[
+        "verify",
+        "--provider",
+        "asyncapi",
+        "--secret-env",
+        "MJHOOK_TEST_SECRET",
+        "--header",
+        &header,
+        &path.to_string_lossy(),
+    ]);
+    assert_refused(&unset, 2, "MJHOOK_TEST_SECRET is not set", &[SECRET]);
+}
+
+#[test]
+fn asyncapi_missing_and_malformed_signatures() {
+    let path = fixture(ASYNCAPI);
+    let path = path.to_string_lossy();
+    let missing = asyncapi_args("Content-Type: application/json", &[&path]);
+    assert_refused(
+        &mjhook(&missing),
+        1,
+        "`X-Midjourney-Signature` header is missing",
+        &[SECRET],
+    );
+    let sha1 = format!("X-Midjourney-Signature: sha1={SECRET}");
+    assert_refused(
+        &mjhook(&asyncapi_args(&sha1, &[&path])),
+        1,
+        "prefix other than `sha256=`",
+        &[SECRET],
+    );
+    assert_refused(
+        &mjhook(&asyncapi_args("X-Midjourney-Signature: abc123", &[&path])),
+        1,
+        "6 characters long",
+        &[SECRET],
+    );
+}
+
+#[test]
+fn asyncapi_replay_window_edges() {
+    let header = signature(ASYNCAPI);
+    let path = fixture(ASYNCAPI);
+    let path = path.to_string_lossy();
+    let at = |now: &str| {
+        let window = ["--tolerance", "300", "--now", now, &path];
+        mjhook(&asyncapi_args(&header, &window))
+    };
+    assert_authentic(&at("2025-03-04T08:20:31Z"));
+    assert_authentic(&at("2025-03-04T08:10:31Z"));
+    assert_authentic(&at(STAMPED));
+    assert_refused(&at("2025-03-04T08:20:32Z"), 1, "301s old", &[SECRET]);
+    assert_refused(
+        &at("2025-03-04T08:10:30Z"),
+        1,
+        "301s in the future",
+        &[SECRET],
+    );
+}
+
+#[test]
+fn shared_secret_providers() {
+    for path in [GOAPI, "fixtures/apiframe/webhook-pending-imagine.json"] {
+        let provider = if path == GOAPI { "goapi" } else { "apiframe" };
+        let path = fixture(path);
+        let path = path.to_string_lossy();
+        let run = |header: &str| {
+            mjhook(&[
+                "verify",
+                "--provider",
+                provider,
+                "--secret",
+                SECRET,
+                "-H",
+                header,
+                &path,
+            ])
+        };
+        assert_authentic(&run(&format!("x-webhook-secret: {SECRET}")));
+        assert_authentic(&run(&format!("X-Webhook-Secret:{SECRET}")));
+        let prefix = &SECRET[..SECRET.len() - 1];
+        let upper = SECRET.to_uppercase();
+        for sent in [prefix, upper.as_str(), "guess"] {
+            assert_refused(
+                &run(&format!("x-webhook-secret: {sent}")),
+                1,
+                "`x-webhook-secret` header does not match",
+                &[SECRET, sent],
+            );
+        }
+        assert_refused(
+            &run("content-type: application/json"),
+            1,
+            "`x-webhook-secret` header is missing",
+            &[SECRET],
+        );
+    }
+}
+
+#[test]
+fn url_token_providers() {
+    for (provider, path) in [
+        ("imagineapi", IMAGINEAPI),
+        ("midjourney_api", MIDJOURNEY_API),
+    ] {
+        let path = fixture(path);
+        let path = path.to_string_lossy();
+        let good = url_with_token("https://hooks.example.com/mj", "token", SECRET);
+        let run = |extra: &[&str]| {
+            let mut args = vec!["verify", "--provider", provider, "--secret", SECRET];
+            args.extend(extra);
+            args.push(&path);
+            mjhook(&args)
+        };
+        assert_authentic(&run(&["--url", &good]));
+        let named = url_with_token("/mj?x=1", "k", SECRET);
+        assert_authentic(&run(&["--url", &named, "--token-param", "k"]));
+
+        let wrong = url_with_token("https://hooks.example.com/mj", "token", "guess-token");
+        assert_refused(
+            &run(&["--url", &wrong]),
+            1,
+            "hook URL's token does not match",
+            &[SECRET, "guess-token"],
+        );
+        assert_refused(
+            &run(&["--url", "https://hooks.example.com/mj"]),
+            1,
+            "no `token` query parameter",
+            &[SECRET],
+        );
+        assert_refused(&run(&[]), 2, "no request URL was given", &[SECRET]);
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let path = fixture(ASYNCAPI);
+    let path = path.to_string_lossy();
+    let header = signature(ASYNCAPI);
+    // No secret at all, or only an empty one.
+    assert_eq!(
+        mjhook(&[
+            "verify",
+            "--provider",
+            "asyncapi",
+            "--header",
+            &header,
+            &path
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    assert_refused(
+        &mjhook(&[
+            "verify",
+            "--provider",
+            "asyncapi",
+            "--secret",
+            "",
+            "--header",
+            &header,
+            &path,
+        ]),
+        2,
+        "no secret is configured",
+        &[],
+    );
+    // An unknown provider; --now without --tolerance; a bad --now.
+    assert_eq!(
+        mjhook(&["verify", "--provider", "nope", "--secret", SECRET, &path])
+            .status
+            .code(),
+        Some(2)
+    );
+    let no_window = asyncapi_args(&header, &["--now", STAMPED, &path]);
+    assert_eq!(mjhook(&no_window).status.code(), Some(2));
+    let bad_now = asyncapi_args(&header, &["--tolerance", "5", "--now", "noon", &path]);
+    assert_refused(&mjhook(&bad_now), 2, "RFC 3339", &[SECRET]);
+    // A header without a colon is refused without repeating it.
+    let no_colon = format!("x-webhook-secret={SECRET}");
+    assert_refused(
+        &mjhook(&[
+            "verify",
+            "--provider",
+            "goapi",
+            "--secret",
+            SECRET,
+            "--header",
+            &no_colon,
+            &path,
+        ]),
+        2,
+        "--header number 1 is not of the form",
+        &[SECRET],
+    );
+    // A replay window for a provider that signs nothing.
+    assert_refused(
+        &mjhook(&[
+            "verify",
+            "--provider",
+            "goapi",
+            "--secret",
+            SECRET,
+            "--header",
+            &format!("x-webhook-secret: {SECRET}"),
+            "--tolerance",
+            "300",
+            &path,
+        ]),
+        2,
+        "a replay window applies to asyncapi only",
+        &[SECRET],
+    );
+}
+
+#[test]
+fn an_unreadable_file_is_rejected() {
+    let header = signature(ASYNCAPI);
+    let output = mjhook(&asyncapi_args(&header, &["no/such/file.json"]));
+    assert_refused(&output, 1, "no/such/file.json: cannot read", &[SECRET]);
+}

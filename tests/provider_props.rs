@@ -1,0 +1,452 @@
+//! Property tests: for each provider, generate valid vendor payloads from
+//! the `Wire` types (every status, operation and quirk form) and check that
+//! decoding maps them as the design says; and arbitrary JSON never panics
+//! a decoder.
+//!
+//! The expected values come from tables written here, not from the crate's
+//! own mapping functions, so a decoder that mis-maps a status or drops an
+//! image fails these tests.
+
+// Wire types with private telltale fields cannot be built with struct
+// update syntax outside the crate; the tests set fields one by one throughout.
+#![allow(clippy::field_reassign_with_default)]
+
+use std::collections::BTreeSet;
+
+use mjhook::providers::{apiframe, asyncapi, goapi, imagineapi, midjourney_api};
+use mjhook::quirks::{OneOrMany, Percent, StringOrInt, Timestamp};
+use mjhook::{decode_all, JobEvent, Provider};
+use proptest::prelude::*;
+use proptest::sample::select;
+
+/// Four distinct image URLs under one job, with a per-case salt so cases differ.
+fn urls(salt: u32, kind: &str, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|n| format!("https://cdn.example.com/{salt}/{kind}_{n}.png"))
+        .collect()
+}
+
+/// Every form vendors send a progress in.
+fn percent() -> impl Strategy<Value = (Percent, Option<u8>)> {
+    prop_oneof![
+        (0u8..=100).prop_map(|n| (Percent::Int(n), Some(n))),
+        (0u8..=100).prop_map(|n| (Percent::Text(n.to_string()), Some(n))),
+        (0u8..=100).prop_map(|n| (Percent::Text(format!("{n}%")), Some(n))),
+        Just((Percent::Text(String::new()), None)),
+    ]
+}
+
+/// The checks every decoded event must pass.
+fn check_invariants(event: &JobEvent) -> Result<(), TestCaseError> {
+    let mut seen = BTreeSet::new();
+    for image in &event.images {
+        prop_assert!(!image.url.is_empty());
+        prop_assert!(
+            seen.insert(image.url.clone()),
+            "{} appears twice",
+            image.url
+        );
+        prop_assert!(image.index.is_none_or(|index| index < 4));
+    }
+    prop_assert!(event.progress.is_none_or(|progress| progress.get() <= 100));
+    let json = serde_json::to_string(event).unwrap();
+    let back: JobEvent = serde_json::from_str(&json).unwrap();
+    prop_assert_eq!(&back, event);
+    Ok(())
+}
+
+fn url_set(event: &JobEvent) -> BTreeSet<&str> {
+    event
+        .images
+        .iter()
+        .map(|image| image.url.as_str())
+        .collect()
+}
+
+fn decode_one(provider: Provider, wire: &impl serde::Serialize) -> JobEvent {
+    let bytes = serde_json::to_vec(wire).unwrap();
+    let mut events = decode_all(Some(provider), &bytes)
+        .unwrap_or_else(|err| panic!("{err}\n{}", String::from_utf8_lossy(&bytes)));
+    assert_eq!(events.len(), 1);
+    // Detection must agree with the named provider on every generated body.
+    assert_eq!(decode_all(None, &bytes).as_deref(), Ok(&events[..]));
+    events.remove(0)
+}
+
+const APIFRAME_STATUSES: [(&str, &str); 8] = [
+    ("staged", "pending"),
+    ("pending", "pending"),
+    ("starting", "in_progress"),
+    ("processing", "in_progress"),
+    ("retry", "in_progress"),
+    ("retrying", "in_progress"),
+    ("finished", "completed"),
+    ("failed", "failed"),
+];
+
+const TASK_TYPES: [(&str, &str); 20] = [
+    ("imagine", "imagine"),
+    ("reroll", "reroll"),
+    ("upscale#1", "upscale"),
+    ("upscale#4", "upscale"),
+    ("upscale-1x", "upscale"),
+    ("upscale-creative", "upscale"),
+    ("upscale-subtle", "upscale"),
+    ("upscale-2x", "upscale"),
+    ("variation-2", "variation"),
+    ("variation-strong", "variation"),
+    ("inpaint", "inpaint"),
+    ("outpaint-2", "outpaint"),
+    ("outpaint-1.5", "outpaint"),
+    ("pan-left", "pan"),
+    ("pan-up", "pan"),
+    ("blend", "blend"),
+    ("seed", "seed"),
+    ("shorten", "shorten"),
+    ("faceswap", "faceswap"),
+    ("flux-imagine", "flux-imagine"),
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn apiframe_tasks(
+        salt in any::<u32>(),
+        status in prop::option::of(select(&APIFRAME_STATUSES[..])),
+        task_type in select(&TASK_TYPES[..]),
+        percentage in prop::option::of(percent()),
+        grid in any::<bool>(),
+        quarters in 0usize..=4,
+        single in any::<bool>(),
+        numeric_id in any::<bool>(),
+    ) {
+        let mut task: apiframe::Task = Default::default();
+        task.task_id = Some(if numeric_id { StringOrInt::Int(i64::from(salt)) } else { StringOrInt::Str(format!("t-{salt}")) });
+        task.status = status.map(|(word, _)| word.to_owned());
+        task.task_type = Some(task_type.0.to_owned());
+        task.percentage = percentage.as_ref().map(|(form, _)| form.clone());
+        task.original_image_url = grid.then(|| urls(salt, "grid", 1).remove(0));
+        task.image_urls = urls(salt, "q", quarters);
+        task.image_url = single.then(|| urls(salt, "single", 1).remove(0));
+        let has_result = grid || quarters > 0 || single;
+
+        let event = decode_one(Provider::Apiframe, &task);
+        check_invariants(&event)?;
+        let expected_status = match status {
+            Some((_, canonical)) => canonical,
+            None if has_result => "completed",
+            None => "pending",
+        };
+        prop_assert_eq!(event.status.as_str(), expected_status);
+        prop_assert_eq!(event.operation.as_ref().map(|op| op.as_str()), Some(task_type.1));
+        let expected_progress = percentage.and_then(|(_, n)| n).or((expected_status == "completed").then_some(100));
+        prop_assert_eq!(event.progress.map(|p| p.get()), expected_progress);
+        let expected_urls: BTreeSet<String> = task.original_image_url.iter().chain(&task.image_urls).chain(&task.image_url).cloned().collect();
+        prop_assert_eq!(url_set(&event), expected_urls.iter().map(String::as_str).collect::<BTreeSet<_>>());
+        let expected_id = if numeric_id { salt.to_string() } else { format!("t-{salt}") };
+        prop_assert_eq!(event.job_id.as_str(), expected_id.as_str());
+    }
+
+    #[test]
+    fn apiframe_fetch_many_keeps_every_task(count in 1usize..6, salt in any::<u32>()) {
+        let mut body = apiframe::Task::<Vec<apiframe::Task>>::default();
+        body.tasks = Some((0..count).map(|n| {
+            let mut task: apiframe::Task = Default::default();
+            task.task_id = Some(StringOrInt::Str(format!("t-{salt}-{n}")));
+            task.status = Some("processing".to_owned());
+            task
+        }).collect());
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let events = decode_all(Some(Provider::Apiframe), &bytes).unwrap();
+        let ids: Vec<&str> = events.iter().map(|event| event.job_id.as_str()).collect();
+        let expected: Vec<String> = (0..count).map(|n| format!("t-{salt}-{n}")).collect();
+        prop_assert_eq!(ids, expected.iter().map(String::as_str).collect::<Vec<_>>());
+        prop_assert_eq!(mjhook::decode(Provider::Apiframe, &bytes).is_ok(), count == 1);
+    }
+
+    #[test]
+    fn goapi_unified_tasks(
+        salt in any::<u32>(),
+        status in select(&[("pending", "pending"), ("staged", "pending"), ("processing", "in_progress"), ("completed", "completed"), ("failed", "failed")][..]),
+        spelling in 0usize..3,
+        task_type in select(&["imagine", "variation", "reroll", "blend", "upscale"][..]),
+        progress in prop::option::of(0u8..=100),
+        image_url in any::<bool>(),
+        quarters in 0usize..=4,
+        temporary in any::<bool>(),
+        previews in 0usize..=2,
+        envelope in 0usize..3,
+        created in select(&["2025-04-02T10:11:12.418276913Z", "0001-01-01T00:00:00Z", "2025-04-02T12:11:12+02:00"][..]),
+    ) {
+        let mut output = goapi::Output::default();
+        output.progress = progress.map(Percent::Int);
+        output.image_url = image_url.then(|| urls(salt, "grid", 1).remove(0));
+        if temporary { output.temporary_image_urls = urls(salt, "tmp", quarters) } else { output.image_urls = urls(salt, "q", quarters) }
+        output.intermediate_image_urls = urls(salt, "preview", previews);
+        let mut meta = goapi::Meta::default();
+        meta.created_at = Some(Timestamp::Text(created.to_owned()));
+        let mut task: goapi::Task = Default::default();
+        task.task_id = Some(format!("{salt}-task"));
+        task.status = Some(match spelling { 0 => status.0.to_owned(), 1 => status.0.to_uppercase(), _ => status.0[..1].to_uppercase() + &status.0[1..] });
+        task.task_type = Some(task_type.to_owned());
+        task.output = Some(output.clone());
+        task.meta = Some(meta);
+        task.error = Some(serde_json::from_str(r#"{"code": 0, "raw_message": "", "message": ""}"#).unwrap());
+
+        let event = match envelope {
+            0 => decode_one(Provider::Goapi, &task),
+            1 => {
+                let mut body = goapi::Task::<Box<goapi::Task>>::default();
+                body.timestamp = Some(Timestamp::Epoch(1_743_588_700));
+                body.data = Some(Box::new(task));
+                decode_one(Provider::Goapi, &body)
+            }
+            _ => {
+                let mut body = goapi::Task::<Box<goapi::Task>>::default();
+                body.code = Some(StringOrInt::Int(200));
+                body.message = Some("success".to_owned());
+                body.data = Some(Box::new(task));
+                decode_one(Provider::Goapi, &body)
+            }
+        };
+        check_invariants(&event)?;
+        prop_assert_eq!(event.status.as_str(), status.1);
+        prop_assert_eq!(event.error.as_ref(), None, "code 0 is no error");
+        prop_assert_eq!(event.created_at.is_none(), created.starts_with("0001"));
+        prop_assert_eq!(event.occurred_at.is_some(), envelope == 1);
+        let expected_progress = progress.or((status.1 == "completed").then_some(100));
+        prop_assert_eq!(event.progress.map(|p| p.get()), expected_progress);
+        let all: BTreeSet<String> = output.image_url.iter().chain(&output.image_urls).chain(&output.temporary_image_urls).chain(&output.intermediate_image_urls).cloned().collect();
+        prop_assert_eq!(url_set(&event), all.iter().map(String::as_str).collect::<BTreeSet<_>>());
+        let previews_out = event.images.iter().filter(|image| image.role == mjhook::ImageRole::Preview).count();
+        prop_assert_eq!(previews_out, previews);
+    }
+
+    #[test]
+    fn goapi_v2_tasks(
+        salt in any::<u32>(),
+        status in select(&[("pending", "pending"), ("staged", "pending"), ("processing", "in_progress"), ("retry", "in_progress"), ("finished", "completed"), ("failed", "failed")][..]),
+        progress in prop::option::of(0u8..=100),
+        epoch in 1_600_000_000i64..1_900_000_000,
+        errors in prop::collection::vec("[a-z][a-z ]{0,11}", 0..3),
+    ) {
+        let mut result = goapi::TaskResult::default();
+        result.task_progress = progress.map(Percent::Int);
+        result.image_url = Some(urls(salt, "grid", 1).remove(0));
+        result.image_urls = urls(salt, "q", 4);
+        result.error_messages = errors.clone();
+        let mut meta = goapi::Meta::default();
+        meta.created_at = Some(Timestamp::Epoch(epoch));
+        meta.task_type = Some("imagine".to_owned());
+        let mut task: goapi::Task = Default::default();
+        task.task_id = Some(format!("{salt}-v2"));
+        task.status = Some(status.0.to_owned());
+        task.task_result = Some(result);
+        task.meta = Some(meta);
+
+        let event = decode_one(Provider::Goapi, &task);
+        check_invariants(&event)?;
+        prop_assert_eq!(event.status.as_str(), status.1);
+        prop_assert_eq!(event.created_at.map(|at| at.timestamp()), Some(epoch));
+        prop_assert_eq!(event.images.len(), 5);
+        prop_assert_eq!(event.error.is_some(), !errors.is_empty());
+    }
+
+    #[test]
+    fn imagineapi_images(
+        salt in any::<u32>(),
+        status in select(&[("pending", "pending"), ("queued", "pending"), ("in-progress", "in_progress"), ("completed", "completed"), ("failed", "failed")][..]),
+        progress in prop::option::of(percent()),
+        url in any::<bool>(),
+        quarters in 0usize..=4,
+        webhook in any::<bool>(),
+    ) {
+        let mut image = imagineapi::ImageRecord::default();
+        image.id = Some(format!("img-{salt}"));
+        image.status = Some(status.0.to_owned());
+        image.progress = progress.as_ref().map(|(form, _)| form.clone());
+        image.url = url.then(|| urls(salt, "url", 1).remove(0));
+        image.upscaled_urls = urls(salt, "q", quarters);
+        let mut envelope = imagineapi::Envelope::default();
+        if webhook {
+            envelope.event = Some("images.items.update".to_owned());
+            envelope.payload = Some(image.clone());
+        } else {
+            envelope.data = Some(OneOrMany::One(Box::new(image.clone())));
+        }
+
+        let event = decode_one(Provider::Imagineapi, &envelope);
+        check_invariants(&event)?;
+        prop_assert_eq!(event.status.as_str(), status.1);
+        prop_assert_eq!(event.operation.as_ref().map(|op| op.as_str()), Some("imagine"));
+        let url_role = event.images.iter().find(|i| Some(&i.url) == image.url.as_ref()).map(|i| i.role);
+        let expected_role = image.url.as_ref().map(|_| if status.1 == "completed" { mjhook::ImageRole::Grid } else { mjhook::ImageRole::Preview });
+        prop_assert_eq!(url_role, expected_role);
+        let quarter_indexes: Vec<Option<u8>> = event.images.iter().filter(|i| i.role == mjhook::ImageRole::Image).map(|i| i.index).collect();
+        prop_assert_eq!(quarter_indexes, (0..quarters as u8).map(Some).collect::<Vec<_>>());
+        let expected_progress = progress.and_then(|(_, n)| n).or((status.1 == "completed").then_some(100));
+        prop_assert_eq!(event.progress.map(|p| p.get()), expected_progress);
+    }
+
+    #[test]
+    fn midjourney_api_records(
+        salt in any::<u32>(),
+        status in select(&[(0i64, "in_progress"), (1, "completed"), (2, "failed"), (7, "unknown")][..]),
+        as_string in any::<bool>(),
+        quarters in 0usize..=4,
+        grid in any::<bool>(),
+        created_ms in 1_600_000_000_000i64..1_900_000_000_000,
+        shape in 0usize..3,
+    ) {
+        let mut record = midjourney_api::Record::default();
+        record.task_id = Some(format!("task_{salt}"));
+        record.status = Some(if as_string { StringOrInt::Str(status.0.to_string()) } else { StringOrInt::Int(status.0) });
+        record.images = urls(salt, "q", quarters).into_iter().map(midjourney_api::ImageUrl).collect();
+        record.image = grid.then(|| urls(salt, "grid", 1).remove(0));
+        record.created_at = Some(Timestamp::Epoch(created_ms));
+        record.fail_reason = (status.0 == 2).then(|| "Invalid parameter".to_owned());
+
+        let event = match shape {
+            0 => decode_one(Provider::MidjourneyApi, &record),
+            _ => {
+                let mut body = midjourney_api::Record::<OneOrMany<midjourney_api::Record>>::default();
+                body.status = Some(if shape == 1 { StringOrInt::Int(0) } else { StringOrInt::Str("0".to_owned()) });
+                body.data = Some(if shape == 1 { OneOrMany::One(Box::new(record.clone())) } else { OneOrMany::Many(vec![record.clone()]) });
+                decode_one(Provider::MidjourneyApi, &body)
+            }
+        };
+        check_invariants(&event)?;
+        prop_assert_eq!(event.status.as_str(), status.1);
+        let expected_status_text = status.0.to_string();
+        prop_assert_eq!(event.provider_status.as_deref(), Some(expected_status_text.as_str()));
+        prop_assert_eq!(event.created_at.map(|at| at.timestamp_millis()), Some(created_ms));
+        prop_assert_eq!(event.images.len(), quarters + usize::from(grid));
+        prop_assert_eq!(event.error.is_some(), status.0 == 2);
+    }
+
+    #[test]
+    fn asyncapi_payloads(
+        salt in any::<u32>(),
+        status in select(&[("pending", "job.progress"), ("in_progress", "job.progress"), ("completed", "job.completed"), ("failed", "job.failed"), ("cancelled", "job.cancelled")][..]),
+        spelling in 0usize..3,
+        kind in select(&["imagine", "variation", "blend", "upscale", "describe"][..]),
+        progress in prop::option::of(0u8..=100),
+        indexed in prop::collection::btree_set(1i64..=4, 0..=4),
+        with_grid in any::<bool>(),
+        use_id in any::<bool>(),
+    ) {
+        let mut result = asyncapi::JobResult::default();
+        if with_grid {
+            result.images.push(asyncapi::WireImage { url: Some(urls(salt, "grid", 1).remove(0)), ..Default::default() });
+        }
+        for index in &indexed {
+            result.images.push(asyncapi::WireImage { url: Some(format!("https://example.com/{salt}/{index}.png")), index: Some(*index), width: Some(1024), height: Some(1024) });
+        }
+        let mut wire: asyncapi::Wire = Default::default();
+        if use_id { wire.id = Some(format!("job-{salt}")) } else { wire.job_id = Some(format!("job-{salt}")) }
+        wire.event = Some(status.1.to_owned());
+        wire.status = Some(match spelling { 0 => status.0.to_owned(), 1 => status.0.to_uppercase(), _ => status.0.replace('_', "-") });
+        wire.kind = Some(kind.to_owned());
+        wire.progress = progress.map(Percent::Int);
+        wire.result = Some(result);
+        wire.timestamp = Some(Timestamp::Text("2024-05-01T12:00:00.250Z".to_owned()));
+
+        let event = decode_one(Provider::Asyncapi, &wire);
+        check_invariants(&event)?;
+        prop_assert_eq!(event.status.as_str(), status.0);
+        let expected_id = format!("job-{salt}");
+        prop_assert_eq!(event.job_id.as_str(), expected_id.as_str());
+        let indexes: BTreeSet<u8> = event.images.iter().filter_map(|image| image.index).collect();
+        prop_assert_eq!(indexes, indexed.iter().map(|index| (*index - 1) as u8).collect::<BTreeSet<_>>());
+        prop_assert_eq!(event.images.len(), indexed.len() + usize::from(with_grid));
+        prop_assert_eq!(event.occurred_at.map(|at| at.timestamp_millis()), Some(1_714_564_800_250));
+    }
+
+    #[test]
+    fn arbitrary_json_never_panics_a_decoder(value in arbitrary_json()) {
+        let bytes = serde_json::to_vec(&value).unwrap();
+        for provider in Provider::ALL {
+            if let Ok(events) = decode_all(Some(provider), &bytes) {
+                for event in &events {
+                    check_invariants(event)?;
+                }
+            }
+        }
+        let _ = mjhook::decode_auto(&bytes);
+        let _ = mjhook::detect(&bytes);
+    }
+}
+
+/// JSON values biased towards vendor keys, so generated objects often reach
+/// deep into the decoders rather than failing at the first key.
+fn arbitrary_json() -> impl Strategy<Value = serde_json::Value> {
+    let keys = select(
+        &[
+            "task_id",
+            "taskId",
+            "job_id",
+            "id",
+            "status",
+            "percentage",
+            "progress",
+            "task_type",
+            "type",
+            "event",
+            "payload",
+            "data",
+            "tasks",
+            "output",
+            "task_result",
+            "meta",
+            "created_at",
+            "createdAt",
+            "timestamp",
+            "image_url",
+            "image_urls",
+            "images",
+            "image",
+            "url",
+            "upscaled_urls",
+            "result",
+            "error",
+            "message",
+            "code",
+            "content",
+            "description",
+            "index",
+        ][..],
+    );
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        (0u8..=120).prop_map(serde_json::Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(serde_json::Value::from),
+        "[a-z0-9%:. -]{0,12}".prop_map(serde_json::Value::from),
+        select(
+            &[
+                "processing",
+                "finished",
+                "completed",
+                "in-progress",
+                "0001-01-01T00:00:00Z",
+                "45%",
+                "job.completed",
+                "images.items.update",
+                "https://example.com/a.png"
+            ][..]
+        )
+        .prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+            prop::collection::btree_map(keys.clone(), inner, 0..6).prop_map(|map| {
+                serde_json::Value::Object(map.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            }),
+        ]
+    })
+}
