@@ -63,6 +63,9 @@ enum Kind {
 #[derive(Debug, Default)]
 struct Level<'de> {
     keys: Vec<Cow<'de, str>>,
+    /// The keys detection knows, as bits: scoring asks many questions of
+    /// few keys, so each key is looked up once, when it is read.
+    known: u64,
     status: Kind,
     /// GoAPI's v2 submit reply is the only body whose `status` is "success".
     status_is_success: bool,
@@ -70,14 +73,95 @@ struct Level<'de> {
     event: Option<Cow<'de, str>>,
 }
 
-impl Level<'_> {
-    fn has(&self, key: &str) -> bool {
-        self.keys.iter().any(|seen| seen == key)
+impl<'de> Level<'de> {
+    fn push(&mut self, key: Cow<'de, str>) {
+        self.known |= bit_of(&key);
+        self.keys.push(key);
     }
 
-    fn count(&self, keys: &[&str]) -> u32 {
-        keys.iter().filter(|key| self.has(key)).count() as u32
+    fn has(&self, keys: u64) -> bool {
+        self.known & keys == keys
     }
+
+    fn count(&self, keys: u64) -> u32 {
+        (self.known & keys).count_ones()
+    }
+
+    /// Whether every key of the level is one of `keys`.
+    fn only(&self, keys: u64) -> bool {
+        self.keys.len() == self.count(keys) as usize
+    }
+}
+
+/// Declares the keys detection knows: a bit constant for each, and the
+/// lookup from a key's name to its bit.
+macro_rules! known_keys {
+    ($($bit:ident = $name:literal,)*) => {
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        enum KeyIndex { $($bit,)* }
+        $(const $bit: u64 = 1 << KeyIndex::$bit as u32;)*
+        fn bit_of(key: &str) -> u64 {
+            match key {
+                $($name => $bit,)*
+                _ => 0,
+            }
+        }
+    };
+}
+
+known_keys! {
+    TASK_ID = "task_id",
+    TASK_ID_CAMEL = "taskId",
+    JOB_ID = "job_id",
+    ID = "id",
+    STATUS = "status",
+    MESSAGE = "message",
+    CODE = "code",
+    DATA = "data",
+    TIMESTAMP = "timestamp",
+    TOTAL = "total",
+    LIMIT = "limit",
+    OFFSET = "offset",
+    TYPE = "type",
+    RESULT = "result",
+    PARAMETERS = "parameters",
+    PARENT_JOB_ID = "parent_job_id",
+    IMAGE_INDEX = "image_index",
+    UPDATED_AT = "updated_at",
+    COMPLETED_AT = "completed_at",
+    TASK_TYPE = "task_type",
+    PERCENTAGE = "percentage",
+    ORIGINAL_IMAGE_URL = "original_image_url",
+    IMAGE_URLS = "image_urls",
+    IMAGE_URL = "image_url",
+    CONTENT = "content",
+    FULL_CONTENT = "full_content",
+    SREF = "sref",
+    SEED = "seed",
+    VIDEO_URLS = "video_urls",
+    VIDEO_URL = "video_url",
+    TASK_RESULT = "task_result",
+    OUTPUT = "output",
+    META = "meta",
+    INPUT = "input",
+    CONFIG = "config",
+    PROCESS_TIME = "process_time",
+    RETRY_COUNT = "retry_count",
+    LOGS = "logs",
+    DETAIL = "detail",
+    JOB_ID_CAMEL = "jobId",
+    IMAGES = "images",
+    IMAGE = "image",
+    FAIL_REASON = "failReason",
+    CREATED_AT_CAMEL = "createdAt",
+    MJ_PROMPT = "mjPrompt",
+    UPSCALED_URLS = "upscaled_urls",
+    UPSCALED = "upscaled",
+    USER_CREATED = "user_created",
+    DATE_CREATED = "date_created",
+    RESULTS = "results",
+    REF = "ref",
+    URL = "url",
 }
 
 /// What detection saw of a body.
@@ -91,58 +175,32 @@ struct Shape<'de> {
 
 const ENVELOPES: [&str; 3] = ["data", "payload", "tasks"];
 
-const APIFRAME_KEYS: &[&str] = &[
-    "task_type",
-    "percentage",
-    "original_image_url",
-    "image_urls",
-    "image_url",
-    "content",
-    "full_content",
-    "sref",
-    "seed",
-    "video_urls",
-    "video_url",
-];
-const GOAPI_KEYS: &[&str] = &[
-    "task_result",
-    "output",
-    "meta",
-    "input",
-    "config",
-    "process_time",
-    "retry_count",
-    "logs",
-    "detail",
-];
-const MIDJOURNEY_API_KEYS: &[&str] = &[
-    "jobId",
-    "images",
-    "image",
-    "failReason",
-    "createdAt",
-    "mjPrompt",
-];
-const ASYNCAPI_KEYS: &[&str] = &[
-    "job_id",
-    "result",
-    "type",
-    "timestamp",
-    "parameters",
-    "parent_job_id",
-    "image_index",
-    "updated_at",
-    "completed_at",
-];
-const IMAGINEAPI_KEYS: &[&str] = &[
-    "upscaled_urls",
-    "upscaled",
-    "user_created",
-    "date_created",
-    "results",
-    "ref",
-    "url",
-];
+const APIFRAME_KEYS: u64 = TASK_TYPE
+    | PERCENTAGE
+    | ORIGINAL_IMAGE_URL
+    | IMAGE_URLS
+    | IMAGE_URL
+    | CONTENT
+    | FULL_CONTENT
+    | SREF
+    | SEED
+    | VIDEO_URLS
+    | VIDEO_URL;
+const GOAPI_KEYS: u64 =
+    TASK_RESULT | OUTPUT | META | INPUT | CONFIG | PROCESS_TIME | RETRY_COUNT | LOGS | DETAIL;
+const MIDJOURNEY_API_KEYS: u64 =
+    JOB_ID_CAMEL | IMAGES | IMAGE | FAIL_REASON | CREATED_AT_CAMEL | MJ_PROMPT;
+const ASYNCAPI_KEYS: u64 = JOB_ID
+    | RESULT
+    | TYPE
+    | TIMESTAMP
+    | PARAMETERS
+    | PARENT_JOB_ID
+    | IMAGE_INDEX
+    | UPDATED_AT
+    | COMPLETED_AT;
+const IMAGINEAPI_KEYS: u64 =
+    UPSCALED_URLS | UPSCALED | USER_CREATED | DATE_CREATED | RESULTS | REF | URL;
 
 impl<'de> Shape<'de> {
     fn scan(bytes: &'de [u8]) -> Result<Self, DecodeError> {
@@ -174,12 +232,12 @@ impl<'de> Shape<'de> {
             .map(|(envelope, level)| (*envelope, level));
         match provider {
             Provider::Asyncapi => match inner {
-                Some(("data", record)) if !top.has("job_id") && !top.has("id") => {
-                    asyncapi_record(record) + top.count(&["total", "limit", "offset"])
+                Some(("data", record)) if !top.has(JOB_ID) && !top.has(ID) => {
+                    asyncapi_record(record) + top.count(TOTAL | LIMIT | OFFSET)
                 }
-                _ if top.status == Kind::String && top.has("code") && !top.has("data") => {
+                _ if top.status == Kind::String && top.has(CODE) && !top.has(DATA) => {
                     // The REST error reply `{status: "ERROR", code, message}`.
-                    u32::from(top.has("message"))
+                    u32::from(top.has(MESSAGE))
                 }
                 _ => asyncapi_record(top),
             },
@@ -188,33 +246,27 @@ impl<'de> Shape<'de> {
                 _ => apiframe_record(top),
             },
             Provider::Goapi => match inner {
-                Some(("data", task)) if !top.has("task_id") => {
-                    let envelope = top.count(&["timestamp", "code"]);
-                    if task.has("task_id") {
+                Some(("data", task)) if !top.has(TASK_ID) => {
+                    let envelope = top.count(TIMESTAMP | CODE);
+                    if task.has(TASK_ID) {
                         envelope + 1 + task.count(GOAPI_KEYS)
                     } else {
                         envelope
                     }
                 }
-                _ if !top.has("task_id")
-                    && top.has("code")
-                    && top.has("message")
-                    && top.has("data") =>
-                {
-                    1
-                }
+                _ if !top.has(TASK_ID) && top.has(CODE) && top.has(MESSAGE) && top.has(DATA) => 1,
                 _ => goapi_record(top),
             },
             Provider::Imagineapi => match inner {
                 Some(("payload", image)) => 2 + imagineapi_record(image),
-                Some(("data", image)) if !top.has("status") => imagineapi_record(image),
+                Some(("data", image)) if !top.has(STATUS) => imagineapi_record(image),
                 _ => 0,
             },
             Provider::MidjourneyApi => match inner {
-                Some(("data", record)) if !top.has("taskId") => {
+                Some(("data", record)) if !top.has(TASK_ID_CAMEL) => {
                     let envelope =
                         u32::from(top.status == Kind::Number || top.status == Kind::String);
-                    if record.has("taskId") {
+                    if record.has(TASK_ID_CAMEL) {
                         envelope + midjourney_api_record(record)
                     } else {
                         envelope.min(u32::from(record.keys.is_empty()))
@@ -222,7 +274,7 @@ impl<'de> Shape<'de> {
                 }
                 // `{status: 1001, message, data: null}`: an error reply.
                 _ if top.status != Kind::Absent
-                    && top.has("message")
+                    && top.has(MESSAGE)
                     && top
                         .keys
                         .iter()
@@ -241,8 +293,8 @@ fn asyncapi_record(record: &Level<'_>) -> u32 {
         .event
         .as_deref()
         .is_some_and(|event| event.starts_with("job."));
-    if record.has("job_id")
-        || (record.has("id") && (record.has("type") || record.has("result")))
+    if record.has(JOB_ID)
+        || (record.has(ID) && (record.has(TYPE) || record.has(RESULT)))
         || event_is_job
     {
         1 + record.count(ASYNCAPI_KEYS) + u32::from(event_is_job)
@@ -252,15 +304,15 @@ fn asyncapi_record(record: &Level<'_>) -> u32 {
 }
 
 fn apiframe_record(record: &Level<'_>) -> u32 {
-    let has_id = record.has("task_id") || record.has("taskId");
+    let has_id = record.has(TASK_ID) || record.has(TASK_ID_CAMEL);
     if !has_id || record.count(GOAPI_KEYS) > 0 || record.status == Kind::Number {
         return 0;
     }
-    1 + record.count(APIFRAME_KEYS) + u32::from(record.has("task_id") && record.keys.len() == 1)
+    1 + record.count(APIFRAME_KEYS) + u32::from(record.has(TASK_ID) && record.only(TASK_ID))
 }
 
 fn goapi_record(record: &Level<'_>) -> u32 {
-    if record.has("task_id") && (record.count(GOAPI_KEYS) > 0 || record.status_is_success) {
+    if record.has(TASK_ID) && (record.count(GOAPI_KEYS) > 0 || record.status_is_success) {
         2 + record.count(GOAPI_KEYS)
     } else {
         0
@@ -268,7 +320,7 @@ fn goapi_record(record: &Level<'_>) -> u32 {
 }
 
 fn imagineapi_record(record: &Level<'_>) -> u32 {
-    if record.has("id") && record.count(IMAGINEAPI_KEYS) > 0 && !record.has("type") {
+    if record.has(ID) && record.count(IMAGINEAPI_KEYS) > 0 && !record.has(TYPE) {
         1 + record.count(IMAGINEAPI_KEYS)
     } else {
         0
@@ -276,7 +328,7 @@ fn imagineapi_record(record: &Level<'_>) -> u32 {
 }
 
 fn midjourney_api_record(record: &Level<'_>) -> u32 {
-    if !record.has("taskId") || record.count(APIFRAME_KEYS) > 0 {
+    if !record.has(TASK_ID_CAMEL) || record.count(APIFRAME_KEYS) > 0 {
         return 0;
     }
     1 + record.count(MIDJOURNEY_API_KEYS) + u32::from(record.status == Kind::Number)
@@ -304,7 +356,7 @@ impl<'de> Visitor<'de> for ShapeVisitor {
                 }
                 _ => read_value(&mut shape.top, &key.0, &mut map)?,
             }
-            shape.top.keys.push(key.0);
+            shape.top.push(key.0);
         }
         Ok(Some(shape))
     }
@@ -383,7 +435,7 @@ impl<'de> Visitor<'de> for InnerVisitor {
         let mut level = Level::default();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             read_value(&mut level, &key.0, &mut map)?;
-            level.keys.push(key.0);
+            level.push(key.0);
         }
         Ok(Some(level))
     }
