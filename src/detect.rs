@@ -520,3 +520,103 @@ impl<'de> de::Deserialize<'de> for KindOf {
         deserializer.deserialize_any(KindVisitor)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detected(body: &str) -> Result<Provider, DecodeError> {
+        detect(body.as_bytes())
+    }
+
+    #[test]
+    fn each_shape_names_its_provider() {
+        let cases = [
+            (
+                r#"{"event": "job.completed", "job_id": "j", "status": "completed"}"#,
+                Provider::Asyncapi,
+            ),
+            (
+                r#"{"data": [{"id": "j", "type": "imagine", "status": "completed"}], "total": 1}"#,
+                Provider::Asyncapi,
+            ),
+            (r#"{"task_id": "t"}"#, Provider::Apiframe),
+            (r#"{"tasks": []}"#, Provider::Apiframe),
+            (
+                r#"{"task_id": "t", "status": "success", "message": ""}"#,
+                Provider::Goapi,
+            ),
+            (
+                r#"{"timestamp": 1, "data": {"task_id": "t", "output": null}}"#,
+                Provider::Goapi,
+            ),
+            (
+                r#"{"event": "images.items.update", "payload": {"id": "i", "url": null}}"#,
+                Provider::Imagineapi,
+            ),
+            (
+                r#"{"status": 0, "data": [{"taskId": "t", "status": 1}]}"#,
+                Provider::MidjourneyApi,
+            ),
+            (
+                r#"{"status": 1001, "message": "quota not enough"}"#,
+                Provider::MidjourneyApi,
+            ),
+        ];
+        for (body, provider) in cases {
+            assert_eq!(detected(body), Ok(provider), "{body}");
+        }
+    }
+
+    #[test]
+    fn escaped_keys_are_read_as_their_text() {
+        assert_eq!(
+            detected(r#"{"task\u005fid": "t", "task_result": {}}"#),
+            Ok(Provider::Goapi)
+        );
+    }
+
+    #[test]
+    fn a_body_two_formats_fit_equally_is_ambiguous() {
+        // APIFRAME spells its id `taskId` in one example; midjourney-api.com
+        // always does. With nothing else to go on, neither wins.
+        let error = detected(r#"{"taskId": "t"}"#).unwrap_err();
+        assert_eq!(
+            error,
+            DecodeError::Ambiguous {
+                seen: vec!["taskId".to_owned()],
+                candidates: vec![Provider::Apiframe, Provider::MidjourneyApi],
+            }
+        );
+        assert!(
+            error.to_string().contains("apiframe and midjourney_api"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_shape_lists_the_keys_seen_including_inside_the_envelope() {
+        let error = detected(r#"{"order": 1, "data": {"sku": "a"}}"#).unwrap_err();
+        let DecodeError::Undetected { seen, tried } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(seen, &["order", "data", "data.sku"]);
+        assert!(tried.contains("midjourney_api"));
+    }
+
+    #[test]
+    fn bad_json_is_a_positioned_syntax_error() {
+        let error = detected("{\n  \"task_id\": \"t\",\n  oops\n}").unwrap_err();
+        assert!(
+            matches!(
+                error,
+                DecodeError::Syntax {
+                    line: 3,
+                    provider: None,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+}
