@@ -260,6 +260,8 @@ impl<'de> Shape<'de> {
             Provider::Imagineapi => match inner {
                 Some(("payload", image)) => 2 + imagineapi_record(image),
                 Some(("data", image)) if !top.has(STATUS) => imagineapi_record(image),
+                // An image object on its own.
+                None => imagineapi_record(top),
                 _ => 0,
             },
             Provider::MidjourneyApi => match inner {

@@ -1,6 +1,7 @@
 //! ImagineAPI: the webhook `{event: "images.items.create" | "images.items.update",
 //! payload: <image>}` and the polling replies `{data: <image>}` (GET by id)
-//! and `{data: [<image>, …]}` (list).
+//! and `{data: [<image>, …]}` (list). An image object on its own (a GET
+//! reply's `data`, unwrapped by the client) is accepted too.
 //!
 //! Decisions:
 //! - Every event is an imagine: the vendor has no other operation.
@@ -126,11 +127,19 @@ pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
     match (envelope.payload, envelope.data) {
         (Some(image), _) => Ok(vec![normalize(image, "payload.")?]),
         (None, Some(data)) => super::normalize_batch(PROVIDER, "data", data.into_vec(), normalize),
-        (None, None) => Err(DecodeError::field(
-            PROVIDER,
-            ".",
-            "missing field `payload` (a webhook) or `data` (a GET reply)",
-        )),
+        // The GET reply's `data` object on its own: clients often unwrap it
+        // before handing it on.
+        (None, None) => {
+            let image: ImageRecord = super::parse(PROVIDER, bytes)?;
+            if image.id.is_none() {
+                return Err(DecodeError::field(
+                    PROVIDER,
+                    ".",
+                    "missing field `payload` (a webhook), `data` (a GET reply) or `id` (an image on its own)",
+                ));
+            }
+            Ok(vec![normalize(image, "")?])
+        }
     }
 }
 
