@@ -166,6 +166,7 @@ impl DecodeOptions {
         bytes: &[u8],
     ) -> Result<Vec<JobEvent>, DecodeError> {
         self.check_size(provider, bytes)?;
+        let bytes = without_bom(bytes);
         let provider = match provider {
             Some(provider) => provider,
             None => crate::detect::detect_unchecked(bytes)?,
@@ -176,7 +177,7 @@ impl DecodeOptions {
     /// Names the provider whose format `bytes` has.
     pub fn detect(&self, bytes: &[u8]) -> Result<Provider, DecodeError> {
         self.check_size(None, bytes)?;
-        crate::detect::detect_unchecked(bytes)
+        crate::detect::detect_unchecked(without_bom(bytes))
     }
 
     fn check_size(&self, provider: Option<Provider>, bytes: &[u8]) -> Result<(), DecodeError> {
@@ -208,6 +209,12 @@ pub fn decode_auto(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 /// Decodes every job a body holds, detecting the provider when it is `None`.
 pub fn decode_all(provider: Option<Provider>, bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
     DecodeOptions::default().decode_all(provider, bytes)
+}
+
+/// The bytes after a UTF-8 byte-order mark, which RFC 8259 lets a parser
+/// ignore and which files saved by some editors begin with.
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
 fn single(provider: Provider, mut events: Vec<JobEvent>) -> Result<JobEvent, DecodeError> {
@@ -314,4 +321,52 @@ pub(crate) fn finish(mut event: JobEvent) -> JobEvent {
         event.progress = Some(crate::event::Progress::DONE);
     }
     event
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_names_read_back() {
+        for provider in Provider::ALL {
+            assert_eq!(provider.as_str().parse::<Provider>(), Ok(provider));
+        }
+        assert_eq!(
+            "Midjourney-API".parse::<Provider>(),
+            Ok(Provider::MidjourneyApi)
+        );
+        assert!("discord"
+            .parse::<Provider>()
+            .unwrap_err()
+            .to_string()
+            .contains("goapi"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_ignored() {
+        let body = b"\xEF\xBB\xBF{\"task_id\": \"t-1\", \"status\": \"pending\"}";
+        assert_eq!(
+            decode_auto(body).map(|event| event.provider),
+            Ok(Provider::Apiframe)
+        );
+    }
+
+    #[test]
+    fn a_batch_of_several_jobs_needs_decode_all() {
+        let body = br#"{"tasks": [{"task_id": "a"}, {"task_id": "b"}]}"#;
+        assert_eq!(
+            decode_all(Some(Provider::Apiframe), body).map(|events| events.len()),
+            Ok(2)
+        );
+        let error = decode(Provider::Apiframe, body).unwrap_err();
+        assert_eq!(
+            error,
+            DecodeError::SeveralJobs {
+                provider: Provider::Apiframe,
+                count: 2
+            }
+        );
+        assert!(error.to_string().contains("use decode_all"), "{error}");
+    }
 }
