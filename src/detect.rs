@@ -49,14 +49,25 @@ pub(crate) fn detect_unchecked(bytes: &[u8]) -> Result<Provider, DecodeError> {
     }
 }
 
-/// The JSON type of a value detection cares about.
+/// What a `status` value looks like. Vendors' status vocabularies differ
+/// in kind: midjourney-api.com sends codes (`0`, `"1"`), the others words.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Kind {
     #[default]
     Absent,
+    /// `0`, `1001`
     Number,
-    String,
+    /// `"0"`, `"1001"`
+    NumericText,
+    /// `"processing"`, `"SUCCESS"`
+    Word,
     Other,
+}
+
+impl Kind {
+    fn is_code(self) -> bool {
+        matches!(self, Kind::Number | Kind::NumericText)
+    }
 }
 
 /// The keys of one object: the body, or the object inside its envelope.
@@ -235,7 +246,7 @@ impl<'de> Shape<'de> {
                 Some(("data", record)) if !top.has(JOB_ID) && !top.has(ID) => {
                     asyncapi_record(record) + top.count(TOTAL | LIMIT | OFFSET)
                 }
-                _ if top.status == Kind::String && top.has(CODE) && !top.has(DATA) => {
+                _ if top.status == Kind::Word && top.has(CODE) && !top.has(DATA) => {
                     // The REST error reply `{status: "ERROR", code, message}`.
                     u32::from(top.has(MESSAGE))
                 }
@@ -266,8 +277,7 @@ impl<'de> Shape<'de> {
             },
             Provider::MidjourneyApi => match inner {
                 Some(("data", record)) if !top.has(TASK_ID_CAMEL) => {
-                    let envelope =
-                        u32::from(top.status == Kind::Number || top.status == Kind::String);
+                    let envelope = u32::from(top.status.is_code());
                     if record.has(TASK_ID_CAMEL) {
                         envelope + midjourney_api_record(record)
                     } else {
@@ -307,7 +317,7 @@ fn asyncapi_record(record: &Level<'_>) -> u32 {
 
 fn apiframe_record(record: &Level<'_>) -> u32 {
     let has_id = record.has(TASK_ID) || record.has(TASK_ID_CAMEL);
-    if !has_id || record.count(GOAPI_KEYS) > 0 || record.status == Kind::Number {
+    if !has_id || record.count(GOAPI_KEYS) > 0 || record.status.is_code() {
         return 0;
     }
     1 + record.count(APIFRAME_KEYS) + u32::from(record.has(TASK_ID) && record.only(TASK_ID))
@@ -330,10 +340,11 @@ fn imagineapi_record(record: &Level<'_>) -> u32 {
 }
 
 fn midjourney_api_record(record: &Level<'_>) -> u32 {
-    if !record.has(TASK_ID_CAMEL) || record.count(APIFRAME_KEYS) > 0 {
+    if !record.has(TASK_ID_CAMEL) || record.count(APIFRAME_KEYS) > 0 || record.status == Kind::Word
+    {
         return 0;
     }
-    1 + record.count(MIDJOURNEY_API_KEYS) + u32::from(record.status == Kind::Number)
+    1 + record.count(MIDJOURNEY_API_KEYS) + u32::from(record.status.is_code())
 }
 
 /// Visitor methods for the scalars, which hold no keys: `Ok(None)`.
@@ -502,7 +513,13 @@ impl<'de> de::Deserialize<'de> for KindOf {
                 Ok(KindOf(Kind::Number, false))
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<KindOf, E> {
-                Ok(KindOf(Kind::String, text.eq_ignore_ascii_case("success")))
+                let numeric = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+                let kind = if numeric {
+                    Kind::NumericText
+                } else {
+                    Kind::Word
+                };
+                Ok(KindOf(kind, text.eq_ignore_ascii_case("success")))
             }
             fn visit_bool<E: de::Error>(self, _: bool) -> Result<KindOf, E> {
                 Ok(KindOf(Kind::Other, false))
