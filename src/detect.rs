@@ -21,7 +21,7 @@ pub fn detect(bytes: &[u8]) -> Result<Provider, DecodeError> {
 }
 
 /// What each provider's shape is, for error messages.
-const TRIED: &str = "asyncapi (`job_id`, or `id` with `type`/`result`; REST `data` list), \
+const TRIED: &str = "asyncapi (`job_id`, or `id` with `type`, `result`, `updated_at`…; REST `data` list), \
 apiframe (`task_id`/`taskId` with `task_type`, `percentage`, `original_image_url`, `image_urls`…; `tasks` list), \
 goapi (`task_id` with `task_result`, `output`, `meta`…; `{timestamp, data}`; `{code, data, message}`), \
 imagineapi (`{event, payload}` or `{data}` holding `id` with `upscaled_urls`, `user_created`…), \
@@ -305,10 +305,7 @@ fn asyncapi_record(record: &Level<'_>) -> u32 {
         .event
         .as_deref()
         .is_some_and(|event| event.starts_with("job."));
-    if record.has(JOB_ID)
-        || (record.has(ID) && (record.has(TYPE) || record.has(RESULT)))
-        || event_is_job
-    {
+    if record.has(JOB_ID) || (record.has(ID) && record.count(ASYNCAPI_KEYS) > 0) || event_is_job {
         1 + record.count(ASYNCAPI_KEYS) + u32::from(event_is_job)
     } else {
         0

@@ -78,3 +78,58 @@ fn every_fixture_decodes_as_its_snapshot_says() {
     });
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Every fixture with one key removed (at the top level or one level in):
+/// whenever naming the provider still decodes it, auto-detection must decode
+/// it the same way. Vendors omit optional fields freely, so detection must
+/// not lean on any one of them.
+#[test]
+fn detection_holds_on_sparser_bodies() {
+    let mut problems = Vec::new();
+    for provider in Provider::ALL {
+        let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(provider.as_str());
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            let Ok(serde_json::Value::Object(body)) =
+                serde_json::from_slice(&std::fs::read(&path).unwrap())
+            else {
+                continue;
+            };
+            for (removed, sparser) in sparser_versions(&body) {
+                let bytes = serde_json::to_vec(&sparser).unwrap();
+                let named = decode_all(Some(provider), &bytes);
+                if named.is_ok() && decode_all(None, &bytes) != named {
+                    problems.push(format!("{} without `{removed}`", path.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "auto-detection disagrees:\n{}",
+        problems.join("\n")
+    );
+}
+
+fn sparser_versions(
+    body: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<(String, serde_json::Map<String, serde_json::Value>)> {
+    let mut versions = Vec::new();
+    for (key, value) in body {
+        let mut without = body.clone();
+        without.remove(key);
+        versions.push((key.clone(), without));
+        if let serde_json::Value::Object(inner) = value {
+            for inner_key in inner.keys() {
+                let mut without = body.clone();
+                if let Some(serde_json::Value::Object(inner)) = without.get_mut(key) {
+                    inner.remove(inner_key);
+                }
+                versions.push((format!("{key}.{inner_key}"), without));
+            }
+        }
+    }
+    versions
+}
