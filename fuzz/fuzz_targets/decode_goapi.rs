@@ -1,0 +1,11 @@
+//! Any bytes given to the goapi decoder: an event or an error, never a panic,
+//! and every event keeps the model's promises.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mjhook::providers::goapi;
+use mjhook::Provider;
+
+fuzz_target!(|bytes: &[u8]| {
+    mjhook_fuzz::check_provider(Provider::Goapi, bytes, goapi::decode, goapi::decode_all);
+});

@@ -1,0 +1,172 @@
+//! Any request given to every verify entry point: a verdict, never a panic.
+//! A request that carries the right credential for a configured secret
+//! passes; the verdict does not depend on how the headers are held or, without
+//! a replay window, on the clock; verifying and decoding in one call agrees
+//! with doing it in two; and Debug output never depends on the secrets.
+#![no_main]
+
+use std::time::Duration;
+
+use arbitrary::Arbitrary;
+use base64::Engine as _;
+use chrono::DateTime;
+use libfuzzer_sys::fuzz_target;
+use mjhook::verify::{self, Method, Request, Verifier, SECRET_HEADER, SIGNATURE_HEADER};
+use mjhook::{Provider, ReceiveError};
+
+#[derive(Debug, Arbitrary)]
+struct Input<'a> {
+    provider: u8,
+    secrets: Vec<&'a [u8]>,
+    headers: Vec<(Name<'a>, &'a [u8])>,
+    url: Option<&'a str>,
+    token_param: Option<&'a str>,
+    tolerance_secs: Option<u64>,
+    now_secs: i64,
+    /// Add the right credential for the first secret, spelled this way.
+    credential: Option<Form>,
+    body: &'a [u8],
+}
+
+/// A header name: the ones verification reads, in several cases, or any.
+#[derive(Debug, Arbitrary)]
+enum Name<'a> {
+    Signature,
+    SignatureLower,
+    Secret,
+    SecretUpper,
+    Other(&'a str),
+}
+
+/// How an `X-Midjourney-Signature` value spells the HMAC.
+#[derive(Clone, Copy, Debug, Arbitrary)]
+enum Form {
+    Hex,
+    HexUpper,
+    Base64,
+    Prefixed,
+    PrefixedUpper,
+    Padded,
+}
+
+fuzz_target!(|input: Input| {
+    let provider = Provider::ALL[usize::from(input.provider) % Provider::ALL.len()];
+    let param = input.token_param.unwrap_or(verify::DEFAULT_TOKEN_PARAM);
+    let mut headers: Vec<(String, Vec<u8>)> = input
+        .headers
+        .iter()
+        .map(|(name, value)| (name.spelled().to_owned(), value.to_vec()))
+        .collect();
+    let mut url = input.url.map(str::to_owned);
+    let planted = match (input.credential, input.secrets.first()) {
+        (Some(form), Some(secret)) => plant(provider, form, secret, &input, param, &mut headers, &mut url),
+        _ => false,
+    };
+
+    let configure = |secrets: Vec<&[u8]>| {
+        let verifier = Verifier::new(provider).secrets(secrets).token_param(param);
+        match input.tolerance_secs {
+            Some(secs) => verifier.tolerance(Duration::from_secs(secs)),
+            None => verifier,
+        }
+    };
+    let verifier = configure(input.secrets.clone());
+    let decoy = configure(input.secrets.iter().map(|_| b"x".as_slice()).collect());
+    assert_eq!(format!("{verifier:?}"), format!("{decoy:?}"), "a secret shows in Debug");
+    assert_eq!(verifier.method(), Method::of(provider));
+
+    let mut request = Request::new(input.body).headers(&headers);
+    if let Some(url) = &url {
+        request = request.url(url);
+        assert_eq!(format!("{request:?}"), format!("{:?}", request.url("")), "the URL shows in Debug");
+    }
+    let now = DateTime::from_timestamp(input.now_secs, 0).unwrap_or_default();
+    let verdict = verifier.verify_at(&request, now).map(|ok| (ok.provider(), ok.body()));
+    assert_eq!(verdict, verifier.verify_at(&request, now).map(|ok| (ok.provider(), ok.body())));
+    if input.tolerance_secs.is_none() {
+        assert_eq!(verdict, verifier.verify(&request).map(|ok| (ok.provider(), ok.body())));
+        assert!(!planted || verdict.is_ok(), "the right credential was refused: {verdict:?}");
+    }
+    if let Some(map) = header_map(&headers) {
+        let same = verifier.verify_at(&request.headers(&map), now).map(|ok| (ok.provider(), ok.body()));
+        assert_eq!(verdict, same, "an http::HeaderMap gives another verdict");
+    }
+
+    // One call or two: the same outcome (the system clock is read in both).
+    let verified = verifier.verify(&request);
+    let one = verified.clone().map_err(ReceiveError::from).and_then(|ok| Ok(ok.decode()?));
+    let all = verified.clone().map_err(ReceiveError::from).and_then(|ok| Ok(ok.decode_all()?));
+    assert_eq!(verifier.verify_and_decode(&request), one);
+    assert_eq!(verifier.verify_and_decode_all(&request), all);
+    if let Ok(ok) = verified {
+        mjhook_fuzz::check_results(provider, &ok.decode(), &ok.decode_all());
+    }
+});
+
+impl Name<'_> {
+    fn spelled(&self) -> &str {
+        match self {
+            Name::Signature => SIGNATURE_HEADER,
+            Name::SignatureLower => "x-midjourney-signature",
+            Name::Secret => SECRET_HEADER,
+            Name::SecretUpper => "X-Webhook-Secret",
+            Name::Other(name) => name,
+        }
+    }
+}
+
+/// Adds the right credential for `secret`, as `provider`'s vendor sends it.
+/// False when there is none: an empty secret (it authenticates nobody), a
+/// shared secret with white space around it (HTTP trims header values), or a
+/// URL token that is not UTF-8.
+fn plant(
+    provider: Provider,
+    form: Form,
+    secret: &[u8],
+    input: &Input,
+    param: &str,
+    headers: &mut Vec<(String, Vec<u8>)>,
+    url: &mut Option<String>,
+) -> bool {
+    if secret.is_empty() {
+        return false;
+    }
+    match Method::of(provider) {
+        Method::Signature => {
+            let (name, hex) = verify::signature_header(secret, input.body);
+            let value = match form {
+                Form::Hex => hex,
+                Form::HexUpper => hex.to_uppercase(),
+                Form::Base64 => base64::engine::general_purpose::STANDARD
+                    .encode(hex::decode(&hex).expect("sign gives hex")),
+                Form::Prefixed => format!("sha256={hex}"),
+                Form::PrefixedUpper => format!("SHA256={}", hex.to_uppercase()),
+                Form::Padded => format!(" \t{hex} "),
+            };
+            headers.push((name.to_owned(), value.into_bytes()));
+        }
+        Method::SharedSecret if secret.trim_ascii() == secret => match std::str::from_utf8(secret) {
+            Ok(text) => {
+                let (name, value) = verify::secret_header(text);
+                headers.push((name.to_owned(), value.into_bytes()));
+            }
+            Err(_) => headers.push((SECRET_HEADER.to_owned(), secret.to_vec())),
+        },
+        Method::UrlToken => match std::str::from_utf8(secret) {
+            Ok(token) => *url = Some(verify::url_with_token(url.as_deref().unwrap_or("/hook"), param, token)),
+            Err(_) => return false,
+        },
+        _ => return false,
+    }
+    true
+}
+
+/// The same headers in an `http::HeaderMap`, when they are all valid there.
+fn header_map(headers: &[(String, Vec<u8>)]) -> Option<http::HeaderMap> {
+    let mut map = http::HeaderMap::new();
+    for (name, value) in headers {
+        let name = http::HeaderName::from_bytes(name.as_bytes()).ok()?;
+        map.append(name, http::HeaderValue::from_bytes(value).ok()?);
+    }
+    Some(map)
+}
