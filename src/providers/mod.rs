@@ -304,13 +304,10 @@ pub(crate) fn normalize_batch<R>(
 pub(crate) fn push_quarters<'a>(event: &mut JobEvent, urls: impl IntoIterator<Item = &'a String>) {
     let urls: Vec<&String> = urls.into_iter().collect();
     let positions_known = urls.len() <= 4;
-    for (position, url) in (0u8..).zip(urls) {
-        let image = crate::event::Image::new(url.as_str(), crate::event::ImageRole::Image);
-        event.push_image(if positions_known {
-            image.at(position)
-        } else {
-            image
-        });
+    for (position, url) in urls.into_iter().enumerate() {
+        let mut image = crate::event::Image::new(url.as_str(), crate::event::ImageRole::Image);
+        image.index = u8::try_from(position).ok().filter(|_| positions_known);
+        event.push_image(image);
     }
 }
 
@@ -350,6 +347,17 @@ mod tests {
             decode_auto(body).map(|event| event.provider),
             Ok(Provider::Apiframe)
         );
+    }
+
+    #[test]
+    fn any_number_of_image_urls_is_fine_and_only_a_grid_has_positions() {
+        let urls: Vec<String> = (0..300)
+            .map(|n| format!("\"https://cdn.example.com/{n}.png\""))
+            .collect();
+        let body = format!(r#"{{"task_id": "t", "image_urls": [{}]}}"#, urls.join(","));
+        let event = decode(Provider::Apiframe, body.as_bytes()).unwrap();
+        assert_eq!(event.images.len(), 300);
+        assert!(event.images.iter().all(|image| image.index.is_none()));
     }
 
     #[test]
