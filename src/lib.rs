@@ -90,6 +90,32 @@
 //! nesting is limited to serde_json's 128 levels. No input makes a public
 //! function panic; the fuzz targets in `fuzz/` exercise that.
 //!
+//! # Out of scope, on purpose
+//!
+//! - **Video results** (`video_urls`, `video_url` of APIFRAME's video tasks)
+//!   are not images and are left out; the task still decodes, with its
+//!   operation kept verbatim (`imagine-video`).
+//! - **Fields the model has no place for**: APIFRAME's `seed`, `sref`,
+//!   `full_content` and `actions`; GoAPI's `actions`, `usage`, `meta.*_utc`
+//!   twins and `image_id`; ImagineAPI's `upscaled` asset ids (not URLs) and
+//!   `ref`; midjourney-api.com's `jobId` and `meta.width`/`meta.height`
+//!   (which image they describe is undocumented).
+//! - **GoAPI v2 describe prompts**: where v2 puts them is undocumented; only
+//!   the unified `output.description`/`descriptions` are read.
+//! - **Bodies that are not job events** are errors, not events: vendors'
+//!   error replies ([`DecodeError::Vendor`]), GoAPI account notifications,
+//!   Directus's own webhook format, and request bodies.
+//! - **Neighbouring vendors** (TTAPI, kie.ai, Legnext, midjourney-proxy
+//!   clones, APIFRAME v2) have formats of their own and are not decoded.
+//! - **Delivery semantics** (retries, duplicates, reordering, account-wide
+//!   fan-out) cannot be seen in one body; [`track`] folds them away. URL
+//!   lifetimes (GoAPI keeps images five days) are the caller's concern:
+//!   download promptly.
+//! - **The raw payload** is not kept beside the event; keep the bytes if you
+//!   need them, since decoding borrows them only.
+//! - **Lenient JSON** (comments and trailing commas, as printed in some vendor
+//!   docs) is refused: vendors send strict JSON.
+//!
 //! # Features
 //!
 //! - `cli`: the `mjhook` binary (`normalize`, `detect`, `verify`, `track`, `schema`).
