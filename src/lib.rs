@@ -112,7 +112,7 @@
 //!   lifetimes (GoAPI keeps images five days) are the caller's concern:
 //!   download promptly.
 //! - **The raw payload** is not kept beside the event; keep the bytes if you
-//!   need them, since decoding borrows them only.
+//!   need them.
 //! - **Lenient JSON** (comments and trailing commas, as printed in some vendor
 //!   docs) is refused: vendors send strict JSON.
 //!

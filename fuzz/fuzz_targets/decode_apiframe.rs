@@ -7,5 +7,10 @@ use mjhook::providers::apiframe;
 use mjhook::Provider;
 
 fuzz_target!(|bytes: &[u8]| {
-    mjhook_fuzz::check_provider(Provider::Apiframe, bytes, apiframe::decode, apiframe::decode_all);
+    mjhook_fuzz::check_provider(
+        Provider::Apiframe,
+        bytes,
+        apiframe::decode,
+        apiframe::decode_all,
+    );
 });

@@ -7,5 +7,10 @@ use mjhook::providers::asyncapi;
 use mjhook::Provider;
 
 fuzz_target!(|bytes: &[u8]| {
-    mjhook_fuzz::check_provider(Provider::Asyncapi, bytes, asyncapi::decode, asyncapi::decode_all);
+    mjhook_fuzz::check_provider(
+        Provider::Asyncapi,
+        bytes,
+        asyncapi::decode,
+        asyncapi::decode_all,
+    );
 });

@@ -9,23 +9,44 @@ fuzz_target!(|bytes: &[u8]| {
     let detected = mjhook::detect(bytes);
     let one = mjhook::decode_auto(bytes);
     let all = mjhook::decode_all(None, bytes);
-    assert_eq!(detected, mjhook::detect(bytes), "detect gave two results for the same bytes");
-    assert_eq!(one, mjhook::decode_auto(bytes), "decode_auto gave two results for the same bytes");
+    assert_eq!(
+        detected,
+        mjhook::detect(bytes),
+        "detect gave two results for the same bytes"
+    );
+    assert_eq!(
+        one,
+        mjhook::decode_auto(bytes),
+        "decode_auto gave two results for the same bytes"
+    );
 
     match detected {
         Ok(provider) => {
-            assert_eq!(all, mjhook::decode_all(Some(provider), bytes), "detecting changed the result");
+            assert_eq!(
+                all,
+                mjhook::decode_all(Some(provider), bytes),
+                "detecting changed the result"
+            );
             mjhook_fuzz::check_results(provider, &one, &all);
         }
         Err(error) => {
-            assert_eq!(one, Err(error.clone()), "decode_auto decoded an undetected body");
+            assert_eq!(
+                one,
+                Err(error.clone()),
+                "decode_auto decoded an undetected body"
+            );
             assert_eq!(all, Err(error), "decode_all decoded an undetected body");
         }
     }
 
     // The size limit is checked before anything is parsed.
     if let Some(limit) = bytes.len().checked_sub(1) {
-        let refused = DecodeOptions::new().max_bytes(limit).decode_all(None, bytes);
-        assert!(matches!(refused, Err(DecodeError::TooLarge { .. })), "{refused:?}");
+        let refused = DecodeOptions::new()
+            .max_bytes(limit)
+            .decode_all(None, bytes);
+        assert!(
+            matches!(refused, Err(DecodeError::TooLarge { .. })),
+            "{refused:?}"
+        );
     }
 });

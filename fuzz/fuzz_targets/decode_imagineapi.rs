@@ -7,5 +7,10 @@ use mjhook::providers::imagineapi;
 use mjhook::Provider;
 
 fuzz_target!(|bytes: &[u8]| {
-    mjhook_fuzz::check_provider(Provider::Imagineapi, bytes, imagineapi::decode, imagineapi::decode_all);
+    mjhook_fuzz::check_provider(
+        Provider::Imagineapi,
+        bytes,
+        imagineapi::decode,
+        imagineapi::decode_all,
+    );
 });

@@ -7,5 +7,10 @@ use mjhook::providers::midjourney_api;
 use mjhook::Provider;
 
 fuzz_target!(|bytes: &[u8]| {
-    mjhook_fuzz::check_provider(Provider::MidjourneyApi, bytes, midjourney_api::decode, midjourney_api::decode_all);
+    mjhook_fuzz::check_provider(
+        Provider::MidjourneyApi,
+        bytes,
+        midjourney_api::decode,
+        midjourney_api::decode_all,
+    );
 });

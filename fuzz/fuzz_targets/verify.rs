@@ -12,7 +12,7 @@ use base64::Engine as _;
 use chrono::DateTime;
 use libfuzzer_sys::fuzz_target;
 use mjhook::verify::{self, Method, Request, Verifier, SECRET_HEADER, SIGNATURE_HEADER};
-use mjhook::{Provider, ReceiveError};
+use mjhook::{Provider, ReceiveError, Verified, VerifyError};
 
 #[derive(Debug, Arbitrary)]
 struct Input<'a> {
@@ -59,7 +59,15 @@ fuzz_target!(|input: Input| {
         .collect();
     let mut url = input.url.map(str::to_owned);
     let planted = match (input.credential, input.secrets.first()) {
-        (Some(form), Some(secret)) => plant(provider, form, secret, &input, param, &mut headers, &mut url),
+        (Some(form), Some(secret)) => plant(
+            provider,
+            form,
+            secret,
+            input.body,
+            param,
+            &mut headers,
+            &mut url,
+        ),
         _ => false,
     };
 
@@ -72,30 +80,60 @@ fuzz_target!(|input: Input| {
     };
     let verifier = configure(input.secrets.clone());
     let decoy = configure(input.secrets.iter().map(|_| b"x".as_slice()).collect());
-    assert_eq!(format!("{verifier:?}"), format!("{decoy:?}"), "a secret shows in Debug");
+    assert_eq!(
+        format!("{verifier:?}"),
+        format!("{decoy:?}"),
+        "a secret shows in Debug"
+    );
     assert_eq!(verifier.method(), Method::of(provider));
 
     let mut request = Request::new(input.body).headers(&headers);
     if let Some(url) = &url {
         request = request.url(url);
-        assert_eq!(format!("{request:?}"), format!("{:?}", request.url("")), "the URL shows in Debug");
+        let other = request.url("");
+        assert_eq!(
+            format!("{request:?}"),
+            format!("{other:?}"),
+            "the URL shows in Debug"
+        );
     }
     let now = DateTime::from_timestamp(input.now_secs, 0).unwrap_or_default();
-    let verdict = verifier.verify_at(&request, now).map(|ok| (ok.provider(), ok.body()));
-    assert_eq!(verdict, verifier.verify_at(&request, now).map(|ok| (ok.provider(), ok.body())));
-    if input.tolerance_secs.is_none() {
-        assert_eq!(verdict, verifier.verify(&request).map(|ok| (ok.provider(), ok.body())));
-        assert!(!planted || verdict.is_ok(), "the right credential was refused: {verdict:?}");
-    }
+    // The verdict, as the provider that passed (with the body untouched).
+    let judge = |verdict: Result<Verified, VerifyError>| {
+        verdict.map(|ok| {
+            assert_eq!(ok.body(), input.body, "verification changed the body");
+            ok.provider()
+        })
+    };
+    let verdict = judge(verifier.verify_at(&request, now));
+    let again = judge(verifier.verify_at(&request, now));
+    assert_eq!(verdict, again, "two verdicts for the same request");
     if let Some(map) = header_map(&headers) {
-        let same = verifier.verify_at(&request.headers(&map), now).map(|ok| (ok.provider(), ok.body()));
+        let same = judge(verifier.verify_at(&request.headers(&map), now));
         assert_eq!(verdict, same, "an http::HeaderMap gives another verdict");
     }
+    if input.tolerance_secs.is_none() {
+        let unclocked = judge(verifier.verify(&request));
+        assert_eq!(
+            verdict, unclocked,
+            "the clock matters without a replay window"
+        );
+        assert!(
+            !planted || verdict.is_ok(),
+            "the right credential was refused: {verdict:?}"
+        );
+    }
 
-    // One call or two: the same outcome (the system clock is read in both).
+    // One call or two: the same outcome (both read the system clock).
     let verified = verifier.verify(&request);
-    let one = verified.clone().map_err(ReceiveError::from).and_then(|ok| Ok(ok.decode()?));
-    let all = verified.clone().map_err(ReceiveError::from).and_then(|ok| Ok(ok.decode_all()?));
+    let one = verified
+        .clone()
+        .map_err(ReceiveError::from)
+        .and_then(|ok| Ok(ok.decode()?));
+    let all = verified
+        .clone()
+        .map_err(ReceiveError::from)
+        .and_then(|ok| Ok(ok.decode_all()?));
     assert_eq!(verifier.verify_and_decode(&request), one);
     assert_eq!(verifier.verify_and_decode_all(&request), all);
     if let Ok(ok) = verified {
@@ -123,7 +161,7 @@ fn plant(
     provider: Provider,
     form: Form,
     secret: &[u8],
-    input: &Input,
+    body: &[u8],
     param: &str,
     headers: &mut Vec<(String, Vec<u8>)>,
     url: &mut Option<String>,
@@ -133,7 +171,7 @@ fn plant(
     }
     match Method::of(provider) {
         Method::Signature => {
-            let (name, hex) = verify::signature_header(secret, input.body);
+            let (name, hex) = verify::signature_header(secret, body);
             let value = match form {
                 Form::Hex => hex,
                 Form::HexUpper => hex.to_uppercase(),
@@ -145,15 +183,23 @@ fn plant(
             };
             headers.push((name.to_owned(), value.into_bytes()));
         }
-        Method::SharedSecret if secret.trim_ascii() == secret => match std::str::from_utf8(secret) {
-            Ok(text) => {
-                let (name, value) = verify::secret_header(text);
-                headers.push((name.to_owned(), value.into_bytes()));
+        Method::SharedSecret if secret.trim_ascii() == secret => {
+            match std::str::from_utf8(secret) {
+                Ok(text) => {
+                    let (name, value) = verify::secret_header(text);
+                    headers.push((name.to_owned(), value.into_bytes()));
+                }
+                Err(_) => headers.push((SECRET_HEADER.to_owned(), secret.to_vec())),
             }
-            Err(_) => headers.push((SECRET_HEADER.to_owned(), secret.to_vec())),
-        },
+        }
         Method::UrlToken => match std::str::from_utf8(secret) {
-            Ok(token) => *url = Some(verify::url_with_token(url.as_deref().unwrap_or("/hook"), param, token)),
+            Ok(token) => {
+                *url = Some(verify::url_with_token(
+                    url.as_deref().unwrap_or("/hook"),
+                    param,
+                    token,
+                ))
+            }
             Err(_) => return false,
         },
         _ => return false,

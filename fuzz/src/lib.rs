@@ -31,7 +31,10 @@ pub fn check_event(event: &JobEvent) {
         );
     }
     if let Some(error) = &event.error {
-        assert!(!error.message.trim().is_empty(), "an error with an empty message");
+        assert!(
+            !error.message.trim().is_empty(),
+            "an error with an empty message"
+        );
     }
 }
 
@@ -50,13 +53,21 @@ pub fn check_results(
     match (one, all) {
         (Ok(event), Ok(events)) => assert_eq!(events, std::slice::from_ref(event)),
         (Err(DecodeError::SeveralJobs { count, .. }), Ok(events)) => {
-            assert!(*count >= 2 && *count == events.len(), "SeveralJobs {count} for {} events", events.len());
+            assert!(
+                *count >= 2 && *count == events.len(),
+                "SeveralJobs {count} for {} events",
+                events.len()
+            );
         }
         (Err(error), Err(same)) => assert_eq!(error, same),
         _ => panic!("the single-event result {one:?} disagrees with decode_all's {all:?}"),
     }
     for event in all.iter().flatten() {
-        assert_eq!(event.provider, provider, "decoded as {provider}, labelled {}", event.provider);
+        assert_eq!(
+            event.provider, provider,
+            "decoded as {provider}, labelled {}",
+            event.provider
+        );
         check_event(event);
     }
 }
@@ -72,9 +83,21 @@ pub fn check_provider(
 ) {
     let one = decode(bytes);
     let all = decode_all(bytes);
-    assert_eq!(one, decode(bytes), "decode gave two results for the same bytes");
-    assert_eq!(all, decode_all(bytes), "decode_all gave two results for the same bytes");
-    assert_eq!(one, mjhook::decode(provider, bytes), "the module's decode differs from mjhook::decode");
+    assert_eq!(
+        one,
+        decode(bytes),
+        "decode gave two results for the same bytes"
+    );
+    assert_eq!(
+        all,
+        decode_all(bytes),
+        "decode_all gave two results for the same bytes"
+    );
+    assert_eq!(
+        one,
+        mjhook::decode(provider, bytes),
+        "the module's decode differs from mjhook::decode"
+    );
     check_results(provider, &one, &all);
 }
 
