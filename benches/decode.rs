@@ -66,5 +66,32 @@ fn decode_versus_value(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, decode_versus_value);
+/// A body just under the size limit listing as many distinct URLs as fit:
+/// decoding and folding must stay linear in their number (a quadratic
+/// de-duplication took seconds here).
+fn many_urls(c: &mut Criterion) {
+    let mut body = String::from(r#"{"task_id": "t", "status": "finished", "image_urls": ["#);
+    let mut n = 0;
+    while body.len() < mjhook::DecodeOptions::DEFAULT_MAX_BYTES - 64 {
+        body.push_str(&format!("\"https://example.com/{n}\","));
+        n += 1;
+    }
+    body.push_str(r#""https://example.com/last"]}"#);
+    let body = body.into_bytes();
+    let mut group = c.benchmark_group("many_urls");
+    group.sample_size(10);
+    group.bench_function("decode", |b| {
+        b.iter(|| black_box(mjhook::decode(Provider::Apiframe, black_box(&body))))
+    });
+    let event = mjhook::decode(Provider::Apiframe, &body).expect("the body decodes");
+    group.bench_function("track", |b| {
+        b.iter(|| {
+            let mut state = mjhook::JobState::new(black_box(&event));
+            black_box(state.apply(&event))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decode_versus_value, many_urls);
 criterion_main!(benches);

@@ -72,7 +72,9 @@ impl JobEvent {
     /// Adds an image unless its URL is empty or already present.
     ///
     /// Vendors repeat URLs (a grid echoed in two fields, a duplicated index),
-    /// and the model promises each URL once, first occurrence first.
+    /// and the model promises each URL once, first occurrence first. Each
+    /// call looks through the images already there, so it suits events built
+    /// by hand; the decoders de-duplicate a whole payload in one pass.
     pub fn push_image(&mut self, image: Image) {
         if image.url.is_empty() || self.images.iter().any(|seen| seen.url == image.url) {
             return;

@@ -94,7 +94,7 @@
 //! a losing terminal status that brought nothing new). Events of other jobs
 //! are not counted.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -292,15 +292,8 @@ impl JobState {
             self.created_at = event.created_at;
             changed = true;
         }
-        for image in &event.images {
-            changed |= self.gather_image(image);
-        }
-        for prompt in &event.prompts {
-            if !prompt.is_empty() && !self.prompts.contains(prompt) {
-                self.prompts.push(prompt.clone());
-                changed = true;
-            }
-        }
+        changed |= self.gather_images(&event.images);
+        changed |= self.gather_prompts(&event.prompts);
 
         let progressed = self.progress > old_progress;
         Fold {
@@ -311,39 +304,57 @@ impl JobState {
         }
     }
 
-    /// Adds `image` unless its URL is known; says whether anything changed.
-    fn gather_image(&mut self, image: &Image) -> bool {
-        if image.url.is_empty() {
-            return false;
+    /// Gathers an event's images: each URL once, final images ahead of
+    /// previews (each group in the order first seen), a preview seen again
+    /// as a final image promoted, a missing index or size filled in from a
+    /// later sighting. Linear in the number of images (plus a sort), so a
+    /// body listing many URLs cannot make folding quadratic.
+    fn gather_images(&mut self, incoming: &[Image]) -> bool {
+        let mut changed = false;
+        let mut position: HashMap<String, usize> = self
+            .images
+            .iter()
+            .enumerate()
+            .map(|(at, image)| (image.url.clone(), at))
+            .collect();
+        for image in incoming.iter().filter(|image| !image.url.is_empty()) {
+            let Some(seen) = position
+                .get(&image.url)
+                .and_then(|at| self.images.get_mut(*at))
+            else {
+                position.insert(image.url.clone(), self.images.len());
+                self.images.push(image.clone());
+                changed = true;
+                continue;
+            };
+            if seen.role == ImageRole::Preview && image.role != ImageRole::Preview {
+                let mut promoted = image.clone();
+                fill_in(&mut promoted, seen);
+                *seen = promoted;
+                changed = true;
+            } else {
+                changed |= fill_in(seen, image);
+            }
         }
-        let Some(at) = self.images.iter().position(|seen| seen.url == image.url) else {
-            self.insert_image(image.clone());
-            return true;
-        };
-        let Some(seen) = self.images.get_mut(at) else {
-            return false;
-        };
-        if seen.role == ImageRole::Preview && image.role != ImageRole::Preview {
-            let mut upgraded = image.clone();
-            fill_in(&mut upgraded, seen);
-            self.images.remove(at);
-            self.insert_image(upgraded);
-            return true;
+        if changed {
+            // Stable: finals keep their order, and so do previews.
+            self.images
+                .sort_by_key(|image| image.role == ImageRole::Preview);
         }
-        fill_in(seen, image)
+        changed
     }
 
-    /// Puts a final image after the other final images, a preview last.
-    fn insert_image(&mut self, image: Image) {
-        let at = if image.role == ImageRole::Preview {
-            self.images.len()
-        } else {
-            self.images
-                .iter()
-                .position(|seen| seen.role == ImageRole::Preview)
-                .unwrap_or(self.images.len())
-        };
-        self.images.insert(at, image);
+    /// Gathers an event's prompts, each once, in the order first seen.
+    fn gather_prompts(&mut self, incoming: &[String]) -> bool {
+        let mut known: HashSet<&str> = self.prompts.iter().map(String::as_str).collect();
+        let fresh: Vec<String> = incoming
+            .iter()
+            .filter(|prompt| !prompt.is_empty() && known.insert(prompt.as_str()))
+            .cloned()
+            .collect();
+        let changed = !fresh.is_empty();
+        self.prompts.extend(fresh);
+        changed
     }
 
     /// The vendor whose events these are.

@@ -17,7 +17,7 @@
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
 
-use super::{finish, push_quarters, refuse_telltales, Provider, Telltale};
+use super::{finish, push_finished_images, refuse_telltales, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
 use crate::quirks::{clean_prompts, EmptyAsNone, ErrorDetail, Percent, Skipped, StringOrInt};
@@ -176,15 +176,15 @@ fn normalize<Tasks>(task: Task<Tasks>, at: &str) -> Result<JobEvent, DecodeError
     event.progress = task.percentage.as_ref().and_then(Percent::progress);
     event.operation = task.task_type.as_deref().and_then(Operation::from_vendor);
     if let Some(grid) = task.original_image_url {
-        event.push_image(Image::new(grid, ImageRole::Grid));
+        event.images.push(Image::new(grid, ImageRole::Grid));
     }
-    push_quarters(&mut event, &task.image_urls);
+    push_finished_images(&mut event, &task.image_urls);
     if let Some(url) = task.image_url {
         let role = match event.operation {
             Some(Operation::Describe) => ImageRole::Input,
             _ => ImageRole::Image,
         };
-        event.push_image(Image::new(url, role));
+        event.images.push(Image::new(url, role));
     }
     event.prompts = clean_prompts(task.content.iter().map(String::as_str));
     if status == JobStatus::Failed {

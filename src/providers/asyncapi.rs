@@ -214,7 +214,7 @@ fn normalize<Data>(wire: Wire<Data>, at: &str, accepted: bool) -> Result<JobEven
             image_out.index = index;
             image_out.width = image.width;
             image_out.height = image.height;
-            event.push_image(image_out);
+            event.images.push(image_out);
         }
         event.prompts = clean_prompts(result.prompts.iter().map(String::as_str));
     }

@@ -26,7 +26,7 @@
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
 
-use super::{finish, push_quarters, refuse_telltales, Provider, Telltale};
+use super::{finish, push_finished_images, refuse_telltales, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
 use crate::quirks::{
@@ -299,9 +299,9 @@ fn normalize<Data>(
         .into_iter()
         .flatten()
         {
-            event.push_image(Image::new(url, result_role));
+            event.images.push(Image::new(url, result_role));
         }
-        push_quarters(&mut event, &result.image_urls);
+        push_finished_images(&mut event, &result.image_urls);
         push_previews(&mut event, result.intermediate_image_urls);
         event.error = if result.error_messages.is_empty() {
             result
@@ -318,10 +318,10 @@ fn normalize<Data>(
             .into_iter()
             .flatten()
         {
-            event.push_image(Image::new(url, result_role));
+            event.images.push(Image::new(url, result_role));
         }
-        push_quarters(&mut event, &output.image_urls);
-        push_quarters(&mut event, &output.temporary_image_urls);
+        push_finished_images(&mut event, &output.image_urls);
+        push_finished_images(&mut event, &output.temporary_image_urls);
         push_previews(&mut event, output.intermediate_image_urls);
         let descriptions = output.description.iter().chain(&output.descriptions);
         event.prompts = clean_prompts(descriptions.map(String::as_str));
@@ -337,6 +337,6 @@ fn normalize<Data>(
 
 fn push_previews(event: &mut JobEvent, urls: Vec<String>) {
     for url in urls {
-        event.push_image(Image::new(url, ImageRole::Preview));
+        event.images.push(Image::new(url, ImageRole::Preview));
     }
 }

@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
 
-use super::{finish, push_quarters, refuse_telltales, Provider, Telltale};
+use super::{finish, push_finished_images, refuse_telltales, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
 use crate::quirks::{EmptyAsNone, OneOrMany, Percent, Timestamp};
@@ -172,9 +172,9 @@ fn normalize(image: ImageRecord, at: &str) -> Result<JobEvent, DecodeError> {
             JobStatus::Completed => ImageRole::Grid,
             _ => ImageRole::Preview,
         };
-        event.push_image(Image::new(url, role));
+        event.images.push(Image::new(url, role));
     }
-    push_quarters(&mut event, &image.upscaled_urls);
+    push_finished_images(&mut event, &image.upscaled_urls);
     if status == JobStatus::Failed {
         event.error = JobError::from_vendor(None, image.error);
     }

@@ -23,7 +23,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
 
-use super::{finish, push_quarters, refuse_telltales, Provider, Telltale};
+use super::{finish, push_finished_images, refuse_telltales, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
 use crate::quirks::{EmptyAsNone, OneOrMany, Skipped, StringOrInt, Timestamp};
@@ -229,9 +229,9 @@ fn normalize<Data>(record: Record<Data>, at: &str) -> Result<JobEvent, DecodeErr
         .filter(|prompt| !prompt.is_empty());
     let quarters: Vec<String> = record.images.into_iter().map(|url| url.0).collect();
     if let Some(image) = record.image.filter(|image| !quarters.contains(image)) {
-        event.push_image(Image::new(image, ImageRole::Grid));
+        event.images.push(Image::new(image, ImageRole::Grid));
     }
-    push_quarters(&mut event, &quarters);
+    push_finished_images(&mut event, &quarters);
     if status == JobStatus::Failed {
         event.error = JobError::from_vendor(None, record.fail_reason);
     }

@@ -4,6 +4,7 @@
 //! vendor's JSON, one `normalize` function mapping them to [`JobEvent`]s, and
 //! `decode` / `decode_all` over raw bytes.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -11,7 +12,7 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DecodeError;
-use crate::event::JobEvent;
+use crate::event::{Image, ImageRole, JobEvent, JobStatus, Progress};
 
 pub mod apiframe;
 pub mod asyncapi;
@@ -299,25 +300,38 @@ pub(crate) fn normalize_batch<R>(
         .collect()
 }
 
-/// Adds the four quarters of a grid (or any list of finished images), each
-/// with its 0-based grid position when the list is no longer than a grid.
-pub(crate) fn push_quarters<'a>(event: &mut JobEvent, urls: impl IntoIterator<Item = &'a String>) {
-    let urls: Vec<&String> = urls.into_iter().collect();
+/// Adds a list of finished images (the quarters of a grid, or any other
+/// list of results), each with its 0-based grid position when the list is no
+/// longer than a grid.
+pub(crate) fn push_finished_images(event: &mut JobEvent, urls: &[String]) {
     let positions_known = urls.len() <= 4;
-    for (position, url) in urls.into_iter().enumerate() {
-        let mut image = crate::event::Image::new(url.as_str(), crate::event::ImageRole::Image);
+    for (position, url) in urls.iter().enumerate() {
+        let mut image = Image::new(url.as_str(), ImageRole::Image);
         image.index = u8::try_from(position).ok().filter(|_| positions_known);
-        event.push_image(image);
+        event.images.push(image);
     }
 }
 
-/// The rules every provider shares once its fields are mapped: a completed
-/// job that does not state its progress is at 100.
+/// The rules every provider shares once its fields are mapped: each image
+/// URL once (the first occurrence; empty URLs are not images), and a
+/// completed job that does not state its progress is at 100.
 pub(crate) fn finish(mut event: JobEvent) -> JobEvent {
-    if event.status == crate::event::JobStatus::Completed && event.progress.is_none() {
-        event.progress = Some(crate::event::Progress::DONE);
+    keep_first_of_each_url(&mut event.images);
+    if event.status == JobStatus::Completed && event.progress.is_none() {
+        event.progress = Some(Progress::DONE);
     }
     event
+}
+
+/// One pass with a set, so a body listing many URLs costs linear time.
+fn keep_first_of_each_url(images: &mut Vec<Image>) {
+    let mut seen = HashSet::with_capacity(images.len());
+    let keep: Vec<bool> = images
+        .iter()
+        .map(|image| !image.url.is_empty() && seen.insert(image.url.as_str()))
+        .collect();
+    let mut keep = keep.into_iter();
+    images.retain(|_| keep.next().unwrap_or(false));
 }
 
 #[cfg(test)]
@@ -358,6 +372,26 @@ mod tests {
         let event = decode(Provider::Apiframe, body.as_bytes()).unwrap();
         assert_eq!(event.images.len(), 300);
         assert!(event.images.iter().all(|image| image.index.is_none()));
+    }
+
+    #[test]
+    fn repeated_urls_keep_their_first_occurrence() {
+        // Every URL twice, and the grid again inside the list.
+        let urls: Vec<String> = (0..5_000)
+            .map(|n| format!("\"https://cdn.example.com/{}.png\"", n % 2_500))
+            .collect();
+        let body = format!(
+            r#"{{"task_id": "t", "original_image_url": "https://cdn.example.com/7.png", "image_urls": [{}]}}"#,
+            urls.join(",")
+        );
+        let event = decode(Provider::Apiframe, body.as_bytes()).unwrap();
+        assert_eq!(event.images.len(), 2_500);
+        assert_eq!(
+            event.images[0].role,
+            crate::ImageRole::Grid,
+            "the grid came first"
+        );
+        assert_eq!(event.images[1].url, "https://cdn.example.com/0.png");
     }
 
     #[test]
