@@ -357,7 +357,14 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
                     .map(|one| OneOrMany::One(Box::new(one)))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(OneOrMany::Many)
+                let records: Vec<serde_with::de::DeserializeAsWrap<T, ObjectOnly>> =
+                    Vec::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(OneOrMany::Many(
+                    records
+                        .into_iter()
+                        .map(|record| record.into_inner())
+                        .collect(),
+                ))
             }
         }
         deserializer.deserialize_any(OneOrManyVisitor(std::marker::PhantomData))
@@ -382,6 +389,64 @@ impl<'de> Deserialize<'de> for Skipped {
 impl Serialize for Skipped {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_unit()
+    }
+}
+
+/// A list in which `null` means nothing, for `serde_as` on `Vec` fields: the
+/// whole list may be `null` (or missing, with `#[serde(default)]`), and
+/// `null` elements are dropped. Vendors send `null`, `[]` and omissions
+/// alike, and a `null` is not an image. `A` reads each element (`Same`, or
+/// [`ObjectOnly`] for a list of records).
+pub struct NullFreeList<A = serde_with::Same>(std::marker::PhantomData<A>);
+
+impl<'de, T, A: serde_with::DeserializeAs<'de, T>> serde_with::DeserializeAs<'de, Vec<T>>
+    for NullFreeList<A>
+{
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
+        let items: Option<Vec<Option<serde_with::de::DeserializeAsWrap<T, A>>>> =
+            Option::deserialize(deserializer)?;
+        Ok(items
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|item| item.into_inner())
+            .collect())
+    }
+}
+
+impl<T: Serialize, A> serde_with::SerializeAs<Vec<T>> for NullFreeList<A> {
+    fn serialize_as<S: Serializer>(items: &Vec<T>, serializer: S) -> Result<S::Ok, S::Error> {
+        items.serialize(serializer)
+    }
+}
+
+/// Only a JSON object, for `serde_as` on struct-typed fields.
+///
+/// A derived struct also reads a JSON array, by position. No vendor sends
+/// one, and a crafted array would decode into a silently wrong event, so
+/// every struct in a wire format is read through this (the body itself,
+/// nested objects, and the elements of a list of records).
+pub struct ObjectOnly;
+
+impl<'de, T: Deserialize<'de>> serde_with::DeserializeAs<'de, T> for ObjectOnly {
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+        struct ObjectVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor(std::marker::PhantomData))
+    }
+}
+
+impl<T: Serialize> serde_with::SerializeAs<T> for ObjectOnly {
+    fn serialize_as<S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+        value.serialize(serializer)
     }
 }
 

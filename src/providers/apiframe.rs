@@ -11,24 +11,29 @@
 //!   otherwise pending: `{task_id}` alone is the submit acknowledgement.
 //! - `image_url` is the output (an upscale, a face swap, a one-image model)
 //!   except in a describe, where it echoes the input image.
-//! - Video URLs (`video_urls`, `video_url`) are not images and are left out;
-//!   so are `seed` and `sref`, which the canonical model has no field for.
+//! - Video URLs (`video_urls`, `video_url`) are not images and are left out.
+//! - Fields the model has no place for (`seed`, `sref`, `full_content`,
+//!   `actions`, `model`) are not read, so an unexpected value there cannot
+//!   fail the decode; `seed` and the video fields still count as a result.
 
 use serde::{Deserialize, Serialize};
-use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
+use serde_with::{serde_as, skip_serializing_none};
 
 use super::{finish, push_finished_images, refuse_telltales, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
-use crate::quirks::{clean_prompts, EmptyAsNone, ErrorDetail, Percent, Skipped, StringOrInt};
+use crate::quirks::{
+    clean_prompts, EmptyAsNone, ErrorDetail, NullFreeList, OneOrMany, Percent, Skipped, StringOrInt,
+};
 
 const PROVIDER: Provider = Provider::Apiframe;
 
 /// A task as `/fetch` and the webhook send it; with `tasks`, the `/fetch-many`
 /// wrapper around several.
 ///
-/// `Tasks` is the type of `tasks`: a body is a `Task<Vec<Task>>`; a task
-/// inside `/fetch-many` is a `Task`, whose own `tasks`, if any, is skipped.
+/// `Tasks` is the type of `tasks`: a body is a `Task<OneOrMany<Task>>`; a
+/// task inside `/fetch-many` is a `Task`, whose own `tasks`, if any, is
+/// skipped.
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -48,7 +53,7 @@ pub struct Task<Tasks = Skipped> {
     #[serde(default)]
     pub original_image_url: Option<String>,
     /// The four images of the grid.
-    #[serde_as(as = "DefaultOnNull")]
+    #[serde_as(as = "NullFreeList")]
     #[serde(default)]
     pub image_urls: Vec<String>,
     /// One output image, or describe's input.
@@ -56,35 +61,21 @@ pub struct Task<Tasks = Skipped> {
     #[serde(default)]
     pub image_url: Option<String>,
     /// Describe's four prompts, shorten's three, with keycap numbering.
-    #[serde_as(as = "DefaultOnNull")]
+    #[serde_as(as = "NullFreeList")]
     #[serde(default)]
     pub content: Vec<String>,
-    /// Shorten's analysis, as markdown.
-    pub full_content: Option<String>,
-    /// A seed task's result.
-    pub seed: Option<StringOrInt>,
-    /// Imagine's `--sref` value.
-    pub sref: Option<String>,
-    /// imagine-video's results.
-    #[serde_as(as = "DefaultOnNull")]
-    #[serde(default)]
-    pub video_urls: Vec<String>,
-    /// A non-Midjourney video task's result.
-    #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub video_url: Option<String>,
+    /// A seed task's result (only its presence is read).
+    pub seed: Option<Skipped>,
+    /// imagine-video's results (only their presence is read).
+    pub video_urls: Option<Skipped>,
+    /// A non-Midjourney video task's result (only its presence is read).
+    pub video_url: Option<Skipped>,
     /// JourneyAPI's failure text.
     pub error: Option<ErrorDetail>,
     /// APIFRAME's failure text.
     #[serde_as(as = "EmptyAsNone")]
     #[serde(default)]
     pub message: Option<String>,
-    /// Follow-up actions.
-    #[serde_as(as = "DefaultOnNull")]
-    #[serde(default)]
-    pub actions: Vec<String>,
-    /// JourneyAPI's model name.
-    pub model: Option<String>,
     /// `/fetch-many`: the tasks.
     pub tasks: Option<Tasks>,
     #[serde(rename = "task_result", default, skip_serializing)]
@@ -97,6 +88,16 @@ pub struct Task<Tasks = Skipped> {
     job_id_camel_telltale: Telltale,
     #[serde(rename = "failReason", default, skip_serializing)]
     fail_reason_telltale: Telltale,
+    #[serde(rename = "images", default, skip_serializing)]
+    images_telltale: Telltale,
+    #[serde(rename = "createdAt", default, skip_serializing)]
+    created_at_camel_telltale: Telltale,
+    #[serde(rename = "mjPrompt", default, skip_serializing)]
+    mj_prompt_telltale: Telltale,
+    #[serde(rename = "result", default, skip_serializing)]
+    result_telltale: Telltale,
+    #[serde(rename = "upscaled_urls", default, skip_serializing)]
+    upscaled_urls_telltale: Telltale,
     #[serde(rename = "job_id", default, skip_serializing)]
     job_id_telltale: Telltale,
     #[serde(rename = "payload", default, skip_serializing)]
@@ -114,10 +115,10 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 }
 
 pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
-    let mut task: Task<Vec<Task>> = super::parse(PROVIDER, bytes)?;
+    let mut task: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes)?;
     match task.tasks.take() {
         Some(tasks) if task.task_id.is_none() => {
-            super::normalize_batch(PROVIDER, "tasks", tasks, normalize)
+            super::normalize_records(PROVIDER, "tasks", tasks, normalize)
         }
         _ => Ok(vec![normalize(task, "")?]),
     }
@@ -162,7 +163,7 @@ fn normalize<Tasks>(task: Task<Tasks>, at: &str) -> Result<JobEvent, DecodeError
         || task.image_url.is_some()
         || !task.content.is_empty()
         || task.seed.is_some()
-        || !task.video_urls.is_empty()
+        || task.video_urls.is_some()
         || task.video_url.is_some();
     let status = match task.status.as_deref() {
         Some(status) => JobStatus::from_vendor(status),

@@ -20,12 +20,15 @@
 //! - `occurred_at` is `timestamp` (or, in a polled job object, `updated_at`).
 
 use serde::{Deserialize, Serialize};
-use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
+use serde_with::{serde_as, skip_serializing_none};
 
 use super::{finish, refuse_telltales, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation};
-use crate::quirks::{clean_prompts, ErrorDetail, OneOrMany, Percent, Skipped, Timestamp};
+use crate::quirks::{
+    clean_prompts, ErrorDetail, NullFreeList, ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt,
+    Timestamp,
+};
 
 const PROVIDER: Provider = Provider::Asyncapi;
 
@@ -41,9 +44,9 @@ pub struct Wire<Data = Skipped> {
     /// `job.progress`, `job.completed`, `job.failed`, `job.cancelled`.
     pub event: Option<String>,
     /// The job's id in the webhook.
-    pub job_id: Option<String>,
+    pub job_id: Option<StringOrInt>,
     /// The job's id in the REST job object.
-    pub id: Option<String>,
+    pub id: Option<StringOrInt>,
     /// `pending`, `in_progress`, `completed`, `failed`, `cancelled`; in the
     /// REST envelopes `SUCCESS` or `ERROR`.
     pub status: Option<String>,
@@ -55,6 +58,8 @@ pub struct Wire<Data = Skipped> {
     /// The prompt.
     pub prompt: Option<String>,
     /// Present once the job completed.
+    #[serde_as(as = "Option<ObjectOnly>")]
+    #[serde(default)]
     pub result: Option<JobResult>,
     /// Present once the job failed (and, in practice, sometimes otherwise).
     pub error: Option<ErrorDetail>,
@@ -78,6 +83,18 @@ pub struct Wire<Data = Skipped> {
     payload_telltale: Telltale,
     #[serde(rename = "upscaled_urls", default, skip_serializing)]
     upscaled_urls_telltale: Telltale,
+    #[serde(rename = "upscaled", default, skip_serializing)]
+    upscaled_telltale: Telltale,
+    #[serde(rename = "user_created", default, skip_serializing)]
+    user_created_telltale: Telltale,
+    #[serde(rename = "date_created", default, skip_serializing)]
+    date_created_telltale: Telltale,
+    #[serde(rename = "url", default, skip_serializing)]
+    url_telltale: Telltale,
+    #[serde(rename = "task_result", default, skip_serializing)]
+    task_result_telltale: Telltale,
+    #[serde(rename = "output", default, skip_serializing)]
+    output_telltale: Telltale,
 }
 
 /// `result` of a completed job.
@@ -86,11 +103,11 @@ pub struct Wire<Data = Skipped> {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobResult {
     /// The grid and the images.
-    #[serde_as(as = "DefaultOnNull")]
+    #[serde_as(as = "NullFreeList<ObjectOnly>")]
     #[serde(default)]
     pub images: Vec<WireImage>,
     /// Describe's prompt suggestions.
-    #[serde_as(as = "DefaultOnNull")]
+    #[serde_as(as = "NullFreeList")]
     #[serde(default)]
     pub prompts: Vec<String>,
 }
@@ -140,7 +157,7 @@ fn normalize_body(mut wire: Wire<OneOrMany<Wire>>) -> Result<Vec<JobEvent>, Deco
         Some(data) if !has_id => {
             // `{status: "SUCCESS", data: {job_id}}` acknowledges a new job.
             let accepted = envelope_status.as_deref() == Some("SUCCESS");
-            super::normalize_batch(PROVIDER, "data", data.into_vec(), |record, at| {
+            super::normalize_records(PROVIDER, "data", data, |record, at| {
                 normalize(record, at, accepted)
             })
         }
@@ -168,6 +185,20 @@ fn normalize<Data>(wire: Wire<Data>, at: &str, accepted: bool) -> Result<JobEven
                 "upscaled_urls",
                 Provider::Imagineapi,
             ),
+            (&wire.upscaled_telltale, "upscaled", Provider::Imagineapi),
+            (
+                &wire.user_created_telltale,
+                "user_created",
+                Provider::Imagineapi,
+            ),
+            (
+                &wire.date_created_telltale,
+                "date_created",
+                Provider::Imagineapi,
+            ),
+            (&wire.url_telltale, "url", Provider::Imagineapi),
+            (&wire.task_result_telltale, "task_result", Provider::Goapi),
+            (&wire.output_telltale, "output", Provider::Goapi),
         ],
     )?;
     let job_id = wire.job_id.or(wire.id).ok_or_else(|| {
@@ -195,7 +226,7 @@ fn normalize<Data>(wire: Wire<Data>, at: &str, accepted: bool) -> Result<JobEven
         },
     };
 
-    let mut event = JobEvent::new(PROVIDER, JobId::new(job_id), status);
+    let mut event = JobEvent::new(PROVIDER, JobId::new(job_id.to_text()), status);
     event.provider_status = wire.status;
     event.progress = wire.progress.as_ref().and_then(Percent::progress);
     event.operation = wire.kind.as_deref().and_then(Operation::from_vendor);
@@ -205,6 +236,8 @@ fn normalize<Data>(wire: Wire<Data>, at: &str, accepted: bool) -> Result<JobEven
         for (n, image) in result.images.into_iter().enumerate() {
             let Some(url) = image.url else { continue };
             let index = grid_index(image.index, &format!("{at}result.images[{n}].index"))?;
+            // An upscale is one finished image, not a position in a grid.
+            let index = index.filter(|_| !single_image);
             let role = if index.is_some() || single_image {
                 ImageRole::Image
             } else {

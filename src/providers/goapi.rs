@@ -11,9 +11,11 @@
 //!   grid, except in an upscale, where it is the one result image.
 //!   `image_urls` and `temporary_image_urls` are the four quarters;
 //!   `intermediate_image_urls` are previews.
-//! - `error` is reported when the vendor reports one (a non-zero code or a
-//!   message, or v2 `error_messages`), and for a failed v2 task also from
-//!   `task_result.message`. `{"code": 0, "message": ""}` is no error.
+//! - `error` is reported for a failed task only: from the unified `error`
+//!   object (`{"code": 0, "message": ""}` is no error), or v2's
+//!   `error_messages` (else `task_result.message`).
+//! - An envelope whose `code` is neither 0 nor 200 is the vendor's error
+//!   reply ([`DecodeError::Vendor`]), whatever its `data`.
 //! - `occurred_at` is the webhook's `timestamp`; polled bodies have none.
 //! - The prompt comes from the unified `input` echo or v2's
 //!   `meta.task_request`; both may lack it.
@@ -24,13 +26,14 @@
 //!   `output.description` / `output.descriptions` are read.
 
 use serde::{Deserialize, Serialize};
-use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
+use serde_with::{serde_as, skip_serializing_none};
 
 use super::{finish, push_finished_images, refuse_telltales, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, EmptyAsNone, ErrorDetail, Percent, Skipped, StringOrInt, Timestamp,
+    clean_prompts, EmptyAsNone, ErrorDetail, NullFreeList, ObjectOnly, OneOrMany, Percent, Skipped,
+    StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Goapi;
@@ -38,29 +41,35 @@ const PROVIDER: Provider = Provider::Goapi;
 /// A v2 fetch body, a unified task, or one of the unified envelopes around a
 /// task (which add `timestamp`, `code`, `message` and `data`).
 ///
-/// `Data` is the type of `data`: a body is a `Task<Box<Task>>`; the task
-/// inside an envelope is a `Task`, whose own `data`, if any, is skipped.
+/// `Data` is the type of `data`: a body is a `Task<OneOrMany<Task>>`; the
+/// task inside an envelope is a `Task`, whose own `data`, if any, is skipped.
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Task<Data = Skipped> {
     /// The task's id.
-    pub task_id: Option<String>,
+    pub task_id: Option<StringOrInt>,
     /// `pending`, `staged`, `processing`, `finished` (v2), `completed`
     /// (unified), `failed`, sometimes capitalised.
     pub status: Option<String>,
     /// `imagine`, `upscale`, `variation`, `reroll`, `describe`, `blend`,
     /// `seed`, `inpaint`, `outpaint`, `pan`.
     pub task_type: Option<String>,
-    /// Unified: `"midjourney"`.
-    pub model: Option<String>,
     /// Times and the original request.
+    #[serde_as(as = "Option<ObjectOnly>")]
+    #[serde(default)]
     pub meta: Option<Meta>,
     /// v2: the results.
+    #[serde_as(as = "Option<ObjectOnly>")]
+    #[serde(default)]
     pub task_result: Option<TaskResult>,
     /// Unified: an echo of the request (may be `{}`).
+    #[serde_as(as = "Option<ObjectOnly>")]
+    #[serde(default)]
     pub input: Option<Input>,
     /// Unified: the results (`null` while pending).
+    #[serde_as(as = "Option<ObjectOnly>")]
+    #[serde(default)]
     pub output: Option<Output>,
     /// Unified: always present; code 0 and empty messages mean "no error".
     pub error: Option<ErrorDetail>,
@@ -78,6 +87,14 @@ pub struct Task<Data = Skipped> {
     pub notification_type: Option<String>,
     #[serde(rename = "original_image_url", default, skip_serializing)]
     original_image_url_telltale: Telltale,
+    #[serde(rename = "image_url", default, skip_serializing)]
+    image_url_telltale: Telltale,
+    #[serde(rename = "image_urls", default, skip_serializing)]
+    image_urls_telltale: Telltale,
+    #[serde(rename = "content", default, skip_serializing)]
+    content_telltale: Telltale,
+    #[serde(rename = "upscaled_urls", default, skip_serializing)]
+    upscaled_urls_telltale: Telltale,
     #[serde(rename = "percentage", default, skip_serializing)]
     percentage_telltale: Telltale,
     #[serde(rename = "tasks", default, skip_serializing)]
@@ -91,6 +108,7 @@ pub struct Task<Data = Skipped> {
 }
 
 /// `meta`.
+#[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
@@ -103,6 +121,8 @@ pub struct Meta {
     /// v2's task type.
     pub task_type: Option<String>,
     /// v2: the original request.
+    #[serde_as(as = "Option<ObjectOnly>")]
+    #[serde(default)]
     pub task_request: Option<Input>,
 }
 
@@ -131,7 +151,7 @@ pub struct TaskResult {
     #[serde(default)]
     pub image_url: Option<String>,
     /// The four quarters.
-    #[serde_as(as = "DefaultOnNull")]
+    #[serde_as(as = "NullFreeList")]
     #[serde(default)]
     pub image_urls: Vec<String>,
     /// A permanent copy (paid plans), else `""`.
@@ -141,7 +161,7 @@ pub struct TaskResult {
     /// 0–100 (plan-gated).
     pub task_progress: Option<Percent>,
     /// Previews while running.
-    #[serde_as(as = "DefaultOnNull")]
+    #[serde_as(as = "NullFreeList")]
     #[serde(default)]
     pub intermediate_image_urls: Vec<String>,
     /// GoAPI's message, `""` when none.
@@ -149,7 +169,7 @@ pub struct TaskResult {
     #[serde(default)]
     pub message: Option<String>,
     /// GoAPI's and Midjourney's errors.
-    #[serde_as(as = "DefaultOnNull")]
+    #[serde_as(as = "NullFreeList")]
     #[serde(default)]
     pub error_messages: Vec<String>,
 }
@@ -164,11 +184,11 @@ pub struct Output {
     #[serde(default)]
     pub image_url: Option<String>,
     /// The four quarters on Midjourney's CDN (some plans, some months).
-    #[serde_as(as = "DefaultOnNull")]
+    #[serde_as(as = "NullFreeList")]
     #[serde(default)]
     pub image_urls: Vec<String>,
     /// The four quarters on GoAPI's CDN (the others).
-    #[serde_as(as = "DefaultOnNull")]
+    #[serde_as(as = "NullFreeList")]
     #[serde(default)]
     pub temporary_image_urls: Vec<String>,
     /// The Discord attachment, `""` when not given.
@@ -178,7 +198,7 @@ pub struct Output {
     /// 0–100.
     pub progress: Option<Percent>,
     /// Previews while running.
-    #[serde_as(as = "DefaultOnNull")]
+    #[serde_as(as = "NullFreeList")]
     #[serde(default)]
     pub intermediate_image_urls: Vec<String>,
     /// Describe: the prompts in one string.
@@ -186,7 +206,7 @@ pub struct Output {
     #[serde(default)]
     pub description: Option<String>,
     /// Describe, in some clients' types: the prompts as a list.
-    #[serde_as(as = "DefaultOnNull")]
+    #[serde_as(as = "NullFreeList")]
     #[serde(default)]
     pub descriptions: Vec<String>,
 }
@@ -202,31 +222,39 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 }
 
 pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
-    let mut body: Task<Box<Task>> = super::parse(PROVIDER, bytes)?;
-    let event = match body.data.take() {
-        Some(task) if body.task_id.is_none() => normalize(*task, "data.", body.timestamp.as_ref())?,
-        _ if body.task_id.is_some() => normalize(body, "", None)?,
-        _ if body.code.is_some() => {
+    let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes)?;
+    if body.task_id.is_some() {
+        return Ok(vec![normalize(body, "", None)?]);
+    }
+    // An envelope: the GET reply's code says whether `data` is a task.
+    if let Some(code) = &body.code {
+        if !matches!(code.as_int(), Some(0 | 200)) {
             return Err(DecodeError::Vendor {
                 provider: PROVIDER,
-                code: body
-                    .code
-                    .map(|code| code.to_text().into_owned())
-                    .unwrap_or_default(),
+                code: code.to_text().into_owned(),
                 message: body.message,
             });
         }
-        _ if body.notification_type.is_some() => {
+    }
+    let sent_at = body.timestamp.take();
+    match body.data.take() {
+        Some(data) => super::normalize_records(PROVIDER, "data", data, |task, at| {
+            normalize(task, at, sent_at.as_ref())
+        }),
+        None if body.notification_type.is_some() => {
             let kind = body.notification_type.unwrap_or_default();
-            return Err(DecodeError::field(
+            Err(DecodeError::field(
                 PROVIDER,
                 "type",
                 format!("an account notification ({kind:?}), not a task"),
-            ));
+            ))
         }
-        _ => normalize(body, "", None)?,
-    };
-    Ok(vec![event])
+        None if body.code.is_some() => Err(DecodeError::NoJob {
+            provider: PROVIDER,
+            path: "data".to_owned(),
+        }),
+        None => Ok(vec![normalize(body, "", None)?]),
+    }
 }
 
 /// Maps one task; `at` prefixes JSON paths in errors, `sent_at` is the
@@ -246,6 +274,14 @@ fn normalize<Data>(
                 Provider::Apiframe,
             ),
             (&task.percentage_telltale, "percentage", Provider::Apiframe),
+            (&task.image_url_telltale, "image_url", Provider::Apiframe),
+            (&task.image_urls_telltale, "image_urls", Provider::Apiframe),
+            (&task.content_telltale, "content", Provider::Apiframe),
+            (
+                &task.upscaled_urls_telltale,
+                "upscaled_urls",
+                Provider::Imagineapi,
+            ),
             (&task.tasks_telltale, "tasks", Provider::Apiframe),
             (
                 &task.task_id_camel_telltale,
@@ -275,7 +311,8 @@ fn normalize<Data>(
         JobStatus::from_vendor(&provider_status)
     };
 
-    let mut event = JobEvent::new(PROVIDER, JobId::new(job_id), status);
+    let mut event = JobEvent::new(PROVIDER, JobId::new(job_id.to_text()), status);
+    let mut failure = None;
     event.operation = task
         .task_type
         .or(meta.task_type)
@@ -303,11 +340,8 @@ fn normalize<Data>(
         }
         push_finished_images(&mut event, &result.image_urls);
         push_previews(&mut event, result.intermediate_image_urls);
-        event.error = if result.error_messages.is_empty() {
-            result
-                .message
-                .filter(|_| event.status == JobStatus::Failed)
-                .and_then(|message| JobError::from_vendor(None, Some(message)))
+        failure = if result.error_messages.is_empty() {
+            JobError::from_vendor(None, result.message)
         } else {
             JobError::from_vendor(None, Some(result.error_messages.join("; ")))
         };
@@ -327,8 +361,11 @@ fn normalize<Data>(
         event.prompts = clean_prompts(descriptions.map(String::as_str));
     }
     if let Some(error) = task.error.as_ref().and_then(ErrorDetail::to_job_error) {
-        event.error = Some(error);
+        failure = Some(error);
     }
+    // Vendors send error text on tasks that go on (a retried step, a
+    // warning); the model reports an error only for a failed job.
+    event.error = failure.filter(|_| status == JobStatus::Failed);
     event.provider_status = Some(provider_status);
     event.occurred_at = sent_at.and_then(Timestamp::to_utc);
     event.created_at = meta.created_at.as_ref().and_then(Timestamp::to_utc);

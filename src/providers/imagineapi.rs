@@ -14,51 +14,43 @@
 //!   event name is accepted.
 //! - The payload has no event time, so `occurred_at` is always null;
 //!   `date_created` is `created_at`.
+//! - Fields the model has no place for (`results`, `user_created`,
+//!   `upscaled`, `ref`) are not read, so an unexpected value there cannot
+//!   fail the decode.
 
 use serde::{Deserialize, Serialize};
-use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
+use serde_with::{serde_as, skip_serializing_none};
 
 use super::{finish, push_finished_images, refuse_telltales, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
-use crate::quirks::{EmptyAsNone, OneOrMany, Percent, Timestamp};
+use crate::quirks::{
+    EmptyAsNone, NullFreeList, OneOrMany, Percent, Skipped, StringOrInt, Timestamp,
+};
 
 const PROVIDER: Provider = Provider::Imagineapi;
 
-/// The webhook envelope or the GET envelope.
-#[skip_serializing_none]
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Envelope {
-    /// `images.items.create` or `images.items.update`.
-    pub event: Option<String>,
-    /// The image, in a webhook.
-    pub payload: Option<ImageRecord>,
-    /// The image (or a list of them), in a GET reply.
-    pub data: Option<OneOrMany<ImageRecord>>,
-    #[serde(rename = "job_id", default, skip_serializing)]
-    job_id_telltale: Telltale,
-    #[serde(rename = "task_id", default, skip_serializing)]
-    task_id_telltale: Telltale,
-    /// Directus's own (legacy) webhook has it; ImagineAPI's flow does not.
-    #[serde(rename = "collection", default, skip_serializing)]
-    directus_collection: Telltale,
-    #[serde(rename = "taskId", default, skip_serializing)]
-    task_id_camel_telltale: Telltale,
-}
-
-/// The `images` item: the same object in webhooks and GET replies.
+/// An `images` item, and the envelopes around it: the webhook adds `event`
+/// and `payload`, the GET reply `data`. The item is the same object in
+/// webhooks and GET replies, and clients also hand it on unwrapped.
+///
+/// `Payload` and `Data` are the envelope fields' types: a body is a
+/// [`Body`]; the image inside an envelope is an `ImageRecord`, whose own
+/// `payload` and `data`, if any, are skipped.
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ImageRecord {
+pub struct ImageRecord<Payload = Skipped, Data = Skipped> {
+    /// `images.items.create` or `images.items.update` (webhook).
+    pub event: Option<String>,
+    /// The image, in a webhook.
+    pub payload: Option<Payload>,
+    /// The image (or a list of them), in a GET reply.
+    pub data: Option<Data>,
     /// The image's id (a UUID).
-    pub id: Option<String>,
+    pub id: Option<StringOrInt>,
     /// The prompt as submitted.
     pub prompt: Option<String>,
-    /// The file id of the current grid or preview.
-    pub results: Option<String>,
-    /// The owner's id.
-    pub user_created: Option<String>,
     /// When the image was requested, RFC 3339 with milliseconds.
     pub date_created: Option<Timestamp>,
     /// `pending`, `queued`, `in-progress`, `completed`, `failed`.
@@ -74,23 +66,34 @@ pub struct ImageRecord {
     #[serde(default)]
     pub error: Option<String>,
     /// The four quarters, once completed.
-    #[serde_as(as = "DefaultOnNull")]
+    #[serde_as(as = "NullFreeList")]
     #[serde(default)]
     pub upscaled_urls: Vec<String>,
-    /// The quarters' asset ids (sorted by id, not by position).
-    #[serde_as(as = "DefaultOnNull")]
-    #[serde(default)]
-    pub upscaled: Vec<String>,
-    /// The caller's own tag.
-    #[serde(rename = "ref")]
-    pub reference: Option<String>,
+    #[serde(rename = "job_id", default, skip_serializing)]
+    job_id_telltale: Telltale,
     #[serde(rename = "type", default, skip_serializing)]
     type_telltale: Telltale,
     #[serde(rename = "result", default, skip_serializing)]
     result_telltale: Telltale,
-    #[serde(rename = "job_id", default, skip_serializing)]
-    job_id_telltale: Telltale,
+    #[serde(rename = "task_id", default, skip_serializing)]
+    task_id_telltale: Telltale,
+    #[serde(rename = "task_type", default, skip_serializing)]
+    task_type_telltale: Telltale,
+    #[serde(rename = "percentage", default, skip_serializing)]
+    percentage_telltale: Telltale,
+    #[serde(rename = "taskId", default, skip_serializing)]
+    task_id_camel_telltale: Telltale,
+    #[serde(rename = "task_result", default, skip_serializing)]
+    task_result_telltale: Telltale,
+    #[serde(rename = "output", default, skip_serializing)]
+    output_telltale: Telltale,
+    /// Directus's own (legacy) webhook has it; ImagineAPI's flow does not.
+    #[serde(rename = "collection", default, skip_serializing)]
+    directus_collection: Telltale,
 }
+
+/// A whole ImagineAPI body: a webhook, a GET reply, or an image on its own.
+pub type Body = ImageRecord<OneOrMany<ImageRecord>, OneOrMany<ImageRecord>>;
 
 /// Every image in an ImagineAPI body.
 pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
@@ -103,57 +106,60 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 }
 
 pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
-    let envelope: Envelope = super::parse(PROVIDER, bytes)?;
-    refuse_telltales(
-        PROVIDER,
-        "",
-        &[
-            (&envelope.job_id_telltale, "job_id", Provider::Asyncapi),
-            (&envelope.task_id_telltale, "task_id", Provider::Apiframe),
-            (
-                &envelope.task_id_camel_telltale,
-                "taskId",
-                Provider::MidjourneyApi,
-            ),
-        ],
-    )?;
-    if envelope.directus_collection.is_some() {
+    let mut body: Body = super::parse(PROVIDER, bytes)?;
+    refuse_foreign_keys(&body, "")?;
+    if body.directus_collection.0 {
         return Err(DecodeError::field(
             PROVIDER,
             "collection",
             "this is Directus's own webhook format (partial `payload`, `keys`, `collection`), not ImagineAPI's image webhook",
         ));
     }
-    match (envelope.payload, envelope.data) {
-        (Some(image), _) => Ok(vec![normalize(image, "payload.")?]),
-        (None, Some(data)) => super::normalize_batch(PROVIDER, "data", data.into_vec(), normalize),
-        // The GET reply's `data` object on its own: clients often unwrap it
-        // before handing it on.
-        (None, None) => {
-            let image: ImageRecord = super::parse(PROVIDER, bytes)?;
-            if image.id.is_none() {
-                return Err(DecodeError::field(
-                    PROVIDER,
-                    ".",
-                    "missing field `payload` (a webhook), `data` (a GET reply) or `id` (an image on its own)",
-                ));
-            }
-            Ok(vec![normalize(image, "")?])
-        }
+    match (body.payload.take(), body.data.take()) {
+        (Some(payload), _) => super::normalize_records(PROVIDER, "payload", payload, normalize),
+        (None, Some(data)) => super::normalize_records(PROVIDER, "data", data, normalize),
+        (None, None) if body.id.is_none() => Err(DecodeError::field(
+            PROVIDER,
+            ".",
+            "missing field `payload` (a webhook), `data` (a GET reply) or `id` (an image on its own)",
+        )),
+        // The GET reply's `data` object on its own: clients often unwrap it.
+        (None, None) => Ok(vec![normalize(body, "")?]),
     }
 }
 
-/// Maps one image; `at` prefixes JSON paths in errors.
-fn normalize(image: ImageRecord, at: &str) -> Result<JobEvent, DecodeError> {
+/// Refuses an image (or envelope) with a key only another vendor sends.
+fn refuse_foreign_keys<Payload, Data>(
+    image: &ImageRecord<Payload, Data>,
+    at: &str,
+) -> Result<(), DecodeError> {
     refuse_telltales(
         PROVIDER,
         at,
         &[
+            (&image.job_id_telltale, "job_id", Provider::Asyncapi),
             (&image.type_telltale, "type", Provider::Asyncapi),
             (&image.result_telltale, "result", Provider::Asyncapi),
-            (&image.job_id_telltale, "job_id", Provider::Asyncapi),
+            (&image.task_id_telltale, "task_id", Provider::Apiframe),
+            (&image.task_type_telltale, "task_type", Provider::Apiframe),
+            (&image.percentage_telltale, "percentage", Provider::Apiframe),
+            (
+                &image.task_id_camel_telltale,
+                "taskId",
+                Provider::MidjourneyApi,
+            ),
+            (&image.task_result_telltale, "task_result", Provider::Goapi),
+            (&image.output_telltale, "output", Provider::Goapi),
         ],
-    )?;
+    )
+}
+
+/// Maps one image; `at` prefixes JSON paths in errors.
+fn normalize<Payload, Data>(
+    image: ImageRecord<Payload, Data>,
+    at: &str,
+) -> Result<JobEvent, DecodeError> {
+    refuse_foreign_keys(&image, at)?;
     let id = image
         .id
         .ok_or_else(|| DecodeError::field(PROVIDER, format!("{at}id"), "missing field `id`"))?;
@@ -162,7 +168,7 @@ fn normalize(image: ImageRecord, at: &str) -> Result<JobEvent, DecodeError> {
         .as_deref()
         .map_or(JobStatus::Unknown, JobStatus::from_vendor);
 
-    let mut event = JobEvent::new(PROVIDER, JobId::new(id), status);
+    let mut event = JobEvent::new(PROVIDER, JobId::new(id.to_text()), status);
     event.provider_status = image.status;
     event.progress = image.progress.as_ref().and_then(Percent::progress);
     event.operation = Some(Operation::Imagine);

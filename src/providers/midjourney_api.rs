@@ -13,6 +13,8 @@
 //! - `images` are the four quarters; `image`, when it is not one of them, is
 //!   taken to be the grid (as in the TTAPI format this vendor resembles).
 //!   `images` elements may also be `{"url": …}` objects.
+//! - `jobId` (Midjourney's own UUID) is not read: the model has no place
+//!   for it.
 //! - `prompt` is preferred over `mjPrompt` (the text actually sent to
 //!   Midjourney). `meta.width`/`meta.height` are not mapped: which image
 //!   they describe is undocumented.
@@ -21,12 +23,12 @@ use std::fmt;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
-use serde_with::{serde_as, skip_serializing_none, DefaultOnNull};
+use serde_with::{serde_as, skip_serializing_none};
 
 use super::{finish, push_finished_images, refuse_telltales, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
-use crate::quirks::{EmptyAsNone, OneOrMany, Skipped, StringOrInt, Timestamp};
+use crate::quirks::{EmptyAsNone, NullFreeList, OneOrMany, Skipped, StringOrInt, Timestamp};
 
 const PROVIDER: Provider = Provider::MidjourneyApi;
 
@@ -42,7 +44,7 @@ const PROVIDER: Provider = Provider::MidjourneyApi;
 #[serde(rename_all = "camelCase")]
 pub struct Record<Data = Skipped> {
     /// The vendor's 21-character task id.
-    pub task_id: Option<String>,
+    pub task_id: Option<StringOrInt>,
     /// Record: 0, 1 or 2. Envelope: the API result code.
     pub status: Option<StringOrInt>,
     /// When the task was created, epoch milliseconds.
@@ -51,14 +53,12 @@ pub struct Record<Data = Skipped> {
     #[serde_as(as = "EmptyAsNone")]
     #[serde(default)]
     pub fail_reason: Option<String>,
-    /// Midjourney's own job UUID, once completed.
-    pub job_id: Option<String>,
     /// A result image.
     #[serde_as(as = "EmptyAsNone")]
     #[serde(default)]
     pub image: Option<String>,
     /// The four quarters.
-    #[serde_as(as = "DefaultOnNull")]
+    #[serde_as(as = "NullFreeList")]
     #[serde(default)]
     pub images: Vec<ImageUrl>,
     /// The prompt as submitted.
@@ -75,6 +75,12 @@ pub struct Record<Data = Skipped> {
     original_image_url_telltale: Telltale,
     #[serde(rename = "percentage", default, skip_serializing)]
     percentage_telltale: Telltale,
+    #[serde(rename = "image_urls", default, skip_serializing)]
+    image_urls_telltale: Telltale,
+    #[serde(rename = "content", default, skip_serializing)]
+    content_telltale: Telltale,
+    #[serde(rename = "upscaled_urls", default, skip_serializing)]
+    upscaled_urls_telltale: Telltale,
     #[serde(rename = "task_id", default, skip_serializing)]
     task_id_snake_telltale: Telltale,
     #[serde(rename = "job_id", default, skip_serializing)]
@@ -157,7 +163,7 @@ pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
         }
     }
     match body.data.take() {
-        Some(data) => super::normalize_batch(PROVIDER, "data", data.into_vec(), normalize),
+        Some(data) => super::normalize_records(PROVIDER, "data", data, normalize),
         None => Err(DecodeError::field(
             PROVIDER,
             ".",
@@ -182,6 +188,17 @@ fn refuse_foreign_keys<Data>(record: &Record<Data>, at: &str) -> Result<(), Deco
                 &record.percentage_telltale,
                 "percentage",
                 Provider::Apiframe,
+            ),
+            (
+                &record.image_urls_telltale,
+                "image_urls",
+                Provider::Apiframe,
+            ),
+            (&record.content_telltale, "content", Provider::Apiframe),
+            (
+                &record.upscaled_urls_telltale,
+                "upscaled_urls",
+                Provider::Imagineapi,
             ),
             (
                 &record.task_id_snake_telltale,
@@ -220,7 +237,7 @@ fn normalize<Data>(record: Record<Data>, at: &str) -> Result<JobEvent, DecodeErr
         },
     };
 
-    let mut event = JobEvent::new(PROVIDER, JobId::new(task_id), status);
+    let mut event = JobEvent::new(PROVIDER, JobId::new(task_id.to_text()), status);
     event.provider_status = record.status.map(|code| code.to_text().into_owned());
     event.operation = Some(Operation::Imagine);
     event.prompt = record

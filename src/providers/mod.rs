@@ -10,9 +10,11 @@ use std::str::FromStr;
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
+use serde_with::de::DeserializeAsWrap;
 
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobStatus, Progress};
+use crate::quirks::{ObjectOnly, OneOrMany};
 
 pub mod apiframe;
 pub mod asyncapi;
@@ -235,8 +237,8 @@ pub(crate) fn parse<'de, T: Deserialize<'de>>(
     provider: Provider,
     bytes: &'de [u8],
 ) -> Result<T, DecodeError> {
-    match serde_json::from_slice(bytes) {
-        Ok(wire) => Ok(wire),
+    match serde_json::from_slice::<DeserializeAsWrap<T, ObjectOnly>>(bytes) {
+        Ok(wire) => Ok(wire.into_inner()),
         Err(_) => Err(parse_with_path::<T>(provider, bytes)),
     }
 }
@@ -244,7 +246,7 @@ pub(crate) fn parse<'de, T: Deserialize<'de>>(
 #[cold]
 fn parse_with_path<'de, T: Deserialize<'de>>(provider: Provider, bytes: &'de [u8]) -> DecodeError {
     let mut json = serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, T>(&mut json) {
+    match serde_path_to_error::deserialize::<_, DeserializeAsWrap<T, ObjectOnly>>(&mut json) {
         Err(error) => {
             let path = error.path().to_string();
             DecodeError::from_json(Some(provider), path, error.into_inner())
@@ -259,8 +261,16 @@ fn parse_with_path<'de, T: Deserialize<'de>>(provider: Provider, bytes: &'de [u8
 
 /// A key that only another vendor's format has. Wire types list such keys as
 /// `Telltale` fields, so that a body decoded as the wrong provider fails with
-/// [`DecodeError::WrongProvider`] in the same single pass.
-pub(crate) type Telltale = Option<IgnoredAny>;
+/// [`DecodeError::WrongProvider`] in the same single pass. The key counts
+/// whatever its value, `null` included.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Telltale(bool);
+
+impl<'de> Deserialize<'de> for Telltale {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(deserializer).map(|_| Telltale(true))
+    }
+}
 
 /// The first telltale present, as an error.
 pub(crate) fn refuse_telltales(
@@ -268,7 +278,7 @@ pub(crate) fn refuse_telltales(
     at: &str,
     telltales: &[(&Telltale, &str, Provider)],
 ) -> Result<(), DecodeError> {
-    match telltales.iter().find(|(present, ..)| present.is_some()) {
+    match telltales.iter().find(|(present, ..)| present.0) {
         Some((_, key, likely)) => Err(DecodeError::WrongProvider {
             provider,
             path: format!("{at}{key}"),
@@ -278,15 +288,19 @@ pub(crate) fn refuse_telltales(
     }
 }
 
-/// The events of a batch body's records, or [`DecodeError::NoJob`] when the
-/// list is empty. `normalize` gets each record with the JSON path prefix of
-/// its position (`tasks[2].`).
-pub(crate) fn normalize_batch<R>(
+/// The events of the record(s) under an envelope key: one record (paths
+/// prefixed `key.`) or a list (paths prefixed `key[n].`; an empty list is
+/// [`DecodeError::NoJob`]).
+pub(crate) fn normalize_records<R>(
     provider: Provider,
     key: &str,
-    records: Vec<R>,
+    records: OneOrMany<R>,
     mut normalize: impl FnMut(R, &str) -> Result<JobEvent, DecodeError>,
 ) -> Result<Vec<JobEvent>, DecodeError> {
+    let records = match records {
+        OneOrMany::One(record) => return Ok(vec![normalize(*record, &format!("{key}."))?]),
+        OneOrMany::Many(records) => records,
+    };
     if records.is_empty() {
         return Err(DecodeError::NoJob {
             provider,

@@ -1,0 +1,184 @@
+//! Decoding rules that a review of the decoders turned up, one test each:
+//! bodies that must fail clearly, and vendor leniencies that must not fail.
+
+use mjhook::{decode, decode_all, decode_auto, DecodeError, ImageRole, JobStatus, Provider};
+
+fn error(provider: Provider, body: &str) -> DecodeError {
+    decode(provider, body.as_bytes()).expect_err(body)
+}
+
+#[test]
+fn arrays_are_not_read_as_structs_by_position() {
+    // Derived structs would accept these field by field.
+    let cases = [
+        (Provider::Goapi, r#"["t", "completed"]"#),
+        (
+            Provider::Goapi,
+            r#"{"task_id": "t", "status": "completed", "output": ["https://example.com/a.png"]}"#,
+        ),
+        (
+            Provider::Goapi,
+            r#"{"timestamp": 1, "data": [["t", "completed"]]}"#,
+        ),
+        (
+            Provider::MidjourneyApi,
+            r#"{"status": 0, "data": [["abc", 1]]}"#,
+        ),
+        (
+            Provider::Asyncapi,
+            r#"{"job_id": "j", "status": "completed", "result": {"images": [["https://example.com/a.png", 1]]}}"#,
+        ),
+        (Provider::Apiframe, r#"{"tasks": [["t", "imagine"]]}"#),
+    ];
+    for (provider, body) in cases {
+        let error = error(provider, body);
+        assert!(
+            error.to_string().contains("expected a JSON object")
+                || error.to_string().contains("expected an object"),
+            "{body}: {error}"
+        );
+    }
+}
+
+#[test]
+fn a_foreign_key_counts_even_when_null() {
+    let body = r#"{"id": "i", "status": "in-progress", "url": "https://example.com/p.webp", "upscaled_urls": null}"#;
+    assert!(matches!(
+        error(Provider::Asyncapi, body),
+        DecodeError::WrongProvider {
+            likely: Provider::Imagineapi,
+            ..
+        }
+    ));
+    // …and auto-detection gets it right.
+    assert_eq!(
+        decode_auto(body.as_bytes()).map(|event| event.provider),
+        Ok(Provider::Imagineapi)
+    );
+}
+
+#[test]
+fn apiframe_bodies_given_to_goapi_say_so() {
+    for body in [
+        r#"{"task_id": "t", "task_type": "upscale-1x", "status": "finished", "image_url": "https://example.com/u.png"}"#,
+        r#"{"task_id": "t", "status": "finished", "image_urls": ["https://example.com/0.png"]}"#,
+        r#"{"task_id": "t", "status": "finished", "content": ["1️⃣ a fox"]}"#,
+    ] {
+        assert!(
+            matches!(
+                error(Provider::Goapi, body),
+                DecodeError::WrongProvider {
+                    likely: Provider::Apiframe,
+                    ..
+                }
+            ),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn nulls_inside_lists_are_not_images() {
+    let event = decode(
+        Provider::Apiframe,
+        br#"{"task_id": "t", "image_urls": [null, "https://example.com/1.png", null], "content": [null]}"#,
+    )
+    .unwrap();
+    assert_eq!(event.images.len(), 1);
+    assert_eq!(event.images[0].url, "https://example.com/1.png");
+    assert_eq!(event.images[0].index, Some(0));
+}
+
+#[test]
+fn fields_the_model_does_not_read_cannot_fail_a_decode() {
+    let body = br#"{"task_id": "t", "task_type": "imagine", "status": "finished",
+        "original_image_url": "https://example.com/g.png",
+        "actions": [{"label": "U1"}], "sref": 12345, "seed": 42.5, "model": {"name": "mj"}, "full_content": ["x"]}"#;
+    let event = decode(Provider::Apiframe, body).unwrap();
+    assert_eq!(event.status, JobStatus::Completed);
+}
+
+#[test]
+fn numeric_ids_become_decimal_strings_everywhere() {
+    let cases = [
+        (Provider::Asyncapi, r#"{"job_id": 42, "status": "pending"}"#),
+        (
+            Provider::Goapi,
+            r#"{"code": 200, "data": {"task_id": 42, "status": "pending"}, "message": "success"}"#,
+        ),
+        (
+            Provider::Imagineapi,
+            r#"{"data": {"id": 42, "status": "pending"}}"#,
+        ),
+        (Provider::MidjourneyApi, r#"{"taskId": 42, "status": 0}"#),
+        (Provider::Apiframe, r#"{"task_id": 42}"#),
+    ];
+    for (provider, body) in cases {
+        assert_eq!(
+            decode(provider, body.as_bytes()).map(|event| event.job_id.to_string()),
+            Ok("42".to_owned()),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn goapi_reports_an_error_only_for_a_failed_task() {
+    let completed = br#"{"task_id": "t", "status": "completed", "output": {"image_url": "https://example.com/g.png"},
+        "error": {"code": 10000, "raw_message": "", "message": "a warning"}}"#;
+    assert_eq!(decode(Provider::Goapi, completed).unwrap().error, None);
+    let retrying = br#"{"task_id": "t", "status": "processing", "task_result": {"error_messages": ["transient: retrying"]}}"#;
+    assert_eq!(decode(Provider::Goapi, retrying).unwrap().error, None);
+    let failed = br#"{"task_id": "t", "status": "failed", "task_result": {"error_messages": ["banned prompt"]}}"#;
+    assert_eq!(
+        decode(Provider::Goapi, failed)
+            .unwrap()
+            .error
+            .map(|e| e.message),
+        Some("banned prompt".to_owned())
+    );
+}
+
+#[test]
+fn goapi_reads_the_envelope_code_before_its_data() {
+    let failed_reply = br#"{"code": 500, "data": {"task_id": "t", "status": "pending"}, "message": "internal error"}"#;
+    assert_eq!(
+        decode(Provider::Goapi, failed_reply),
+        Err(DecodeError::Vendor {
+            provider: Provider::Goapi,
+            code: "500".into(),
+            message: Some("internal error".into())
+        })
+    );
+    let empty_reply = br#"{"code": 200, "data": null, "message": "success"}"#;
+    assert!(matches!(
+        decode(Provider::Goapi, empty_reply),
+        Err(DecodeError::NoJob { .. })
+    ));
+}
+
+#[test]
+fn an_asyncapi_upscale_has_no_grid_position() {
+    let body = br#"{"job_id": "j", "status": "completed", "type": "upscale",
+        "result": {"images": [{"url": "https://example.com/u.png", "index": 2}]}}"#;
+    let event = decode(Provider::Asyncapi, body).unwrap();
+    assert_eq!(
+        (event.images[0].role, event.images[0].index),
+        (ImageRole::Image, None)
+    );
+}
+
+#[test]
+fn a_single_envelope_record_is_addressed_without_an_index() {
+    let error = error(
+        Provider::MidjourneyApi,
+        r#"{"status": 0, "data": {"taskId": "t", "status": "done"}}"#,
+    );
+    assert_eq!(error.path(), Some("data.status"));
+    let error = decode_all(
+        Some(Provider::MidjourneyApi),
+        br#"{"status": 0, "data": [{"taskId": "t", "status": "done"}]}"#,
+    )
+    .unwrap_err();
+    assert_eq!(error.path(), Some("data[0].status"));
+}
