@@ -220,9 +220,9 @@ impl<'de> Shape<'de> {
             .deserialize_any(ShapeVisitor)
             .and_then(|shape| json.end().map(|()| shape))
             .map_err(|error| DecodeError::from_json(None, ".".to_owned(), error))?;
-        shape.ok_or_else(|| DecodeError::Undetected {
-            seen: Vec::new(),
-            tried: format!("the body is not a JSON object; {TRIED}"),
+        shape.map_err(|found| DecodeError::NotAnObject {
+            provider: None,
+            found: found.to_owned(),
         })
     }
 
@@ -344,35 +344,42 @@ fn midjourney_api_record(record: &Level<'_>) -> u32 {
     1 + record.count(MIDJOURNEY_API_KEYS) + u32::from(record.status.is_code())
 }
 
-/// Visitor methods for the scalars, which hold no keys: `Ok(None)`.
-macro_rules! no_shape_in_scalars {
-    () => {
+/// Visitor methods for the scalars, which hold no keys: each gives
+/// `$value`, with `$found` naming the scalar's JSON type.
+macro_rules! scalar_arms {
+    ($found:ident => $value:expr) => {
         fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(None)
+            let $found = "a boolean";
+            Ok($value)
         }
         fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Ok(None)
+            let $found = "a number";
+            Ok($value)
         }
         fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Ok(None)
+            let $found = "a number";
+            Ok($value)
         }
         fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Ok(None)
+            let $found = "a number";
+            Ok($value)
         }
         fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Ok(None)
+            let $found = "a string";
+            Ok($value)
         }
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
+            let $found = "null";
+            Ok($value)
         }
     };
 }
 
-/// Scans the body: `None` when it is not an object.
+/// Scans the body; when it is not an object, says what it is.
 struct ShapeVisitor;
 
 impl<'de> Visitor<'de> for ShapeVisitor {
-    type Value = Option<Shape<'de>>;
+    type Value = Result<Shape<'de>, &'static str>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
@@ -392,15 +399,15 @@ impl<'de> Visitor<'de> for ShapeVisitor {
             }
             shape.top.push(key.0);
         }
-        Ok(Some(shape))
+        Ok(Ok(shape))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
+        Ok(Err("an array"))
     }
 
-    no_shape_in_scalars!();
+    scalar_arms!(found => Err(found));
 }
 
 /// Reads one value of a level: `status` and `event` are looked at, the rest skipped.
@@ -411,17 +418,13 @@ fn read_value<'de, A: MapAccess<'de>>(
 ) -> Result<(), A::Error> {
     match key {
         "status" => {
-            let status = map.next_value::<KindOf>()?;
-            level.status = status.0;
-            level.status_is_success = status.1;
+            let status = map.next_value::<Scalar<'de>>()?;
+            level.status = status.kind;
+            level.status_is_success = status
+                .text
+                .is_some_and(|text| text.trim().eq_ignore_ascii_case("success"));
         }
-        "event" => {
-            level.event = map
-                .next_value::<Option<Key<'de>>>()
-                .ok()
-                .flatten()
-                .map(|key| key.0)
-        }
+        "event" => level.event = map.next_value::<Scalar<'de>>()?.text,
         _ => {
             map.next_value::<IgnoredAny>()?;
         }
@@ -464,7 +467,7 @@ impl<'de> Visitor<'de> for InnerVisitor {
         Ok(Some(first.unwrap_or_default()))
     }
 
-    no_shape_in_scalars!();
+    scalar_arms!(_found => None);
 }
 
 /// A key, borrowed from the input when it has no escapes.
@@ -489,51 +492,71 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
     }
 }
 
-/// The JSON type of a value, read without keeping it.
-struct KindOf(Kind, bool);
+/// A value read for its kind, and for its text when it is a string;
+/// containers are skipped whole.
+struct Scalar<'de> {
+    kind: Kind,
+    text: Option<Cow<'de, str>>,
+}
 
-impl<'de> de::Deserialize<'de> for KindOf {
+impl<'de> Scalar<'de> {
+    fn of_text(text: Cow<'de, str>) -> Self {
+        let digits = text.trim();
+        let numeric = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+        Scalar {
+            kind: if numeric {
+                Kind::NumericText
+            } else {
+                Kind::Word
+            },
+            text: Some(text),
+        }
+    }
+
+    fn of_kind(kind: Kind) -> Self {
+        Scalar { kind, text: None }
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Scalar<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KindVisitor;
-        impl<'de> Visitor<'de> for KindVisitor {
-            type Value = KindOf;
+        struct ScalarVisitor;
+        impl<'de> Visitor<'de> for ScalarVisitor {
+            type Value = Scalar<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("any JSON value")
             }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<KindOf, E> {
-                Ok(KindOf(Kind::Number, false))
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::of_kind(Kind::Number))
             }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<KindOf, E> {
-                Ok(KindOf(Kind::Number, false))
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::of_kind(Kind::Number))
             }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<KindOf, E> {
-                Ok(KindOf(Kind::Number, false))
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::of_kind(Kind::Number))
             }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<KindOf, E> {
-                let numeric = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
-                let kind = if numeric {
-                    Kind::NumericText
-                } else {
-                    Kind::Word
-                };
-                Ok(KindOf(kind, text.eq_ignore_ascii_case("success")))
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::of_text(Cow::Borrowed(text)))
             }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<KindOf, E> {
-                Ok(KindOf(Kind::Other, false))
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::of_text(Cow::Owned(text.to_owned())))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<KindOf, E> {
-                Ok(KindOf(Kind::Other, false))
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::of_kind(Kind::Other))
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KindOf, A::Error> {
+            fn visit_unit<E: de::Error>(self) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::of_kind(Kind::Other))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(KindOf(Kind::Other, false))
+                Ok(Scalar::of_kind(Kind::Other))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KindOf, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(KindOf(Kind::Other, false))
+                Ok(Scalar::of_kind(Kind::Other))
             }
         }
-        deserializer.deserialize_any(KindVisitor)
+        deserializer.deserialize_any(ScalarVisitor)
     }
 }
 

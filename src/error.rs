@@ -63,6 +63,15 @@ pub enum DecodeError {
         likely: Provider,
     },
 
+    /// The body is valid JSON but not an object (every vendor sends objects).
+    #[error("{}the body is {found}, not a JSON object", Prefix(*provider))]
+    NotAnObject {
+        /// The provider, when one was named.
+        provider: Option<Provider>,
+        /// What the body is: "an array", "a string", "null", …
+        found: String,
+    },
+
     /// Auto-detection found no provider whose format fits the body.
     #[error(
         "no provider's format fits this body (keys seen: {}); tried: {}",
@@ -125,9 +134,9 @@ impl DecodeError {
     /// The provider that was decoding, if known.
     pub fn provider(&self) -> Option<Provider> {
         match self {
-            DecodeError::TooLarge { provider, .. } | DecodeError::Syntax { provider, .. } => {
-                *provider
-            }
+            DecodeError::TooLarge { provider, .. }
+            | DecodeError::Syntax { provider, .. }
+            | DecodeError::NotAnObject { provider, .. } => *provider,
             DecodeError::Field { provider, .. }
             | DecodeError::WrongProvider { provider, .. }
             | DecodeError::Vendor { provider, .. }

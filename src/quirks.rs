@@ -119,21 +119,32 @@ fn float_progress(float: f64) -> Option<Progress> {
         .and_then(Progress::new)
 }
 
-/// Reads `"45"`, `" 45 % "`, `"45.5"` or `""` (none).
+/// Reads `"45"`, `" 45 % "`, `"45.5"` or `""` (none). Plain decimal only
+/// (no exponent, sign, `inf` or `NaN`), read exactly: the fraction only
+/// matters for telling 100 from more than 100, and is otherwise dropped.
 fn text_progress(text: &str) -> Result<Option<Progress>, ()> {
     let number = text.trim();
     let number = number.strip_suffix('%').unwrap_or(number).trim_end();
     if number.is_empty() && !text.contains('%') {
         return Ok(None);
     }
-    // Plain decimal only: `f64::from_str` would also take "1e2", "inf", "NaN".
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, "0"));
+    let (whole, fraction) = match number.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (number, None),
+    };
     let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || !digits(fraction) {
+    if !digits(whole) || fraction.is_some_and(|fraction| !digits(fraction)) {
         return Err(());
     }
-    let float: f64 = number.parse().map_err(|_| ())?;
-    float_progress(float).map(Some).ok_or(())
+    let above_whole = fraction.is_some_and(|fraction| fraction.bytes().any(|b| b != b'0'));
+    let whole = whole.trim_start_matches('0');
+    match whole.parse::<u8>() {
+        Ok(100) if above_whole => Err(()),
+        Ok(percent) => Progress::new(percent).map(Some).ok_or(()),
+        // Only zeros, or more digits than a percentage has.
+        Err(_) if whole.is_empty() => Ok(Progress::new(0)),
+        Err(_) => Err(()),
+    }
 }
 
 impl Serialize for Percent {
@@ -601,7 +612,14 @@ mod tests {
         assert_eq!(progress("\" 45 % \""), Ok(Some(45)));
         assert_eq!(progress("99.9"), Ok(Some(99)));
         assert_eq!(progress("\"\""), Ok(None));
+        assert_eq!(progress("\"099.99999999999999999999999\""), Ok(Some(99)));
+        assert_eq!(progress("\"100.000\""), Ok(Some(100)));
+        assert_eq!(progress("\"0.5\""), Ok(Some(0)));
+        assert_eq!(progress("\"000\""), Ok(Some(0)));
         for bad in [
+            "\"100.0000000000000000000001\"",
+            "\"45.\"",
+            "\"99999999999999999999\"",
             "101",
             "-1",
             "\"abc\"",

@@ -247,16 +247,38 @@ pub(crate) fn parse<'de, T: Deserialize<'de>>(
 fn parse_with_path<'de, T: Deserialize<'de>>(provider: Provider, bytes: &'de [u8]) -> DecodeError {
     let mut json = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, DeserializeAsWrap<T, ObjectOnly>>(&mut json) {
-        Err(error) => {
-            let path = error.path().to_string();
-            DecodeError::from_json(Some(provider), path, error.into_inner())
-        }
+        Err(error) => match json_type_if_not_object(bytes) {
+            Some(found) => DecodeError::NotAnObject {
+                provider: Some(provider),
+                found: found.to_owned(),
+            },
+            None => {
+                let path = error.path().to_string();
+                DecodeError::from_json(Some(provider), path, error.into_inner())
+            }
+        },
         Ok(_) => match json.end() {
             Err(error) => DecodeError::from_json(Some(provider), ".".to_owned(), error),
             // Unreachable in practice: the plain parse failed on these bytes.
             Ok(()) => DecodeError::field(provider, ".", "the body could not be parsed"),
         },
     }
+}
+
+/// What a body that is valid JSON but not an object is ("an array", …).
+fn json_type_if_not_object(bytes: &[u8]) -> Option<&'static str> {
+    let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace())?;
+    let found = match first {
+        b'[' => "an array",
+        b'"' => "a string",
+        b't' | b'f' => "a boolean",
+        b'n' => "null",
+        b'-' | b'0'..=b'9' => "a number",
+        _ => return None,
+    };
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .is_ok()
+        .then_some(found)
 }
 
 /// A key that only another vendor's format has. Wire types list such keys as
