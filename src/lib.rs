@@ -86,9 +86,12 @@
 //! A [`DecodeError`] names the provider (when known), the JSON path of the bad
 //! field (`tasks[1].percentage`), what was expected and what was found, and
 //! for syntax errors the line and column. Inputs over 1 MiB (configurable
-//! with [`DecodeOptions::max_bytes`]) are refused before parsing, and JSON
-//! nesting is limited to serde_json's 128 levels. No input makes a public
-//! function panic; the fuzz targets in `fuzz/` exercise that.
+//! with [`DecodeOptions::max_bytes`]) are refused before parsing. Nesting
+//! cannot exhaust the stack: the typed decoders go only a few levels deep
+//! (a record inside an envelope skips a nested envelope), and values under
+//! keys they do not read are skipped by serde_json without recursion. Wire
+//! structs are read only from JSON objects. No input makes a public function
+//! panic; the fuzz targets in `fuzz/` exercise that.
 //!
 //! # Out of scope, on purpose
 //!

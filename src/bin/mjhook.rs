@@ -37,8 +37,12 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Print the provider of each file.
+    /// Print the provider of each file (`FILE: provider` when there are
+    /// several).
     Detect {
+        /// Refuse inputs larger than this many bytes.
+        #[arg(long, default_value_t = DecodeOptions::DEFAULT_MAX_BYTES)]
+        max_bytes: usize,
         /// Payload files; `-` reads standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -94,7 +98,9 @@ fn main() -> ExitCode {
             DecodeOptions::new().max_bytes(max_bytes),
             &files,
         ),
-        Command::Detect { files } => detect(&mut out, &files),
+        Command::Detect { max_bytes, files } => {
+            detect(&mut out, DecodeOptions::new().max_bytes(max_bytes), &files)
+        }
         Command::Track {
             provider,
             max_bytes,
@@ -141,10 +147,20 @@ fn normalize(
     })
 }
 
-fn detect(out: &mut impl Write, files: &[PathBuf]) -> Result<(), Rejected> {
+/// Names each file's provider; with several files each line starts with
+/// the file's name, so the lines still match the files when one fails.
+fn detect(out: &mut impl Write, options: DecodeOptions, files: &[PathBuf]) -> Result<(), Rejected> {
+    let several = files.len() > 1;
     each_file(files, |name, bytes| {
-        let provider = mjhook::detect(bytes).map_err(|error| format!("{name}: {error}"))?;
-        writeln!(out, "{provider}").map_err(|error| format!("writing output: {error}"))
+        let provider = options
+            .detect(bytes)
+            .map_err(|error| format!("{name}: {error}"))?;
+        let written = if several {
+            writeln!(out, "{name}: {provider}")
+        } else {
+            writeln!(out, "{provider}")
+        };
+        written.map_err(|error| format!("writing output: {error}"))
     })
 }
 

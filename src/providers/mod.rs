@@ -223,6 +223,11 @@ fn without_bom(bytes: &[u8]) -> &[u8] {
 fn single(provider: Provider, mut events: Vec<JobEvent>) -> Result<JobEvent, DecodeError> {
     match events.len() {
         1 => Ok(events.remove(0)),
+        // The decoders report an empty batch themselves, with its path.
+        0 => Err(DecodeError::NoJob {
+            provider,
+            path: ".".to_owned(),
+        }),
         count => Err(DecodeError::SeveralJobs { provider, count }),
     }
 }
