@@ -204,12 +204,21 @@ impl<T: HeaderSource + ?Sized> HeaderSource for &T {
     }
 }
 
+/// The values of the pairs whose name is `name`, ignoring ASCII case.
+fn values_named<'a, K, V>(pairs: impl Iterator<Item = (&'a K, &'a V)>, name: &str) -> Vec<&'a [u8]>
+where
+    K: AsRef<str> + 'a + ?Sized,
+    V: AsRef<[u8]> + 'a + ?Sized,
+{
+    pairs
+        .filter(|(key, _)| key.as_ref().eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_ref())
+        .collect()
+}
+
 impl<K: AsRef<str>, V: AsRef<[u8]>> HeaderSource for [(K, V)] {
     fn header_values(&self, name: &str) -> Vec<&[u8]> {
-        self.iter()
-            .filter(|(key, _)| key.as_ref().eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_ref())
-            .collect()
+        values_named(self.iter().map(|(key, value)| (key, value)), name)
     }
 }
 
@@ -227,19 +236,13 @@ impl<K: AsRef<str>, V: AsRef<[u8]>> HeaderSource for Vec<(K, V)> {
 
 impl<K: AsRef<str>, V: AsRef<[u8]>, S: BuildHasher> HeaderSource for HashMap<K, V, S> {
     fn header_values(&self, name: &str) -> Vec<&[u8]> {
-        self.iter()
-            .filter(|(key, _)| key.as_ref().eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_ref())
-            .collect()
+        values_named(self.iter(), name)
     }
 }
 
 impl<K: AsRef<str>, V: AsRef<[u8]>> HeaderSource for BTreeMap<K, V> {
     fn header_values(&self, name: &str) -> Vec<&[u8]> {
-        self.iter()
-            .filter(|(key, _)| key.as_ref().eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_ref())
-            .collect()
+        values_named(self.iter(), name)
     }
 }
 
