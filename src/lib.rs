@@ -25,7 +25,7 @@
 //! | `asyncapi` | the AsyncAPI 2.6 "Midjourney Image Generation Webhooks" spec, plus its REST job object and list |
 //! | `apiframe` | APIFRAME v1 and JourneyAPI: `task_id`, `original_image_url`, `image_urls`; `/fetch-many` |
 //! | `goapi` | GoAPI / PiAPI: legacy v2 fetch bodies and unified tasks, bare or in their envelopes |
-//! | `imagineapi` | ImagineAPI `{event, payload}` webhooks and `{data}` GET replies |
+//! | `imagineapi` | ImagineAPI `{event, payload}` webhooks, `{data}` GET replies, and image objects on their own |
 //! | `midjourney_api` | midjourney-api.com `hookUrl` callbacks and `job-status` replies |
 //!
 //! Each provider module documents the decisions it makes where its vendor is
