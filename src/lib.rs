@@ -65,8 +65,10 @@
 //! - A completed job that does not state its progress is at 100.
 //! - Each image URL appears once, first occurrence first; `""` and `null` are
 //!   not images.
-//! - `error` is set only when the vendor reports a failure; an error object a
-//!   vendor always sends (GoAPI's `{"code": 0, "message": ""}`) is no error.
+//! - `error` is set only for a failed job, from what the vendor said about
+//!   the failure; error text on a job that goes on (a warning, a retried
+//!   step) and the error object a vendor always sends (GoAPI's
+//!   `{"code": 0, "message": ""}`) are no error.
 //! - Times are UTC. Epoch integers of 10¹¹ or more are milliseconds, smaller
 //!   ones seconds; Go's zero time and `""` mean "not set". Nothing is filled
 //!   from the clock: the same bytes always give the same event.
