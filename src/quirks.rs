@@ -210,7 +210,9 @@ impl<'de> Deserialize<'de> for Percent {
 
 /// An instant as vendors write it: epoch seconds or milliseconds, an RFC 3339
 /// string (any offset, up to nanoseconds), a numeric string, `""`, or Go's zero
-/// time `0001-01-01T00:00:00Z`. The last two mean "not set".
+/// time `0001-01-01T00:00:00Z`. The last two mean "not set", and so do the
+/// epochs `0` (an unset integer: GoAPI's v2 `ended_at` of a running task) and
+/// `-62135596800` (Go's zero time in epoch seconds).
 ///
 /// An epoch integer of 100 000 000 000 or more (the year 5138 in seconds) is
 /// read as milliseconds; vendors send both, and no real timestamp is ambiguous.
@@ -229,18 +231,22 @@ impl Timestamp {
     /// The instant in UTC, or `None` when the vendor says "not set".
     pub fn to_utc(&self) -> Option<DateTime<Utc>> {
         match self {
-            Timestamp::Epoch(epoch) => epoch_utc(*epoch),
+            Timestamp::Epoch(epoch) => epoch_utc(*epoch).ok().flatten(),
             Timestamp::Text(text) => text_utc(text).ok().flatten(),
         }
     }
 }
 
-fn epoch_utc(epoch: i64) -> Option<DateTime<Utc>> {
-    if epoch.unsigned_abs() >= EPOCH_MILLIS_FROM.unsigned_abs() {
+/// The instant of an epoch integer: `Err` when out of chrono's range,
+/// `Ok(None)` for the integers that mean "not set".
+fn epoch_utc(epoch: i64) -> Result<Option<DateTime<Utc>>, ()> {
+    let instant = if epoch.unsigned_abs() >= EPOCH_MILLIS_FROM.unsigned_abs() {
         DateTime::from_timestamp_millis(epoch)
     } else {
         DateTime::from_timestamp(epoch, 0)
-    }
+    };
+    let instant = instant.ok_or(())?;
+    Ok((epoch != 0 && instant != go_zero_time()).then_some(instant))
 }
 
 fn text_utc(text: &str) -> Result<Option<DateTime<Utc>>, ()> {
@@ -250,9 +256,12 @@ fn text_utc(text: &str) -> Result<Option<DateTime<Utc>>, ()> {
     }
     if text.bytes().all(|b| b.is_ascii_digit()) {
         let epoch: i64 = text.parse().map_err(|_| ())?;
-        return epoch_utc(epoch).map(Some).ok_or(());
+        return epoch_utc(epoch);
     }
+    // RFC 3339, or ISO 8601's offset without a colon (`+0000`). A time
+    // without any offset names no instant and stays an error.
     let instant = DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
         .map_err(|_| ())?
         .with_timezone(&Utc);
     // Go's zero time is what GoAPI sends for "not yet".
@@ -289,7 +298,7 @@ impl<'de> Deserialize<'de> for Timestamp {
             fn visit_i64<E: de::Error>(self, epoch: i64) -> Result<Timestamp, E> {
                 epoch_utc(epoch)
                     .map(|_| Timestamp::Epoch(epoch))
-                    .ok_or_else(|| {
+                    .map_err(|()| {
                         E::custom(format_args!(
                             "expected an epoch within chrono's range, found {epoch}"
                         ))
@@ -404,14 +413,16 @@ impl Serialize for Skipped {
 }
 
 /// A list in which `null` means nothing, for `serde_as` on `Vec` fields: the
-/// whole list may be `null` (or missing, with `#[serde(default)]`), and
-/// `null` elements are dropped. Vendors send `null`, `[]` and omissions
-/// alike, and a `null` is not an image. `A` reads each element (`Same`, or
-/// [`ObjectOnly`] for a list of records).
-pub struct NullFreeList<A = serde_with::Same>(std::marker::PhantomData<A>);
+/// whole list may be `null` (or missing, with `#[serde(default)]`), and a
+/// `null` element becomes the element's default (an empty URL, an image
+/// without a URL). Vendors send `null`, `[]` and omissions alike. A `null`
+/// element keeps its place, as `""` does, because an image's index is its
+/// place in the list; like every empty URL, it is no image. `A` reads each
+/// element (`Same`, or [`ObjectOnly`] for a list of records).
+pub struct NullableList<A = serde_with::Same>(std::marker::PhantomData<A>);
 
-impl<'de, T, A: serde_with::DeserializeAs<'de, T>> serde_with::DeserializeAs<'de, Vec<T>>
-    for NullFreeList<A>
+impl<'de, T: Default, A: serde_with::DeserializeAs<'de, T>> serde_with::DeserializeAs<'de, Vec<T>>
+    for NullableList<A>
 {
     fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
         let items: Option<Vec<Option<serde_with::de::DeserializeAsWrap<T, A>>>> =
@@ -419,13 +430,12 @@ impl<'de, T, A: serde_with::DeserializeAs<'de, T>> serde_with::DeserializeAs<'de
         Ok(items
             .into_iter()
             .flatten()
-            .flatten()
-            .map(|item| item.into_inner())
+            .map(|item| item.map(|item| item.into_inner()).unwrap_or_default())
             .collect())
     }
 }
 
-impl<T: Serialize, A> serde_with::SerializeAs<Vec<T>> for NullFreeList<A> {
+impl<T: Serialize, A> serde_with::SerializeAs<Vec<T>> for NullableList<A> {
     fn serialize_as<S: Serializer>(items: &Vec<T>, serializer: S) -> Result<S::Ok, S::Error> {
         items.serialize(serializer)
     }
@@ -661,6 +671,15 @@ mod tests {
         );
         assert_eq!(instant("\"0001-01-01T00:00:00Z\""), Ok(None));
         assert_eq!(instant("\"\""), Ok(None));
+        // Unset integers: zero, and Go's zero time in epoch seconds.
+        assert_eq!(instant("0"), Ok(None));
+        assert_eq!(instant("\"0\""), Ok(None));
+        assert_eq!(instant("-62135596800"), Ok(None));
+        assert_eq!(
+            instant("\"2025-12-28T10:14:06+0000\""),
+            Ok(Some("2025-12-28T10:14:06+00:00".to_owned()))
+        );
+        assert!(instant("\"2025-12-28T10:14:06\"").is_err());
         assert!(instant("\"yesterday\"").is_err());
         assert!(instant("9223372036854775807").is_err());
         assert!(instant("{}").is_err());

@@ -77,7 +77,7 @@ fn apiframe_bodies_given_to_goapi_say_so() {
 }
 
 #[test]
-fn nulls_inside_lists_are_not_images() {
+fn nulls_inside_lists_are_not_images_but_keep_their_place() {
     let event = decode(
         Provider::Apiframe,
         br#"{"task_id": "t", "image_urls": [null, "https://example.com/1.png", null], "content": [null]}"#,
@@ -85,7 +85,17 @@ fn nulls_inside_lists_are_not_images() {
     .unwrap();
     assert_eq!(event.images.len(), 1);
     assert_eq!(event.images[0].url, "https://example.com/1.png");
-    assert_eq!(event.images[0].index, Some(0));
+    assert_eq!(event.images[0].index, Some(1));
+    assert!(event.prompts.is_empty());
+    // `null` and `""` alike: a quarter that is missing, not a shorter grid.
+    for gap in ["null", "\"\""] {
+        let body = format!(
+            r#"{{"taskId": "t", "status": 1, "images": ["https://example.com/0.png", {gap}, "https://example.com/2.png", "https://example.com/3.png"]}}"#
+        );
+        let event = decode(Provider::MidjourneyApi, body.as_bytes()).unwrap();
+        let indexes: Vec<_> = event.images.iter().map(|image| image.index).collect();
+        assert_eq!(indexes, [Some(0), Some(2), Some(3)], "{body}");
+    }
 }
 
 #[test]
@@ -180,4 +190,85 @@ fn a_single_envelope_record_is_addressed_without_an_index() {
     )
     .unwrap_err();
     assert_eq!(error.path(), Some("data[0].status"));
+}
+
+#[test]
+fn only_a_grid_s_quarters_have_grid_positions() {
+    let indexes = |provider, body: &str| -> Vec<Option<u8>> {
+        let event = decode(provider, body.as_bytes()).expect(body);
+        event.images.iter().map(|image| image.index).collect()
+    };
+    // An upscale's one-element list, a non-Midjourney model's four outputs,
+    // and a lone URL are images, not quarters.
+    let upscale = r#"{"task_id": "t", "task_type": "upscale", "status": "completed",
+        "output": {"image_url": "https://example.com/u.png", "temporary_image_urls": ["https://example.com/u-copy.png"]}}"#;
+    assert_eq!(indexes(Provider::Goapi, upscale), [None, None]);
+    let model = r#"{"task_id": "t", "task_type": "flux-imagine", "status": "finished",
+        "image_urls": ["https://example.com/0.png", "https://example.com/1.png", "https://example.com/2.png", "https://example.com/3.png"]}"#;
+    assert_eq!(indexes(Provider::Apiframe, model), [None; 4]);
+    let lone = r#"{"taskId": "t", "status": 1, "images": ["https://example.com/0.png"]}"#;
+    assert_eq!(indexes(Provider::MidjourneyApi, lone), [None]);
+    let quarters = r#"{"task_id": "t", "task_type": "variation-strong", "status": "finished",
+        "image_urls": ["https://example.com/0.png", "https://example.com/1.png"]}"#;
+    assert_eq!(indexes(Provider::Apiframe, quarters), [Some(0), Some(1)]);
+}
+
+#[test]
+fn a_completed_job_is_at_100_even_when_the_vendor_says_0() {
+    let body = br#"{"task_id": "t", "task_type": "imagine", "status": "completed",
+        "output": {"progress": 0, "image_url": "https://example.com/g.png"}}"#;
+    let event = decode(Provider::Goapi, body).unwrap();
+    assert_eq!(event.progress.map(|p| p.get()), Some(100));
+    let running = br#"{"task_id": "t", "status": "processing", "output": {"progress": 0}}"#;
+    let event = decode(Provider::Goapi, running).unwrap();
+    assert_eq!(event.progress.map(|p| p.get()), Some(0));
+}
+
+#[test]
+fn an_extra_key_named_like_another_vendor_s_does_not_refuse_a_body_that_fits() {
+    let cases = [
+        (
+            Provider::Asyncapi,
+            r#"{"event": "job.completed", "job_id": "j", "status": "completed", "type": "imagine",
+                "result": {"images": [{"url": "https://example.com/g.png"}]}, "url": "https://example.com/view/j"}"#,
+        ),
+        (
+            Provider::Imagineapi,
+            r#"{"event": "images.items.update", "payload": {"id": "i", "status": "completed",
+                "url": "https://example.com/g.png", "upscaled_urls": null, "type": "imagine", "output": null}}"#,
+        ),
+    ];
+    for (provider, body) in cases {
+        assert_eq!(
+            decode(provider, body.as_bytes()).map(|e| e.provider),
+            Ok(provider),
+            "{body}"
+        );
+        assert_eq!(
+            decode_auto(body.as_bytes()).map(|e| e.provider),
+            Ok(provider),
+            "{body}"
+        );
+    }
+    // A body that is another vendor's, given to the wrong decoder, is still
+    // refused.
+    let apiframe = r#"{"task_id": "t", "status": "finished", "original_image_url": "https://example.com/g.png"}"#;
+    assert!(matches!(
+        error(Provider::Goapi, apiframe),
+        DecodeError::WrongProvider {
+            likely: Provider::Apiframe,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_midjourney_api_envelope_echoing_the_task_id_is_still_an_envelope() {
+    let body = br#"{"status": 0, "taskId": "T1", "data": {"taskId": "T1", "status": 1,
+        "images": ["https://example.com/0.png", "https://example.com/1.png", "https://example.com/2.png", "https://example.com/3.png"]}}"#;
+    let event = decode(Provider::MidjourneyApi, body).unwrap();
+    assert_eq!(event.status, JobStatus::Completed);
+    assert_eq!(event.provider_status.as_deref(), Some("1"));
+    assert_eq!(event.images.len(), 4);
+    assert_eq!(event.images[3].index, Some(3));
 }

@@ -19,11 +19,11 @@
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::{finish, push_finished_images, refuse_telltales, Provider, Telltale};
+use super::{finish, push_finished_images, refuse_telltales, ForeignKeys, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, EmptyAsNone, ErrorDetail, NullFreeList, OneOrMany, Percent, Skipped, StringOrInt,
+    clean_prompts, EmptyAsNone, ErrorDetail, NullableList, OneOrMany, Percent, Skipped, StringOrInt,
 };
 
 const PROVIDER: Provider = Provider::Apiframe;
@@ -53,7 +53,7 @@ pub struct Task<Tasks = Skipped> {
     #[serde(default)]
     pub original_image_url: Option<String>,
     /// The four images of the grid.
-    #[serde_as(as = "NullFreeList")]
+    #[serde_as(as = "NullableList")]
     #[serde(default)]
     pub image_urls: Vec<String>,
     /// One output image, or describe's input.
@@ -61,7 +61,7 @@ pub struct Task<Tasks = Skipped> {
     #[serde(default)]
     pub image_url: Option<String>,
     /// Describe's four prompts, shorten's three, with keycap numbering.
-    #[serde_as(as = "NullFreeList")]
+    #[serde_as(as = "NullableList")]
     #[serde(default)]
     pub content: Vec<String>,
     /// A seed task's result (only its presence is read).
@@ -114,21 +114,28 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>, DecodeError> {
     let mut task: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes)?;
     match task.tasks.take() {
         Some(tasks) if task.task_id.is_none() => {
-            super::normalize_records(PROVIDER, "tasks", tasks, normalize)
+            super::normalize_records(PROVIDER, "tasks", tasks, |task, at| {
+                normalize(task, at, foreign)
+            })
         }
-        _ => Ok(vec![normalize(task, "")?]),
+        _ => Ok(vec![normalize(task, "", foreign)?]),
     }
 }
 
 /// Maps one task; `at` prefixes JSON paths in errors.
-fn normalize<Tasks>(task: Task<Tasks>, at: &str) -> Result<JobEvent, DecodeError> {
+fn normalize<Tasks>(
+    task: Task<Tasks>,
+    at: &str,
+    foreign: ForeignKeys,
+) -> Result<JobEvent, DecodeError> {
     refuse_telltales(
         PROVIDER,
         at,
+        foreign,
         &[
             (&task.task_result_telltale, "task_result", Provider::Goapi),
             (&task.output_telltale, "output", Provider::Goapi),

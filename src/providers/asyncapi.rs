@@ -22,11 +22,11 @@
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::{finish, refuse_telltales, Provider, Telltale};
+use super::{finish, refuse_telltales, ForeignKeys, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, ErrorDetail, NullFreeList, ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt,
+    clean_prompts, ErrorDetail, NullableList, ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt,
     Timestamp,
 };
 
@@ -103,11 +103,11 @@ pub struct Wire<Data = Skipped> {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobResult {
     /// The grid and the images.
-    #[serde_as(as = "NullFreeList<ObjectOnly>")]
+    #[serde_as(as = "NullableList<ObjectOnly>")]
     #[serde(default)]
     pub images: Vec<WireImage>,
     /// Describe's prompt suggestions.
-    #[serde_as(as = "NullFreeList")]
+    #[serde_as(as = "NullableList")]
     #[serde(default)]
     pub prompts: Vec<String>,
 }
@@ -137,13 +137,16 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>, DecodeError> {
     let wire: Wire<OneOrMany<Wire>> = super::parse(PROVIDER, bytes)?;
-    normalize_body(wire)
+    normalize_body(wire, foreign)
 }
 
 /// Unwraps the REST envelopes, then normalizes each job.
-fn normalize_body(mut wire: Wire<OneOrMany<Wire>>) -> Result<Vec<JobEvent>, DecodeError> {
+fn normalize_body(
+    mut wire: Wire<OneOrMany<Wire>>,
+    foreign: ForeignKeys,
+) -> Result<Vec<JobEvent>, DecodeError> {
     let has_id = wire.job_id.is_some() || wire.id.is_some();
     let envelope_status = wire.status.as_deref().map(str::to_ascii_uppercase);
     if !has_id && envelope_status.as_deref() == Some("ERROR") {
@@ -158,20 +161,26 @@ fn normalize_body(mut wire: Wire<OneOrMany<Wire>>) -> Result<Vec<JobEvent>, Deco
             // `{status: "SUCCESS", data: {job_id}}` acknowledges a new job.
             let accepted = envelope_status.as_deref() == Some("SUCCESS");
             super::normalize_records(PROVIDER, "data", data, |record, at| {
-                normalize(record, at, accepted)
+                normalize(record, at, accepted, foreign)
             })
         }
-        _ => Ok(vec![normalize(wire, "", false)?]),
+        _ => Ok(vec![normalize(wire, "", false, foreign)?]),
     }
 }
 
 /// Maps one webhook payload or job object; `at` prefixes JSON paths in
 /// errors. A job just `accepted` by the creation reply has no status yet and
 /// is pending.
-fn normalize<Data>(wire: Wire<Data>, at: &str, accepted: bool) -> Result<JobEvent, DecodeError> {
+fn normalize<Data>(
+    wire: Wire<Data>,
+    at: &str,
+    accepted: bool,
+    foreign: ForeignKeys,
+) -> Result<JobEvent, DecodeError> {
     refuse_telltales(
         PROVIDER,
         at,
+        foreign,
         &[
             (&wire.task_id_telltale, "task_id", Provider::Apiframe),
             (

@@ -28,11 +28,11 @@
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::{finish, push_finished_images, refuse_telltales, Provider, Telltale};
+use super::{finish, push_finished_images, refuse_telltales, ForeignKeys, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, EmptyAsNone, ErrorDetail, NullFreeList, ObjectOnly, OneOrMany, Percent, Skipped,
+    clean_prompts, EmptyAsNone, ErrorDetail, NullableList, ObjectOnly, OneOrMany, Percent, Skipped,
     StringOrInt, Timestamp,
 };
 
@@ -151,7 +151,7 @@ pub struct TaskResult {
     #[serde(default)]
     pub image_url: Option<String>,
     /// The four quarters.
-    #[serde_as(as = "NullFreeList")]
+    #[serde_as(as = "NullableList")]
     #[serde(default)]
     pub image_urls: Vec<String>,
     /// A permanent copy (paid plans), else `""`.
@@ -161,7 +161,7 @@ pub struct TaskResult {
     /// 0–100 (plan-gated).
     pub task_progress: Option<Percent>,
     /// Previews while running.
-    #[serde_as(as = "NullFreeList")]
+    #[serde_as(as = "NullableList")]
     #[serde(default)]
     pub intermediate_image_urls: Vec<String>,
     /// GoAPI's message, `""` when none.
@@ -169,7 +169,7 @@ pub struct TaskResult {
     #[serde(default)]
     pub message: Option<String>,
     /// GoAPI's and Midjourney's errors.
-    #[serde_as(as = "NullFreeList")]
+    #[serde_as(as = "NullableList")]
     #[serde(default)]
     pub error_messages: Vec<String>,
 }
@@ -184,11 +184,11 @@ pub struct Output {
     #[serde(default)]
     pub image_url: Option<String>,
     /// The four quarters on Midjourney's CDN (some plans, some months).
-    #[serde_as(as = "NullFreeList")]
+    #[serde_as(as = "NullableList")]
     #[serde(default)]
     pub image_urls: Vec<String>,
     /// The four quarters on GoAPI's CDN (the others).
-    #[serde_as(as = "NullFreeList")]
+    #[serde_as(as = "NullableList")]
     #[serde(default)]
     pub temporary_image_urls: Vec<String>,
     /// The Discord attachment, `""` when not given.
@@ -198,7 +198,7 @@ pub struct Output {
     /// 0–100.
     pub progress: Option<Percent>,
     /// Previews while running.
-    #[serde_as(as = "NullFreeList")]
+    #[serde_as(as = "NullableList")]
     #[serde(default)]
     pub intermediate_image_urls: Vec<String>,
     /// Describe: the prompts in one string.
@@ -206,7 +206,7 @@ pub struct Output {
     #[serde(default)]
     pub description: Option<String>,
     /// Describe, in some clients' types: the prompts as a list.
-    #[serde_as(as = "NullFreeList")]
+    #[serde_as(as = "NullableList")]
     #[serde(default)]
     pub descriptions: Vec<String>,
 }
@@ -221,10 +221,10 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>, DecodeError> {
     let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes)?;
     if body.task_id.is_some() {
-        return Ok(vec![normalize(body, "", None)?]);
+        return Ok(vec![normalize(body, "", None, foreign)?]);
     }
     // An envelope: the GET reply's code says whether `data` is a task.
     if let Some(code) = &body.code {
@@ -239,7 +239,7 @@ pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
     let sent_at = body.timestamp.take();
     match body.data.take() {
         Some(data) => super::normalize_records(PROVIDER, "data", data, |task, at| {
-            normalize(task, at, sent_at.as_ref())
+            normalize(task, at, sent_at.as_ref(), foreign)
         }),
         None if body.notification_type.is_some() => {
             let kind = body.notification_type.unwrap_or_default();
@@ -253,7 +253,7 @@ pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
             provider: PROVIDER,
             path: "data".to_owned(),
         }),
-        None => Ok(vec![normalize(body, "", None)?]),
+        None => Ok(vec![normalize(body, "", None, foreign)?]),
     }
 }
 
@@ -263,10 +263,12 @@ fn normalize<Data>(
     task: Task<Data>,
     at: &str,
     sent_at: Option<&Timestamp>,
+    foreign: ForeignKeys,
 ) -> Result<JobEvent, DecodeError> {
     refuse_telltales(
         PROVIDER,
         at,
+        foreign,
         &[
             (
                 &task.original_image_url_telltale,

@@ -21,11 +21,11 @@
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::{finish, push_finished_images, refuse_telltales, Provider, Telltale};
+use super::{finish, push_finished_images, refuse_telltales, ForeignKeys, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
 use crate::quirks::{
-    EmptyAsNone, NullFreeList, OneOrMany, Percent, Skipped, StringOrInt, Timestamp,
+    EmptyAsNone, NullableList, OneOrMany, Percent, Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Imagineapi;
@@ -66,7 +66,7 @@ pub struct ImageRecord<Payload = Skipped, Data = Skipped> {
     #[serde(default)]
     pub error: Option<String>,
     /// The four quarters, once completed.
-    #[serde_as(as = "NullFreeList")]
+    #[serde_as(as = "NullableList")]
     #[serde(default)]
     pub upscaled_urls: Vec<String>,
     #[serde(rename = "job_id", default, skip_serializing)]
@@ -105,9 +105,9 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>, DecodeError> {
     let mut body: Body = super::parse(PROVIDER, bytes)?;
-    refuse_foreign_keys(&body, "")?;
+    refuse_foreign_keys(&body, "", foreign)?;
     if body.directus_collection.0 {
         return Err(DecodeError::field(
             PROVIDER,
@@ -116,15 +116,19 @@ pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
         ));
     }
     match (body.payload.take(), body.data.take()) {
-        (Some(payload), _) => super::normalize_records(PROVIDER, "payload", payload, normalize),
-        (None, Some(data)) => super::normalize_records(PROVIDER, "data", data, normalize),
+        (Some(payload), _) => super::normalize_records(PROVIDER, "payload", payload, |image, at| {
+            normalize(image, at, foreign)
+        }),
+        (None, Some(data)) => super::normalize_records(PROVIDER, "data", data, |image, at| {
+            normalize(image, at, foreign)
+        }),
         (None, None) if body.id.is_none() => Err(DecodeError::field(
             PROVIDER,
             ".",
             "missing field `payload` (a webhook), `data` (a GET reply) or `id` (an image on its own)",
         )),
         // The GET reply's `data` object on its own: clients often unwrap it.
-        (None, None) => Ok(vec![normalize(body, "")?]),
+        (None, None) => Ok(vec![normalize(body, "", foreign)?]),
     }
 }
 
@@ -132,10 +136,12 @@ pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
 fn refuse_foreign_keys<Payload, Data>(
     image: &ImageRecord<Payload, Data>,
     at: &str,
+    foreign: ForeignKeys,
 ) -> Result<(), DecodeError> {
     refuse_telltales(
         PROVIDER,
         at,
+        foreign,
         &[
             (&image.job_id_telltale, "job_id", Provider::Asyncapi),
             (&image.type_telltale, "type", Provider::Asyncapi),
@@ -158,8 +164,9 @@ fn refuse_foreign_keys<Payload, Data>(
 fn normalize<Payload, Data>(
     image: ImageRecord<Payload, Data>,
     at: &str,
+    foreign: ForeignKeys,
 ) -> Result<JobEvent, DecodeError> {
-    refuse_foreign_keys(&image, at)?;
+    refuse_foreign_keys(&image, at, foreign)?;
     let id = image
         .id
         .ok_or_else(|| DecodeError::field(PROVIDER, format!("{at}id"), "missing field `id`"))?;

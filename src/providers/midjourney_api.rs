@@ -25,10 +25,10 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::{finish, push_finished_images, refuse_telltales, Provider, Telltale};
+use super::{finish, push_finished_images, refuse_telltales, ForeignKeys, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
-use crate::quirks::{EmptyAsNone, NullFreeList, OneOrMany, Skipped, StringOrInt, Timestamp};
+use crate::quirks::{EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp};
 
 const PROVIDER: Provider = Provider::MidjourneyApi;
 
@@ -58,7 +58,7 @@ pub struct Record<Data = Skipped> {
     #[serde(default)]
     pub image: Option<String>,
     /// The four quarters.
-    #[serde_as(as = "NullFreeList")]
+    #[serde_as(as = "NullableList")]
     #[serde(default)]
     pub images: Vec<ImageUrl>,
     /// The prompt as submitted.
@@ -90,7 +90,7 @@ pub struct Record<Data = Skipped> {
 }
 
 /// An image URL, sent as a string or as `{"url": …}`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImageUrl(pub String);
 
 impl Serialize for ImageUrl {
@@ -133,11 +133,14 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>, DecodeError> {
     let mut body: Record<OneOrMany<Record>> = super::parse(PROVIDER, bytes)?;
-    refuse_foreign_keys(&body, "")?;
-    if body.task_id.is_some() {
-        return Ok(vec![normalize(body, "")?]);
+    refuse_foreign_keys(&body, "", foreign)?;
+    // A record with `taskId` on its own; a `taskId` beside a `data` record
+    // is the envelope echoing it (as TTAPI, which this vendor resembles,
+    // does with `jobId`), and the envelope's `status` is its API code.
+    if body.task_id.is_some() && body.data.is_none() {
+        return Ok(vec![normalize(body, "", foreign)?]);
     }
     // An envelope: its status is the API result code, not a task status.
     if let Some(code) = &body.status {
@@ -163,7 +166,9 @@ pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
         }
     }
     match body.data.take() {
-        Some(data) => super::normalize_records(PROVIDER, "data", data, normalize),
+        Some(data) => super::normalize_records(PROVIDER, "data", data, |record, at| {
+            normalize(record, at, foreign)
+        }),
         None => Err(DecodeError::field(
             PROVIDER,
             ".",
@@ -173,10 +178,15 @@ pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
 }
 
 /// Refuses a record (or envelope) with a key only another vendor sends.
-fn refuse_foreign_keys<Data>(record: &Record<Data>, at: &str) -> Result<(), DecodeError> {
+fn refuse_foreign_keys<Data>(
+    record: &Record<Data>,
+    at: &str,
+    foreign: ForeignKeys,
+) -> Result<(), DecodeError> {
     refuse_telltales(
         PROVIDER,
         at,
+        foreign,
         &[
             (&record.task_type_telltale, "task_type", Provider::Apiframe),
             (
@@ -212,8 +222,12 @@ fn refuse_foreign_keys<Data>(record: &Record<Data>, at: &str) -> Result<(), Deco
 }
 
 /// Maps one task record; `at` prefixes JSON paths in errors.
-fn normalize<Data>(record: Record<Data>, at: &str) -> Result<JobEvent, DecodeError> {
-    refuse_foreign_keys(&record, at)?;
+fn normalize<Data>(
+    record: Record<Data>,
+    at: &str,
+    foreign: ForeignKeys,
+) -> Result<JobEvent, DecodeError> {
+    refuse_foreign_keys(&record, at, foreign)?;
     let task_id = record.task_id.ok_or_else(|| {
         DecodeError::field(PROVIDER, format!("{at}taskId"), "missing field `taskId`")
     })?;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::de::DeserializeAsWrap;
 
 use crate::error::DecodeError;
-use crate::event::{Image, ImageRole, JobEvent, JobStatus, Progress};
+use crate::event::{Image, ImageRole, JobEvent, JobStatus, Operation, Progress};
 use crate::quirks::{ObjectOnly, OneOrMany};
 
 pub mod apiframe;
@@ -67,13 +67,13 @@ impl Provider {
     }
 
     /// Every job's event in `bytes` without the size check (callers did it).
-    fn events(self, bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    fn events(self, bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>, DecodeError> {
         match self {
-            Provider::Asyncapi => asyncapi::events(bytes),
-            Provider::Apiframe => apiframe::events(bytes),
-            Provider::Goapi => goapi::events(bytes),
-            Provider::Imagineapi => imagineapi::events(bytes),
-            Provider::MidjourneyApi => midjourney_api::events(bytes),
+            Provider::Asyncapi => asyncapi::events(bytes, foreign),
+            Provider::Apiframe => apiframe::events(bytes, foreign),
+            Provider::Goapi => goapi::events(bytes, foreign),
+            Provider::Imagineapi => imagineapi::events(bytes, foreign),
+            Provider::MidjourneyApi => midjourney_api::events(bytes, foreign),
         }
     }
 }
@@ -157,7 +157,10 @@ impl DecodeOptions {
     /// Detects the provider, then decodes one job's event.
     pub fn decode_auto(&self, bytes: &[u8]) -> Result<JobEvent, DecodeError> {
         let provider = self.detect(bytes)?;
-        single(provider, self.decode_all(Some(provider), bytes)?)
+        single(
+            provider,
+            provider.events(without_bom(bytes), ForeignKeys::Ignore)?,
+        )
     }
 
     /// Decodes every job a body holds (one for most bodies, several for
@@ -170,11 +173,23 @@ impl DecodeOptions {
     ) -> Result<Vec<JobEvent>, DecodeError> {
         self.check_size(provider, bytes)?;
         let bytes = without_bom(bytes);
-        let provider = match provider {
-            Some(provider) => provider,
-            None => crate::detect::detect_unchecked(bytes)?,
+        let Some(provider) = provider else {
+            let provider = crate::detect::detect_unchecked(bytes)?;
+            return provider.events(bytes, ForeignKeys::Ignore);
         };
-        provider.events(bytes)
+        match provider.events(bytes, ForeignKeys::Refuse) {
+            // A key of another vendor's format makes the body that vendor's,
+            // unless the body, all its keys weighed, fits `provider` best: then
+            // the key is an extra field that happens to share a name.
+            Err(wrong @ DecodeError::WrongProvider { .. }) => {
+                if crate::detect::detect_unchecked(bytes) == Ok(provider) {
+                    provider.events(bytes, ForeignKeys::Ignore)
+                } else {
+                    Err(wrong)
+                }
+            }
+            result => result,
+        }
     }
 
     /// Names the provider whose format `bytes` has.
@@ -289,7 +304,8 @@ fn json_type_if_not_object(bytes: &[u8]) -> Option<&'static str> {
 /// A key that only another vendor's format has. Wire types list such keys as
 /// `Telltale` fields, so that a body decoded as the wrong provider fails with
 /// [`DecodeError::WrongProvider`] in the same single pass. The key counts
-/// whatever its value, `null` included.
+/// whatever its value, `null` included. Detection has the last word: a body
+/// that fits its provider best is decoded with [`ForeignKeys::Ignore`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Telltale(bool);
 
@@ -299,12 +315,27 @@ impl<'de> Deserialize<'de> for Telltale {
     }
 }
 
-/// The first telltale present, as an error.
+/// What a decoder does with another vendor's keys ([`Telltale`]s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ForeignKeys {
+    /// The first one present is [`DecodeError::WrongProvider`].
+    Refuse,
+    /// They are unknown fields like any other: detection found the body to
+    /// fit this provider best.
+    Ignore,
+}
+
+/// The first telltale present, as an error, unless `foreign` says to ignore
+/// them.
 pub(crate) fn refuse_telltales(
     provider: Provider,
     at: &str,
+    foreign: ForeignKeys,
     telltales: &[(&Telltale, &str, Provider)],
 ) -> Result<(), DecodeError> {
+    if foreign == ForeignKeys::Ignore {
+        return Ok(());
+    }
     match telltales.iter().find(|(present, ..)| present.0) {
         Some((_, key, likely)) => Err(DecodeError::WrongProvider {
             provider,
@@ -342,10 +373,14 @@ pub(crate) fn normalize_records<R>(
 }
 
 /// Adds a list of finished images (the quarters of a grid, or any other
-/// list of results), each with its 0-based grid position when the list is no
-/// longer than a grid.
+/// list of results). Each has its 0-based grid position when the list is a
+/// grid's quarters: two to four places (a `null` or `""` keeps its place)
+/// from an operation that makes a grid, or one the body does not name. A
+/// single URL, an upscale's copies or a non-Midjourney model's outputs are
+/// images without a position.
 pub(crate) fn push_finished_images(event: &mut JobEvent, urls: &[String]) {
-    let positions_known = urls.len() <= 4;
+    let positions_known =
+        (2..=4).contains(&urls.len()) && event.operation.as_ref().is_none_or(Operation::makes_grid);
     for (position, url) in urls.iter().enumerate() {
         let mut image = Image::new(url.as_str(), ImageRole::Image);
         image.index = u8::try_from(position).ok().filter(|_| positions_known);
@@ -355,10 +390,11 @@ pub(crate) fn push_finished_images(event: &mut JobEvent, urls: &[String]) {
 
 /// The rules every provider shares once its fields are mapped: each image
 /// URL once (the first occurrence; empty URLs are not images), and a
-/// completed job that does not state its progress is at 100.
+/// completed job that does not state its progress, or states 0 (what GoAPI
+/// sends on plans without progress reports), is at 100.
 pub(crate) fn finish(mut event: JobEvent) -> JobEvent {
     keep_first_of_each_url(&mut event.images);
-    if event.status == JobStatus::Completed && event.progress.is_none() {
+    if event.status == JobStatus::Completed && event.progress.is_none_or(|p| p.get() == 0) {
         event.progress = Some(Progress::DONE);
     }
     event
