@@ -272,3 +272,36 @@ fn a_midjourney_api_envelope_echoing_the_task_id_is_still_an_envelope() {
     assert_eq!(event.images.len(), 4);
     assert_eq!(event.images[3].index, Some(3));
 }
+
+#[test]
+fn goapi_failure_text_falls_back_through_every_place_it_is_sent() {
+    let message = |body: &str| {
+        decode(Provider::Goapi, body.as_bytes())
+            .expect(body)
+            .error
+            .map(|error| error.message)
+    };
+    let blank_entries = r#"{"task_id": "t", "status": "failed",
+        "task_result": {"error_messages": ["", "banned prompt", " "]}}"#;
+    assert_eq!(message(blank_entries).as_deref(), Some("banned prompt"));
+    let only_blank = r#"{"task_id": "t", "status": "failed",
+        "task_result": {"error_messages": [""], "message": "timed out"}}"#;
+    assert_eq!(message(only_blank).as_deref(), Some("timed out"));
+    let top_level = r#"{"task_id": "t", "status": "failed", "message": "insufficient quota"}"#;
+    assert_eq!(message(top_level).as_deref(), Some("insufficient quota"));
+}
+
+#[test]
+fn goapi_result_url_is_a_grid_only_for_operations_that_make_one() {
+    let role = |task_type: &str| {
+        let body = format!(
+            r#"{{"task_id": "t", "task_type": "{task_type}", "status": "completed",
+                "output": {{"image_url": "https://example.com/r.png"}}}}"#
+        );
+        decode(Provider::Goapi, body.as_bytes()).unwrap().images[0].role
+    };
+    assert_eq!(role("imagine"), ImageRole::Grid);
+    assert_eq!(role("upscale"), ImageRole::Image);
+    assert_eq!(role("txt2img"), ImageRole::Image);
+    assert_eq!(role("face-swap"), ImageRole::Image);
+}

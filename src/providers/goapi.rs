@@ -7,13 +7,16 @@
 //!   `{timestamp, data}`, or as the GET reply `{code, data, message}`.
 //!
 //! Decisions where the vendor is silent:
-//! - `image_url` (and its copies `discord_image_url`, `permanent_url`) is the
-//!   grid, except in an upscale, where it is the one result image.
+//! - `image_url` (and its copies `discord_image_url`, `permanent_url`) is a
+//!   preview while the task runs. Once it has ended, it is the grid of an
+//!   operation that makes one (or of a task that names none), and otherwise
+//!   the one result image (an upscale, a face swap, another model's output).
 //!   `image_urls` and `temporary_image_urls` are the four quarters;
 //!   `intermediate_image_urls` are previews.
 //! - `error` is reported for a failed task only: from the unified `error`
 //!   object (`{"code": 0, "message": ""}` is no error), or v2's
-//!   `error_messages` (else `task_result.message`).
+//!   `error_messages` (blank entries skipped; else `task_result.message`),
+//!   else the task's top-level `message`.
 //! - An envelope whose `code` is neither 0 nor 200 is the vendor's error
 //!   reply ([`DecodeError::Vendor`]), whatever its `data`.
 //! - `occurred_at` is the webhook's `timestamp`; polled bodies have none.
@@ -324,9 +327,14 @@ fn normalize<Data>(
         .input
         .and_then(|input| input.prompt)
         .or(meta.task_request.and_then(|request| request.prompt));
-    let result_role = match event.operation {
-        Some(Operation::Upscale) => ImageRole::Image,
-        _ => ImageRole::Grid,
+    // The one result URL: a preview until the task ends, then the grid of an
+    // operation that makes one (or of an unnamed one); else the one image.
+    let result_role = if !status.is_terminal() {
+        ImageRole::Preview
+    } else if event.operation.as_ref().is_none_or(Operation::makes_grid) {
+        ImageRole::Grid
+    } else {
+        ImageRole::Image
     };
     if let Some(result) = task.task_result {
         event.progress = result.task_progress.as_ref().and_then(Percent::progress);
@@ -342,10 +350,16 @@ fn normalize<Data>(
         }
         push_finished_images(&mut event, &result.image_urls);
         push_previews(&mut event, result.intermediate_image_urls);
-        failure = if result.error_messages.is_empty() {
+        let messages: Vec<&str> = result
+            .error_messages
+            .iter()
+            .map(|message| message.trim())
+            .filter(|message| !message.is_empty())
+            .collect();
+        failure = if messages.is_empty() {
             JobError::from_vendor(None, result.message)
         } else {
-            JobError::from_vendor(None, Some(result.error_messages.join("; ")))
+            JobError::from_vendor(None, Some(messages.join("; ")))
         };
     }
     if let Some(output) = task.output {
@@ -365,6 +379,8 @@ fn normalize<Data>(
     if let Some(error) = task.error.as_ref().and_then(ErrorDetail::to_job_error) {
         failure = Some(error);
     }
+    // A v2 reply may carry no result at all, only its top-level `message`.
+    let failure = failure.or_else(|| JobError::from_vendor(None, task.message));
     // Vendors send error text on tasks that go on (a retried step, a
     // warning); the model reports an error only for a failed job.
     event.error = failure.filter(|_| status == JobStatus::Failed);
