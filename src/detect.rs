@@ -279,7 +279,7 @@ impl<'de> Shape<'de> {
                 Some(("data", record)) if !top.has(TASK_ID_CAMEL) => {
                     let envelope = u32::from(top.status.is_code());
                     if record.has(TASK_ID_CAMEL) {
-                        envelope + midjourney_api_record(record)
+                        envelope + midjourney_api_record(record, Enveloped(true))
                     } else {
                         envelope.min(u32::from(record.keys.is_empty()))
                     }
@@ -294,7 +294,7 @@ impl<'de> Shape<'de> {
                 {
                     1
                 }
-                _ => midjourney_api_record(top),
+                _ => midjourney_api_record(top, Enveloped(false)),
             },
         }
     }
@@ -336,9 +336,15 @@ fn imagineapi_record(record: &Level<'_>) -> u32 {
     }
 }
 
-fn midjourney_api_record(record: &Level<'_>) -> u32 {
-    if !record.has(TASK_ID_CAMEL) || record.count(APIFRAME_KEYS) > 0 || record.status == Kind::Word
-    {
+/// Whether a record sits in an envelope's `data`.
+struct Enveloped(bool);
+
+fn midjourney_api_record(record: &Level<'_>, Enveloped(enveloped): Enveloped) -> u32 {
+    // A bare `{taskId, status: "<word>"}` is APIFRAME's (`taskId` is its
+    // alias); APIFRAME has no envelope, so inside one a word is this vendor's
+    // undocumented status form.
+    let apiframe_status = record.status == Kind::Word && !enveloped;
+    if !record.has(TASK_ID_CAMEL) || record.count(APIFRAME_KEYS) > 0 || apiframe_status {
         return 0;
     }
     1 + record.count(MIDJOURNEY_API_KEYS) + u32::from(record.status.is_code())

@@ -181,15 +181,15 @@ fn an_asyncapi_upscale_has_no_grid_position() {
 fn a_single_envelope_record_is_addressed_without_an_index() {
     let error = error(
         Provider::MidjourneyApi,
-        r#"{"status": 0, "data": {"taskId": "t", "status": "done"}}"#,
+        r#"{"status": 0, "data": {"status": 1}}"#,
     );
-    assert_eq!(error.path(), Some("data.status"));
+    assert_eq!(error.path(), Some("data.taskId"));
     let error = decode_all(
         Some(Provider::MidjourneyApi),
-        br#"{"status": 0, "data": [{"taskId": "t", "status": "done"}]}"#,
+        br#"{"status": 0, "data": [{"status": 1}]}"#,
     )
     .unwrap_err();
-    assert_eq!(error.path(), Some("data[0].status"));
+    assert_eq!(error.path(), Some("data[0].taskId"));
 }
 
 #[test]
@@ -304,4 +304,48 @@ fn goapi_result_url_is_a_grid_only_for_operations_that_make_one() {
     assert_eq!(role("upscale"), ImageRole::Image);
     assert_eq!(role("txt2img"), ImageRole::Image);
     assert_eq!(role("face-swap"), ImageRole::Image);
+}
+
+#[test]
+fn midjourney_api_records_read_what_other_clients_of_the_api_read() {
+    let event = |body: &str| decode(Provider::MidjourneyApi, body.as_bytes()).expect(body);
+    let failed = event(r#"{"taskId": "t", "status": 2, "message": "moderation"}"#);
+    assert_eq!(
+        failed.error.map(|e| e.message).as_deref(),
+        Some("moderation")
+    );
+    let failed = event(r#"{"taskId": "t", "status": "2", "error": {"message": "timeout"}}"#);
+    assert_eq!(failed.error.map(|e| e.message).as_deref(), Some("timeout"));
+    let prompt = event(r#"{"taskId": "t", "status": 0, "prompt": "", "mjPrompt": "a kite --v 7"}"#);
+    assert_eq!(prompt.prompt.as_deref(), Some("a kite --v 7"));
+    let word = event(r#"{"taskId": "t", "status": "processing"}"#);
+    assert_eq!(word.status, JobStatus::InProgress);
+    let unstated = event(r#"{"taskId": "t", "images": ["https://example.com/0.png"]}"#);
+    assert_eq!(unstated.status, JobStatus::Completed);
+    let unstated = event(r#"{"taskId": "t", "failReason": "banned"}"#);
+    assert_eq!(unstated.status, JobStatus::Failed);
+}
+
+#[test]
+fn apiframe_empty_values_are_no_values() {
+    let event = |body: &str| decode(Provider::Apiframe, body.as_bytes()).expect(body);
+    let failed =
+        event(r#"{"task_id": "t", "status": "failed", "error": "", "message": "queue full"}"#);
+    assert_eq!(
+        failed.error.map(|e| e.message).as_deref(),
+        Some("queue full")
+    );
+    let failed = event(
+        r#"{"task_id": "t", "status": "failed", "error": {"message": ""}, "message": "queue full"}"#,
+    );
+    assert_eq!(
+        failed.error.map(|e| e.message).as_deref(),
+        Some("queue full")
+    );
+    let unstated = event(
+        r#"{"task_id": "t", "status": "", "original_image_url": "https://example.com/g.png"}"#,
+    );
+    assert_eq!(unstated.status, JobStatus::Completed);
+    let nothing = event(r#"{"task_id": "t", "content": ["", " "]}"#);
+    assert_eq!(nothing.status, JobStatus::Pending);
 }

@@ -9,6 +9,9 @@
 //!   (`original_image_url`, `image_urls`, `image_url`, `content`, `seed`, a
 //!   video), failed when it carries failure text (`error`, `message`), and
 //!   otherwise pending: `{task_id}` alone is the submit acknowledgement.
+//!   `"status": ""` counts as no status.
+//! - Failure text is `error` (JourneyAPI), else `message` (APIFRAME); an
+//!   empty `error` does not hide a `message`.
 //! - `image_url` is the output (an upscale, a face swap, a one-image model)
 //!   except in a describe, where it echoes the input image.
 //! - Video URLs (`video_urls`, `video_url`) are not images and are left out.
@@ -161,18 +164,24 @@ fn normalize<Tasks>(
             "missing field `task_id` (nor is there a `taskId`)",
         )
     })?;
-    let failure = match &task.error {
-        Some(error) => error.to_job_error(),
-        None => JobError::from_vendor(None, task.message.clone()),
-    };
+    let failure = task
+        .error
+        .as_ref()
+        .and_then(ErrorDetail::to_job_error)
+        .or_else(|| JobError::from_vendor(None, task.message.clone()));
     let has_result = task.original_image_url.is_some()
         || !task.image_urls.is_empty()
         || task.image_url.is_some()
-        || !task.content.is_empty()
+        || task.content.iter().any(|prompt| !prompt.trim().is_empty())
         || task.seed.is_some()
         || task.video_urls.is_some()
         || task.video_url.is_some();
-    let status = match task.status.as_deref() {
+    // `""` is no status, like a missing one.
+    let status = match task
+        .status
+        .as_deref()
+        .filter(|status| !status.trim().is_empty())
+    {
         Some(status) => JobStatus::from_vendor(status),
         None if has_result => JobStatus::Completed,
         None if failure.is_some() => JobStatus::Failed,

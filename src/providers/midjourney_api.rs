@@ -8,7 +8,13 @@
 //!
 //! Decisions where the vendor is silent:
 //! - An envelope with a non-zero result code is [`DecodeError::Vendor`].
-//! - A record without `status` (the submit reply `{taskId}`) is pending.
+//! - A record without `status` is completed when it carries images, failed
+//!   when it carries a `failReason`, and otherwise pending (the submit reply
+//!   `{taskId}`). A status word (not a documented form) is read as a status
+//!   word of any vendor, so `"processing"` is in progress and an unknown one
+//!   is `unknown`.
+//! - Failure text: `failReason`, else the record's own `message`, else its
+//!   `error` (a string or an object), as other clients of this API read it.
 //! - Every event is an imagine: the vendor has no other operation.
 //! - `images` are the four quarters; `image`, when it is not one of them, is
 //!   taken to be the grid (as in the TTAPI format this vendor resembles).
@@ -16,7 +22,7 @@
 //! - `jobId` (Midjourney's own UUID) is not read: the model has no place
 //!   for it.
 //! - `prompt` is preferred over `mjPrompt` (the text actually sent to
-//!   Midjourney). `meta.width`/`meta.height` are not mapped: which image
+//!   Midjourney), unless it is empty. `meta.width`/`meta.height` are not mapped: which image
 //!   they describe is undocumented.
 
 use std::fmt;
@@ -28,7 +34,9 @@ use serde_with::{serde_as, skip_serializing_none};
 use super::{finish, push_finished_images, refuse_telltales, ForeignKeys, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
-use crate::quirks::{EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp};
+use crate::quirks::{
+    EmptyAsNone, ErrorDetail, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp,
+};
 
 const PROVIDER: Provider = Provider::MidjourneyApi;
 
@@ -65,8 +73,13 @@ pub struct Record<Data = Skipped> {
     pub prompt: Option<String>,
     /// The prompt as sent to Midjourney.
     pub mj_prompt: Option<String>,
-    /// Envelope: `"success"` or the reason for a non-zero code.
+    /// Envelope: `"success"` or the reason for a non-zero code. Record:
+    /// failure text, where `failReason` is missing.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
     pub message: Option<String>,
+    /// Failure text, where `failReason` and `message` are missing.
+    pub error: Option<ErrorDetail>,
     /// Envelope: one record (webhook) or several (job-status).
     pub data: Option<Data>,
     #[serde(rename = "task_type", default, skip_serializing)]
@@ -232,39 +245,33 @@ fn normalize<Data>(
         DecodeError::field(PROVIDER, format!("{at}taskId"), "missing field `taskId`")
     })?;
     let status = match &record.status {
+        None if record.image.is_some() || !record.images.is_empty() => JobStatus::Completed,
+        None if record.fail_reason.is_some() => JobStatus::Failed,
         None => JobStatus::Pending,
         Some(code) => match code.as_int() {
             Some(0) => JobStatus::InProgress,
             Some(1) => JobStatus::Completed,
             Some(2) => JobStatus::Failed,
             Some(_) => JobStatus::Unknown,
-            None => {
-                return Err(DecodeError::field(
-                    PROVIDER,
-                    format!("{at}status"),
-                    format!(
-                        "expected a task status 0, 1 or 2, found {:?}",
-                        code.to_text()
-                    ),
-                ));
-            }
+            None => JobStatus::from_vendor(&code.to_text()),
         },
     };
 
     let mut event = JobEvent::new(PROVIDER, JobId::new(task_id.to_text()), status);
     event.provider_status = record.status.map(|code| code.to_text().into_owned());
     event.operation = Some(Operation::Imagine);
-    event.prompt = record
-        .prompt
-        .or(record.mj_prompt)
-        .filter(|prompt| !prompt.is_empty());
+    event.prompt = [record.prompt, record.mj_prompt]
+        .into_iter()
+        .flatten()
+        .find(|prompt| !prompt.is_empty());
     let quarters: Vec<String> = record.images.into_iter().map(|url| url.0).collect();
     if let Some(image) = record.image.filter(|image| !quarters.contains(image)) {
         event.images.push(Image::new(image, ImageRole::Grid));
     }
     push_finished_images(&mut event, &quarters);
     if status == JobStatus::Failed {
-        event.error = JobError::from_vendor(None, record.fail_reason);
+        event.error = JobError::from_vendor(None, record.fail_reason.or(record.message))
+            .or_else(|| record.error.as_ref().and_then(ErrorDetail::to_job_error));
     }
     event.created_at = record.created_at.as_ref().and_then(Timestamp::to_utc);
     Ok(finish(event))
