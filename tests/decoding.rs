@@ -349,3 +349,46 @@ fn apiframe_empty_values_are_no_values() {
     let nothing = event(r#"{"task_id": "t", "content": ["", " "]}"#);
     assert_eq!(nothing.status, JobStatus::Pending);
 }
+
+#[test]
+fn an_empty_job_id_is_no_job_id() {
+    let cases = [
+        (
+            Provider::Asyncapi,
+            r#"{"job_id": "", "status": "pending"}"#,
+            "job_id",
+        ),
+        (
+            Provider::Apiframe,
+            r#"{"task_id": " ", "status": "pending"}"#,
+            "task_id",
+        ),
+        (
+            Provider::Goapi,
+            r#"{"task_id": "", "status": "pending", "meta": {}}"#,
+            "task_id",
+        ),
+        (
+            Provider::Imagineapi,
+            r#"{"data": {"id": "", "status": "pending", "upscaled_urls": []}}"#,
+            "data.id",
+        ),
+        (
+            Provider::MidjourneyApi,
+            r#"{"taskId": "", "status": 0}"#,
+            "taskId",
+        ),
+    ];
+    for (provider, body, path) in cases {
+        let error = error(provider, body);
+        assert_eq!(error.path(), Some(path), "{body}");
+        assert!(error.to_string().contains("empty string"), "{error}");
+    }
+    // AsyncAPI's `id` stands in for an empty `job_id`.
+    let event = decode(
+        Provider::Asyncapi,
+        br#"{"job_id": "", "id": "j-1", "status": "pending"}"#,
+    )
+    .unwrap();
+    assert_eq!(event.job_id.as_str(), "j-1");
+}

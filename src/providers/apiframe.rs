@@ -24,7 +24,7 @@ use serde_with::{serde_as, skip_serializing_none};
 
 use super::{finish, push_finished_images, refuse_telltales, ForeignKeys, Provider, Telltale};
 use crate::error::DecodeError;
-use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
+use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
     clean_prompts, EmptyAsNone, ErrorDetail, NullableList, OneOrMany, Percent, Skipped, StringOrInt,
 };
@@ -157,13 +157,12 @@ fn normalize<Tasks>(
             (&task.payload_telltale, "payload", Provider::Imagineapi),
         ],
     )?;
-    let job_id = task.task_id.as_ref().ok_or_else(|| {
-        DecodeError::field(
-            PROVIDER,
-            format!("{at}task_id"),
-            "missing field `task_id` (nor is there a `taskId`)",
-        )
-    })?;
+    let job_id = super::job_id(
+        PROVIDER,
+        format!("{at}task_id"),
+        "missing field `task_id` (nor is there a `taskId`)",
+        &[task.task_id.as_ref()],
+    )?;
     let failure = task
         .error
         .as_ref()
@@ -188,7 +187,7 @@ fn normalize<Tasks>(
         None => JobStatus::Pending,
     };
 
-    let mut event = JobEvent::new(PROVIDER, JobId::new(job_id.to_text()), status);
+    let mut event = JobEvent::new(PROVIDER, job_id, status);
     event.provider_status = task.status;
     event.progress = task.percentage.as_ref().and_then(Percent::progress);
     event.operation = task.task_type.as_deref().and_then(Operation::from_vendor);

@@ -24,7 +24,7 @@ use serde_with::{serde_as, skip_serializing_none};
 
 use super::{finish, refuse_telltales, ForeignKeys, Provider, Telltale};
 use crate::error::DecodeError;
-use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation};
+use crate::event::{Image, ImageRole, JobEvent, JobStatus, Operation};
 use crate::quirks::{
     clean_prompts, ErrorDetail, NullableList, ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt,
     Timestamp,
@@ -210,13 +210,12 @@ fn normalize<Data>(
             (&wire.output_telltale, "output", Provider::Goapi),
         ],
     )?;
-    let job_id = wire.job_id.or(wire.id).ok_or_else(|| {
-        DecodeError::field(
-            PROVIDER,
-            format!("{at}job_id"),
-            "missing field `job_id` (nor is there an `id`)",
-        )
-    })?;
+    let job_id = super::job_id(
+        PROVIDER,
+        format!("{at}job_id"),
+        "missing field `job_id` (nor is there an `id`)",
+        &[wire.job_id.as_ref(), wire.id.as_ref()],
+    )?;
     let status = match (wire.status.as_deref(), accepted) {
         (None, true) => JobStatus::Pending,
         (None, false) => {
@@ -235,7 +234,7 @@ fn normalize<Data>(
         },
     };
 
-    let mut event = JobEvent::new(PROVIDER, JobId::new(job_id.to_text()), status);
+    let mut event = JobEvent::new(PROVIDER, job_id, status);
     event.provider_status = wire.status;
     event.progress = wire.progress.as_ref().and_then(Percent::progress);
     event.operation = wire.kind.as_deref().and_then(Operation::from_vendor);

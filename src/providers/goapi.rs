@@ -33,7 +33,7 @@ use serde_with::{serde_as, skip_serializing_none};
 
 use super::{finish, push_finished_images, refuse_telltales, ForeignKeys, Provider, Telltale};
 use crate::error::DecodeError;
-use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
+use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
     clean_prompts, EmptyAsNone, ErrorDetail, NullableList, ObjectOnly, OneOrMany, Percent, Skipped,
     StringOrInt, Timestamp,
@@ -297,9 +297,12 @@ fn normalize<Data>(
             (&task.payload_telltale, "payload", Provider::Imagineapi),
         ],
     )?;
-    let job_id = task.task_id.ok_or_else(|| {
-        DecodeError::field(PROVIDER, format!("{at}task_id"), "missing field `task_id`")
-    })?;
+    let job_id = super::job_id(
+        PROVIDER,
+        format!("{at}task_id"),
+        "missing field `task_id`",
+        &[task.task_id.as_ref()],
+    )?;
     let provider_status = task.status.ok_or_else(|| {
         DecodeError::field(PROVIDER, format!("{at}status"), "missing field `status`")
     })?;
@@ -316,7 +319,7 @@ fn normalize<Data>(
         JobStatus::from_vendor(&provider_status)
     };
 
-    let mut event = JobEvent::new(PROVIDER, JobId::new(job_id.to_text()), status);
+    let mut event = JobEvent::new(PROVIDER, job_id, status);
     let mut failure = None;
     event.operation = task
         .task_type

@@ -23,7 +23,7 @@ use serde_with::{serde_as, skip_serializing_none};
 
 use super::{finish, push_finished_images, refuse_telltales, ForeignKeys, Provider, Telltale};
 use crate::error::DecodeError;
-use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
+use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
     EmptyAsNone, NullableList, OneOrMany, Percent, Skipped, StringOrInt, Timestamp,
 };
@@ -167,15 +167,18 @@ fn normalize<Payload, Data>(
     foreign: ForeignKeys,
 ) -> Result<JobEvent, DecodeError> {
     refuse_foreign_keys(&image, at, foreign)?;
-    let id = image
-        .id
-        .ok_or_else(|| DecodeError::field(PROVIDER, format!("{at}id"), "missing field `id`"))?;
+    let id = super::job_id(
+        PROVIDER,
+        format!("{at}id"),
+        "missing field `id`",
+        &[image.id.as_ref()],
+    )?;
     let status = image
         .status
         .as_deref()
         .map_or(JobStatus::Unknown, JobStatus::from_vendor);
 
-    let mut event = JobEvent::new(PROVIDER, JobId::new(id.to_text()), status);
+    let mut event = JobEvent::new(PROVIDER, id, status);
     event.provider_status = image.status;
     event.progress = image.progress.as_ref().and_then(Percent::progress);
     event.operation = Some(Operation::Imagine);

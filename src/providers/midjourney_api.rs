@@ -33,7 +33,7 @@ use serde_with::{serde_as, skip_serializing_none};
 
 use super::{finish, push_finished_images, refuse_telltales, ForeignKeys, Provider, Telltale};
 use crate::error::DecodeError;
-use crate::event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
+use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
     EmptyAsNone, ErrorDetail, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp,
 };
@@ -241,9 +241,12 @@ fn normalize<Data>(
     foreign: ForeignKeys,
 ) -> Result<JobEvent, DecodeError> {
     refuse_foreign_keys(&record, at, foreign)?;
-    let task_id = record.task_id.ok_or_else(|| {
-        DecodeError::field(PROVIDER, format!("{at}taskId"), "missing field `taskId`")
-    })?;
+    let task_id = super::job_id(
+        PROVIDER,
+        format!("{at}taskId"),
+        "missing field `taskId`",
+        &[record.task_id.as_ref()],
+    )?;
     let status = match &record.status {
         None if record.image.is_some() || !record.images.is_empty() => JobStatus::Completed,
         None if record.fail_reason.is_some() => JobStatus::Failed,
@@ -257,7 +260,7 @@ fn normalize<Data>(
         },
     };
 
-    let mut event = JobEvent::new(PROVIDER, JobId::new(task_id.to_text()), status);
+    let mut event = JobEvent::new(PROVIDER, task_id, status);
     event.provider_status = record.status.map(|code| code.to_text().into_owned());
     event.operation = Some(Operation::Imagine);
     event.prompt = [record.prompt, record.mj_prompt]

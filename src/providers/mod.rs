@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_with::de::DeserializeAsWrap;
 
 use crate::error::DecodeError;
-use crate::event::{Image, ImageRole, JobEvent, JobStatus, Operation, Progress};
-use crate::quirks::{ObjectOnly, OneOrMany};
+use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
+use crate::quirks::{ObjectOnly, OneOrMany, StringOrInt};
 
 pub mod apiframe;
 pub mod asyncapi;
@@ -313,6 +313,31 @@ impl<'de> Deserialize<'de> for Telltale {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         IgnoredAny::deserialize(deserializer).map(|_| Telltale(true))
     }
+}
+
+/// The job id every event needs: the first of `ids` present and not `""`
+/// (vendors' "none"). An id that is missing, `null` or `""` is an error at
+/// `path`, saying `missing` when there is none at all.
+pub(crate) fn job_id(
+    provider: Provider,
+    path: String,
+    missing: &str,
+    ids: &[Option<&StringOrInt>],
+) -> Result<JobId, DecodeError> {
+    let mut empty = false;
+    for id in ids.iter().flatten() {
+        let text = id.to_text();
+        if !text.trim().is_empty() {
+            return Ok(JobId::new(text));
+        }
+        empty = true;
+    }
+    let reason = if empty {
+        "expected a job id, found an empty string"
+    } else {
+        missing
+    };
+    Err(DecodeError::field(provider, path, reason))
 }
 
 /// What a decoder does with another vendor's keys ([`Telltale`]s).
