@@ -173,6 +173,7 @@ known_keys! {
     RESULTS = "results",
     REF = "ref",
     URL = "url",
+    ERRORS = "errors",
 }
 
 /// What detection saw of a body.
@@ -271,6 +272,8 @@ impl<'de> Shape<'de> {
             Provider::Imagineapi => match inner {
                 Some(("payload", image)) => 2 + imagineapi_record(image),
                 Some(("data", image)) if !top.has(STATUS) => imagineapi_record(image),
+                // Directus's error reply `{"errors": [...]}`.
+                None if top.has(ERRORS) && top.only(ERRORS) => 1,
                 // An image object on its own.
                 None => imagineapi_record(top),
                 _ => 0,

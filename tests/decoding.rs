@@ -392,3 +392,23 @@ fn an_empty_job_id_is_no_job_id() {
     .unwrap();
     assert_eq!(event.job_id.as_str(), "j-1");
 }
+
+#[test]
+fn imagineapi_replies_that_are_not_images_say_so() {
+    let forbidden = br#"{"errors": [{"message": "You don't have permission to access this.", "extensions": {"code": "FORBIDDEN"}}]}"#;
+    for result in [decode(Provider::Imagineapi, forbidden), decode_auto(forbidden)] {
+        match result {
+            Err(DecodeError::Vendor { provider, code, message }) => {
+                assert_eq!(provider, Provider::Imagineapi);
+                assert_eq!(code, "FORBIDDEN");
+                assert!(message.is_some_and(|m| m.contains("permission")));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let bot = br#"{"data": {"bot_status": "healthy", "date_created": "2024-04-05T15:47:43.573Z", "id": 1, "message": null, "user_created": null}}"#;
+    for result in [decode(Provider::Imagineapi, bot), decode_auto(bot)] {
+        let error = result.unwrap_err();
+        assert_eq!(error.path(), Some("data.bot_status"), "{error}");
+    }
+}

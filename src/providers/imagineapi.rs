@@ -14,6 +14,10 @@
 //!   event name is accepted.
 //! - The payload has no event time, so `occurred_at` is always null;
 //!   `date_created` is `created_at`.
+//! - Directus's error reply `{"errors": [{message, extensions: {code}}]}`
+//!   (403 `FORBIDDEN` for an unknown id) is [`DecodeError::Vendor`]; the
+//!   bot-status reply of `GET /items/status` (`data.bot_status`) is refused:
+//!   neither is an image.
 //! - Fields the model has no place for (`results`, `user_created`,
 //!   `upscaled`, `ref`) are not read, so an unexpected value there cannot
 //!   fail the decode.
@@ -25,7 +29,7 @@ use super::{finish, push_finished_images, refuse_telltales, ForeignKeys, Provide
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    EmptyAsNone, NullableList, OneOrMany, Percent, Skipped, StringOrInt, Timestamp,
+    EmptyAsNone, NullableList, ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Imagineapi;
@@ -69,6 +73,13 @@ pub struct ImageRecord<Payload = Skipped, Data = Skipped> {
     #[serde_as(as = "NullableList")]
     #[serde(default)]
     pub upscaled_urls: Vec<String>,
+    /// Directus's error reply, instead of `data`.
+    #[serde_as(as = "NullableList<ObjectOnly>")]
+    #[serde(default)]
+    pub errors: Vec<DirectusError>,
+    /// The bot's health, in the reply of `GET /items/status` (not an image).
+    #[serde(rename = "bot_status", default, skip_serializing)]
+    bot_status: Telltale,
     #[serde(rename = "job_id", default, skip_serializing)]
     job_id_telltale: Telltale,
     #[serde(rename = "type", default, skip_serializing)]
@@ -92,6 +103,27 @@ pub struct ImageRecord<Payload = Skipped, Data = Skipped> {
     directus_collection: Telltale,
 }
 
+/// One entry of Directus's `errors`.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DirectusError {
+    /// What went wrong, for people.
+    pub message: Option<String>,
+    /// `{"code": "FORBIDDEN"}` and the like.
+    #[serde_as(as = "Option<ObjectOnly>")]
+    #[serde(default)]
+    pub extensions: Option<DirectusErrorExtensions>,
+}
+
+/// The `extensions` of a Directus error.
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DirectusErrorExtensions {
+    /// Directus's error code, such as `FORBIDDEN`.
+    pub code: Option<String>,
+}
+
 /// A whole ImagineAPI body: a webhook, a GET reply, or an image on its own.
 pub type Body = ImageRecord<OneOrMany<ImageRecord>, OneOrMany<ImageRecord>>;
 
@@ -108,12 +140,25 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>, DecodeError> {
     let mut body: Body = super::parse(PROVIDER, bytes)?;
     refuse_foreign_keys(&body, "", foreign)?;
-    if body.directus_collection.0 {
+    if body.directus_collection.is_present() {
         return Err(DecodeError::field(
             PROVIDER,
             "collection",
             "this is Directus's own webhook format (partial `payload`, `keys`, `collection`), not ImagineAPI's image webhook",
         ));
+    }
+    if body.payload.is_none() && body.data.is_none() {
+        if let Some(error) = body.errors.first() {
+            return Err(DecodeError::Vendor {
+                provider: PROVIDER,
+                code: error
+                    .extensions
+                    .as_ref()
+                    .and_then(|extensions| extensions.code.clone())
+                    .unwrap_or_else(|| "errors".to_owned()),
+                message: error.message.clone(),
+            });
+        }
     }
     match (body.payload.take(), body.data.take()) {
         (Some(payload), _) => super::normalize_records(PROVIDER, "payload", payload, |image, at| {
@@ -167,6 +212,13 @@ fn normalize<Payload, Data>(
     foreign: ForeignKeys,
 ) -> Result<JobEvent, DecodeError> {
     refuse_foreign_keys(&image, at, foreign)?;
+    if image.bot_status.is_present() {
+        return Err(DecodeError::field(
+            PROVIDER,
+            format!("{at}bot_status"),
+            "the bot's status (the reply of GET /items/status), not an image",
+        ));
+    }
     let id = super::job_id(
         PROVIDER,
         format!("{at}id"),

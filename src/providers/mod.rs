@@ -309,6 +309,13 @@ fn json_type_if_not_object(bytes: &[u8]) -> Option<&'static str> {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Telltale(bool);
 
+impl Telltale {
+    /// Whether the key was in the body.
+    pub(crate) fn is_present(self) -> bool {
+        self.0
+    }
+}
+
 impl<'de> Deserialize<'de> for Telltale {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         IgnoredAny::deserialize(deserializer).map(|_| Telltale(true))
