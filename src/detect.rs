@@ -247,9 +247,13 @@ impl<'de> Shape<'de> {
                 Some(("data", record)) if !top.has(JOB_ID) && !top.has(ID) => {
                     asyncapi_record(record) + top.count(TOTAL | LIMIT | OFFSET)
                 }
-                _ if top.status == Kind::Word && top.has(CODE) && !top.has(DATA) => {
-                    // The REST error reply `{status: "ERROR", code, message}`.
-                    u32::from(top.has(MESSAGE))
+                _ if top.status == Kind::Word
+                    && top.count(CODE | MESSAGE) > 0
+                    && top.count(DATA | JOB_ID | ID | TASK_ID | TASK_ID_CAMEL) == 0 =>
+                {
+                    // The REST error reply `{status: "ERROR", code, message}`
+                    // (`code` or `message` may be missing).
+                    1
                 }
                 _ => asyncapi_record(top),
             },
@@ -288,7 +292,7 @@ impl<'de> Shape<'de> {
                     }
                 }
                 // `{status: 1001, message, data: null}`: an error reply.
-                _ if top.status != Kind::Absent
+                _ if top.status.is_code()
                     && top.has(MESSAGE)
                     && top
                         .keys

@@ -396,9 +396,16 @@ fn an_empty_job_id_is_no_job_id() {
 #[test]
 fn imagineapi_replies_that_are_not_images_say_so() {
     let forbidden = br#"{"errors": [{"message": "You don't have permission to access this.", "extensions": {"code": "FORBIDDEN"}}]}"#;
-    for result in [decode(Provider::Imagineapi, forbidden), decode_auto(forbidden)] {
+    for result in [
+        decode(Provider::Imagineapi, forbidden),
+        decode_auto(forbidden),
+    ] {
         match result {
-            Err(DecodeError::Vendor { provider, code, message }) => {
+            Err(DecodeError::Vendor {
+                provider,
+                code,
+                message,
+            }) => {
                 assert_eq!(provider, Provider::Imagineapi);
                 assert_eq!(code, "FORBIDDEN");
                 assert!(message.is_some_and(|m| m.contains("permission")));
@@ -411,4 +418,24 @@ fn imagineapi_replies_that_are_not_images_say_so() {
         let error = result.unwrap_err();
         assert_eq!(error.path(), Some("data.bot_status"), "{error}");
     }
+}
+
+#[test]
+fn asyncapi_error_replies_and_previews() {
+    for body in [
+        r#"{"status": "ERROR", "message": "Invalid API key"}"#,
+        r#"{"status": "ERROR", "code": 401, "message": "Invalid API key"}"#,
+    ] {
+        assert!(
+            matches!(
+                decode_auto(body.as_bytes()),
+                Err(DecodeError::Vendor { provider: Provider::Asyncapi, .. })
+            ),
+            "{body}"
+        );
+    }
+    let running = br#"{"event": "job.progress", "job_id": "j", "status": "in_progress", "progress": 40,
+        "type": "imagine", "result": {"images": [{"url": "https://example.com/partial.webp"}]}}"#;
+    let event = decode(Provider::Asyncapi, running).unwrap();
+    assert_eq!(event.images[0].role, ImageRole::Preview);
 }

@@ -11,10 +11,11 @@
 //! - `status` decides; `event` only fills in when `status` is a word this
 //!   crate does not know. A mismatch (`job.progress` with `completed`) is not
 //!   an error: the status field is the one the spec requires.
-//! - `id` is read only when `job_id` is absent.
+//! - `id` is read only when `job_id` is absent (or empty).
 //! - Image `index` is 1–4 on the wire and 0–3 in the event; another number is
-//!   an error. An image without `index` is the grid, except in an upscale,
-//!   whose single image is the result.
+//!   an error. An image without `index` is a preview while the job runs; once
+//!   it has ended, it is the grid, except in an upscale, whose single image is
+//!   the result.
 //! - `error` is reported only for a failed job: the spec's examples carry an
 //!   error object on running and completed jobs too.
 //! - `occurred_at` is `timestamp` (or, in a polled job object, `updated_at`).
@@ -71,8 +72,8 @@ pub struct Wire<Data = Skipped> {
     pub updated_at: Option<Timestamp>,
     /// REST envelopes: the job list, or `{job_id}` after creation.
     pub data: Option<Data>,
-    /// REST error reply.
-    pub code: Option<String>,
+    /// REST error reply (a string; a number is read as its decimal text).
+    pub code: Option<StringOrInt>,
     /// REST envelopes.
     pub message: Option<String>,
     #[serde(rename = "task_id", default, skip_serializing)]
@@ -152,7 +153,9 @@ fn normalize_body(
     if !has_id && envelope_status.as_deref() == Some("ERROR") {
         return Err(DecodeError::Vendor {
             provider: PROVIDER,
-            code: wire.code.unwrap_or_else(|| "ERROR".to_owned()),
+            code: wire
+                .code
+                .map_or_else(|| "ERROR".to_owned(), |code| code.to_text().into_owned()),
             message: wire.message,
         });
     }
@@ -246,7 +249,11 @@ fn normalize<Data>(
             let index = grid_index(image.index, &format!("{at}result.images[{n}].index"))?;
             // An upscale is one finished image, not a position in a grid.
             let index = index.filter(|_| !single_image);
-            let role = if index.is_some() || single_image {
+            let role = if index.is_some() {
+                ImageRole::Image
+            } else if !status.is_terminal() {
+                ImageRole::Preview
+            } else if single_image {
                 ImageRole::Image
             } else {
                 ImageRole::Grid
