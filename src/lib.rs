@@ -36,7 +36,10 @@
 //!
 //! - [`decode`]: the caller names the provider (by route or header); detection
 //!   is skipped. A body of another vendor's format is a
-//!   [`DecodeError::WrongProvider`], never a silently empty event.
+//!   [`DecodeError::WrongProvider`], never a silently empty event. Only when
+//!   a key of another vendor's format turns up does `decode` consult
+//!   detection: a body that, all its keys weighed, fits the named provider
+//!   best is decoded, the key being an extra field that shares a name.
 //! - [`decode_auto`]: [`detect()`] the provider from the body's keys, then decode.
 //! - [`decode_all`]: every job in a batch body (APIFRAME `/fetch-many`,
 //!   midjourney-api.com job-status, the AsyncAPI and ImagineAPI list replies).
