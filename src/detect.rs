@@ -283,7 +283,8 @@ impl<'de> Shape<'de> {
                 _ => 0,
             },
             Provider::MidjourneyApi => match inner {
-                Some(("data", record)) if !top.has(TASK_ID_CAMEL) => {
+                // An envelope may echo its record's `taskId`.
+                Some(("data", record)) if !top.has(TASK_ID_CAMEL) || record.has(TASK_ID_CAMEL) => {
                     let envelope = u32::from(top.status.is_code());
                     if record.has(TASK_ID_CAMEL) {
                         envelope + midjourney_api_record(record, Enveloped(true))

@@ -429,12 +429,16 @@ fn asyncapi_error_replies_and_previews() {
         assert!(
             matches!(
                 decode_auto(body.as_bytes()),
-                Err(DecodeError::Vendor { provider: Provider::Asyncapi, .. })
+                Err(DecodeError::Vendor {
+                    provider: Provider::Asyncapi,
+                    ..
+                })
             ),
             "{body}"
         );
     }
-    let running = br#"{"event": "job.progress", "job_id": "j", "status": "in_progress", "progress": 40,
+    let running =
+        br#"{"event": "job.progress", "job_id": "j", "status": "in_progress", "progress": 40,
         "type": "imagine", "result": {"images": [{"url": "https://example.com/partial.webp"}]}}"#;
     let event = decode(Provider::Asyncapi, running).unwrap();
     assert_eq!(event.images[0].role, ImageRole::Preview);
