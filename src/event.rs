@@ -162,6 +162,12 @@ impl JobStatus {
         }
     }
 
+    /// Pending and in-progress jobs: their images so far are previews.
+    /// (`Unknown` is neither running nor terminal.)
+    pub fn is_running(self) -> bool {
+        matches!(self, JobStatus::Pending | JobStatus::InProgress)
+    }
+
     /// Completed, failed and cancelled jobs do not change any more.
     pub fn is_terminal(self) -> bool {
         matches!(

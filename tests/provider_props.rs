@@ -229,7 +229,7 @@ proptest! {
         let all: BTreeSet<String> = output.image_url.iter().chain(&output.image_urls).chain(&output.temporary_image_urls).chain(&output.intermediate_image_urls).cloned().collect();
         prop_assert_eq!(url_set(&event), all.iter().map(String::as_str).collect::<BTreeSet<_>>());
         // `image_url` is a preview too until the task ends.
-        let running = !matches!(status.1, "completed" | "failed");
+        let running = matches!(status.1, "pending" | "in_progress");
         let previews_out = event.images.iter().filter(|image| image.role == mjhook::ImageRole::Preview).count();
         prop_assert_eq!(previews_out, previews + usize::from(image_url && running));
     }

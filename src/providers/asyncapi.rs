@@ -13,9 +13,9 @@
 //!   an error: the status field is the one the spec requires.
 //! - `id` is read only when `job_id` is absent (or empty).
 //! - Image `index` is 1–4 on the wire and 0–3 in the event; another number is
-//!   an error. An image without `index` is a preview while the job runs; once
-//!   it has ended, it is the grid, except in an upscale, whose single image is
-//!   the result.
+//!   an error. An image without `index` is a preview while the job is pending
+//!   or running; otherwise it is the grid, except in an upscale, whose single
+//!   image is the result.
 //! - `error` is reported only for a failed job: the spec's examples carry an
 //!   error object on running and completed jobs too.
 //! - `occurred_at` is `timestamp` (or, in a polled job object, `updated_at`).
@@ -251,7 +251,7 @@ fn normalize<Data>(
             let index = index.filter(|_| !single_image);
             let role = if index.is_some() {
                 ImageRole::Image
-            } else if !status.is_terminal() {
+            } else if status.is_running() {
                 ImageRole::Preview
             } else if single_image {
                 ImageRole::Image
