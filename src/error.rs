@@ -30,9 +30,10 @@ pub enum DecodeError {
     Syntax {
         /// The provider, when one was named.
         provider: Option<Provider>,
-        /// 1-based line of the problem (0 for an empty input).
+        /// 1-based line of the problem.
         line: usize,
-        /// 1-based column of the problem.
+        /// 1-based column of the problem (0 before the first character of a
+        /// line, as in an empty input).
         column: usize,
         /// What serde_json found.
         message: String,
