@@ -22,7 +22,8 @@ use crate::event::{JobError, Progress};
 /// For `serde_as` on `Option<String>`.
 pub type EmptyAsNone = DefaultOnNull<NoneAsEmptyString>;
 
-/// A value vendors send as an integer or as a string: ids, status codes.
+/// A value vendors send as an integer or as a string: ids, status codes. An
+/// integer above `i64::MAX` (an unsigned id) is kept as its decimal text.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum StringOrInt {
     /// `1234567890123`
@@ -70,11 +71,9 @@ impl<'de> Deserialize<'de> for StringOrInt {
                 Ok(StringOrInt::Int(int))
             }
             fn visit_u64<E: de::Error>(self, int: u64) -> Result<StringOrInt, E> {
-                i64::try_from(int).map(StringOrInt::Int).map_err(|_| {
-                    E::custom(format_args!(
-                        "expected an integer that fits 64 bits, found {int}"
-                    ))
-                })
+                // Above `i64::MAX` (an unsigned id): kept as its decimal text.
+                Ok(i64::try_from(int)
+                    .map_or_else(|_| StringOrInt::Str(int.to_string()), StringOrInt::Int))
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<StringOrInt, E> {
                 Ok(StringOrInt::Str(text.to_owned()))
@@ -692,7 +691,9 @@ mod tests {
         let code: StringOrInt = serde_json::from_str("\"0\"").unwrap();
         assert_eq!(code.as_int(), Some(0));
         assert!(serde_json::from_str::<StringOrInt>("1.5").is_err());
-        assert!(serde_json::from_str::<StringOrInt>("18446744073709551615").is_err());
+        let big: StringOrInt = serde_json::from_str("18446744073709551615").unwrap();
+        assert_eq!(big.to_text(), "18446744073709551615");
+        assert_eq!(big.as_int(), None);
     }
 
     #[test]
