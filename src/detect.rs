@@ -174,6 +174,7 @@ known_keys! {
     REF = "ref",
     URL = "url",
     ERRORS = "errors",
+    TIME = "time",
 }
 
 /// What detection saw of a body.
@@ -271,6 +272,9 @@ impl<'de> Shape<'de> {
                     }
                 }
                 _ if !top.has(TASK_ID) && top.has(CODE) && top.has(MESSAGE) && top.has(DATA) => 1,
+                // An account notification `{type, time, message, detail}`:
+                // GoAPI's, though not a task (decoding says so).
+                _ if !top.has(TASK_ID) && top.has(TYPE | TIME) && !top.has(DATA) => 1,
                 _ => goapi_record(top),
             },
             Provider::Imagineapi => match inner {

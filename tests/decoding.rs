@@ -443,3 +443,14 @@ fn asyncapi_error_replies_and_previews() {
     let event = decode(Provider::Asyncapi, running).unwrap();
     assert_eq!(event.images[0].role, ImageRole::Preview);
 }
+
+#[test]
+fn a_goapi_account_notification_is_named_as_such_when_detected_too() {
+    let body = br#"{"type": "mj_penalty_triggered", "time": 1748768441, "message": "penalty", "detail": {}}"#;
+    let error = decode_auto(body).unwrap_err();
+    assert_eq!(error.path(), Some("type"), "{error}");
+    assert!(
+        error.to_string().contains("account notification"),
+        "{error}"
+    );
+}
