@@ -199,6 +199,8 @@ const APIFRAME_KEYS: u64 = TASK_TYPE
     | SEED
     | VIDEO_URLS
     | VIDEO_URL;
+/// APIFRAME's result keys, which GoAPI never has at the top level.
+const APIFRAME_RESULTS: u64 = ORIGINAL_IMAGE_URL | IMAGE_URLS | CONTENT;
 const GOAPI_KEYS: u64 =
     TASK_RESULT | OUTPUT | META | INPUT | CONFIG | PROCESS_TIME | RETRY_COUNT | LOGS | DETAIL;
 const MIDJOURNEY_API_KEYS: u64 =
@@ -326,14 +328,23 @@ fn asyncapi_record(record: &Level<'_>) -> u32 {
 
 fn apiframe_record(record: &Level<'_>) -> u32 {
     let has_id = record.has(TASK_ID) || record.has(TASK_ID_CAMEL);
-    if !has_id || record.count(GOAPI_KEYS) > 0 || record.status.is_code() {
+    // GoAPI's results; its other keys (`meta`, `input`…) are common words
+    // an APIFRAME body with results of its own may carry.
+    let goapi_results = record.count(TASK_RESULT | OUTPUT) > 0;
+    let goapi_body = record.count(GOAPI_KEYS) > 0 && record.count(APIFRAME_RESULTS) == 0;
+    if !has_id || goapi_results || goapi_body || record.status.is_code() {
         return 0;
     }
     1 + record.count(APIFRAME_KEYS) + u32::from(record.has(TASK_ID) && record.only(TASK_ID))
 }
 
 fn goapi_record(record: &Level<'_>) -> u32 {
-    if record.has(TASK_ID) && (record.count(GOAPI_KEYS) > 0 || record.status_is_success) {
+    // GoAPI keeps its results under `task_result` or `output`, never at the
+    // top, where APIFRAME has them.
+    if record.has(TASK_ID)
+        && (record.count(GOAPI_KEYS) > 0 || record.status_is_success)
+        && (record.count(APIFRAME_RESULTS) == 0 || record.count(TASK_RESULT | OUTPUT) > 0)
+    {
         2 + record.count(GOAPI_KEYS)
     } else {
         0
@@ -353,9 +364,10 @@ struct Enveloped(bool);
 
 fn midjourney_api_record(record: &Level<'_>, Enveloped(enveloped): Enveloped) -> u32 {
     // A bare `{taskId, status: "<word>"}` is APIFRAME's (`taskId` is its
-    // alias); APIFRAME has no envelope, so inside one a word is this vendor's
-    // undocumented status form.
-    let apiframe_status = record.status == Kind::Word && !enveloped;
+    // alias), unless a key of this vendor's says otherwise; APIFRAME has no
+    // envelope, so inside one a word is this vendor's undocumented status form.
+    let apiframe_status =
+        record.status == Kind::Word && !enveloped && record.count(MIDJOURNEY_API_KEYS) == 0;
     if !record.has(TASK_ID_CAMEL) || record.count(APIFRAME_KEYS) > 0 || apiframe_status {
         return 0;
     }

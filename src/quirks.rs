@@ -253,7 +253,8 @@ fn text_utc(text: &str) -> Result<Option<DateTime<Utc>>, ()> {
     if text.is_empty() {
         return Ok(None);
     }
-    if text.bytes().all(|b| b.is_ascii_digit()) {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         let epoch: i64 = text.parse().map_err(|_| ())?;
         return epoch_utc(epoch);
     }

@@ -314,8 +314,19 @@ fn midjourney_api_records_read_what_other_clients_of_the_api_read() {
         failed.error.map(|e| e.message).as_deref(),
         Some("moderation")
     );
-    let failed = event(r#"{"taskId": "t", "status": "2", "error": {"message": "timeout"}}"#);
+    let failed =
+        event(r#"{"taskId": "t", "status": "2", "failReason": "  ", "message": "timeout"}"#);
     assert_eq!(failed.error.map(|e| e.message).as_deref(), Some("timeout"));
+    // A field this vendor does not document cannot fail the decode.
+    let completed = event(r#"{"taskId": "t", "status": 1, "error": false}"#);
+    assert_eq!(completed.status, JobStatus::Completed);
+    // A record may carry a `data` of its own; it is no envelope unless it
+    // holds a record.
+    let record = event(r#"{"taskId": "t", "status": 2, "failReason": "x", "data": []}"#);
+    assert_eq!(record.status, JobStatus::Failed);
+    // Null-only lists are no result.
+    let nothing = event(r#"{"taskId": "t", "images": [null, ""]}"#);
+    assert_eq!(nothing.status, JobStatus::Pending);
     let prompt = event(r#"{"taskId": "t", "status": 0, "prompt": "", "mjPrompt": "a kite --v 7"}"#);
     assert_eq!(prompt.prompt.as_deref(), Some("a kite --v 7"));
     let word = event(r#"{"taskId": "t", "status": "processing"}"#);

@@ -169,7 +169,7 @@ fn normalize<Tasks>(
         .and_then(ErrorDetail::to_job_error)
         .or_else(|| JobError::from_vendor(None, task.message.clone()));
     let has_result = task.original_image_url.is_some()
-        || !task.image_urls.is_empty()
+        || task.image_urls.iter().any(|url| !url.trim().is_empty())
         || task.image_url.is_some()
         || task.content.iter().any(|prompt| !prompt.trim().is_empty())
         || task.seed.is_some()

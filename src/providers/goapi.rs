@@ -383,8 +383,12 @@ fn normalize<Data>(
     if let Some(error) = task.error.as_ref().and_then(ErrorDetail::to_job_error) {
         failure = Some(error);
     }
-    // A v2 reply may carry no result at all, only its top-level `message`.
-    let failure = failure.or_else(|| JobError::from_vendor(None, task.message));
+    // A v2 reply may carry no result at all, only its top-level `message`
+    // (beside a `code`, the message is the envelope's "success").
+    let failure = failure.or_else(|| {
+        let message = task.message.filter(|_| task.code.is_none());
+        JobError::from_vendor(None, message)
+    });
     // Vendors send error text on tasks that go on (a retried step, a
     // warning); the model reports an error only for a failed job.
     event.error = failure.filter(|_| status == JobStatus::Failed);

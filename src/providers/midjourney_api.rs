@@ -13,8 +13,10 @@
 //!   `{taskId}`). A status word (not a documented form) is read as a status
 //!   word of any vendor, so `"processing"` is in progress and an unknown one
 //!   is `unknown`.
-//! - Failure text: `failReason`, else the record's own `message`, else its
-//!   `error` (a string or an object), as other clients of this API read it.
+//! - Failure text: `failReason`, else the record's own `message`, as other
+//!   clients of this API read it.
+//! - A body with `taskId` is a bare record, unless its `data` holds a record
+//!   with a `taskId` of its own: then it is an envelope echoing the id.
 //! - Every event is an imagine: the vendor has no other operation.
 //! - `images` are the four quarters; `image`, when it is not one of them, is
 //!   taken to be the grid (as in the TTAPI format this vendor resembles).
@@ -34,9 +36,7 @@ use serde_with::{serde_as, skip_serializing_none};
 use super::{finish, push_finished_images, refuse_telltales, ForeignKeys, Provider, Telltale};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
-use crate::quirks::{
-    EmptyAsNone, ErrorDetail, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp,
-};
+use crate::quirks::{EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp};
 
 const PROVIDER: Provider = Provider::MidjourneyApi;
 
@@ -78,8 +78,6 @@ pub struct Record<Data = Skipped> {
     #[serde_as(as = "EmptyAsNone")]
     #[serde(default)]
     pub message: Option<String>,
-    /// Failure text, where `failReason` and `message` are missing.
-    pub error: Option<ErrorDetail>,
     /// Envelope: one record (webhook) or several (job-status).
     pub data: Option<Data>,
     #[serde(rename = "task_type", default, skip_serializing)]
@@ -152,7 +150,12 @@ pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>
     // A record with `taskId` on its own; a `taskId` beside a `data` record
     // is the envelope echoing it (as TTAPI, which this vendor resembles,
     // does with `jobId`), and the envelope's `status` is its API code.
-    if body.task_id.is_some() && body.data.is_none() {
+    let data_holds_a_record = match &body.data {
+        Some(OneOrMany::One(record)) => record.task_id.is_some(),
+        Some(OneOrMany::Many(records)) => records.iter().any(|record| record.task_id.is_some()),
+        None => false,
+    };
+    if body.task_id.is_some() && !data_holds_a_record {
         return Ok(vec![normalize(body, "", foreign)?]);
     }
     // An envelope: its status is the API result code, not a task status.
@@ -247,8 +250,10 @@ fn normalize<Data>(
         "missing field `taskId`",
         &[record.task_id.as_ref()],
     )?;
+    let has_images =
+        record.image.is_some() || record.images.iter().any(|url| !url.0.trim().is_empty());
     let status = match &record.status {
-        None if record.image.is_some() || !record.images.is_empty() => JobStatus::Completed,
+        None if has_images => JobStatus::Completed,
         None if record.fail_reason.is_some() => JobStatus::Failed,
         None => JobStatus::Pending,
         Some(code) => match code.as_int() {
@@ -273,8 +278,8 @@ fn normalize<Data>(
     }
     push_finished_images(&mut event, &quarters);
     if status == JobStatus::Failed {
-        event.error = JobError::from_vendor(None, record.fail_reason.or(record.message))
-            .or_else(|| record.error.as_ref().and_then(ErrorDetail::to_job_error));
+        event.error = JobError::from_vendor(None, record.fail_reason)
+            .or_else(|| JobError::from_vendor(None, record.message));
     }
     event.created_at = record.created_at.as_ref().and_then(Timestamp::to_utc);
     Ok(finish(event))

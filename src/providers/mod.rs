@@ -159,7 +159,7 @@ impl DecodeOptions {
         let provider = self.detect(bytes)?;
         single(
             provider,
-            provider.events(without_bom(bytes), ForeignKeys::Ignore)?,
+            provider.events(without_bom(bytes), ForeignKeys::Lenient)?,
         )
     }
 
@@ -175,15 +175,15 @@ impl DecodeOptions {
         let bytes = without_bom(bytes);
         let Some(provider) = provider else {
             let provider = crate::detect::detect_unchecked(bytes)?;
-            return provider.events(bytes, ForeignKeys::Ignore);
+            return provider.events(bytes, ForeignKeys::Lenient);
         };
         match provider.events(bytes, ForeignKeys::Refuse) {
             // A key of another vendor's format makes the body that vendor's,
-            // unless the body, all its keys weighed, fits `provider` best: then
-            // the key is an extra field that happens to share a name.
+            // unless detection finds that the body fits `provider` best: then
+            // its foreign keys are read leniently (see `ForeignKeys`).
             Err(wrong @ DecodeError::WrongProvider { .. }) => {
                 if crate::detect::detect_unchecked(bytes) == Ok(provider) {
-                    provider.events(bytes, ForeignKeys::Ignore)
+                    provider.events(bytes, ForeignKeys::Lenient)
                 } else {
                     Err(wrong)
                 }
@@ -303,22 +303,29 @@ fn json_type_if_not_object(bytes: &[u8]) -> Option<&'static str> {
 
 /// A key that only another vendor's format has. Wire types list such keys as
 /// `Telltale` fields, so that a body decoded as the wrong provider fails with
-/// [`DecodeError::WrongProvider`] in the same single pass. The key counts
-/// whatever its value, `null` included. Detection has the last word: a body
-/// that fits its provider best is decoded with [`ForeignKeys::Ignore`].
+/// [`DecodeError::WrongProvider`] in the same single pass, instead of giving
+/// a silently incomplete event.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Telltale(bool);
+pub(crate) enum Telltale {
+    #[default]
+    Absent,
+    Null,
+    Value,
+}
 
 impl Telltale {
-    /// Whether the key was in the body.
+    /// Whether the key was in the body, whatever its value.
     pub(crate) fn is_present(self) -> bool {
-        self.0
+        self != Telltale::Absent
     }
 }
 
 impl<'de> Deserialize<'de> for Telltale {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        IgnoredAny::deserialize(deserializer).map(|_| Telltale(true))
+        Option::<IgnoredAny>::deserialize(deserializer).map(|value| match value {
+            Some(_) => Telltale::Value,
+            None => Telltale::Null,
+        })
     }
 }
 
@@ -347,28 +354,52 @@ pub(crate) fn job_id(
     Err(DecodeError::field(provider, path, reason))
 }
 
-/// What a decoder does with another vendor's keys ([`Telltale`]s).
+/// How strictly a decoder reads another vendor's keys ([`Telltale`]s).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ForeignKeys {
-    /// The first one present is [`DecodeError::WrongProvider`].
+    /// Any of them, even `null`, is [`DecodeError::WrongProvider`]: the
+    /// caller named the provider, and the key says it may be wrong.
     Refuse,
-    /// They are unknown fields like any other: detection found the body to
-    /// fit this provider best.
-    Ignore,
+    /// Detection found that the body fits this provider best, so a key with
+    /// a common name (`url`, `type`, `meta`…) or a `null` value is an extra
+    /// field like any other. A key that carries the other vendor's job
+    /// (its id, its results, its envelope) with a value still refuses:
+    /// decoding would drop what it holds.
+    Lenient,
 }
 
-/// The first telltale present, as an error, unless `foreign` says to ignore
-/// them.
+/// Foreign keys whose names are common words, which a vendor may well add
+/// to its own format, and which carry no results.
+const COMMON_NAMES: [&str; 12] = [
+    "url",
+    "type",
+    "meta",
+    "upscaled",
+    "user_created",
+    "date_created",
+    "collection",
+    "createdAt",
+    "mjPrompt",
+    "jobId",
+    "percentage",
+    "task_type",
+];
+
+/// The first telltale present, as an error, as strictly as `foreign` says.
 pub(crate) fn refuse_telltales(
     provider: Provider,
     at: &str,
     foreign: ForeignKeys,
     telltales: &[(&Telltale, &str, Provider)],
 ) -> Result<(), DecodeError> {
-    if foreign == ForeignKeys::Ignore {
-        return Ok(());
-    }
-    match telltales.iter().find(|(present, ..)| present.0) {
+    let refuses = |telltale: Telltale, key: &str| match foreign {
+        ForeignKeys::Refuse => telltale.is_present(),
+        ForeignKeys::Lenient => telltale == Telltale::Value && !COMMON_NAMES.contains(&key),
+    };
+    match telltales
+        .iter()
+        .find(|(telltale, key, _)| refuses(**telltale, key))
+    {
         Some((_, key, likely)) => Err(DecodeError::WrongProvider {
             provider,
             path: format!("{at}{key}"),
