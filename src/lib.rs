@@ -38,8 +38,11 @@
 //!   is skipped. A body of another vendor's format is a
 //!   [`DecodeError::WrongProvider`], never a silently empty event. Only when
 //!   a key of another vendor's format turns up does `decode` consult
-//!   detection: a body that, all its keys weighed, fits the named provider
-//!   best is decoded, the key being an extra field that shares a name.
+//!   detection: if the body fits the named provider best, a foreign key with
+//!   a common name (`url`, `type`, `meta`…) or a `null` value is read as an
+//!   extra field, while one that carries the other vendor's job (its id, its
+//!   results, its envelope) still refuses the body. `decode_auto` reads
+//!   foreign keys the same way.
 //! - [`decode_auto`]: [`detect()`] the provider from the body's keys, then decode.
 //! - [`decode_all`]: every job in a batch body (APIFRAME `/fetch-many`,
 //!   midjourney-api.com job-status, the AsyncAPI and ImagineAPI list replies).
@@ -65,16 +68,22 @@
 //! - Status words are matched ignoring case, with `-` and `_` alike; a word
 //!   no vendor is known to use is [`JobStatus::Unknown`], not an error, and
 //!   `provider_status` keeps it verbatim.
-//! - A completed job that does not state its progress is at 100.
+//! - A completed job that does not state its progress, or states 0, is at
+//!   100.
 //! - Each image URL appears once, first occurrence first; `""` and `null` are
-//!   not images.
+//!   not images, but keep their place in a list, so the quarters after them
+//!   keep their grid positions. Only a grid's quarters (two to four URLs from
+//!   an operation that makes a grid, or an unnamed one) have an `index`.
+//! - A missing, `null` or `""` job id is an error naming the field.
 //! - `error` is set only for a failed job, from what the vendor said about
 //!   the failure; error text on a job that goes on (a warning, a retried
 //!   step) and the error object a vendor always sends (GoAPI's
 //!   `{"code": 0, "message": ""}`) are no error.
 //! - Times are UTC. Epoch integers of 10¹¹ or more are milliseconds, smaller
-//!   ones seconds; Go's zero time and `""` mean "not set". Nothing is filled
-//!   from the clock: the same bytes always give the same event.
+//!   ones seconds; `0`, Go's zero time (as text or epoch) and `""` mean "not
+//!   set". Offsets may be written `+00:00` or `+0000`; a time without an
+//!   offset is an error. Nothing is filled from the clock: the same bytes
+//!   always give the same event.
 //!
 //! # Job state
 //!
