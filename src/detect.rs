@@ -199,8 +199,10 @@ const APIFRAME_KEYS: u64 = TASK_TYPE
     | SEED
     | VIDEO_URLS
     | VIDEO_URL;
-/// APIFRAME's result keys, which GoAPI never has at the top level.
-const APIFRAME_RESULTS: u64 = ORIGINAL_IMAGE_URL | IMAGE_URLS | CONTENT;
+/// APIFRAME's keys that neither GoAPI (at the top level) nor midjourney-api.com
+/// has: results and `percentage`. Its other keys (`seed`, `task_type`…) are
+/// shared with relatives.
+const APIFRAME_ONLY: u64 = ORIGINAL_IMAGE_URL | IMAGE_URLS | CONTENT | PERCENTAGE | IMAGE_URL;
 const GOAPI_KEYS: u64 =
     TASK_RESULT | OUTPUT | META | INPUT | CONFIG | PROCESS_TIME | RETRY_COUNT | LOGS | DETAIL;
 const MIDJOURNEY_API_KEYS: u64 =
@@ -265,9 +267,10 @@ impl<'de> Shape<'de> {
                 _ => apiframe_record(top),
             },
             Provider::Goapi => match inner {
-                Some(("data", task)) if !top.has(TASK_ID) => {
+                // An envelope may echo its task's `task_id`.
+                Some(("data", task)) if !top.has(TASK_ID) || task.count(TASK_ID | STATUS) > 0 => {
                     let envelope = top.count(TIMESTAMP | CODE);
-                    if task.has(TASK_ID) {
+                    if task.has(TASK_ID) || top.has(TASK_ID) {
                         envelope + 1 + task.count(GOAPI_KEYS)
                     } else {
                         envelope
@@ -289,10 +292,12 @@ impl<'de> Shape<'de> {
                 _ => 0,
             },
             Provider::MidjourneyApi => match inner {
-                // An envelope may echo its record's `taskId`.
-                Some(("data", record)) if !top.has(TASK_ID_CAMEL) || record.has(TASK_ID_CAMEL) => {
+                // An envelope may carry its record's `taskId`, or echo it.
+                Some(("data", record))
+                    if !top.has(TASK_ID_CAMEL) || record.count(TASK_ID_CAMEL | STATUS) > 0 =>
+                {
                     let envelope = u32::from(top.status.is_code());
-                    if record.has(TASK_ID_CAMEL) {
+                    if record.has(TASK_ID_CAMEL) || top.has(TASK_ID_CAMEL) {
                         envelope + midjourney_api_record(record, Enveloped(true))
                     } else {
                         envelope.min(u32::from(record.keys.is_empty()))
@@ -331,8 +336,10 @@ fn apiframe_record(record: &Level<'_>) -> u32 {
     // GoAPI's results; its other keys (`meta`, `input`…) are common words
     // an APIFRAME body with results of its own may carry.
     let goapi_results = record.count(TASK_RESULT | OUTPUT) > 0;
-    let goapi_body = record.count(GOAPI_KEYS) > 0 && record.count(APIFRAME_RESULTS) == 0;
-    if !has_id || goapi_results || goapi_body || record.status.is_code() {
+    let goapi_body = record.count(GOAPI_KEYS) > 0 && record.count(APIFRAME_ONLY) == 0;
+    // APIFRAME has no envelope.
+    let enveloped = record.has(DATA);
+    if !has_id || goapi_results || goapi_body || enveloped || record.status.is_code() {
         return 0;
     }
     1 + record.count(APIFRAME_KEYS) + u32::from(record.has(TASK_ID) && record.only(TASK_ID))
@@ -343,7 +350,7 @@ fn goapi_record(record: &Level<'_>) -> u32 {
     // top, where APIFRAME has them.
     if record.has(TASK_ID)
         && (record.count(GOAPI_KEYS) > 0 || record.status_is_success)
-        && (record.count(APIFRAME_RESULTS) == 0 || record.count(TASK_RESULT | OUTPUT) > 0)
+        && (record.count(APIFRAME_ONLY) == 0 || record.count(TASK_RESULT | OUTPUT) > 0)
     {
         2 + record.count(GOAPI_KEYS)
     } else {
@@ -362,13 +369,16 @@ fn imagineapi_record(record: &Level<'_>) -> u32 {
 /// Whether a record sits in an envelope's `data`.
 struct Enveloped(bool);
 
+/// A record's score; one in an envelope may leave its `taskId` to the
+/// envelope (the caller checks that one of them has it).
 fn midjourney_api_record(record: &Level<'_>, Enveloped(enveloped): Enveloped) -> u32 {
     // A bare `{taskId, status: "<word>"}` is APIFRAME's (`taskId` is its
     // alias), unless a key of this vendor's says otherwise; APIFRAME has no
     // envelope, so inside one a word is this vendor's undocumented status form.
     let apiframe_status =
         record.status == Kind::Word && !enveloped && record.count(MIDJOURNEY_API_KEYS) == 0;
-    if !record.has(TASK_ID_CAMEL) || record.count(APIFRAME_KEYS) > 0 || apiframe_status {
+    let has_id = enveloped || record.has(TASK_ID_CAMEL);
+    if !has_id || record.count(APIFRAME_ONLY) > 0 || apiframe_status {
         return 0;
     }
     1 + record.count(MIDJOURNEY_API_KEYS) + u32::from(record.status.is_code())

@@ -346,6 +346,14 @@ impl<T> Default for OneOrMany<T> {
 }
 
 impl<T> OneOrMany<T> {
+    /// Whether any of the values passes `test`.
+    pub fn any(&self, test: impl FnMut(&T) -> bool) -> bool {
+        match self {
+            OneOrMany::One(value) => std::iter::once(value.as_ref()).any(test),
+            OneOrMany::Many(values) => values.iter().any(test),
+        }
+    }
+
     /// The elements, in order.
     pub fn into_vec(self) -> Vec<T> {
         match self {

@@ -465,3 +465,66 @@ fn a_goapi_account_notification_is_named_as_such_when_detected_too() {
         "{error}"
     );
 }
+
+#[test]
+fn envelopes_that_echo_or_carry_the_task_id_are_envelopes() {
+    // midjourney-api.com: the id only on the envelope (the vendor's own
+    // handlers read `data.taskId || taskId`).
+    let mjapi = br#"{"status": 0, "message": "success", "taskId": "T1",
+        "data": {"status": 2, "failReason": "banned prompt"}}"#;
+    for event in [
+        decode_auto(mjapi).unwrap(),
+        decode(Provider::MidjourneyApi, mjapi).unwrap(),
+    ] {
+        assert_eq!(
+            (event.job_id.as_str(), event.status),
+            ("T1", JobStatus::Failed)
+        );
+        assert_eq!(
+            event.error.map(|e| e.message).as_deref(),
+            Some("banned prompt")
+        );
+    }
+    // GoAPI: the webhook envelope echoing `task_id`.
+    let goapi = br#"{"timestamp": 1743588700, "task_id": "g1", "data": {"task_id": "g1",
+        "task_type": "imagine", "status": "completed", "output": {"image_url": "https://example.com/g.png"}}}"#;
+    for event in [
+        decode_auto(goapi).unwrap(),
+        decode(Provider::Goapi, goapi).unwrap(),
+    ] {
+        assert_eq!(
+            (event.provider, event.status),
+            (Provider::Goapi, JobStatus::Completed)
+        );
+        assert_eq!(event.images.len(), 1);
+    }
+}
+
+#[test]
+fn detection_weighs_apiframe_results_above_keys_shared_with_relatives() {
+    let cases = [
+        // GoAPI's common keys beside APIFRAME's own.
+        (
+            r#"{"task_id": "t", "task_type": "imagine", "status": "processing", "percentage": "40", "meta": {}}"#,
+            Provider::Apiframe,
+        ),
+        (
+            r#"{"task_id": "t", "task_type": "upscale#1", "status": "finished", "image_url": "https://example.com/u.png", "input": {}}"#,
+            Provider::Apiframe,
+        ),
+        // A relative's `seed` beside midjourney-api.com's own keys.
+        (
+            r#"{"taskId": "T", "status": 1, "jobId": "j", "images": ["https://example.com/0.png"], "seed": 7}"#,
+            Provider::MidjourneyApi,
+        ),
+    ];
+    for (body, provider) in cases {
+        let event = decode_auto(body.as_bytes()).expect(body);
+        assert_eq!(event.provider, provider, "{body}");
+        assert_eq!(
+            decode(provider, body.as_bytes()).as_ref(),
+            Ok(&event),
+            "{body}"
+        );
+    }
+}

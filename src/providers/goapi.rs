@@ -227,9 +227,16 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 
 pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>, DecodeError> {
     let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes)?;
-    if body.task_id.is_some() {
+    // A task on its own; beside a `data` that holds a task, `task_id` is the
+    // envelope echoing it.
+    let data_holds_a_task = body
+        .data
+        .as_ref()
+        .is_some_and(|data| data.any(|task| task.task_id.is_some() || task.status.is_some()));
+    if body.task_id.is_some() && !data_holds_a_task {
         return Ok(vec![normalize(body, "", None, foreign)?]);
     }
+    let envelope_task_id = body.task_id.take();
     // An envelope: the GET reply's code says whether `data` is a task.
     if let Some(code) = &body.code {
         if !matches!(code.as_int(), Some(0 | 200)) {
@@ -242,7 +249,10 @@ pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>
     }
     let sent_at = body.timestamp.take();
     match body.data.take() {
-        Some(data) => super::normalize_records(PROVIDER, "data", data, |task, at| {
+        Some(data) => super::normalize_records(PROVIDER, "data", data, |mut task, at| {
+            if task.task_id.is_none() {
+                task.task_id.clone_from(&envelope_task_id);
+            }
             normalize(task, at, sent_at.as_ref(), foreign)
         }),
         None if body.notification_type.is_some() => {

@@ -147,17 +147,17 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>, DecodeError> {
     let mut body: Record<OneOrMany<Record>> = super::parse(PROVIDER, bytes)?;
     refuse_foreign_keys(&body, "", foreign)?;
-    // A record with `taskId` on its own; a `taskId` beside a `data` record
-    // is the envelope echoing it (as TTAPI, which this vendor resembles,
-    // does with `jobId`), and the envelope's `status` is its API code.
-    let data_holds_a_record = match &body.data {
-        Some(OneOrMany::One(record)) => record.task_id.is_some(),
-        Some(OneOrMany::Many(records)) => records.iter().any(|record| record.task_id.is_some()),
-        None => false,
-    };
+    // A record with `taskId` on its own. Beside a `data` that holds a
+    // record, `taskId` is the envelope's (the vendor's own handlers read
+    // `data.taskId || taskId`), and the envelope's `status` is its API code.
+    let data_holds_a_record = body
+        .data
+        .as_ref()
+        .is_some_and(|data| data.any(|record| record.task_id.is_some() || record.status.is_some()));
     if body.task_id.is_some() && !data_holds_a_record {
         return Ok(vec![normalize(body, "", foreign)?]);
     }
+    let envelope_task_id = body.task_id.take();
     // An envelope: its status is the API result code, not a task status.
     if let Some(code) = &body.status {
         match code.as_int() {
@@ -182,7 +182,10 @@ pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>
         }
     }
     match body.data.take() {
-        Some(data) => super::normalize_records(PROVIDER, "data", data, |record, at| {
+        Some(data) => super::normalize_records(PROVIDER, "data", data, |mut record, at| {
+            if record.task_id.is_none() {
+                record.task_id.clone_from(&envelope_task_id);
+            }
             normalize(record, at, foreign)
         }),
         None => Err(DecodeError::field(
