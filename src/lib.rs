@@ -74,6 +74,8 @@
 //!   not images, but keep their place in a list, so the quarters after them
 //!   keep their grid positions. Only a grid's quarters (two to four URLs from
 //!   an operation that makes a grid, or an unnamed one) have an `index`.
+//! - The images of a pending or running job are previews (partial results);
+//!   each prompt appears once.
 //! - A missing, `null` or `""` job id is an error naming the field.
 //! - `error` is set only for a failed job, from what the vendor said about
 //!   the failure; error text on a job that goes on (a warning, a retried

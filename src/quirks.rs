@@ -312,6 +312,18 @@ impl<'de> Deserialize<'de> for Timestamp {
                     ))),
                 }
             }
+            fn visit_f64<E: de::Error>(self, epoch: f64) -> Result<Timestamp, E> {
+                // `1746000000.0`: a whole number written as a float.
+                let whole = epoch as i64;
+                let exact = epoch.fract() == 0.0 && whole as f64 == epoch;
+                if exact {
+                    self.visit_i64(whole)
+                } else {
+                    Err(E::custom(format_args!(
+                        "expected a whole epoch in seconds or milliseconds, found {epoch}"
+                    )))
+                }
+            }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Timestamp, E> {
                 match text_utc(text) {
                     Ok(_) => Ok(Timestamp::Text(text.to_owned())),
@@ -669,6 +681,7 @@ mod tests {
     #[test]
     fn timestamp_forms() {
         let expected = Some("2025-12-28T10:14:06+00:00".to_owned());
+        let expected_whole = expected.clone();
         assert_eq!(instant("1766916846"), Ok(expected.clone()));
         assert_eq!(instant("1766916846000"), Ok(expected.clone()));
         assert_eq!(instant("\"1766916846\""), Ok(expected.clone()));
@@ -688,6 +701,9 @@ mod tests {
             Ok(Some("2025-12-28T10:14:06+00:00".to_owned()))
         );
         assert!(instant("\"2025-12-28T10:14:06\"").is_err());
+        assert_eq!(instant("1766916846.0"), Ok(expected_whole.clone()));
+        assert!(instant("1766916846.5").is_err());
+        assert!(instant("1e300").is_err());
         assert!(instant("\"yesterday\"").is_err());
         assert!(instant("9223372036854775807").is_err());
         assert!(instant("{}").is_err());

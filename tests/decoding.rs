@@ -528,3 +528,57 @@ fn detection_weighs_apiframe_results_above_keys_shared_with_relatives() {
         );
     }
 }
+
+#[test]
+fn a_running_job_s_results_are_previews_in_every_provider() {
+    let cases = [
+        (
+            Provider::Apiframe,
+            r#"{"task_id": "t", "task_type": "imagine", "status": "processing", "percentage": 60,
+            "original_image_url": "https://example.com/partial.png"}"#,
+        ),
+        (
+            Provider::MidjourneyApi,
+            r#"{"taskId": "t", "status": 0, "image": "https://example.com/partial.png"}"#,
+        ),
+        (
+            Provider::Goapi,
+            r#"{"task_id": "t", "task_type": "imagine", "status": "processing",
+            "output": {"image_urls": ["https://example.com/0.png", "https://example.com/1.png"]}}"#,
+        ),
+        (
+            Provider::Asyncapi,
+            r#"{"event": "job.progress", "job_id": "t", "status": "in_progress",
+            "result": {"images": [{"url": "https://example.com/0.png", "index": 1}]}}"#,
+        ),
+    ];
+    for (provider, body) in cases {
+        let event = decode(provider, body.as_bytes()).expect(body);
+        assert!(!event.images.is_empty(), "{body}");
+        assert!(
+            event
+                .images
+                .iter()
+                .all(|image| image.role == ImageRole::Preview),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn each_prompt_appears_once() {
+    let body = br#"{"task_id": "t", "task_type": "describe", "status": "completed",
+        "output": {"description": "1\u20e3 a fox\n2\u20e3 a hen", "descriptions": ["a fox", "a hen"]}}"#;
+    let event = decode(Provider::Goapi, body).unwrap();
+    assert_eq!(event.prompts, ["a fox", "a hen"]);
+}
+
+#[test]
+fn apiframe_success_message_is_no_failure() {
+    let event = decode(
+        Provider::Apiframe,
+        br#"{"task_id": "t", "message": "success"}"#,
+    )
+    .unwrap();
+    assert_eq!((event.status, event.error), (JobStatus::Pending, None));
+}

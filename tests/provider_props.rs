@@ -228,10 +228,11 @@ proptest! {
         prop_assert_eq!(event.progress.map(|p| p.get()), expected_progress);
         let all: BTreeSet<String> = output.image_url.iter().chain(&output.image_urls).chain(&output.temporary_image_urls).chain(&output.intermediate_image_urls).cloned().collect();
         prop_assert_eq!(url_set(&event), all.iter().map(String::as_str).collect::<BTreeSet<_>>());
-        // `image_url` is a preview too until the task ends.
+        // A running task's results are previews too.
         let running = matches!(status.1, "pending" | "in_progress");
+        let results = usize::from(image_url) + quarters;
         let previews_out = event.images.iter().filter(|image| image.role == mjhook::ImageRole::Preview).count();
-        prop_assert_eq!(previews_out, previews + usize::from(image_url && running));
+        prop_assert_eq!(previews_out, previews + if running { results } else { 0 });
     }
 
     #[test]
@@ -295,10 +296,14 @@ proptest! {
         let url_role = event.images.iter().find(|i| Some(&i.url) == image.url.as_ref()).map(|i| i.role);
         let expected_role = image.url.as_ref().map(|_| if status.1 == "completed" { mjhook::ImageRole::Grid } else { mjhook::ImageRole::Preview });
         prop_assert_eq!(url_role, expected_role);
-        let quarter_indexes: Vec<Option<u8>> = event.images.iter().filter(|i| i.role == mjhook::ImageRole::Image).map(|i| i.index).collect();
+        let quarters_out: Vec<_> = event.images.iter().filter(|i| image.upscaled_urls.contains(&i.url)).collect();
         // One URL is no grid: it has no position.
         let expected_indexes: Vec<_> = (0..quarters as u8).map(|n| (quarters >= 2).then_some(n)).collect();
-        prop_assert_eq!(quarter_indexes, expected_indexes);
+        prop_assert_eq!(quarters_out.iter().map(|i| i.index).collect::<Vec<_>>(), expected_indexes);
+        // A running job's results are previews.
+        let running = matches!(status.1, "pending" | "in_progress");
+        let quarter_role = if running { mjhook::ImageRole::Preview } else { mjhook::ImageRole::Image };
+        prop_assert!(quarters_out.iter().all(|i| i.role == quarter_role));
         let expected_progress = completed_at_100(status.1, progress.and_then(|(_, n)| n));
         prop_assert_eq!(event.progress.map(|p| p.get()), expected_progress);
     }

@@ -129,6 +129,10 @@ pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>
     }
 }
 
+fn is_success_word(text: &str) -> bool {
+    ["success", "ok"].contains(&text.trim().to_ascii_lowercase().as_str())
+}
+
 /// Maps one task; `at` prefixes JSON paths in errors.
 fn normalize<Tasks>(
     task: Task<Tasks>,
@@ -167,7 +171,11 @@ fn normalize<Tasks>(
         .error
         .as_ref()
         .and_then(ErrorDetail::to_job_error)
-        .or_else(|| JobError::from_vendor(None, task.message.clone()));
+        .or_else(|| {
+            // A submission's `"message": "success"` is no failure text.
+            let message = task.message.clone().filter(|text| !is_success_word(text));
+            JobError::from_vendor(None, message)
+        });
     let has_result = task.original_image_url.is_some()
         || task.image_urls.iter().any(|url| !url.trim().is_empty())
         || task.image_url.is_some()

@@ -9,13 +9,14 @@
 //!
 //! Decisions where the spec is silent:
 //! - `status` decides; `event` only fills in when `status` is a word this
-//!   crate does not know. A mismatch (`job.progress` with `completed`) is not
+//!   crate does not know. A missing or `null` status is an error: the spec
+//!   requires it. A mismatch (`job.progress` with `completed`) is not
 //!   an error: the status field is the one the spec requires.
 //! - `id` is read only when `job_id` is absent (or empty).
 //! - Image `index` is 1–4 on the wire and 0–3 in the event; another number is
-//!   an error. An image without `index` is a preview while the job is pending
-//!   or running; otherwise it is the grid, except in an upscale, whose single
-//!   image is the result.
+//!   an error. An image without `index` is the grid, except in an upscale,
+//!   whose single image is the result. (Like every provider's, the images of
+//!   a pending or running job are previews.)
 //! - `error` is reported only for a failed job: the spec's examples carry an
 //!   error object on running and completed jobs too.
 //! - `occurred_at` is `timestamp` (or, in a polled job object, `updated_at`).
@@ -249,11 +250,7 @@ fn normalize<Data>(
             let index = grid_index(image.index, &format!("{at}result.images[{n}].index"))?;
             // An upscale is one finished image, not a position in a grid.
             let index = index.filter(|_| !single_image);
-            let role = if index.is_some() {
-                ImageRole::Image
-            } else if status.is_running() {
-                ImageRole::Preview
-            } else if single_image {
+            let role = if index.is_some() || single_image {
                 ImageRole::Image
             } else {
                 ImageRole::Grid

@@ -7,11 +7,11 @@
 //!   `{timestamp, data}`, or as the GET reply `{code, data, message}`.
 //!
 //! Decisions where the vendor is silent:
-//! - `image_url` (and its copies `discord_image_url`, `permanent_url`) is a
-//!   preview while the task is pending or running. Otherwise (ended, or in a
-//!   status this crate does not know) it is the grid of an
-//!   operation that makes one (or of a task that names none), and otherwise
-//!   the one result image (an upscale, a face swap, another model's output).
+//! - `image_url` (and its copies `discord_image_url`, `permanent_url`) is the
+//!   grid of an operation that makes one (or of a task that names none), and
+//!   otherwise the one result image (an upscale, a face swap, another model's
+//!   output). Like every provider's, the images of a pending or running task
+//!   are previews.
 //!   `image_urls` and `temporary_image_urls` are the four quarters;
 //!   `intermediate_image_urls` are previews.
 //! - `error` is reported for a failed task only: from the unified `error`
@@ -341,11 +341,10 @@ fn normalize<Data>(
         .input
         .and_then(|input| input.prompt)
         .or(meta.task_request.and_then(|request| request.prompt));
-    // The one result URL: a preview while the task runs, else the grid of an
-    // operation that makes one (or of an unnamed one), else the one image.
-    let result_role = if status.is_running() {
-        ImageRole::Preview
-    } else if event.operation.as_ref().is_none_or(Operation::makes_grid) {
+    // The one result URL: the grid of an operation that makes one (or of an
+    // unnamed one), else the one image. (While the task runs, `finish` makes
+    // it a preview.)
+    let result_role = if event.operation.as_ref().is_none_or(Operation::makes_grid) {
         ImageRole::Grid
     } else {
         ImageRole::Image

@@ -452,15 +452,36 @@ pub(crate) fn push_finished_images(event: &mut JobEvent, urls: &[String]) {
 }
 
 /// The rules every provider shares once its fields are mapped: each image
-/// URL once (the first occurrence; empty URLs are not images), and a
-/// completed job that does not state its progress, or states 0 (what GoAPI
-/// sends on plans without progress reports), is at 100.
+/// URL once (the first occurrence; empty URLs are not images), each prompt
+/// once, the results of a pending or running job are previews (DESIGN: "a
+/// partial image while in progress"), and a completed job that does not
+/// state its progress, or states 0 (what GoAPI sends on plans without
+/// progress reports), is at 100.
 pub(crate) fn finish(mut event: JobEvent) -> JobEvent {
     keep_first_of_each_url(&mut event.images);
+    keep_first_of_each_prompt(&mut event.prompts);
+    if event.status.is_running() {
+        for image in &mut event.images {
+            if matches!(image.role, ImageRole::Grid | ImageRole::Image) {
+                image.role = ImageRole::Preview;
+            }
+        }
+    }
     if event.status == JobStatus::Completed && event.progress.is_none_or(|p| p.get() == 0) {
         event.progress = Some(Progress::DONE);
     }
     event
+}
+
+/// One pass with a set, as for URLs.
+fn keep_first_of_each_prompt(prompts: &mut Vec<String>) {
+    let mut seen = HashSet::with_capacity(prompts.len());
+    let keep: Vec<bool> = prompts
+        .iter()
+        .map(|prompt| seen.insert(prompt.as_str()))
+        .collect();
+    let mut keep = keep.into_iter();
+    prompts.retain(|_| keep.next().unwrap_or(false));
 }
 
 /// One pass with a set, so a body listing many URLs costs linear time.
