@@ -458,8 +458,8 @@ pub(crate) fn push_finished_images(event: &mut JobEvent, urls: &[String]) {
 /// state its progress, or states 0 (what GoAPI sends on plans without
 /// progress reports), is at 100.
 pub(crate) fn finish(mut event: JobEvent) -> JobEvent {
-    keep_first_of_each_url(&mut event.images);
-    keep_first_of_each_prompt(&mut event.prompts);
+    keep_first_of_each(&mut event.images, |image| image.url.as_str());
+    keep_first_of_each(&mut event.prompts, String::as_str);
     if event.status.is_running() {
         for image in &mut event.images {
             if matches!(image.role, ImageRole::Grid | ImageRole::Image) {
@@ -473,26 +473,16 @@ pub(crate) fn finish(mut event: JobEvent) -> JobEvent {
     event
 }
 
-/// One pass with a set, as for URLs.
-fn keep_first_of_each_prompt(prompts: &mut Vec<String>) {
-    let mut seen = HashSet::with_capacity(prompts.len());
-    let keep: Vec<bool> = prompts
+/// Keeps the first item of each non-empty key, in one pass with a set, so a
+/// body listing many URLs or prompts costs linear time.
+fn keep_first_of_each<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &str) {
+    let mut seen = HashSet::with_capacity(items.len());
+    let keep: Vec<bool> = items
         .iter()
-        .map(|prompt| seen.insert(prompt.as_str()))
+        .map(|item| !key(item).is_empty() && seen.insert(key(item)))
         .collect();
     let mut keep = keep.into_iter();
-    prompts.retain(|_| keep.next().unwrap_or(false));
-}
-
-/// One pass with a set, so a body listing many URLs costs linear time.
-fn keep_first_of_each_url(images: &mut Vec<Image>) {
-    let mut seen = HashSet::with_capacity(images.len());
-    let keep: Vec<bool> = images
-        .iter()
-        .map(|image| !image.url.is_empty() && seen.insert(image.url.as_str()))
-        .collect();
-    let mut keep = keep.into_iter();
-    images.retain(|_| keep.next().unwrap_or(false));
+    items.retain(|_| keep.next().unwrap_or(false));
 }
 
 #[cfg(test)]
