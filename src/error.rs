@@ -52,16 +52,22 @@ pub enum DecodeError {
         message: String,
     },
 
-    /// The body has a key that only another vendor sends: it was decoded as
-    /// the wrong provider.
-    #[error("{provider}: {} belongs to the {likely} format, not {provider}; decode this body as {likely} (or detect it)", PathText(path))]
+    /// The body carries keys that another known format sends and the named
+    /// provider does not, or lacks the evidence that identifies the named
+    /// provider's format: it is not that provider's body, and decoding it as
+    /// one would drop what it says.
+    #[error("{provider}: this body is not {provider}: {}", Why(foreign, lacks))]
     WrongProvider {
         /// The provider that was asked to decode.
         provider: Provider,
-        /// JSON path of the telltale key.
+        /// JSON path of the first foreign key (`.` when there is none).
         path: String,
-        /// The provider whose format that key belongs to.
-        likely: Provider,
+        /// Foreign keys (JSON paths) with the formats that send them, at most
+        /// [`DecodeError::LISTED`].
+        foreign: Vec<(String, Vec<Provider>)>,
+        /// What the body lacks when it has no foreign key: the provider's
+        /// evidence, in words.
+        lacks: Option<String>,
     },
 
     /// The body is valid JSON but not an object (every vendor sends objects).
@@ -73,20 +79,22 @@ pub enum DecodeError {
         found: String,
     },
 
-    /// Auto-detection found no provider whose format fits the body.
+    /// Auto-detection found no format with evidence for it: an unknown
+    /// format.
     #[error(
-        "no provider's format fits this body (keys seen: {}); tried: {}",
+        "unknown format: no known format fits this body (keys seen: {}); {}",
         Keys(seen),
-        tried
+        Reasons(tried)
     )]
     Undetected {
-        /// The keys seen at the top level and, after `data.`/`payload.`, one level in.
+        /// The keys seen at the top level and, after `data.`/`payload.`/`tasks.`,
+        /// one level in (at most [`DecodeError::LISTED`], then a count).
         seen: Vec<String>,
-        /// The shapes detection looked for.
-        tried: String,
+        /// Each format, and why it does not fit.
+        tried: Vec<(Provider, String)>,
     },
 
-    /// Auto-detection found several providers whose formats fit equally well.
+    /// Auto-detection found several formats with evidence and no foreign key.
     #[error(
         "the body fits {} equally well (keys seen: {}); name the provider to decode it",
         Providers(candidates),
@@ -132,6 +140,9 @@ pub enum DecodeError {
 }
 
 impl DecodeError {
+    /// How many keys an error lists before it says how many more there are.
+    pub const LISTED: usize = 24;
+
     /// The provider that was decoding, if known.
     pub fn provider(&self) -> Option<Provider> {
         match self {
@@ -260,6 +271,51 @@ impl fmt::Display for Keys<'_> {
         }
         Ok(())
     }
+}
+
+struct Reasons<'a>(&'a [(Provider, String)]);
+impl fmt::Display for Reasons<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (n, (provider, reason)) in self.0.iter().enumerate() {
+            if n > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "not {provider}: {reason}")?;
+        }
+        Ok(())
+    }
+}
+
+struct Why<'a>(&'a [(String, Vec<Provider>)], &'a Option<String>);
+impl fmt::Display for Why<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(lacks) = self.1 {
+            return write!(f, "it has no {lacks}");
+        }
+        f.write_str("it carries ")?;
+        write_foreign(f, self.0)
+    }
+}
+
+/// "`images` (midjourney_api), `x` (goapi, legnext)".
+pub(crate) fn write_foreign(
+    f: &mut fmt::Formatter<'_>,
+    foreign: &[(String, Vec<Provider>)],
+) -> fmt::Result {
+    for (n, (key, owners)) in foreign.iter().enumerate() {
+        if n > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "`{key}` (")?;
+        for (m, owner) in owners.iter().enumerate() {
+            if m > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{owner}")?;
+        }
+        f.write_str(")")?;
+    }
+    Ok(())
 }
 
 struct Providers<'a>(&'a [Provider]);

@@ -22,7 +22,8 @@
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::{finish, push_finished_images, refuse_telltales, ForeignKeys, Provider, Telltale};
+use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
+use super::{finish, push_finished_images, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -81,31 +82,60 @@ pub struct Task<Tasks = Skipped> {
     pub message: Option<String>,
     /// `/fetch-many`: the tasks.
     pub tasks: Option<Tasks>,
-    #[serde(rename = "task_result", default, skip_serializing)]
-    task_result_telltale: Telltale,
-    #[serde(rename = "output", default, skip_serializing)]
-    output_telltale: Telltale,
-    #[serde(rename = "meta", default, skip_serializing)]
-    meta_telltale: Telltale,
-    #[serde(rename = "jobId", default, skip_serializing)]
-    job_id_camel_telltale: Telltale,
-    #[serde(rename = "failReason", default, skip_serializing)]
-    fail_reason_telltale: Telltale,
-    #[serde(rename = "images", default, skip_serializing)]
-    images_telltale: Telltale,
-    #[serde(rename = "createdAt", default, skip_serializing)]
-    created_at_camel_telltale: Telltale,
-    #[serde(rename = "mjPrompt", default, skip_serializing)]
-    mj_prompt_telltale: Telltale,
-    #[serde(rename = "result", default, skip_serializing)]
-    result_telltale: Telltale,
-    #[serde(rename = "upscaled_urls", default, skip_serializing)]
-    upscaled_urls_telltale: Telltale,
-    #[serde(rename = "job_id", default, skip_serializing)]
-    job_id_telltale: Telltale,
-    #[serde(rename = "payload", default, skip_serializing)]
-    payload_telltale: Telltale,
 }
+
+/// Keys beside the id that only APIFRAME sends: its task type, progress
+/// and grid results.
+const MARKS: &[&str] = &[
+    "task_type",
+    "percentage",
+    "original_image_url",
+    "image_urls",
+    "content",
+    "full_content",
+    "sref",
+    "video_urls",
+];
+
+/// Keys beside the id that look-alike vendors send too: evidence only on a
+/// body with no key APIFRAME does not know.
+const COMMON: &[&str] = &["image_url", "seed", "video_url", "actions", "model"];
+
+/// APIFRAME's status words.
+const STATUSES: StatusMark = StatusMark::Words(&[
+    "staged",
+    "pending",
+    "starting",
+    "processing",
+    "finished",
+    "failed",
+    "retry",
+    "retrying",
+]);
+
+/// How APIFRAME and JourneyAPI bodies look: a task keyed by `task_id` (once
+/// `taskId`) with its results at the top, or `/fetch-many`'s `tasks`; the
+/// submit reply is the id alone.
+pub const FORMAT: Format = Format {
+    provider: PROVIDER,
+    wire_keys: || fields_of::<Task>().to_vec(),
+    also_sends: &["sref", "full_content", "actions", "model", "audio_url"],
+    record: &[
+        Signature::keys(&["task_id"], MARKS),
+        Signature::keys(&["taskId"], MARKS),
+        Signature::keys(&["task_id"], COMMON).closed(),
+        Signature::keys(&["task_id"], &[]).status(STATUSES).closed(),
+        Signature::keys(&["task_id"], &[]).only(),
+        Signature::keys(&["task_id"], &["message", "error"]).only(),
+    ],
+    envelopes: &[Envelope {
+        key: "tasks",
+        outer: None,
+        carries_id: None,
+        record: &[],
+    }],
+    replies: &[],
+};
 
 /// Every task in an APIFRAME or JourneyAPI body.
 pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
@@ -117,15 +147,13 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
     let mut task: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes)?;
     match task.tasks.take() {
         Some(tasks) if task.task_id.is_none() => {
-            super::normalize_records(PROVIDER, "tasks", tasks, |task, at| {
-                normalize(task, at, foreign)
-            })
+            super::normalize_records(PROVIDER, "tasks", tasks, normalize)
         }
-        _ => Ok(vec![normalize(task, "", foreign)?]),
+        _ => Ok(vec![normalize(task, "")?]),
     }
 }
 
@@ -134,33 +162,7 @@ fn is_success_word(text: &str) -> bool {
 }
 
 /// Maps one task; `at` prefixes JSON paths in errors.
-fn normalize<Tasks>(
-    task: Task<Tasks>,
-    at: &str,
-    foreign: ForeignKeys,
-) -> Result<JobEvent, DecodeError> {
-    refuse_telltales(
-        PROVIDER,
-        at,
-        foreign,
-        &[
-            (&task.task_result_telltale, "task_result", Provider::Goapi),
-            (&task.output_telltale, "output", Provider::Goapi),
-            (&task.meta_telltale, "meta", Provider::Goapi),
-            (
-                &task.job_id_camel_telltale,
-                "jobId",
-                Provider::MidjourneyApi,
-            ),
-            (
-                &task.fail_reason_telltale,
-                "failReason",
-                Provider::MidjourneyApi,
-            ),
-            (&task.job_id_telltale, "job_id", Provider::Asyncapi),
-            (&task.payload_telltale, "payload", Provider::Imagineapi),
-        ],
-    )?;
+fn normalize<Tasks>(task: Task<Tasks>, at: &str) -> Result<JobEvent, DecodeError> {
     let job_id = super::job_id(
         PROVIDER,
         format!("{at}task_id"),

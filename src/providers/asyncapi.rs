@@ -24,7 +24,8 @@
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::{finish, refuse_telltales, ForeignKeys, Provider, Telltale};
+use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
+use super::{finish, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -77,26 +78,6 @@ pub struct Wire<Data = Skipped> {
     pub code: Option<StringOrInt>,
     /// REST envelopes.
     pub message: Option<String>,
-    #[serde(rename = "task_id", default, skip_serializing)]
-    task_id_telltale: Telltale,
-    #[serde(rename = "taskId", default, skip_serializing)]
-    task_id_camel_telltale: Telltale,
-    #[serde(rename = "payload", default, skip_serializing)]
-    payload_telltale: Telltale,
-    #[serde(rename = "upscaled_urls", default, skip_serializing)]
-    upscaled_urls_telltale: Telltale,
-    #[serde(rename = "upscaled", default, skip_serializing)]
-    upscaled_telltale: Telltale,
-    #[serde(rename = "user_created", default, skip_serializing)]
-    user_created_telltale: Telltale,
-    #[serde(rename = "date_created", default, skip_serializing)]
-    date_created_telltale: Telltale,
-    #[serde(rename = "url", default, skip_serializing)]
-    url_telltale: Telltale,
-    #[serde(rename = "task_result", default, skip_serializing)]
-    task_result_telltale: Telltale,
-    #[serde(rename = "output", default, skip_serializing)]
-    output_telltale: Telltale,
 }
 
 /// `result` of a completed job.
@@ -128,6 +109,53 @@ pub struct WireImage {
     pub height: Option<u32>,
 }
 
+/// How AsyncAPI bodies look: a job keyed by `job_id` (the webhook) or `id`
+/// (the REST job object), bare or in the REST list's `data`; the REST error
+/// reply `{status: "ERROR", code, message}`.
+pub const FORMAT: Format = Format {
+    provider: PROVIDER,
+    wire_keys: || fields_of::<Wire>().to_vec(),
+    also_sends: &[
+        "parameters",
+        "parent_job_id",
+        "image_index",
+        "completed_at",
+        "webhook_url",
+        "webhook_type",
+        "total",
+        "limit",
+        "offset",
+    ],
+    record: &[
+        // The webhook: an event name, or a status on a body of its own keys.
+        Signature::keys(&["job_id", "event"], &[]),
+        Signature::keys(&["job_id", "status"], &[]).closed(),
+        // The creation reply's `data` holds the new job's id alone.
+        Signature::keys(&["job_id"], &[]).only(),
+        // The REST job object: `id` with the job's `type`.
+        Signature::keys(&["id", "type"], &[]),
+        Signature::keys(
+            &["id"],
+            &[
+                "parameters",
+                "parent_job_id",
+                "image_index",
+                "webhook_url",
+                "webhook_type",
+            ],
+        ),
+    ],
+    envelopes: &[Envelope {
+        key: "data",
+        outer: None,
+        carries_id: None,
+        record: &[],
+    }],
+    replies: &[
+        Signature::keys(&["status"], &["code", "message"]).status(StatusMark::Words(&["error"]))
+    ],
+};
+
 /// Every job in an AsyncAPI body: one for a webhook or job object, each
 /// element of a job list.
 pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
@@ -139,16 +167,13 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
     let wire: Wire<OneOrMany<Wire>> = super::parse(PROVIDER, bytes)?;
-    normalize_body(wire, foreign)
+    normalize_body(wire)
 }
 
 /// Unwraps the REST envelopes, then normalizes each job.
-fn normalize_body(
-    mut wire: Wire<OneOrMany<Wire>>,
-    foreign: ForeignKeys,
-) -> Result<Vec<JobEvent>, DecodeError> {
+fn normalize_body(mut wire: Wire<OneOrMany<Wire>>) -> Result<Vec<JobEvent>, DecodeError> {
     let has_id = wire.job_id.is_some() || wire.id.is_some();
     let envelope_status = wire.status.as_deref().map(str::to_ascii_uppercase);
     if !has_id && envelope_status.as_deref() == Some("ERROR") {
@@ -165,55 +190,17 @@ fn normalize_body(
             // `{status: "SUCCESS", data: {job_id}}` acknowledges a new job.
             let accepted = envelope_status.as_deref() == Some("SUCCESS");
             super::normalize_records(PROVIDER, "data", data, |record, at| {
-                normalize(record, at, accepted, foreign)
+                normalize(record, at, accepted)
             })
         }
-        _ => Ok(vec![normalize(wire, "", false, foreign)?]),
+        _ => Ok(vec![normalize(wire, "", false)?]),
     }
 }
 
 /// Maps one webhook payload or job object; `at` prefixes JSON paths in
 /// errors. A job just `accepted` by the creation reply has no status yet and
 /// is pending.
-fn normalize<Data>(
-    wire: Wire<Data>,
-    at: &str,
-    accepted: bool,
-    foreign: ForeignKeys,
-) -> Result<JobEvent, DecodeError> {
-    refuse_telltales(
-        PROVIDER,
-        at,
-        foreign,
-        &[
-            (&wire.task_id_telltale, "task_id", Provider::Apiframe),
-            (
-                &wire.task_id_camel_telltale,
-                "taskId",
-                Provider::MidjourneyApi,
-            ),
-            (&wire.payload_telltale, "payload", Provider::Imagineapi),
-            (
-                &wire.upscaled_urls_telltale,
-                "upscaled_urls",
-                Provider::Imagineapi,
-            ),
-            (&wire.upscaled_telltale, "upscaled", Provider::Imagineapi),
-            (
-                &wire.user_created_telltale,
-                "user_created",
-                Provider::Imagineapi,
-            ),
-            (
-                &wire.date_created_telltale,
-                "date_created",
-                Provider::Imagineapi,
-            ),
-            (&wire.url_telltale, "url", Provider::Imagineapi),
-            (&wire.task_result_telltale, "task_result", Provider::Goapi),
-            (&wire.output_telltale, "output", Provider::Goapi),
-        ],
-    )?;
+fn normalize<Data>(wire: Wire<Data>, at: &str, accepted: bool) -> Result<JobEvent, DecodeError> {
     let job_id = super::job_id(
         PROVIDER,
         format!("{at}job_id"),

@@ -32,7 +32,8 @@
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::{finish, push_finished_images, refuse_telltales, ForeignKeys, Provider, Telltale};
+use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
+use super::{finish, push_finished_images, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -89,26 +90,6 @@ pub struct Task<Data = Skipped> {
     /// URL but are not tasks.
     #[serde(rename = "type")]
     pub notification_type: Option<String>,
-    #[serde(rename = "original_image_url", default, skip_serializing)]
-    original_image_url_telltale: Telltale,
-    #[serde(rename = "image_url", default, skip_serializing)]
-    image_url_telltale: Telltale,
-    #[serde(rename = "image_urls", default, skip_serializing)]
-    image_urls_telltale: Telltale,
-    #[serde(rename = "content", default, skip_serializing)]
-    content_telltale: Telltale,
-    #[serde(rename = "upscaled_urls", default, skip_serializing)]
-    upscaled_urls_telltale: Telltale,
-    #[serde(rename = "percentage", default, skip_serializing)]
-    percentage_telltale: Telltale,
-    #[serde(rename = "tasks", default, skip_serializing)]
-    tasks_telltale: Telltale,
-    #[serde(rename = "taskId", default, skip_serializing)]
-    task_id_camel_telltale: Telltale,
-    #[serde(rename = "job_id", default, skip_serializing)]
-    job_id_telltale: Telltale,
-    #[serde(rename = "payload", default, skip_serializing)]
-    payload_telltale: Telltale,
 }
 
 /// `meta`.
@@ -215,6 +196,67 @@ pub struct Output {
     pub descriptions: Vec<String>,
 }
 
+/// GoAPI's own keys beside `task_id`: where it keeps results and metadata.
+const MARKS: &[&str] = &[
+    "task_result",
+    "output",
+    "meta",
+    "input",
+    "config",
+    "detail",
+    "logs",
+    "process_time",
+    "retry_count",
+];
+
+/// How GoAPI bodies look: a v2 or unified task keyed by `task_id`, bare or in
+/// `data` beside `timestamp` (webhook) or `code` and `message` (GET), which
+/// may echo the id; the v2 submit reply `{task_id, status: "success"}`;
+/// error replies and account notifications.
+pub const FORMAT: Format = Format {
+    provider: PROVIDER,
+    wire_keys: || fields_of::<Task>().to_vec(),
+    also_sends: &[
+        "process_time",
+        "retry_count",
+        "model",
+        "config",
+        "detail",
+        "logs",
+        "time",
+    ],
+    record: &[
+        // v2's results and bookkeeping.
+        Signature::keys(
+            &["task_id"],
+            &["task_result", "process_time", "retry_count"],
+        ),
+        // The unified task: its results beside its metadata or request.
+        Signature::keys(&["task_id", "meta"], &[]),
+        Signature::keys(
+            &["task_id", "output"],
+            &["input", "config", "detail", "logs"],
+        ),
+        Signature::keys(&["task_id"], MARKS).closed(),
+        // A v2 reply with nothing but its status and message.
+        Signature::keys(&["task_id", "status", "message"], &[]).only(),
+        Signature::keys(&["task_id"], &[])
+            .status(StatusMark::Words(&["success"]))
+            .closed(),
+    ],
+    envelopes: &[Envelope {
+        key: "data",
+        outer: Some(Signature::keys(&[], &["timestamp", "code"])),
+        carries_id: Some("task_id"),
+        record: &[],
+    }],
+    replies: &[
+        Signature::keys(&["code", "message"], &[]).only(),
+        Signature::keys(&["code", "message", "data"], &[]).only(),
+        Signature::keys(&["type", "time"], &[]),
+    ],
+};
+
 /// The task in a GoAPI body, as a one-element list.
 pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
     super::DecodeOptions::default().decode_all(Some(PROVIDER), bytes)
@@ -225,7 +267,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
     let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes)?;
     // A task on its own; beside a `data` that holds a task, `task_id` is the
     // envelope echoing it.
@@ -234,7 +276,7 @@ pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>
         .as_ref()
         .is_some_and(|data| data.any(|task| task.task_id.is_some() || task.status.is_some()));
     if body.task_id.is_some() && !data_holds_a_task {
-        return Ok(vec![normalize(body, "", None, foreign)?]);
+        return Ok(vec![normalize(body, "", None)?]);
     }
     let envelope_task_id = body.task_id.take();
     // An envelope: the GET reply's code says whether `data` is a task.
@@ -253,7 +295,7 @@ pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>
             if task.task_id.is_none() {
                 task.task_id.clone_from(&envelope_task_id);
             }
-            normalize(task, at, sent_at.as_ref(), foreign)
+            normalize(task, at, sent_at.as_ref())
         }),
         None if body.notification_type.is_some() => {
             let kind = body.notification_type.unwrap_or_default();
@@ -267,7 +309,7 @@ pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>
             provider: PROVIDER,
             path: "data".to_owned(),
         }),
-        None => Ok(vec![normalize(body, "", None, foreign)?]),
+        None => Ok(vec![normalize(body, "", None)?]),
     }
 }
 
@@ -277,37 +319,7 @@ fn normalize<Data>(
     task: Task<Data>,
     at: &str,
     sent_at: Option<&Timestamp>,
-    foreign: ForeignKeys,
 ) -> Result<JobEvent, DecodeError> {
-    refuse_telltales(
-        PROVIDER,
-        at,
-        foreign,
-        &[
-            (
-                &task.original_image_url_telltale,
-                "original_image_url",
-                Provider::Apiframe,
-            ),
-            (&task.percentage_telltale, "percentage", Provider::Apiframe),
-            (&task.image_url_telltale, "image_url", Provider::Apiframe),
-            (&task.image_urls_telltale, "image_urls", Provider::Apiframe),
-            (&task.content_telltale, "content", Provider::Apiframe),
-            (
-                &task.upscaled_urls_telltale,
-                "upscaled_urls",
-                Provider::Imagineapi,
-            ),
-            (&task.tasks_telltale, "tasks", Provider::Apiframe),
-            (
-                &task.task_id_camel_telltale,
-                "taskId",
-                Provider::MidjourneyApi,
-            ),
-            (&task.job_id_telltale, "job_id", Provider::Asyncapi),
-            (&task.payload_telltale, "payload", Provider::Imagineapi),
-        ],
-    )?;
     let job_id = super::job_id(
         PROVIDER,
         format!("{at}task_id"),

@@ -25,7 +25,8 @@
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::{finish, push_finished_images, refuse_telltales, ForeignKeys, Provider, Telltale};
+use super::format::{fields_of, Envelope, Format, Signature};
+use super::{finish, push_finished_images, KeyPresent, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -79,28 +80,10 @@ pub struct ImageRecord<Payload = Skipped, Data = Skipped> {
     pub errors: Vec<DirectusError>,
     /// The bot's health, in the reply of `GET /items/status` (not an image).
     #[serde(rename = "bot_status", default, skip_serializing)]
-    bot_status: Telltale,
-    #[serde(rename = "job_id", default, skip_serializing)]
-    job_id_telltale: Telltale,
-    #[serde(rename = "type", default, skip_serializing)]
-    type_telltale: Telltale,
-    #[serde(rename = "result", default, skip_serializing)]
-    result_telltale: Telltale,
-    #[serde(rename = "task_id", default, skip_serializing)]
-    task_id_telltale: Telltale,
-    #[serde(rename = "task_type", default, skip_serializing)]
-    task_type_telltale: Telltale,
-    #[serde(rename = "percentage", default, skip_serializing)]
-    percentage_telltale: Telltale,
-    #[serde(rename = "taskId", default, skip_serializing)]
-    task_id_camel_telltale: Telltale,
-    #[serde(rename = "task_result", default, skip_serializing)]
-    task_result_telltale: Telltale,
-    #[serde(rename = "output", default, skip_serializing)]
-    output_telltale: Telltale,
+    bot_status: KeyPresent,
     /// Directus's own (legacy) webhook has it; ImagineAPI's flow does not.
     #[serde(rename = "collection", default, skip_serializing)]
-    directus_collection: Telltale,
+    directus_collection: KeyPresent,
 }
 
 /// One entry of Directus's `errors`.
@@ -127,6 +110,68 @@ pub struct DirectusErrorExtensions {
 /// A whole ImagineAPI body: a webhook, a GET reply, or an image on its own.
 pub type Body = ImageRecord<OneOrMany<ImageRecord>, OneOrMany<ImageRecord>>;
 
+/// ImagineAPI's own keys beside an image's `id` (Directus's item fields).
+const MARKS: &[&str] = &[
+    "upscaled_urls",
+    "upscaled",
+    "user_created",
+    "user_updated",
+    "date_created",
+    "date_updated",
+    "results",
+    "ref",
+    "discord_message_id",
+    "discord_image_url",
+    "generation_type",
+];
+
+/// How ImagineAPI bodies look: an image keyed by `id` with its Directus item
+/// fields, in a webhook's `payload`, a GET reply's `data`, or on its own;
+/// Directus's error reply `{errors}`; the bot-status reply.
+pub const FORMAT: Format = Format {
+    provider: PROVIDER,
+    wire_keys: || fields_of::<ImageRecord>().to_vec(),
+    also_sends: &[
+        "upscaled",
+        "user_created",
+        "user_updated",
+        "date_updated",
+        "results",
+        "ref",
+        "discord_message_id",
+        "discord_image_url",
+        "generation_type",
+        // The bot-status reply's and Directus's own webhook's keys.
+        "message",
+        "accountability",
+        "keys",
+    ],
+    record: &[
+        Signature::keys(&["id"], MARKS),
+        Signature::keys(&["bot_status"], &[]),
+    ],
+    envelopes: &[
+        // The webhook: `event` beside the image, which carries few of its
+        // fields while pending.
+        Envelope {
+            key: "payload",
+            outer: Some(Signature::keys(&["event"], &[])),
+            carries_id: None,
+            record: &[Signature::keys(&["id"], &[]).closed()],
+        },
+        Envelope {
+            key: "data",
+            outer: None,
+            carries_id: None,
+            record: &[],
+        },
+    ],
+    replies: &[
+        Signature::keys(&["errors"], &[]).only(),
+        Signature::keys(&["collection"], &["payload", "keys"]),
+    ],
+};
+
 /// Every image in an ImagineAPI body.
 pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
     super::DecodeOptions::default().decode_all(Some(PROVIDER), bytes)
@@ -137,10 +182,9 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
     let mut body: Body = super::parse(PROVIDER, bytes)?;
-    refuse_foreign_keys(&body, "", foreign)?;
-    if body.directus_collection.is_present() {
+    if body.directus_collection.0 {
         return Err(DecodeError::field(
             PROVIDER,
             "collection",
@@ -162,10 +206,10 @@ pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>
     }
     match (body.payload.take(), body.data.take()) {
         (Some(payload), _) => super::normalize_records(PROVIDER, "payload", payload, |image, at| {
-            normalize(image, at, foreign)
+            normalize(image, at)
         }),
         (None, Some(data)) => super::normalize_records(PROVIDER, "data", data, |image, at| {
-            normalize(image, at, foreign)
+            normalize(image, at)
         }),
         (None, None) if body.id.is_none() => Err(DecodeError::field(
             PROVIDER,
@@ -173,46 +217,16 @@ pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>
             "missing field `payload` (a webhook), `data` (a GET reply) or `id` (an image on its own)",
         )),
         // The GET reply's `data` object on its own: clients often unwrap it.
-        (None, None) => Ok(vec![normalize(body, "", foreign)?]),
+        (None, None) => Ok(vec![normalize(body, "")?]),
     }
-}
-
-/// Refuses an image (or envelope) with a key only another vendor sends.
-fn refuse_foreign_keys<Payload, Data>(
-    image: &ImageRecord<Payload, Data>,
-    at: &str,
-    foreign: ForeignKeys,
-) -> Result<(), DecodeError> {
-    refuse_telltales(
-        PROVIDER,
-        at,
-        foreign,
-        &[
-            (&image.job_id_telltale, "job_id", Provider::Asyncapi),
-            (&image.type_telltale, "type", Provider::Asyncapi),
-            (&image.result_telltale, "result", Provider::Asyncapi),
-            (&image.task_id_telltale, "task_id", Provider::Apiframe),
-            (&image.task_type_telltale, "task_type", Provider::Apiframe),
-            (&image.percentage_telltale, "percentage", Provider::Apiframe),
-            (
-                &image.task_id_camel_telltale,
-                "taskId",
-                Provider::MidjourneyApi,
-            ),
-            (&image.task_result_telltale, "task_result", Provider::Goapi),
-            (&image.output_telltale, "output", Provider::Goapi),
-        ],
-    )
 }
 
 /// Maps one image; `at` prefixes JSON paths in errors.
 fn normalize<Payload, Data>(
     image: ImageRecord<Payload, Data>,
     at: &str,
-    foreign: ForeignKeys,
 ) -> Result<JobEvent, DecodeError> {
-    refuse_foreign_keys(&image, at, foreign)?;
-    if image.bot_status.is_present() {
+    if image.bot_status.0 {
         return Err(DecodeError::field(
             PROVIDER,
             format!("{at}bot_status"),

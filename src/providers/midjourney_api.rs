@@ -33,7 +33,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::{finish, push_finished_images, refuse_telltales, ForeignKeys, Provider, Telltale};
+use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
+use super::{finish, push_finished_images, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp};
@@ -80,24 +81,6 @@ pub struct Record<Data = Skipped> {
     pub message: Option<String>,
     /// Envelope: one record (webhook) or several (job-status).
     pub data: Option<Data>,
-    #[serde(rename = "task_type", default, skip_serializing)]
-    task_type_telltale: Telltale,
-    #[serde(rename = "original_image_url", default, skip_serializing)]
-    original_image_url_telltale: Telltale,
-    #[serde(rename = "percentage", default, skip_serializing)]
-    percentage_telltale: Telltale,
-    #[serde(rename = "image_urls", default, skip_serializing)]
-    image_urls_telltale: Telltale,
-    #[serde(rename = "content", default, skip_serializing)]
-    content_telltale: Telltale,
-    #[serde(rename = "upscaled_urls", default, skip_serializing)]
-    upscaled_urls_telltale: Telltale,
-    #[serde(rename = "task_id", default, skip_serializing)]
-    task_id_snake_telltale: Telltale,
-    #[serde(rename = "job_id", default, skip_serializing)]
-    job_id_snake_telltale: Telltale,
-    #[serde(rename = "payload", default, skip_serializing)]
-    payload_telltale: Telltale,
 }
 
 /// An image URL, sent as a string or as `{"url": …}`.
@@ -134,6 +117,50 @@ impl<'de> Deserialize<'de> for ImageUrl {
     }
 }
 
+/// midjourney-api.com's own keys beside `taskId`.
+const MARKS: &[&str] = &[
+    "jobId",
+    "images",
+    "image",
+    "failReason",
+    "createdAt",
+    "mjPrompt",
+    "hookUrl",
+];
+
+/// How midjourney-api.com bodies look: a record keyed by `taskId` whose
+/// `status` is a number (0/1/2), bare or in the envelope `{status, message,
+/// data}` whose `status` is the API result code (the envelope may carry the
+/// `taskId`); error replies `{status: 1001, message}`.
+pub const FORMAT: Format = Format {
+    provider: PROVIDER,
+    wire_keys: || fields_of::<Record>().to_vec(),
+    also_sends: &["jobId", "hookUrl", "meta", "action", "seed", "error"],
+    record: &[
+        Signature::keys(&["taskId"], MARKS),
+        Signature::keys(&["taskId"], &[])
+            .status(StatusMark::Code)
+            .closed(),
+        // A status word (undocumented, but sent) on a body of its own keys.
+        Signature::keys(&["taskId", "status"], &[]).closed(),
+        Signature::keys(&["taskId"], &[]).only(),
+    ],
+    envelopes: &[Envelope {
+        key: "data",
+        outer: None,
+        carries_id: Some("taskId"),
+        record: &[],
+    }],
+    replies: &[
+        Signature::keys(&["status", "message"], &[])
+            .status(StatusMark::Code)
+            .only(),
+        Signature::keys(&["status", "message", "data"], &[])
+            .status(StatusMark::Code)
+            .only(),
+    ],
+};
+
 /// Every task in a midjourney-api.com body.
 pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
     super::DecodeOptions::default().decode_all(Some(PROVIDER), bytes)
@@ -144,9 +171,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
     let mut body: Record<OneOrMany<Record>> = super::parse(PROVIDER, bytes)?;
-    refuse_foreign_keys(&body, "", foreign)?;
     // A record with `taskId` on its own. Beside a `data` that holds a
     // record, `taskId` is the envelope's (the vendor's own handlers read
     // `data.taskId || taskId`), and the envelope's `status` is its API code.
@@ -155,7 +181,7 @@ pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>
         .as_ref()
         .is_some_and(|data| data.any(|record| record.task_id.is_some() || record.status.is_some()));
     if body.task_id.is_some() && !data_holds_a_record {
-        return Ok(vec![normalize(body, "", foreign)?]);
+        return Ok(vec![normalize(body, "")?]);
     }
     let envelope_task_id = body.task_id.take();
     // An envelope: its status is the API result code, not a task status.
@@ -186,7 +212,7 @@ pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>
             if record.task_id.is_none() {
                 record.task_id.clone_from(&envelope_task_id);
             }
-            normalize(record, at, foreign)
+            normalize(record, at)
         }),
         None => Err(DecodeError::field(
             PROVIDER,
@@ -196,57 +222,8 @@ pub(super) fn events(bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>
     }
 }
 
-/// Refuses a record (or envelope) with a key only another vendor sends.
-fn refuse_foreign_keys<Data>(
-    record: &Record<Data>,
-    at: &str,
-    foreign: ForeignKeys,
-) -> Result<(), DecodeError> {
-    refuse_telltales(
-        PROVIDER,
-        at,
-        foreign,
-        &[
-            (&record.task_type_telltale, "task_type", Provider::Apiframe),
-            (
-                &record.original_image_url_telltale,
-                "original_image_url",
-                Provider::Apiframe,
-            ),
-            (
-                &record.percentage_telltale,
-                "percentage",
-                Provider::Apiframe,
-            ),
-            (
-                &record.image_urls_telltale,
-                "image_urls",
-                Provider::Apiframe,
-            ),
-            (&record.content_telltale, "content", Provider::Apiframe),
-            (
-                &record.upscaled_urls_telltale,
-                "upscaled_urls",
-                Provider::Imagineapi,
-            ),
-            (
-                &record.task_id_snake_telltale,
-                "task_id",
-                Provider::Apiframe,
-            ),
-            (&record.job_id_snake_telltale, "job_id", Provider::Asyncapi),
-            (&record.payload_telltale, "payload", Provider::Imagineapi),
-        ],
-    )
-}
-
 /// Maps one task record; `at` prefixes JSON paths in errors.
-fn normalize<Data>(
-    record: Record<Data>,
-    at: &str,
-    foreign: ForeignKeys,
-) -> Result<JobEvent, DecodeError> {
-    refuse_foreign_keys(&record, at, foreign)?;
+fn normalize<Data>(record: Record<Data>, at: &str) -> Result<JobEvent, DecodeError> {
     let task_id = super::job_id(
         PROVIDER,
         format!("{at}taskId"),

@@ -8,7 +8,6 @@ use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
-use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_with::de::DeserializeAsWrap;
 
@@ -18,11 +17,13 @@ use crate::quirks::{ObjectOnly, OneOrMany, StringOrInt};
 
 pub mod apiframe;
 pub mod asyncapi;
+pub mod format;
 pub mod goapi;
 pub mod imagineapi;
 pub mod midjourney_api;
 
 /// A vendor wire format.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
@@ -60,6 +61,23 @@ impl Provider {
         }
     }
 
+    /// Its position in [`Provider::ALL`].
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    /// How this provider's bodies look: the keys it knows, the evidence
+    /// that identifies it, its envelopes.
+    pub fn format(self) -> &'static format::Format {
+        match self {
+            Provider::Asyncapi => &asyncapi::FORMAT,
+            Provider::Apiframe => &apiframe::FORMAT,
+            Provider::Goapi => &goapi::FORMAT,
+            Provider::Imagineapi => &imagineapi::FORMAT,
+            Provider::MidjourneyApi => &midjourney_api::FORMAT,
+        }
+    }
+
     /// Decodes one job's event from `bytes` in this provider's format, with
     /// the default [`DecodeOptions`].
     pub fn decode(self, bytes: &[u8]) -> Result<JobEvent, DecodeError> {
@@ -67,13 +85,15 @@ impl Provider {
     }
 
     /// Every job's event in `bytes` without the size check (callers did it).
-    fn events(self, bytes: &[u8], foreign: ForeignKeys) -> Result<Vec<JobEvent>, DecodeError> {
+    /// Every job's event in `bytes`, once the body is known to be this
+    /// provider's (the size and format checks are the callers').
+    fn events(self, bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
         match self {
-            Provider::Asyncapi => asyncapi::events(bytes, foreign),
-            Provider::Apiframe => apiframe::events(bytes, foreign),
-            Provider::Goapi => goapi::events(bytes, foreign),
-            Provider::Imagineapi => imagineapi::events(bytes, foreign),
-            Provider::MidjourneyApi => midjourney_api::events(bytes, foreign),
+            Provider::Asyncapi => asyncapi::events(bytes),
+            Provider::Apiframe => apiframe::events(bytes),
+            Provider::Goapi => goapi::events(bytes),
+            Provider::Imagineapi => imagineapi::events(bytes),
+            Provider::MidjourneyApi => midjourney_api::events(bytes),
         }
     }
 }
@@ -157,10 +177,7 @@ impl DecodeOptions {
     /// Detects the provider, then decodes one job's event.
     pub fn decode_auto(&self, bytes: &[u8]) -> Result<JobEvent, DecodeError> {
         let provider = self.detect(bytes)?;
-        single(
-            provider,
-            provider.events(without_bom(bytes), ForeignKeys::Lenient)?,
-        )
+        single(provider, provider.events(without_bom(bytes))?)
     }
 
     /// Decodes every job a body holds (one for most bodies, several for
@@ -174,22 +191,12 @@ impl DecodeOptions {
         self.check_size(provider, bytes)?;
         let bytes = without_bom(bytes);
         let Some(provider) = provider else {
-            let provider = crate::detect::detect_unchecked(bytes)?;
-            return provider.events(bytes, ForeignKeys::Lenient);
+            return crate::detect::detect_unchecked(bytes)?.events(bytes);
         };
-        match provider.events(bytes, ForeignKeys::Refuse) {
-            // A key of another vendor's format makes the body that vendor's,
-            // unless detection finds that the body fits `provider` best: then
-            // its foreign keys are read leniently (see `ForeignKeys`).
-            Err(wrong @ DecodeError::WrongProvider { .. }) => {
-                if crate::detect::detect_unchecked(bytes) == Ok(provider) {
-                    provider.events(bytes, ForeignKeys::Lenient)
-                } else {
-                    Err(wrong)
-                }
-            }
-            result => result,
-        }
+        // A named provider skips the choice but not the evidence: a body of
+        // another format is refused, never read as an emptier event.
+        crate::detect::check(provider, bytes)?;
+        provider.events(bytes)
     }
 
     /// Names the provider whose format `bytes` has.
@@ -301,31 +308,14 @@ fn json_type_if_not_object(bytes: &[u8]) -> Option<&'static str> {
         .then_some(found)
 }
 
-/// A key that only another vendor's format has. Wire types list such keys as
-/// `Telltale` fields, so that a body decoded as the wrong provider fails with
-/// [`DecodeError::WrongProvider`] in the same single pass, instead of giving
-/// a silently incomplete event.
+/// Whether a key is in the body, whatever its value (`null` included): for
+/// keys whose presence alone says what a body is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) enum Telltale {
-    #[default]
-    Absent,
-    Null,
-    Value,
-}
+pub(crate) struct KeyPresent(pub(crate) bool);
 
-impl Telltale {
-    /// Whether the key was in the body, whatever its value.
-    pub(crate) fn is_present(self) -> bool {
-        self != Telltale::Absent
-    }
-}
-
-impl<'de> Deserialize<'de> for Telltale {
+impl<'de> Deserialize<'de> for KeyPresent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Option::<IgnoredAny>::deserialize(deserializer).map(|value| match value {
-            Some(_) => Telltale::Value,
-            None => Telltale::Null,
-        })
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| KeyPresent(true))
     }
 }
 
@@ -352,61 +342,6 @@ pub(crate) fn job_id(
         missing
     };
     Err(DecodeError::field(provider, path, reason))
-}
-
-/// How strictly a decoder reads another vendor's keys ([`Telltale`]s).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ForeignKeys {
-    /// Any of them, even `null`, is [`DecodeError::WrongProvider`]: the
-    /// caller named the provider, and the key says it may be wrong.
-    Refuse,
-    /// Detection found that the body fits this provider best, so a key with
-    /// a common name (`url`, `type`, `meta`…) or a `null` value is an extra
-    /// field like any other. A key that carries the other vendor's job
-    /// (its id, its results, its envelope) with a value still refuses:
-    /// decoding would drop what it holds.
-    Lenient,
-}
-
-/// Foreign keys whose names are common words, which a vendor may well add
-/// to its own format, and which carry no results.
-const COMMON_NAMES: [&str; 12] = [
-    "url",
-    "type",
-    "meta",
-    "upscaled",
-    "user_created",
-    "date_created",
-    "collection",
-    "createdAt",
-    "mjPrompt",
-    "jobId",
-    "percentage",
-    "task_type",
-];
-
-/// The first telltale present, as an error, as strictly as `foreign` says.
-pub(crate) fn refuse_telltales(
-    provider: Provider,
-    at: &str,
-    foreign: ForeignKeys,
-    telltales: &[(&Telltale, &str, Provider)],
-) -> Result<(), DecodeError> {
-    let refuses = |telltale: Telltale, key: &str| match foreign {
-        ForeignKeys::Refuse => telltale.is_present(),
-        ForeignKeys::Lenient => telltale == Telltale::Value && !COMMON_NAMES.contains(&key),
-    };
-    match telltales
-        .iter()
-        .find(|(telltale, key, _)| refuses(**telltale, key))
-    {
-        Some((_, key, likely)) => Err(DecodeError::WrongProvider {
-            provider,
-            path: format!("{at}{key}"),
-            likely: *likely,
-        }),
-        None => Ok(()),
-    }
 }
 
 /// The events of the record(s) under an envelope key: one record (paths

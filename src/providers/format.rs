@@ -1,0 +1,452 @@
+//! Each format described once, as data: the keys it knows, the evidence that
+//! identifies it, and its envelopes.
+//!
+//! Detection ([`crate::detect`]), the named-provider check of
+//! [`crate::decode`], and their error messages all read these descriptions;
+//! nothing else decides which format a body is.
+//!
+//! The rules:
+//! - A key that some known format sends and `P` does not is *foreign* to `P`.
+//!   A body with a foreign key, at the top or inside an envelope, whatever its
+//!   value (`null` included), is not `P`: decoding it as `P` would drop what
+//!   that key holds. A key no known format sends is an extra field, ignored.
+//! - A body is `P` only on positive evidence: one of `P`'s [`Signature`]s
+//!   holds on its record (or on the envelope, for a vendor's error reply).
+//! - `detect` names the one format with evidence and no foreign key; none is
+//!   "unknown format", several is a tie, and both are errors.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::de::{self, Deserialize, Deserializer, Visitor};
+
+use super::Provider;
+
+/// How one provider's bodies look.
+#[derive(Debug)]
+pub struct Format {
+    /// The provider this describes.
+    pub provider: Provider,
+    /// The keys its wire types read, derived from their serde field lists
+    /// ([`fields_of`]): a record's and its envelopes'.
+    pub wire_keys: fn() -> Vec<&'static str>,
+    /// Keys the vendor is documented to send that the wire types do not read.
+    pub also_sends: &'static [&'static str],
+    /// Ways a job record shows it is this format.
+    pub record: &'static [Signature],
+    /// Envelopes around one record or a list of them.
+    pub envelopes: &'static [Envelope],
+    /// Ways the vendor's error replies (no record at all) show it.
+    pub replies: &'static [Signature],
+}
+
+/// One way a level of a body (a record, or an envelope) shows its format.
+#[derive(Debug, Clone, Copy)]
+pub struct Signature {
+    /// Every one of these keys is present.
+    pub all: &'static [&'static str],
+    /// At least one of these keys is present (empty: no condition).
+    pub any: &'static [&'static str],
+    /// What `status` must hold.
+    pub status: StatusMark,
+    /// Whether the level may hold no key but `all`'s and `any`'s.
+    pub only: bool,
+    /// Whether every key of the level must be one the format knows: for
+    /// weak evidence (an id and a common status word), which a look-alike
+    /// body with keys of its own must not pass for.
+    pub closed: bool,
+}
+
+impl Signature {
+    /// A signature of keys alone.
+    pub const fn keys(all: &'static [&'static str], any: &'static [&'static str]) -> Self {
+        Signature {
+            all,
+            any,
+            status: StatusMark::Any,
+            only: false,
+            closed: false,
+        }
+    }
+
+    /// The same keys, with a condition on `status`.
+    pub const fn status(mut self, status: StatusMark) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The same keys, and nothing else: no other key, known or not.
+    pub const fn only(mut self) -> Self {
+        self.only = true;
+        self.closed = true;
+        self
+    }
+
+    /// The same, on a level whose every key the format knows.
+    pub const fn closed(mut self) -> Self {
+        self.closed = true;
+        self
+    }
+}
+
+/// A condition on a level's `status` value.
+#[derive(Debug, Clone, Copy)]
+pub enum StatusMark {
+    /// Any value, or none.
+    Any,
+    /// A string equal to one of these words (ASCII case ignored, `-`, `_`
+    /// and space alike).
+    Words(&'static [&'static str]),
+    /// An API result code: an integer, or a string of digits.
+    Code,
+}
+
+/// An envelope: a key holding one record or a list of records, with keys
+/// of its own beside it.
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope {
+    /// The key holding the record(s); [`Envelope::LIST`] for a body that is
+    /// itself a JSON array of records.
+    pub key: &'static str,
+    /// What the envelope's own level shows (`None`: the key alone is enough).
+    pub outer: Option<Signature>,
+    /// The record's id key that the envelope may carry for it (an echo, or
+    /// the only copy).
+    pub carries_id: Option<&'static str>,
+    /// Further ways a record shows its format inside this envelope, once the
+    /// envelope's own level has shown it.
+    pub record: &'static [Signature],
+}
+
+impl Envelope {
+    /// The key name for a body that is a bare JSON array of records.
+    pub const LIST: &'static str = "[]";
+}
+
+/// The serde field names (aliases included) of a struct's `Deserialize`, or
+/// nothing for a type that is not a struct.
+///
+/// serde passes a derived struct's field list to `deserialize_struct`; this
+/// asks for it and stops there, so a format's keys are written once, in its
+/// wire types.
+pub fn fields_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    struct FieldList(std::cell::Cell<&'static [&'static str]>);
+
+    #[derive(Debug)]
+    struct Stop;
+    impl std::fmt::Display for Stop {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("field list read")
+        }
+    }
+    impl std::error::Error for Stop {}
+    impl de::Error for Stop {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Stop
+        }
+    }
+
+    impl<'de> Deserializer<'de> for &FieldList {
+        type Error = Stop;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+            Err(Stop)
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Stop> {
+            self.0.set(fields);
+            Err(Stop)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf option unit unit_struct newtype_struct seq tuple
+            tuple_struct map enum identifier ignored_any
+        }
+    }
+
+    let list = FieldList(std::cell::Cell::new(&[]));
+    let _ = T::deserialize(&list);
+    list.0.get()
+}
+
+/// Whether `word` is one of `words`, as [`StatusMark::Words`] compares.
+pub(crate) fn word_in(word: &str, words: &[&str]) -> bool {
+    let folded = |text: &str| -> String {
+        text.trim()
+            .chars()
+            .map(|c| match c {
+                '-' | ' ' => '_',
+                c => c.to_ascii_lowercase(),
+            })
+            .collect()
+    };
+    let word = folded(word);
+    words.iter().any(|candidate| folded(candidate) == word)
+}
+
+/// A set of providers, one bit each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Providers(u32);
+
+impl Providers {
+    pub(crate) fn with(self, provider: Provider) -> Self {
+        Providers(self.0 | 1 << provider.index())
+    }
+
+    pub(crate) fn has(self, provider: Provider) -> bool {
+        self.0 & 1 << provider.index() != 0
+    }
+
+    pub(crate) fn iter(self) -> impl Iterator<Item = Provider> {
+        Provider::ALL.into_iter().filter(move |p| self.has(*p))
+    }
+}
+
+/// Bits over the [`KeyTable`]'s keys.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct KeyBits([u64; KeyBits::WORDS]);
+
+impl KeyBits {
+    const WORDS: usize = 16;
+    const CAPACITY: usize = Self::WORDS * 64;
+
+    pub(crate) fn insert(&mut self, key: u16) {
+        self.0[usize::from(key) / 64] |= 1 << (key % 64);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.iter().map(|word| word.count_ones() as usize).sum()
+    }
+
+    pub(crate) fn contains_all(&self, other: &KeyBits) -> bool {
+        self.0.iter().zip(other.0).all(|(a, b)| a & b == b)
+    }
+
+    pub(crate) fn intersects(&self, other: &KeyBits) -> bool {
+        self.0.iter().zip(other.0).any(|(a, b)| a & b != 0)
+    }
+
+    pub(crate) fn is_subset_of(&self, other: &KeyBits) -> bool {
+        other.contains_all(self)
+    }
+
+    pub(crate) fn without(&self, other: &KeyBits) -> KeyBits {
+        let mut out = *self;
+        for (a, b) in out.0.iter_mut().zip(other.0) {
+            *a &= !b;
+        }
+        out
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = u16> + '_ {
+        self.0.iter().enumerate().flat_map(|(word, bits)| {
+            (0..64u16)
+                .filter(move |bit| bits & (1 << bit) != 0)
+                .map(move |bit| (word as u16) * 64 + bit)
+        })
+    }
+}
+
+/// A [`Signature`] with its keys as bits.
+#[derive(Debug)]
+pub(crate) struct CompiledSignature {
+    pub(crate) all: KeyBits,
+    pub(crate) any: KeyBits,
+    pub(crate) status: StatusMark,
+    pub(crate) only: bool,
+    pub(crate) closed: bool,
+    pub(crate) source: Signature,
+}
+
+/// An [`Envelope`] with its keys as bits.
+#[derive(Debug)]
+pub(crate) struct CompiledEnvelope {
+    pub(crate) key: &'static str,
+    pub(crate) outer: Option<CompiledSignature>,
+    pub(crate) carries_id: Option<u16>,
+    pub(crate) record: Vec<CompiledSignature>,
+}
+
+/// A [`Format`] with its keys as bits.
+#[derive(Debug)]
+pub(crate) struct CompiledFormat {
+    pub(crate) format: &'static Format,
+    /// Every key the format knows.
+    pub(crate) knows: KeyBits,
+    pub(crate) record: Vec<CompiledSignature>,
+    pub(crate) envelopes: Vec<CompiledEnvelope>,
+    pub(crate) replies: Vec<CompiledSignature>,
+}
+
+/// Every key some format knows, numbered, with the formats that know it.
+#[derive(Debug)]
+pub(crate) struct KeyTable {
+    index: HashMap<&'static str, u16>,
+    names: Vec<&'static str>,
+    owners: Vec<Providers>,
+    pub(crate) formats: Vec<CompiledFormat>,
+}
+
+impl KeyTable {
+    /// The table, built from the formats on first use.
+    pub(crate) fn get() -> &'static KeyTable {
+        static TABLE: OnceLock<KeyTable> = OnceLock::new();
+        TABLE.get_or_init(|| KeyTable::build(Provider::ALL.iter().map(|p| p.format())))
+    }
+
+    fn build(formats: impl Iterator<Item = &'static Format>) -> KeyTable {
+        let mut table = KeyTable {
+            index: HashMap::new(),
+            names: Vec::new(),
+            owners: Vec::new(),
+            formats: Vec::new(),
+        };
+        let formats: Vec<&'static Format> = formats.collect();
+        for format in &formats {
+            let mut knows = KeyBits::default();
+            let keys = (format.wire_keys)();
+            let declared = keys.iter().chain(format.also_sends);
+            let in_signatures = format
+                .record
+                .iter()
+                .chain(format.replies)
+                .chain(format.envelopes.iter().filter_map(|e| e.outer.as_ref()))
+                .chain(format.envelopes.iter().flat_map(|e| e.record))
+                .flat_map(|s| s.all.iter().chain(s.any));
+            let envelope_keys = format.envelopes.iter().map(|e| &e.key);
+            for key in declared.chain(in_signatures).chain(envelope_keys) {
+                let id = table.intern(key);
+                table.owners[usize::from(id)] = table.owners[usize::from(id)].with(format.provider);
+                knows.insert(id);
+            }
+            table.formats.push(CompiledFormat {
+                format,
+                knows,
+                record: Vec::new(),
+                envelopes: Vec::new(),
+                replies: Vec::new(),
+            });
+        }
+        for n in 0..table.formats.len() {
+            let format = table.formats[n].format;
+            let record = format.record.iter().map(|s| table.compile(s)).collect();
+            let replies = format.replies.iter().map(|s| table.compile(s)).collect();
+            let envelopes = format
+                .envelopes
+                .iter()
+                .map(|envelope| CompiledEnvelope {
+                    key: envelope.key,
+                    outer: envelope.outer.as_ref().map(|s| table.compile(s)),
+                    carries_id: envelope.carries_id.map(|key| table.intern(key)),
+                    record: envelope.record.iter().map(|s| table.compile(s)).collect(),
+                })
+                .collect();
+            let compiled = &mut table.formats[n];
+            compiled.record = record;
+            compiled.replies = replies;
+            compiled.envelopes = envelopes;
+        }
+        table
+    }
+
+    fn intern(&mut self, key: &'static str) -> u16 {
+        if let Some(id) = self.index.get(key) {
+            return *id;
+        }
+        let id = u16::try_from(self.names.len()).expect("fewer keys than u16::MAX");
+        assert!(
+            usize::from(id) < KeyBits::CAPACITY,
+            "the formats know more keys than KeyBits holds"
+        );
+        self.index.insert(key, id);
+        self.names.push(key);
+        self.owners.push(Providers::default());
+        id
+    }
+
+    fn compile(&mut self, signature: &Signature) -> CompiledSignature {
+        let mut all = KeyBits::default();
+        for key in signature.all {
+            all.insert(self.intern(key));
+        }
+        let mut any = KeyBits::default();
+        for key in signature.any {
+            any.insert(self.intern(key));
+        }
+        CompiledSignature {
+            all,
+            any,
+            status: signature.status,
+            only: signature.only,
+            closed: signature.closed,
+            source: *signature,
+        }
+    }
+
+    /// The number of a key some format knows.
+    pub(crate) fn id(&self, key: &str) -> Option<u16> {
+        self.index.get(key).copied()
+    }
+
+    /// A key's name.
+    pub(crate) fn name(&self, id: u16) -> &'static str {
+        self.names[usize::from(id)]
+    }
+
+    /// The formats that know a key.
+    pub(crate) fn owners(&self, id: u16) -> Providers {
+        self.owners[usize::from(id)]
+    }
+
+    /// A provider's compiled format.
+    pub(crate) fn format(&self, provider: Provider) -> &CompiledFormat {
+        &self.formats[provider.index()]
+    }
+}
+
+/// What a signature needs, in words, for error messages.
+pub(crate) fn describe(signature: &Signature) -> String {
+    let mut parts = Vec::new();
+    if !signature.all.is_empty() {
+        parts.push(
+            signature
+                .all
+                .iter()
+                .map(|key| format!("`{key}`"))
+                .collect::<Vec<_>>()
+                .join(" and "),
+        );
+    }
+    if !signature.any.is_empty() {
+        const NAMED: usize = 4;
+        let mut any: Vec<String> = signature
+            .any
+            .iter()
+            .take(NAMED)
+            .map(|key| format!("`{key}`"))
+            .collect();
+        if signature.any.len() > NAMED {
+            any.push(format!("… ({} keys)", signature.any.len()));
+        }
+        parts.push(if any.len() == 1 {
+            any.remove(0)
+        } else {
+            format!("one of {}", any.join(", "))
+        });
+    }
+    match signature.status {
+        StatusMark::Any => {}
+        StatusMark::Code => parts.push("a numeric `status`".to_owned()),
+        StatusMark::Words(words) => parts.push(format!("`status` {}", words.join("/"))),
+    }
+    let mut text = parts.join(" with ");
+    if signature.only {
+        text.push_str(" and nothing else");
+    } else if signature.closed {
+        text.push_str(" and no key of its own");
+    }
+    text
+}
