@@ -307,9 +307,10 @@ fn an_endless_input_stops_at_the_limit() {
         .assert()
         .code(1)
         .stdout("")
-        .stderr(predicate::str::contains(
-            "/dev/zero:1: the body is larger than the limit of 100 bytes",
-        ));
+        .stderr(
+            "mjhook: /dev/zero:1: invalid JSON at line 1, column 1: expected value; stopped \
+             reading /dev/zero, whose rest is larger than the limit of 100 bytes (--max-bytes)\n",
+        );
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 

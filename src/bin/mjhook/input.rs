@@ -193,6 +193,18 @@ fn stream(
                 log.reject(format_args!("{source}:{line}: cannot read: {error}"));
                 return Ok(());
             }
+            Next::Invalid {
+                line,
+                at: (at_line, at_column),
+                message,
+            } => {
+                log.reject(format_args!(
+                    "{source}:{line}: invalid JSON at line {at_line}, column {at_column}: \
+                     {message}; stopped reading {source}, whose rest is larger than the \
+                     limit of {limit} bytes (--max-bytes)"
+                ));
+                return Ok(());
+            }
         }
         if bodies.done {
             break;
@@ -218,6 +230,13 @@ enum Next {
     TooLarge { line: usize },
     /// The input could not be read.
     Unreadable { line: usize, error: io::Error },
+    /// The body starting on `line` is not JSON, at this line and column of
+    /// the body, and the rest of the input is larger than the limit.
+    Invalid {
+        line: usize,
+        at: (usize, usize),
+        message: String,
+    },
 }
 
 /// A stream of bodies.
@@ -237,6 +256,7 @@ impl<R: BufRead> Bodies<R> {
                 over: false,
                 line: 1,
                 start_line: 1,
+                at: (1, 0),
             },
             done: false,
         }
@@ -280,12 +300,22 @@ impl<R: BufRead> Bodies<R> {
         }
         // Not JSON: keep the rest (within the limit) so the library can say
         // what it is.
+        let at = self.reader.at;
         match io::copy(&mut self.reader, &mut io::sink()) {
             Ok(_) => Next::Last {
                 line,
                 bytes: std::mem::take(&mut self.reader.body),
             },
-            Err(_) if self.reader.over => Next::TooLarge { line },
+            Err(_) if self.reader.over => {
+                // serde_json's own position counts from the end of the
+                // previous body; the body's is the one the library would give.
+                let text = error.to_string();
+                let message = match text.rsplit_once(" at line ") {
+                    Some((message, _)) => message.to_owned(),
+                    None => text,
+                };
+                Next::Invalid { line, at, message }
+            }
             Err(error) => Next::Unreadable {
                 line: self.reader.line,
                 error,
@@ -307,6 +337,9 @@ struct Counting<R> {
     /// The line of the next byte to read.
     line: usize,
     start_line: usize,
+    /// The line and column (1-based, in bytes) of the last byte read, counted
+    /// from the body's first byte.
+    at: (usize, usize),
 }
 
 impl<R> Counting<R> {
@@ -334,6 +367,7 @@ impl<R: BufRead> Read for Counting<R> {
                 if !self.started {
                     self.started = true;
                     self.start_line = self.line;
+                    self.at = (1, 0);
                 }
                 if self.body.len() >= self.limit {
                     self.over = true;
@@ -349,6 +383,12 @@ impl<R: BufRead> Read for Counting<R> {
             }
             if byte == b'\n' {
                 self.line += 1;
+            }
+            if self.started {
+                self.at = match byte {
+                    b'\n' => (self.at.0 + 1, 0),
+                    _ => (self.at.0, self.at.1 + 1),
+                };
             }
             *slot = byte;
             taken += 1;
@@ -380,6 +420,9 @@ mod tests {
                 Next::End => break,
                 Next::TooLarge { line } => format!("too large {line}"),
                 Next::Unreadable { line, error } => format!("unreadable {line}: {error}"),
+                Next::Invalid { line, at, message } => {
+                    format!("invalid {line} at {at:?}: {message}")
+                }
             };
             seen.push(text);
         }
@@ -423,7 +466,15 @@ mod tests {
             ["1:{\"a\":1}", "last 2:{\"b\":\n2,,}\n{\"c\":3}\n"]
         );
         // Unless the rest is over the limit.
-        assert_eq!(bodies(&[0u8; 1000], 100), ["too large 1"]);
+        assert_eq!(
+            bodies(&[0u8; 1000], 100),
+            ["invalid 1 at (1, 1): expected value"]
+        );
+        let long = [b"{}\n\n {\"a\":\n  1,]".as_slice(), &[b' '; 200]].concat();
+        assert_eq!(
+            bodies(&long, 100),
+            ["1:{}", "invalid 3 at (2, 5): key must be a string"]
+        );
         assert_eq!(bodies(b"{\"a\"", 100), ["last 1:{\"a\""]);
     }
 
