@@ -39,6 +39,10 @@ input, also read when no FILE is given). An input may hold several bodies,
 as NDJSON or one after another; each is one delivery with its own
 --max-bytes limit.
 
+Exit status: 0 on success; 1 when an input is rejected (stderr names the
+input and the line its body starts on) or stdout cannot be written; 2 on a
+usage error. A closed stdout (`| head -1`) ends mjhook quietly.
+
 Examples:
   mjhook normalize delivery.json
   curl -s \"$POLL_URL\" | mjhook normalize --provider goapi
