@@ -479,3 +479,37 @@ fn verify_reads_stdin_under_a_limit() {
         .code(1)
         .stderr(predicate::str::contains("larger than the limit"));
 }
+
+#[test]
+fn each_stdin_body_is_answered_before_the_next_arrives() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mjhook"))
+        .arg("normalize")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if lines.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    for job in ["first", "second"] {
+        // The pipe stays open: mjhook must answer without seeing its end.
+        writeln!(stdin, r#"{{"taskId": "{job}", "status": 1}}"#).unwrap();
+        stdin.flush().unwrap();
+        let line = received
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("no line for the {job} body while stdin is open"));
+        assert!(line.contains(&format!(r#""job_id":"{job}""#)), "{line}");
+    }
+    drop(stdin);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    assert_eq!(status.code(), Some(0));
+}

@@ -172,10 +172,42 @@ pub fn verify(args: &VerifyArgs, out: &mut Out<impl Write>, log: &mut Log) -> Re
 }
 
 /// The whole of `reader` if it holds at most `limit` bytes; `None` as soon
-/// as it is known to hold more, without reading further.
-fn read_limited(reader: impl Read, limit: usize) -> io::Result<Option<Vec<u8>>> {
+/// as it is known to hold more, without reading further. The buffer never
+/// grows past the limit.
+fn read_limited(mut reader: impl Read, limit: usize) -> io::Result<Option<Vec<u8>>> {
     let mut body = Vec::new();
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    reader.take(cap).read_to_end(&mut body)?;
-    Ok((body.len() <= limit).then_some(body))
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => return Ok(Some(body)),
+            Ok(n) => n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        let room = limit - body.len();
+        if n > room {
+            return Ok(None);
+        }
+        if body.capacity() - body.len() < n {
+            body.reserve_exact(body.capacity().max(n).min(room));
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_up_to_the_limit_is_read_and_one_byte_more_is_not() {
+        let body = vec![b'x'; 20_000];
+        let read = read_limited(&body[..], 20_000).unwrap();
+        assert_eq!(read.as_deref(), Some(&body[..]));
+        assert!(read.is_some_and(|read| read.capacity() <= 20_000));
+        assert_eq!(read_limited(&body[..], 19_999).unwrap(), None);
+        assert_eq!(read_limited(&b""[..], 0).unwrap(), Some(Vec::new()));
+        // An endless input ends at the limit.
+        assert_eq!(read_limited(io::repeat(b'x'), 100).unwrap(), None);
+    }
 }
