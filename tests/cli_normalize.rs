@@ -1,32 +1,19 @@
-//! The `normalize`, `detect` and `schema` commands, run as a user would.
+//! The `normalize`, `detect`, `schema`, `completions` and `man` commands, run
+//! as a user would.
 #![cfg(feature = "cli")]
 
-use std::io::{ErrorKind, Write};
-use std::process::{Command, Output, Stdio};
+use assert_cmd::cargo::cargo_bin_cmd;
+use assert_cmd::Command;
+use predicates::prelude::*;
 
-fn mjhook(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mjhook"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A usage error exits before reading stdin, so the pipe may already be
-    // closed; what the command printed is what the test checks.
-    if let Err(error) = child.stdin.take().unwrap().write_all(stdin) {
-        assert_eq!(
-            error.kind(),
-            ErrorKind::BrokenPipe,
-            "cannot write stdin: {error}"
-        );
-    }
-    child.wait_with_output().unwrap()
+fn mjhook() -> Command {
+    let mut command = cargo_bin_cmd!("mjhook");
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
 }
 
-fn lines(output: &Output) -> Vec<String> {
-    String::from_utf8(output.stdout.clone())
+fn lines(stdout: &[u8]) -> Vec<String> {
+    String::from_utf8(stdout.to_vec())
         .unwrap()
         .lines()
         .map(str::to_owned)
@@ -35,21 +22,18 @@ fn lines(output: &Output) -> Vec<String> {
 
 #[test]
 fn normalize_prints_one_compact_event_per_line() {
-    let output = mjhook(
-        &[
+    let output = mjhook()
+        .args([
             "normalize",
             "fixtures/apiframe/webhook-pending-imagine.json",
             "fixtures/apiframe/fetch-many-three-tasks.json",
-        ],
-        b"",
-    );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let lines = lines(&output);
+        ])
+        .assert()
+        .code(0)
+        .stderr("")
+        .get_output()
+        .clone();
+    let lines = lines(&output.stdout);
     assert_eq!(lines.len(), 4, "one event, then the batch's three");
     for line in &lines {
         let event: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -64,100 +48,138 @@ fn normalize_prints_one_compact_event_per_line() {
 
 #[test]
 fn normalize_reads_stdin_and_pretty_prints() {
-    let body = br#"{"taskId": "abc", "status": 1, "images": ["https://example.com/0.png"]}"#;
-    let output = mjhook(&["normalize", "--pretty", "-"], body);
-    assert_eq!(output.status.code(), Some(0));
-    let text = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        text.contains("\n  \"provider\": \"midjourney_api\""),
-        "{text}"
-    );
+    let body = r#"{"taskId": "abc", "status": 1, "images": ["https://example.com/0.png"]}"#;
+    mjhook()
+        .args(["normalize", "--pretty", "-"])
+        .write_stdin(body)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "\n  \"provider\": \"midjourney_api\"",
+        ));
 }
 
 #[test]
 fn a_rejected_input_exits_1_and_names_file_provider_path_and_position() {
-    let output = mjhook(
-        &[
+    let mut stderr = predicate::str::contains("apiframe__percentage-out-of-range.json").boxed();
+    for part in ["apiframe:", "`percentage`", "line 5", "found 150"] {
+        stderr = stderr.and(predicate::str::contains(part)).boxed();
+    }
+    mjhook()
+        .args([
             "normalize",
             "--provider",
             "apiframe",
             "fixtures/bad/apiframe__percentage-out-of-range.json",
-        ],
-        b"",
-    );
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    for part in [
-        "apiframe__percentage-out-of-range.json",
-        "apiframe:",
-        "`percentage`",
-        "line 5",
-        "found 150",
-    ] {
-        assert!(stderr.contains(part), "{part} missing from {stderr}");
-    }
-    assert!(output.stdout.is_empty());
+        ])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(stderr);
 }
 
 #[test]
 fn good_files_still_print_when_another_is_rejected() {
-    let output = mjhook(
-        &[
+    let output = mjhook()
+        .args([
             "normalize",
             "fixtures/bad/auto__truncated-json.json",
             "fixtures/goapi/v2-pending.json",
-        ],
-        b"",
-    );
-    assert_eq!(output.status.code(), Some(1));
-    assert_eq!(lines(&output).len(), 1);
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        stderr.contains("auto__truncated-json.json") && stderr.contains("line"),
-        "{stderr}"
-    );
+        ])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("auto__truncated-json.json")
+                .and(predicate::str::contains("line")),
+        )
+        .get_output()
+        .clone();
+    assert_eq!(lines(&output.stdout).len(), 1);
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    assert_eq!(mjhook(&["normalize"], b"").status.code(), Some(2));
-    assert_eq!(
-        mjhook(&["normalize", "--provider", "discord", "-"], b"{}")
-            .status
-            .code(),
-        Some(2)
-    );
-    assert_eq!(mjhook(&["frobnicate"], b"").status.code(), Some(2));
+    mjhook()
+        .args(["normalize", "--provider", "discord", "-"])
+        .write_stdin("{}")
+        .assert()
+        .code(2);
+    mjhook().arg("frobnicate").assert().code(2);
     // More than a pipe holds, so the write always meets the closed pipe of a
     // command that gave up before reading its input.
-    let unread = vec![b' '; 1 << 20];
-    assert_eq!(
-        mjhook(&["normalize", "--provider", "discord", "-"], &unread)
-            .status
-            .code(),
-        Some(2)
-    );
+    mjhook()
+        .args(["normalize", "--provider", "discord", "-"])
+        .write_stdin(vec![b' '; 1 << 20])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn an_unknown_provider_is_named_with_the_known_ones() {
+    let mut known = predicate::str::contains("discord").boxed();
+    for provider in mjhook::Provider::ALL {
+        known = known
+            .and(predicate::str::contains(provider.as_str()))
+            .boxed();
+    }
+    mjhook()
+        .args(["normalize", "--provider", "discord"])
+        .assert()
+        .code(2)
+        .stderr(known);
+    // The library's spelling rules hold on the command line too.
+    mjhook()
+        .args(["normalize", "--provider", "Midjourney-API", "-"])
+        .write_stdin(r#"{"taskId": "abc", "status": 1}"#)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(r#""provider":"midjourney_api""#));
+}
+
+#[test]
+fn help_lists_every_provider_and_examples() {
+    for command in ["normalize", "track", "verify"] {
+        let mut help = predicate::str::contains("Examples:").boxed();
+        for provider in mjhook::Provider::ALL {
+            help = help
+                .and(predicate::str::contains(provider.as_str()))
+                .boxed();
+        }
+        mjhook()
+            .args([command, "--help"])
+            .assert()
+            .code(0)
+            .stdout(help);
+    }
+    mjhook()
+        .arg("--help")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Examples:").and(predicate::str::contains("NDJSON")));
 }
 
 #[test]
 fn detect_names_the_provider_and_prefixes_files_when_there_are_several() {
-    let one = mjhook(
-        &["detect", "fixtures/imagineapi/webhook-create-pending.json"],
-        b"",
-    );
-    assert_eq!(lines(&one), ["imagineapi"]);
-    let several = mjhook(
-        &[
+    let one = mjhook()
+        .args(["detect", "fixtures/imagineapi/webhook-create-pending.json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    assert_eq!(lines(&one.stdout), ["imagineapi"]);
+    let several = mjhook()
+        .args([
             "detect",
             "fixtures/goapi/v2-pending.json",
             "fixtures/bad/auto__unknown-shape.json",
             "fixtures/asyncapi/webhook-cancelled.json",
-        ],
-        b"",
-    );
-    assert_eq!(several.status.code(), Some(1));
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
     assert_eq!(
-        lines(&several),
+        lines(&several.stdout),
         [
             "fixtures/goapi/v2-pending.json: goapi",
             "fixtures/asyncapi/webhook-cancelled.json: asyncapi"
@@ -167,9 +189,57 @@ fn detect_names_the_provider_and_prefixes_files_when_there_are_several() {
 
 #[test]
 fn schema_prints_a_json_schema() {
-    let output = mjhook(&["schema"], b"");
-    assert_eq!(output.status.code(), Some(0));
+    let output = mjhook().arg("schema").assert().code(0).get_output().clone();
     let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(schema["title"], "JobEvent");
     assert!(schema["properties"]["provider"].is_object());
+}
+
+#[test]
+fn bash_completions_offer_the_commands_and_providers() {
+    mjhook()
+        .args(["completions", "bash"])
+        .assert()
+        .code(0)
+        .stderr("")
+        .stdout(
+            predicate::str::contains("_mjhook()")
+                .and(predicate::str::contains("complete -F _mjhook"))
+                .and(predicate::str::contains("normalize"))
+                .and(predicate::str::contains("midjourney_api")),
+        );
+    mjhook().args(["completions", "tcsh"]).assert().code(2);
+}
+
+#[test]
+fn man_prints_roff_pages() {
+    let page = mjhook()
+        .arg("man")
+        .assert()
+        .code(0)
+        .stderr("")
+        .get_output()
+        .clone();
+    let roff = String::from_utf8(page.stdout).unwrap();
+    assert!(roff.starts_with(".ie \\n(.g .ds Aq"), "{roff}");
+    for part in [
+        ".TH mjhook 1",
+        ".SH NAME",
+        ".SH SYNOPSIS",
+        "normalize",
+        "completions",
+    ] {
+        assert!(roff.contains(part), "{part} missing from {roff}");
+    }
+    mjhook().args(["man", "normalize"]).assert().code(0).stdout(
+        predicate::str::contains(".TH mjhook-normalize 1")
+            .and(predicate::str::contains("with\\-source"))
+            .and(predicate::str::contains("goapi")),
+    );
+    mjhook()
+        .args(["man", "frobnicate"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("no command \"frobnicate\""));
 }

@@ -3,8 +3,9 @@
 //! receiving those deliveries in that order.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
+use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
 
 fn fixture(path: &str) -> PathBuf {
@@ -14,7 +15,7 @@ fn fixture(path: &str) -> PathBuf {
 }
 
 fn track(args: &[&str], fixtures: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mjhook"))
+    cargo_bin_cmd!("mjhook")
         .arg("track")
         .args(args)
         .args(fixtures.iter().map(|path| fixture(path)))
@@ -256,7 +257,25 @@ fn a_bad_file_is_reported_and_the_rest_still_fold() {
 }
 
 #[test]
-fn missing_files_are_a_usage_error() {
-    let output = track(&[], &[]);
-    assert_eq!(output.status.code(), Some(2));
+fn without_files_standard_input_is_folded() {
+    let body = std::fs::read(fixture("asyncapi/webhook-progress-in-progress.json")).unwrap();
+    let output = cargo_bin_cmd!("mjhook")
+        .arg("track")
+        .write_stdin(body)
+        .assert()
+        .code(0)
+        .stderr("")
+        .get_output()
+        .clone();
+    assert_eq!(
+        lines(&output),
+        jobs(&["asyncapi/webhook-progress-in-progress.json"])
+    );
+    // Nothing on stdin is no delivery: rejected, not an empty success.
+    cargo_bin_cmd!("mjhook")
+        .arg("track")
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr("mjhook: <stdin>: holds no JSON body\n");
 }

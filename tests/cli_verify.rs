@@ -2,9 +2,10 @@
 //! `mjhook verify`, run as a process: exit 0 and `authentic`, 1 and the
 //! reason on stderr, 2 for a usage error; never a secret on either stream.
 
-use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+use assert_cmd::cargo::cargo_bin_cmd;
 
 use mjhook::verify::{sign, url_with_token};
 
@@ -32,27 +33,14 @@ fn mjhook(args: &[&str]) -> Output {
 }
 
 fn mjhook_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = match Command::new(env!("CARGO_BIN_EXE_mjhook"))
-        .args(args)
-        .env_remove("MJHOOK_TEST_SECRET")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(error) => panic!("cannot run mjhook: {error}"),
-    };
-    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+    let mut command = cargo_bin_cmd!("mjhook");
+    command.args(args).env_remove("MJHOOK_TEST_SECRET");
+    if let Some(input) = stdin {
         // A command that exits before reading stdin closes the pipe early;
         // its exit code and output are what the tests check.
-        if let Err(error) = pipe.write_all(input) {
-            if error.kind() != ErrorKind::BrokenPipe {
-                panic!("cannot write stdin: {error}");
-            }
-        }
+        command.write_stdin(input);
     }
-    match child.wait_with_output() {
+    match command.output() {
         Ok(output) => output,
         Err(error) => panic!("mjhook did not finish: {error}"),
     }
@@ -172,7 +160,7 @@ fn asyncapi_wrong_secret_is_refused_and_rotation_accepts() {
 fn secret_from_the_environment() {
     let header = signature(ASYNCAPI);
     let path = fixture(ASYNCAPI);
-    let output = Command::new(env!("CARGO_BIN_EXE_mjhook"))
+    let output = cargo_bin_cmd!("mjhook")
         .args(["verify", "--provider", "asyncapi"])
         .args(["--secret-env", "MJHOOK_TEST_SECRET", "--header", &header])
         .arg(&path)
