@@ -241,7 +241,7 @@ where
         let events = verifier
             .verify_and_decode_all(&request)
             .map_err(|error| match error {
-                ReceiveError::Verify(error) => WebhookRejection::Verify(error),
+                ReceiveError::Verify(error) => WebhookRejection::Verify { provider, error },
                 ReceiveError::Decode(error) => WebhookRejection::Decode(error),
             })?;
         Ok(Webhook {
@@ -347,8 +347,14 @@ pub enum WebhookRejection {
     },
     /// Verification failed: 401, or 500 when the verifier is at fault
     /// ([`VerifyError::is_configuration`]).
-    #[error(transparent)]
-    Verify(VerifyError),
+    #[error("{provider}: {error}")]
+    Verify {
+        /// The route's provider.
+        provider: Provider,
+        /// Why the check failed.
+        #[source]
+        error: VerifyError,
+    },
     /// The body is authentic but holds no job event of the provider: 400 when
     /// it is not JSON or not an object, 413 over the limit, 422 otherwise.
     #[error(transparent)]
@@ -367,10 +373,10 @@ impl WebhookRejection {
                 StatusCode::BAD_REQUEST
             }
             WebhookRejection::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            WebhookRejection::Verify(error) if error.is_configuration() => {
+            WebhookRejection::Verify { error, .. } if error.is_configuration() => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
-            WebhookRejection::Verify(_) => StatusCode::UNAUTHORIZED,
+            WebhookRejection::Verify { .. } => StatusCode::UNAUTHORIZED,
             WebhookRejection::Decode(error) => match error {
                 DecodeError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
                 DecodeError::Syntax { .. } | DecodeError::NotAnObject { .. } => {
@@ -391,8 +397,10 @@ impl WebhookRejection {
             WebhookRejection::BadPath { .. } => "bad_path",
             WebhookRejection::TooLarge { .. } => "too_large",
             WebhookRejection::BodyUnreadable { .. } => "body_unreadable",
-            WebhookRejection::Verify(error) if error.is_configuration() => "verifier_misconfigured",
-            WebhookRejection::Verify(_) => "not_authentic",
+            WebhookRejection::Verify { error, .. } if error.is_configuration() => {
+                "verifier_misconfigured"
+            }
+            WebhookRejection::Verify { .. } => "not_authentic",
             WebhookRejection::Decode(error) => match error {
                 DecodeError::TooLarge { .. } => "too_large",
                 DecodeError::Syntax { .. } | DecodeError::NotAnObject { .. } => "not_json",
@@ -405,13 +413,8 @@ impl WebhookRejection {
     pub fn provider(&self) -> Option<Provider> {
         match self {
             WebhookRejection::NotConfigured { provider }
-            | WebhookRejection::TooLarge { provider, .. } => Some(*provider),
-            WebhookRejection::Verify(error) => match error {
-                VerifyError::NoSecret { provider }
-                | VerifyError::MissingUrl { provider }
-                | VerifyError::ReplayWindowUnsupported { provider } => Some(*provider),
-                _ => None,
-            },
+            | WebhookRejection::TooLarge { provider, .. }
+            | WebhookRejection::Verify { provider, .. } => Some(*provider),
             WebhookRejection::Decode(error) => error.provider(),
             _ => None,
         }

@@ -190,6 +190,7 @@ async fn deliveries_that_are_not_authentic_are_401() {
     )
     .await;
     assert!(!json.to_string().contains(ASYNCAPI_SECRET));
+    assert_eq!(json["provider"], "asyncapi");
 
     let request = post_to("/webhooks/asyncapi", &[], body.clone());
     let json = rejected(
