@@ -252,6 +252,9 @@ where
     }
 }
 
+/// How much of an unknown provider name a rejection repeats.
+const MAX_ECHOED_NAME: usize = 64;
+
 /// The provider named by the `{provider}` path parameter.
 async fn provider_from_path<S: Send + Sync>(
     parts: &mut http::request::Parts,
@@ -275,7 +278,8 @@ async fn provider_from_path<S: Send + Sync>(
         .map(|(_, value)| value)
         .ok_or(WebhookRejection::NoProvider)?;
     name.parse().map_err(|_| WebhookRejection::UnknownProvider {
-        name: name.to_owned(),
+        // Echoed in the response: a long path segment is cut, not reflected.
+        name: name.chars().take(MAX_ECHOED_NAME).collect(),
     })
 }
 
@@ -313,7 +317,7 @@ pub enum WebhookRejection {
     /// The `{provider}` path segment names no provider (404).
     #[error("unknown provider {name:?}; expected one of {}", ProviderNames)]
     UnknownProvider {
-        /// The segment, percent-decoded.
+        /// The segment, percent-decoded (its first 64 characters).
         name: String,
     },
     /// The router state holds no verifier for this provider (404).

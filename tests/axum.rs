@@ -466,6 +466,16 @@ async fn unknown_and_unconfigured_providers_are_404() {
         "{json}"
     );
 
+    let long = format!("/webhooks/{}", "y".repeat(5000));
+    let json = rejected(
+        app(verifiers()),
+        post_to(&long, &[], Body::empty()),
+        StatusCode::NOT_FOUND,
+        "unknown_provider",
+    )
+    .await;
+    assert!(json["message"].as_str().unwrap_or("").len() < 200, "{json}");
+
     let request = post_to("/webhooks/goapi", &[secret_header("s")], body.clone());
     let json = rejected(
         app(verifiers()),
