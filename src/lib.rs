@@ -135,15 +135,35 @@
 //! - **Lenient JSON** (comments and trailing commas, as printed in some vendor
 //!   docs) is refused: vendors send strict JSON.
 //!
+//! # Embedding in axum
+//!
+//! With the `axum` feature, [`axum::Webhook`] is an extractor that reads the
+//! raw body under the size limit, verifies it with the [`Verifier`] the
+//! router state holds for the route's provider, and decodes every event, so
+//! a receiving handler is one line:
+//!
+//! ```ignore
+//! async fn receive(webhook: mjhook::axum::Webhook) -> Json<Vec<JobEvent>> { Json(webhook.events) }
+//! ```
+//!
+//! Its rejections answer with a JSON body: 401 not authentic, 413 too large,
+//! 400 not JSON, 422 not a job event of that provider, 404 an unknown or
+//! unconfigured provider, 500 a verifier that cannot check anything. The
+//! [`axum`] module has the router set-up; `examples/axum_receiver.rs` is a
+//! complete receiver.
+//!
 //! # Features
 //!
 //! - `cli`: the `mjhook` binary (`normalize`, `detect`, `verify`, `track`, `schema`).
 //! - `schema`: `schemars::JsonSchema` for the model.
 //! - `http`: read headers from an `http::HeaderMap` when verifying.
+//! - `axum`: the [`axum::Webhook`] extractor (implies `http`).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "axum")]
+pub mod axum;
 pub mod detect;
 pub mod error;
 pub mod event;

@@ -442,6 +442,12 @@ impl Verifier {
         Method::of(self.provider)
     }
 
+    /// The body size limit of its [`DecodeOptions`]: a larger body is
+    /// refused unread.
+    pub fn limit(&self) -> usize {
+        self.options.limit()
+    }
+
     /// Verifies a request, reading the system clock for the replay window.
     pub fn verify<'a>(&self, request: &Request<'a>) -> Result<Verified<'a>, VerifyError> {
         self.verify_at(request, DateTime::<Utc>::from(SystemTime::now()))
