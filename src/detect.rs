@@ -14,6 +14,8 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+mod record;
+
 use crate::error::DecodeError;
 use crate::providers::format::{
     word_in, CompiledFormat, CompiledSignature, Envelope, KeyBits, KeyTable, StatusMark,
@@ -30,6 +32,13 @@ pub(crate) fn detect_unchecked(bytes: &[u8]) -> Result<Provider, DecodeError> {
     Shape::scan(bytes, None)?.detect()
 }
 
+/// Parses `bytes` as `T` and gathers their shape in the same pass.
+pub(crate) fn parse_noting<'de, T: de::Deserialize<'de>>(
+    bytes: &'de [u8],
+) -> Result<(T, Shape<'de>), serde_json::Error> {
+    record::parse(bytes)
+}
+
 /// Checks that `bytes` may be decoded as `provider`: a JSON object (or list)
 /// with `provider`'s evidence and no foreign key.
 pub(crate) fn check(provider: Provider, bytes: &[u8]) -> Result<(), DecodeError> {
@@ -38,7 +47,7 @@ pub(crate) fn check(provider: Provider, bytes: &[u8]) -> Result<(), DecodeError>
 
 /// What a level's `status` holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-enum Status<'de> {
+pub(crate) enum Status<'de> {
     #[default]
     Absent,
     /// An integer, or a string of digits: an API result code.
@@ -49,7 +58,7 @@ enum Status<'de> {
 
 /// The keys of one object: the body, or the object(s) inside its envelope.
 #[derive(Debug, Default)]
-struct Level<'de> {
+pub(crate) struct Level<'de> {
     /// The keys some format knows, as bits of the [`KeyTable`].
     known: KeyBits,
     /// The first [`DecodeError::LISTED`] key names, for messages.
@@ -58,6 +67,8 @@ struct Level<'de> {
     count: usize,
     /// How many records a list holds (1 for an object).
     records: usize,
+    /// Whether the level is a list (possibly empty).
+    is_list: bool,
     status: Status<'de>,
 }
 
@@ -102,7 +113,7 @@ impl<'de> Level<'de> {
 
 /// What the scan saw of a body.
 #[derive(Debug, Default)]
-struct Shape<'de> {
+pub(crate) struct Shape<'de> {
     top: Level<'de>,
     /// The body is a JSON array (its objects are in `inner` under
     /// [`Envelope::LIST`]).
@@ -234,7 +245,7 @@ impl<'de> Shape<'de> {
         Some(Misfit::NoEvidence(needs(format)))
     }
 
-    fn detect(&self) -> Result<Provider, DecodeError> {
+    pub(crate) fn detect(&self) -> Result<Provider, DecodeError> {
         let table = KeyTable::get();
         let mut fits = Vec::new();
         let mut tried = Vec::new();
@@ -257,7 +268,7 @@ impl<'de> Shape<'de> {
         }
     }
 
-    fn check(&self, provider: Provider) -> Result<(), DecodeError> {
+    pub(crate) fn check(&self, provider: Provider) -> Result<(), DecodeError> {
         let table = KeyTable::get();
         match self.misfit(table, table.format(provider)) {
             None => Ok(()),

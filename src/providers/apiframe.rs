@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
-use super::{finish, push_finished_images, Provider};
+use super::{finish, push_finished_images, Check, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -147,8 +147,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
-    let mut task: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes)?;
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+    let mut task: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes, check)?;
     match task.tasks.take() {
         Some(tasks) if task.task_id.is_none() => {
             super::normalize_records(PROVIDER, "tasks", tasks, normalize)

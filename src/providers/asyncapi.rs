@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
-use super::{finish, Provider};
+use super::{finish, Check, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -167,8 +167,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
-    let wire: Wire<OneOrMany<Wire>> = super::parse(PROVIDER, bytes)?;
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+    let wire: Wire<OneOrMany<Wire>> = super::parse(PROVIDER, bytes, check)?;
     normalize_body(wire)
 }
 

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature};
-use super::{finish, push_finished_images, KeyPresent, Provider};
+use super::{finish, push_finished_images, Check, KeyPresent, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -182,8 +182,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
-    let mut body: Body = super::parse(PROVIDER, bytes)?;
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+    let mut body: Body = super::parse(PROVIDER, bytes, check)?;
     if body.directus_collection.0 {
         return Err(DecodeError::field(
             PROVIDER,

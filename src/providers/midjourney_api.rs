@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
-use super::{finish, push_finished_images, Provider};
+use super::{finish, push_finished_images, Check, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp};
@@ -171,8 +171,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
-    let mut body: Record<OneOrMany<Record>> = super::parse(PROVIDER, bytes)?;
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+    let mut body: Record<OneOrMany<Record>> = super::parse(PROVIDER, bytes, check)?;
     // A record with `taskId` on its own. Beside a `data` that holds a
     // record, `taskId` is the envelope's (the vendor's own handlers read
     // `data.taskId || taskId`), and the envelope's `status` is its API code.

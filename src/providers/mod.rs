@@ -4,6 +4,7 @@
 //! vendor's JSON, one `normalize` function mapping them to [`JobEvent`]s, and
 //! `decode` / `decode_all` over raw bytes.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
@@ -85,15 +86,15 @@ impl Provider {
     }
 
     /// Every job's event in `bytes` without the size check (callers did it).
-    /// Every job's event in `bytes`, once the body is known to be this
-    /// provider's (the size and format checks are the callers').
-    fn events(self, bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    /// Every job's event in `bytes`, with the format check `check` asks for
+    /// (the size check is the caller's).
+    fn events(self, bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
         match self {
-            Provider::Asyncapi => asyncapi::events(bytes),
-            Provider::Apiframe => apiframe::events(bytes),
-            Provider::Goapi => goapi::events(bytes),
-            Provider::Imagineapi => imagineapi::events(bytes),
-            Provider::MidjourneyApi => midjourney_api::events(bytes),
+            Provider::Asyncapi => asyncapi::events(bytes, check),
+            Provider::Apiframe => apiframe::events(bytes, check),
+            Provider::Goapi => goapi::events(bytes, check),
+            Provider::Imagineapi => imagineapi::events(bytes, check),
+            Provider::MidjourneyApi => midjourney_api::events(bytes, check),
         }
     }
 }
@@ -176,8 +177,9 @@ impl DecodeOptions {
 
     /// Detects the provider, then decodes one job's event.
     pub fn decode_auto(&self, bytes: &[u8]) -> Result<JobEvent, DecodeError> {
-        let provider = self.detect(bytes)?;
-        single(provider, provider.events(without_bom(bytes))?)
+        self.check_size(None, bytes)?;
+        let (provider, events) = auto_events(without_bom(bytes))?;
+        single(provider, events)
     }
 
     /// Decodes every job a body holds (one for most bodies, several for
@@ -190,13 +192,12 @@ impl DecodeOptions {
     ) -> Result<Vec<JobEvent>, DecodeError> {
         self.check_size(provider, bytes)?;
         let bytes = without_bom(bytes);
-        let Some(provider) = provider else {
-            return crate::detect::detect_unchecked(bytes)?.events(bytes);
-        };
-        // A named provider skips the choice but not the evidence: a body of
-        // another format is refused, never read as an emptier event.
-        crate::detect::check(provider, bytes)?;
-        provider.events(bytes)
+        match provider {
+            // A named provider skips the choice but not the evidence: a body
+            // of another format is refused, never read as an emptier event.
+            Some(provider) => provider.events(bytes, Check::Named),
+            None => auto_events(bytes).map(|(_, events)| events),
+        }
     }
 
     /// Names the provider whose format `bytes` has.
@@ -236,6 +237,65 @@ pub fn decode_all(provider: Option<Provider>, bytes: &[u8]) -> Result<Vec<JobEve
     DecodeOptions::default().decode_all(provider, bytes)
 }
 
+/// What the typed parse checks of a body's format, on the shape it gathers
+/// in the same pass.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Check<'a> {
+    /// The caller named the provider: the body must show its evidence and
+    /// no key of another format.
+    Named,
+    /// Detection already chose the provider from a scan.
+    Detected,
+    /// A guess: the body must be detected as this provider; if it is
+    /// another, `outcome` says which, and the result is to be discarded.
+    Guess(&'a Cell<Guess>),
+}
+
+/// How a guessed parse ([`Check::Guess`]) turned out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Guess {
+    /// The guess was right: the result stands.
+    Right,
+    /// The body is this other provider's.
+    Wrong(Provider),
+    /// The guessed type could not hold the body: detect with a scan.
+    Unparsed,
+}
+
+thread_local! {
+    /// The provider `decode_auto` found last on this thread: bodies come in
+    /// runs from one vendor, so it is the best first guess, and a right
+    /// guess decodes the body in one pass.
+    static LAST_DETECTED: Cell<Option<Provider>> = const { Cell::new(None) };
+}
+
+/// Every event of a body whose provider is to be detected.
+///
+/// The last provider detected on this thread is tried first, with the
+/// detection done on the shape its parse gathers; the result stands only when
+/// detection names that same provider. Otherwise the body is detected
+/// (from the shape, or by a scan when the guessed type could not parse it)
+/// and decoded as the provider found. The guess changes the cost, never the
+/// result.
+fn auto_events(bytes: &[u8]) -> Result<(Provider, Vec<JobEvent>), DecodeError> {
+    let remember = |provider: Provider| LAST_DETECTED.with(|last| last.set(Some(provider)));
+    if let Some(guess) = LAST_DETECTED.with(Cell::get) {
+        let outcome = Cell::new(Guess::Right);
+        let result = guess.events(bytes, Check::Guess(&outcome));
+        match outcome.get() {
+            Guess::Right => return Ok((guess, result?)),
+            Guess::Wrong(provider) => {
+                remember(provider);
+                return Ok((provider, provider.events(bytes, Check::Detected)?));
+            }
+            Guess::Unparsed => {}
+        }
+    }
+    let provider = crate::detect::detect_unchecked(bytes)?;
+    remember(provider);
+    Ok((provider, provider.events(bytes, Check::Detected)?))
+}
+
 /// The bytes after a UTF-8 byte-order mark, which RFC 8259 lets a parser
 /// ignore and which files saved by some editors begin with.
 fn without_bom(bytes: &[u8]) -> &[u8] {
@@ -254,7 +314,8 @@ fn single(provider: Provider, mut events: Vec<JobEvent>) -> Result<JobEvent, Dec
     }
 }
 
-/// Parses `bytes` into a provider's wire type in one typed pass.
+/// Parses `bytes` into a provider's wire type in one typed pass, checking
+/// the body's format as `check` says on the shape gathered in that pass.
 ///
 /// Tracking the JSON path of every value costs more than the parse itself,
 /// so the path is tracked only on the way to an error: a body that fails is
@@ -263,10 +324,44 @@ fn single(provider: Provider, mut events: Vec<JobEvent>) -> Result<JobEvent, Dec
 pub(crate) fn parse<'de, T: Deserialize<'de>>(
     provider: Provider,
     bytes: &'de [u8],
+    check: Check,
 ) -> Result<T, DecodeError> {
-    match serde_json::from_slice::<DeserializeAsWrap<T, ObjectOnly>>(bytes) {
-        Ok(wire) => Ok(wire.into_inner()),
-        Err(_) => Err(parse_with_path::<T>(provider, bytes)),
+    if let Check::Detected = check {
+        return match serde_json::from_slice::<DeserializeAsWrap<T, ObjectOnly>>(bytes) {
+            Ok(wire) => Ok(wire.into_inner()),
+            Err(_) => Err(parse_with_path::<T>(provider, bytes)),
+        };
+    }
+    match crate::detect::parse_noting::<DeserializeAsWrap<T, ObjectOnly>>(bytes) {
+        Ok((wire, shape)) => {
+            match check {
+                Check::Named => shape.check(provider)?,
+                Check::Guess(outcome) => match shape.detect()? {
+                    found if found == provider => {}
+                    found => {
+                        outcome.set(Guess::Wrong(found));
+                        return Err(DecodeError::NoJob {
+                            provider: found,
+                            path: ".".to_owned(),
+                        });
+                    }
+                },
+                Check::Detected => {}
+            }
+            Ok(wire.into_inner())
+        }
+        Err(_) => {
+            if let Check::Guess(outcome) = check {
+                outcome.set(Guess::Unparsed);
+                return Err(DecodeError::NoJob {
+                    provider,
+                    path: ".".to_owned(),
+                });
+            }
+            // A body of another format fails for that reason first.
+            crate::detect::check(provider, bytes)?;
+            Err(parse_with_path::<T>(provider, bytes))
+        }
     }
 }
 
@@ -423,6 +518,65 @@ fn keep_first_of_each<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every body under `fixtures/`, good, bad and foreign.
+    fn every_fixture() -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut found = Vec::new();
+        for folder in std::fs::read_dir(root).unwrap() {
+            let folder = folder.unwrap().path();
+            if !folder.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(&folder).unwrap() {
+                let path = file.unwrap().path();
+                if path.extension().is_some_and(|ext| ext == "json") {
+                    let bytes = std::fs::read(&path).unwrap();
+                    found.push((path, bytes));
+                }
+            }
+        }
+        assert!(found.len() > 250, "fixtures missing: {}", found.len());
+        found
+    }
+
+    /// The one-pass checks (the shape gathered while parsing) decide as the
+    /// scan does, for every provider named, for detection with any guess,
+    /// and for every fixture, foreign and bad ones included.
+    #[test]
+    fn one_pass_checks_agree_with_the_scan() {
+        for (path, bytes) in every_fixture() {
+            let bytes = without_bom(&bytes);
+            for provider in Provider::ALL {
+                let scanned = crate::detect::check(provider, bytes)
+                    .and_then(|()| provider.events(bytes, Check::Detected));
+                let one_pass = provider.events(bytes, Check::Named);
+                match (&scanned, &one_pass) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b, "{} as {provider}", path.display()),
+                    (Err(_), Err(_)) => {}
+                    _ => panic!(
+                        "{} as {provider}: scan {scanned:?}, one pass {one_pass:?}",
+                        path.display()
+                    ),
+                }
+            }
+            let scanned = crate::detect::detect_unchecked(bytes)
+                .and_then(|provider| provider.events(bytes, Check::Detected));
+            for guess in Provider::ALL {
+                LAST_DETECTED.with(|last| last.set(Some(guess)));
+                let guessed = auto_events(bytes).map(|(_, events)| events);
+                assert_eq!(
+                    guessed.is_ok(),
+                    scanned.is_ok(),
+                    "{} guessing {guess}: {guessed:?} vs {scanned:?}",
+                    path.display()
+                );
+                if let (Ok(a), Ok(b)) = (&guessed, &scanned) {
+                    assert_eq!(a, b, "{} guessing {guess}", path.display());
+                }
+            }
+        }
+    }
 
     #[test]
     fn provider_names_read_back() {

@@ -1,0 +1,472 @@
+//! Gathering a body's [`Shape`] during the typed parse, so that decoding
+//! reads the bytes once.
+//!
+//! A provider's wire type is deserialized through thin adapters around
+//! serde_json's deserializer: at the top level and one level into an
+//! envelope they note each key and the `status` value as they pass, exactly
+//! as the scan does; deeper values go to serde_json untouched. Keys the wire
+//! type does not know are still noted (serde asks for every key, and skipped
+//! envelopes are walked with the same adapters), so the shape is the whole
+//! body's, whatever type was parsed.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::{Level, Scalar, Shape, Status, ENVELOPE_KEYS};
+use crate::providers::format::{Envelope, KeyTable};
+
+/// Parses `bytes` as `T`, noting the shape on the way.
+pub(crate) fn parse<'de, T: de::Deserialize<'de>>(
+    bytes: &'de [u8],
+) -> Result<(T, Shape<'de>), serde_json::Error> {
+    let table = KeyTable::get();
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    let mut shape = Shape::default();
+    let value = T::deserialize(Noting {
+        inner: &mut json,
+        note: Note::Top(&mut shape, table),
+    })?;
+    json.end()?;
+    Ok((value, shape))
+}
+
+/// Where a value's keys go.
+enum Note<'s, 'de> {
+    /// The body: its keys, its envelopes' levels.
+    Top(&'s mut Shape<'de>, &'static KeyTable),
+    /// An envelope's record(s).
+    Inner(&'s mut Level<'de>, &'static KeyTable),
+    /// One record of a list inside an envelope.
+    Record(&'s mut Level<'de>, &'static KeyTable),
+    /// A `status` value.
+    Status(&'s mut Status<'de>),
+}
+
+/// A deserializer that notes what passes through it.
+struct Noting<'s, 'de, D> {
+    inner: D,
+    note: Note<'s, 'de>,
+}
+
+/// A visitor that notes what it is shown, then shows it to `inner`.
+struct NotingVisitor<'s, 'de, V> {
+    inner: V,
+    note: Note<'s, 'de>,
+}
+
+macro_rules! forward_deserialize {
+    ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
+                self.inner.$method($($arg,)* NotingVisitor { inner: visitor, note: self.note })
+            }
+        )*
+    };
+}
+
+impl<'s, 'de, D: Deserializer<'de>> Deserializer<'de> for Noting<'s, 'de, D> {
+    type Error = D::Error;
+
+    forward_deserialize! {
+        deserialize_any(),
+        deserialize_bool(), deserialize_i8(), deserialize_i16(), deserialize_i32(),
+        deserialize_i64(), deserialize_i128(), deserialize_u8(), deserialize_u16(),
+        deserialize_u32(), deserialize_u64(), deserialize_u128(), deserialize_f32(),
+        deserialize_f64(), deserialize_char(), deserialize_str(), deserialize_string(),
+        deserialize_bytes(), deserialize_byte_buf(), deserialize_option(), deserialize_unit(),
+        deserialize_seq(), deserialize_map(), deserialize_identifier(),
+        deserialize_unit_struct(name: &'static str),
+        deserialize_newtype_struct(name: &'static str),
+        deserialize_tuple(len: usize),
+        deserialize_tuple_struct(name: &'static str, len: usize),
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]),
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]),
+    }
+
+    /// A value the wire type skips is still walked, so its keys are noted.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        match self.note {
+            Note::Status(_) => self.inner.deserialize_ignored_any(NotingVisitor {
+                inner: visitor,
+                note: self.note,
+            }),
+            note => self.inner.deserialize_any(NotingVisitor {
+                inner: visitor,
+                note,
+            }),
+        }
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.inner.is_human_readable()
+    }
+}
+
+impl<'s, 'de, V: Visitor<'de>> NotingVisitor<'s, 'de, V> {
+    fn status(&mut self, status: Status<'de>) {
+        if let Note::Status(slot) = &mut self.note {
+            **slot = status;
+        }
+    }
+}
+
+macro_rules! forward_scalar {
+    ($($method:ident($ty:ty) => $status:expr),* $(,)?) => {
+        $(
+            fn $method<E: de::Error>(mut self, value: $ty) -> Result<V::Value, E> {
+                self.status($status(&value));
+                self.inner.$method(value)
+            }
+        )*
+    };
+}
+
+impl<'s, 'de, V: Visitor<'de>> Visitor<'de> for NotingVisitor<'s, 'de, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.expecting(f)
+    }
+
+    forward_scalar! {
+        visit_bool(bool) => |_: &bool| Status::Other,
+        visit_i8(i8) => |_: &i8| Status::Code,
+        visit_i16(i16) => |_: &i16| Status::Code,
+        visit_i32(i32) => |_: &i32| Status::Code,
+        visit_i64(i64) => |_: &i64| Status::Code,
+        visit_i128(i128) => |_: &i128| Status::Code,
+        visit_u8(u8) => |_: &u8| Status::Code,
+        visit_u16(u16) => |_: &u16| Status::Code,
+        visit_u32(u32) => |_: &u32| Status::Code,
+        visit_u64(u64) => |_: &u64| Status::Code,
+        visit_u128(u128) => |_: &u128| Status::Code,
+        visit_f32(f32) => |_: &f32| Status::Other,
+        visit_f64(f64) => |_: &f64| Status::Other,
+        visit_char(char) => |_: &char| Status::Other,
+    }
+
+    fn visit_str<E: de::Error>(mut self, value: &str) -> Result<V::Value, E> {
+        if matches!(self.note, Note::Status(_)) {
+            self.status(Scalar::of_text(Cow::Owned(value.to_owned())).0);
+        }
+        self.inner.visit_str(value)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(mut self, value: &'de str) -> Result<V::Value, E> {
+        self.status(Scalar::of_text(Cow::Borrowed(value)).0);
+        self.inner.visit_borrowed_str(value)
+    }
+
+    fn visit_string<E: de::Error>(mut self, value: String) -> Result<V::Value, E> {
+        if matches!(self.note, Note::Status(_)) {
+            self.status(Scalar::of_text(Cow::Owned(value.clone())).0);
+        }
+        self.inner.visit_string(value)
+    }
+
+    fn visit_bytes<E: de::Error>(mut self, value: &[u8]) -> Result<V::Value, E> {
+        self.status(Status::Other);
+        self.inner.visit_bytes(value)
+    }
+
+    fn visit_none<E: de::Error>(mut self) -> Result<V::Value, E> {
+        self.status(Status::Other);
+        self.inner.visit_none()
+    }
+
+    fn visit_unit<E: de::Error>(mut self) -> Result<V::Value, E> {
+        self.status(Status::Other);
+        self.inner.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<V::Value, D::Error> {
+        self.inner.visit_some(Noting {
+            inner: deserializer,
+            note: self.note,
+        })
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<V::Value, D::Error> {
+        self.inner.visit_newtype_struct(Noting {
+            inner: deserializer,
+            note: self.note,
+        })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<V::Value, A::Error> {
+        self.status(Status::Other);
+        match self.note {
+            Note::Top(shape, table) => {
+                shape.top.records = 1;
+                self.inner.visit_map(NotingMap {
+                    inner: map,
+                    level: Where::Top(shape),
+                    table,
+                    first: true,
+                    next: Next::Plain,
+                })
+            }
+            Note::Inner(level, table) | Note::Record(level, table) => {
+                let first = level.records == 0;
+                level.records += 1;
+                self.inner.visit_map(NotingMap {
+                    inner: map,
+                    level: Where::Inner(level),
+                    table,
+                    first,
+                    next: Next::Plain,
+                })
+            }
+            Note::Status(_) => self.inner.visit_map(map),
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, seq: A) -> Result<V::Value, A::Error> {
+        self.status(Status::Other);
+        match self.note {
+            Note::Top(shape, table) => {
+                shape.is_list = true;
+                shape.inner.push((Envelope::LIST, Level::default()));
+                let level = &mut shape.inner.last_mut().expect("just pushed").1;
+                self.inner.visit_seq(NotingSeq {
+                    inner: seq,
+                    level,
+                    table,
+                })
+            }
+            Note::Inner(level, table) => self.inner.visit_seq(NotingSeq {
+                inner: seq,
+                level,
+                table,
+            }),
+            Note::Record(..) | Note::Status(_) => self.inner.visit_seq(seq),
+        }
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
+        self.inner.visit_enum(data)
+    }
+}
+
+/// Which level a map's keys go to.
+enum Where<'s, 'de> {
+    Top(&'s mut Shape<'de>),
+    Inner(&'s mut Level<'de>),
+}
+
+/// What the value after the last key is.
+#[derive(Clone, Copy)]
+enum Next {
+    Plain,
+    Status,
+    Envelope(&'static str),
+}
+
+struct NotingMap<'s, 'de, A> {
+    inner: A,
+    level: Where<'s, 'de>,
+    table: &'static KeyTable,
+    /// Whether this is the level's first record (whose `status` counts).
+    first: bool,
+    next: Next,
+}
+
+impl<'s, 'de, A: MapAccess<'de>> MapAccess<'de> for NotingMap<'s, 'de, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        let mut key = None;
+        let value = self.inner.next_key_seed(KeySeed {
+            inner: seed,
+            key: &mut key,
+        })?;
+        if let Some(key) = key {
+            self.next = Next::Plain;
+            match &mut self.level {
+                Where::Top(shape) => {
+                    if key == "status" {
+                        self.next = Next::Status;
+                    } else if let Some(envelope) = ENVELOPE_KEYS.iter().find(|e| **e == key) {
+                        if shape.inner(envelope).is_none() {
+                            self.next = Next::Envelope(envelope);
+                        }
+                    }
+                    shape.top.push(self.table, key);
+                }
+                Where::Inner(level) => {
+                    if self.first {
+                        if key == "status" {
+                            self.next = Next::Status;
+                        }
+                        level.push(self.table, key);
+                    } else if level.table_id_is_new(self.table, &key) {
+                        level.push(self.table, key);
+                    }
+                }
+            }
+        }
+        Ok(value)
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        match (self.next, &mut self.level) {
+            (Next::Status, Where::Top(shape)) => self.inner.next_value_seed(NotingSeed {
+                inner: seed,
+                note: Note::Status(&mut shape.top.status),
+            }),
+            (Next::Status, Where::Inner(level)) => self.inner.next_value_seed(NotingSeed {
+                inner: seed,
+                note: Note::Status(&mut level.status),
+            }),
+            (Next::Envelope(envelope), Where::Top(shape)) => {
+                let mut level = Level::default();
+                let value = self.inner.next_value_seed(NotingSeed {
+                    inner: seed,
+                    note: Note::Inner(&mut level, self.table),
+                })?;
+                // A scalar under an envelope key is no envelope (the scan
+                // agrees: it records objects and lists only).
+                if level.records > 0 || level.is_list {
+                    shape.inner.push((envelope, level));
+                }
+                Ok(value)
+            }
+            _ => self.inner.next_value_seed(seed),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.inner.size_hint()
+    }
+}
+
+struct NotingSeq<'s, 'de, A> {
+    inner: A,
+    level: &'s mut Level<'de>,
+    table: &'static KeyTable,
+}
+
+impl<'s, 'de, A: SeqAccess<'de>> SeqAccess<'de> for NotingSeq<'s, 'de, A> {
+    type Error = A::Error;
+
+    fn next_element_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, A::Error> {
+        self.level.is_list = true;
+        self.inner.next_element_seed(NotingSeed {
+            inner: seed,
+            note: Note::Record(self.level, self.table),
+        })
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.inner.size_hint()
+    }
+}
+
+/// A seed whose deserializer notes what passes.
+struct NotingSeed<'s, 'de, S> {
+    inner: S,
+    note: Note<'s, 'de>,
+}
+
+impl<'s, 'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for NotingSeed<'s, 'de, S> {
+    type Value = S::Value;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<S::Value, D::Error> {
+        self.inner.deserialize(Noting {
+            inner: deserializer,
+            note: self.note,
+        })
+    }
+}
+
+/// A map key's seed that keeps the key's text.
+struct KeySeed<'k, 'de, S> {
+    inner: S,
+    key: &'k mut Option<Cow<'de, str>>,
+}
+
+impl<'k, 'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'k, 'de, S> {
+    type Value = S::Value;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<S::Value, D::Error> {
+        self.inner.deserialize(KeyDeserializer {
+            inner: deserializer,
+            key: self.key,
+        })
+    }
+}
+
+/// A key's deserializer: whatever the seed asks for, the key is read as the
+/// string it is, noted, and shown to the seed's visitor.
+struct KeyDeserializer<'k, 'de, D> {
+    inner: D,
+    key: &'k mut Option<Cow<'de, str>>,
+}
+
+macro_rules! key_as_str {
+    ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
+                $(let _ = $arg;)*
+                self.inner.deserialize_str(KeyVisitor { inner: visitor, key: self.key })
+            }
+        )*
+    };
+}
+
+impl<'k, 'de, D: Deserializer<'de>> Deserializer<'de> for KeyDeserializer<'k, 'de, D> {
+    type Error = D::Error;
+
+    key_as_str! {
+        deserialize_any(), deserialize_str(), deserialize_string(), deserialize_identifier(),
+        deserialize_ignored_any(),
+        deserialize_bool(), deserialize_i8(), deserialize_i16(), deserialize_i32(),
+        deserialize_i64(), deserialize_i128(), deserialize_u8(), deserialize_u16(),
+        deserialize_u32(), deserialize_u64(), deserialize_u128(), deserialize_f32(),
+        deserialize_f64(), deserialize_char(), deserialize_bytes(), deserialize_byte_buf(),
+        deserialize_option(), deserialize_unit(), deserialize_seq(), deserialize_map(),
+        deserialize_unit_struct(name: &'static str),
+        deserialize_newtype_struct(name: &'static str),
+        deserialize_tuple(len: usize),
+        deserialize_tuple_struct(name: &'static str, len: usize),
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]),
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]),
+    }
+}
+
+struct KeyVisitor<'k, 'de, V> {
+    inner: V,
+    key: &'k mut Option<Cow<'de, str>>,
+}
+
+impl<'k, 'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'k, 'de, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.expecting(f)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<V::Value, E> {
+        *self.key = Some(Cow::Borrowed(key));
+        self.inner.visit_borrowed_str(key)
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<V::Value, E> {
+        *self.key = Some(Cow::Owned(key.to_owned()));
+        self.inner.visit_str(key)
+    }
+
+    fn visit_string<E: de::Error>(self, key: String) -> Result<V::Value, E> {
+        *self.key = Some(Cow::Owned(key.clone()));
+        self.inner.visit_string(key)
+    }
+}
