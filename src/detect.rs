@@ -187,7 +187,6 @@ impl<'de> Shape<'de> {
 
     /// Why `format` does not fit, or `None` when it does.
     fn misfit(&self, table: &KeyTable, format: &CompiledFormat) -> Option<Misfit> {
-        let provider = format.format.provider;
         let mut foreign = Vec::new();
         for (prefix, level) in self.levels() {
             for id in level.known.without(&format.knows).iter() {
@@ -241,7 +240,6 @@ impl<'de> Shape<'de> {
         if bare || reply {
             return None;
         }
-        let _ = provider;
         Some(Misfit::NoEvidence(needs(format)))
     }
 

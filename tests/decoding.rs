@@ -567,3 +567,47 @@ fn carries(error: &DecodeError, owner: Provider) -> bool {
     matches!(error, DecodeError::WrongProvider { foreign, .. }
         if foreign.iter().any(|(_, owners)| owners.contains(&owner)))
 }
+
+#[test]
+fn contradicting_envelopes_are_errors_that_say_what_contradicts_what() {
+    let cases = [
+        (
+            Provider::MidjourneyApi,
+            r#"{"status": 0, "taskId": "A", "data": {"taskId": "B", "status": 1, "images": []}}"#,
+            "contradicts `data.taskId`",
+        ),
+        (
+            Provider::MidjourneyApi,
+            r#"{"status": 0, "taskId": "A", "data": [{"status": 1, "jobId": "j"}, {"status": 0, "jobId": "k"}]}"#,
+            "beside 2 records",
+        ),
+        (
+            Provider::Goapi,
+            r#"{"code": 200, "task_id": "A", "data": {"task_id": "B", "status": "pending", "meta": {}}, "message": "success"}"#,
+            "contradicts `data.task_id`",
+        ),
+        (
+            Provider::Imagineapi,
+            r#"{"event": "images.items.update", "payload": {"id": "a", "status": "completed", "user_created": null},
+                "data": {"id": "b", "status": "failed", "user_created": null}}"#,
+            "`payload`",
+        ),
+        (
+            Provider::Apiframe,
+            r#"{"task_id": "a", "task_type": "imagine", "tasks": [{"task_id": "b", "task_type": "imagine"}]}"#,
+            "beside `tasks`",
+        ),
+    ];
+    for (provider, body, says) in cases {
+        let error = error(provider, body);
+        assert!(error.to_string().contains(says), "{body}: {error}");
+        assert!(decode_auto(body.as_bytes()).is_err(), "{body}");
+    }
+    // An envelope that echoes its record's own id is no contradiction.
+    let echo =
+        r#"{"status": 0, "taskId": "A", "data": {"taskId": "A", "status": 1, "jobId": "j"}}"#;
+    assert_eq!(
+        decode(Provider::MidjourneyApi, echo.as_bytes()).map(|e| e.job_id.as_str().to_owned()),
+        Ok("A".to_owned())
+    );
+}

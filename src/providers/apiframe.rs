@@ -150,9 +150,12 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
     let mut task: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes, check)?;
     match task.tasks.take() {
-        Some(tasks) if task.task_id.is_none() => {
-            super::normalize_records(PROVIDER, "tasks", tasks, normalize)
-        }
+        Some(_) if task.task_id.is_some() => Err(DecodeError::field(
+            PROVIDER,
+            "tasks",
+            "`task_id` (one task) beside `tasks` (/fetch-many's list) in one body: which is it?",
+        )),
+        Some(tasks) => super::normalize_records(PROVIDER, "tasks", tasks, normalize),
         _ => Ok(vec![normalize(task, "")?]),
     }
 }

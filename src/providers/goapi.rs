@@ -291,12 +291,22 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
     }
     let sent_at = body.timestamp.take();
     match body.data.take() {
-        Some(data) => super::normalize_records(PROVIDER, "data", data, |mut task, at| {
-            if task.task_id.is_none() {
-                task.task_id.clone_from(&envelope_task_id);
-            }
-            normalize(task, at, sent_at.as_ref())
-        }),
+        Some(data) => {
+            super::check_envelope_id(
+                PROVIDER,
+                "task_id",
+                "data",
+                envelope_task_id.as_ref(),
+                &data,
+                |task| task.task_id.as_ref(),
+            )?;
+            super::normalize_records(PROVIDER, "data", data, |mut task, at| {
+                if task.task_id.is_none() {
+                    task.task_id.clone_from(&envelope_task_id);
+                }
+                normalize(task, at, sent_at.as_ref())
+            })
+        }
         None if body.notification_type.is_some() => {
             let kind = body.notification_type.unwrap_or_default();
             Err(DecodeError::field(

@@ -205,7 +205,12 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
         }
     }
     match (body.payload.take(), body.data.take()) {
-        (Some(payload), _) => super::normalize_records(PROVIDER, "payload", payload, |image, at| {
+        (Some(_), Some(_)) => Err(DecodeError::field(
+            PROVIDER,
+            "data",
+            "`payload` (a webhook's image) and `data` (a GET reply's) in one body: which image is it?",
+        )),
+        (Some(payload), None) => super::normalize_records(PROVIDER, "payload", payload, |image, at| {
             normalize(image, at)
         }),
         (None, Some(data)) => super::normalize_records(PROVIDER, "data", data, |image, at| {

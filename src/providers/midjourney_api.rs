@@ -208,12 +208,22 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
         }
     }
     match body.data.take() {
-        Some(data) => super::normalize_records(PROVIDER, "data", data, |mut record, at| {
-            if record.task_id.is_none() {
-                record.task_id.clone_from(&envelope_task_id);
-            }
-            normalize(record, at)
-        }),
+        Some(data) => {
+            super::check_envelope_id(
+                PROVIDER,
+                "taskId",
+                "data",
+                envelope_task_id.as_ref(),
+                &data,
+                |record| record.task_id.as_ref(),
+            )?;
+            super::normalize_records(PROVIDER, "data", data, |mut record, at| {
+                if record.task_id.is_none() {
+                    record.task_id.clone_from(&envelope_task_id);
+                }
+                normalize(record, at)
+            })
+        }
         None => Err(DecodeError::field(
             PROVIDER,
             ".",

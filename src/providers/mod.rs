@@ -107,10 +107,13 @@ impl fmt::Display for Provider {
 
 /// The error of parsing an unknown provider name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown provider {0:?}; expected one of asyncapi, apiframe, goapi, imagineapi, midjourney_api"
-)]
+#[error("unknown provider {0:?}; expected one of {names}", names = provider_names())]
 pub struct UnknownProvider(String);
+
+fn provider_names() -> String {
+    let names: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
+    names.join(", ")
+}
 
 impl FromStr for Provider {
     type Err = UnknownProvider;
@@ -437,6 +440,54 @@ pub(crate) fn job_id(
         missing
     };
     Err(DecodeError::field(provider, path, reason))
+}
+
+/// Refuses an envelope whose own copy of the record id (`id_key`) says
+/// something its records do not: a different id than the record's, or an
+/// id beside several records (which one would it be?). Silently preferring
+/// one side would report a job the body may not be about.
+pub(crate) fn check_envelope_id<R>(
+    provider: Provider,
+    id_key: &str,
+    envelope: &str,
+    envelope_id: Option<&StringOrInt>,
+    records: &OneOrMany<R>,
+    record_id: impl Fn(&R) -> Option<&StringOrInt>,
+) -> Result<(), DecodeError> {
+    let Some(envelope_id) = envelope_id else {
+        return Ok(());
+    };
+    let records = match records {
+        OneOrMany::One(record) => std::slice::from_ref(record.as_ref()),
+        OneOrMany::Many(records) if records.len() > 1 => {
+            return Err(DecodeError::field(
+                provider,
+                id_key,
+                format!(
+                    "`{id_key}` {:?} stands beside {} records in `{envelope}`: it cannot be the id of all of them",
+                    envelope_id.to_text(),
+                    records.len()
+                ),
+            ));
+        }
+        OneOrMany::Many(records) => records.as_slice(),
+    };
+    for record in records {
+        if let Some(own) = record_id(record) {
+            if own.to_text() != envelope_id.to_text() {
+                return Err(DecodeError::field(
+                    provider,
+                    id_key,
+                    format!(
+                        "`{id_key}` {:?} contradicts `{envelope}.{id_key}` {:?}",
+                        envelope_id.to_text(),
+                        own.to_text()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The events of the record(s) under an envelope key: one record (paths
