@@ -20,6 +20,8 @@ pub mod asyncapi;
 pub mod format;
 pub mod goapi;
 pub mod imagineapi;
+pub mod kie;
+pub mod legnext;
 pub mod midjourney_api;
 
 /// A vendor wire format.
@@ -38,16 +40,22 @@ pub enum Provider {
     Imagineapi,
     /// midjourney-api.com (`taskId`, `hookUrl`, job-status).
     MidjourneyApi,
+    /// Legnext (`job_id`, `task_type`, `output`, `meta`; callback `{timestamp, data}`).
+    Legnext,
+    /// KIE.ai and midapi.ai (`{code, msg, data: {taskId, …}}`).
+    Kie,
 }
 
 impl Provider {
     /// Every provider, in a fixed order.
-    pub const ALL: [Provider; 5] = [
+    pub const ALL: [Provider; 7] = [
         Provider::Asyncapi,
         Provider::Apiframe,
         Provider::Goapi,
         Provider::Imagineapi,
         Provider::MidjourneyApi,
+        Provider::Legnext,
+        Provider::Kie,
     ];
 
     /// The provider's name, as in JSON and on the command line.
@@ -58,6 +66,8 @@ impl Provider {
             Provider::Goapi => "goapi",
             Provider::Imagineapi => "imagineapi",
             Provider::MidjourneyApi => "midjourney_api",
+            Provider::Legnext => "legnext",
+            Provider::Kie => "kie",
         }
     }
 
@@ -75,6 +85,8 @@ impl Provider {
             Provider::Goapi => &goapi::FORMAT,
             Provider::Imagineapi => &imagineapi::FORMAT,
             Provider::MidjourneyApi => &midjourney_api::FORMAT,
+            Provider::Legnext => &legnext::FORMAT,
+            Provider::Kie => &kie::FORMAT,
         }
     }
 
@@ -94,6 +106,8 @@ impl Provider {
             Provider::Goapi => goapi::events(bytes),
             Provider::Imagineapi => imagineapi::events(bytes),
             Provider::MidjourneyApi => midjourney_api::events(bytes),
+            Provider::Legnext => legnext::events(bytes),
+            Provider::Kie => kie::events(bytes),
         }
     }
 }
@@ -107,7 +121,7 @@ impl fmt::Display for Provider {
 /// The error of parsing an unknown provider name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown provider {0:?}; expected one of asyncapi, apiframe, goapi, imagineapi, midjourney_api"
+    "unknown provider {0:?}; expected one of asyncapi, apiframe, goapi, imagineapi, midjourney_api, legnext, kie"
 )]
 pub struct UnknownProvider(String);
 
