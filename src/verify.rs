@@ -92,8 +92,8 @@
 //!
 //! [`sign`] and [`signature_header`] produce what an `asyncapi` sender would
 //! send, [`secret_header`] what `apiframe` and `goapi` send, and
-//! [`url_with_token`] the hook URL to register for `imagineapi` and
-//! `midjourney_api`.
+//! [`url_with_token`] the hook URL to register for `imagineapi`,
+//! `midjourney_api`, `legnext` and `kie`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -325,7 +325,7 @@ pub enum Method {
     /// The secret itself, echoed in [`SECRET_HEADER`] (`apiframe`, `goapi`).
     SharedSecret,
     /// A token in the hook URL's query, because the vendor sends no signal
-    /// (`imagineapi`, `midjourney_api`).
+    /// (`imagineapi`, `midjourney_api`, `legnext`, `kie`).
     UrlToken,
 }
 
