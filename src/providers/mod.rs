@@ -1,4 +1,4 @@
-//! The five vendor wire formats and the entry points that decode them.
+//! The vendor wire formats and the entry points that decode them.
 //!
 //! Every provider module has the same shape: `Wire` types mirroring the
 //! vendor's JSON, one `normalize` function mapping them to [`JobEvent`]s, and
