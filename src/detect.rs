@@ -643,6 +643,27 @@ mod tests {
                 r#"{"status": 1001, "message": "quota not enough"}"#,
                 Provider::MidjourneyApi,
             ),
+            (
+                r#"{"job_id": "j", "task_type": "diffusion", "status": "pending"}"#,
+                Provider::Legnext,
+            ),
+            (
+                r#"{"timestamp": 1, "data": {"job_id": "j", "output": null}}"#,
+                Provider::Legnext,
+            ),
+            (
+                r#"{"code": 400, "message": "bad", "raw_message": "", "detail": null}"#,
+                Provider::Legnext,
+            ),
+            (
+                r#"{"code": 200, "msg": "success", "data": {"taskId": "t"}}"#,
+                Provider::Kie,
+            ),
+            (
+                r#"{"code": 200, "msg": "success", "data": {"taskId": "t", "successFlag": 0}}"#,
+                Provider::Kie,
+            ),
+            (r#"{"code": 401, "msg": "unauthorized"}"#, Provider::Kie),
         ];
         for (body, provider) in cases {
             assert_eq!(detected(body), Ok(provider), "{body}");

@@ -311,7 +311,12 @@ impl Operation {
             return None;
         }
         let folded = fold_word(kind);
-        let word = folded.as_ref();
+        // KIE.ai prefixes its task types with `mj_` (`mj_txt2img`, `mj_upscale`).
+        let word = folded.strip_prefix("mj_").unwrap_or(folded.as_ref());
+        let kie_imagine = matches!(
+            folded.as_ref(),
+            "mj_txt2img" | "mj_img2img" | "mj_style_reference" | "mj_omni_reference"
+        );
         // A family name, optionally followed by a suffix that picks a variant
         // of it: `#3`, `-creative`, `2x`, `_left`, `-1.5`.
         let family = |name: &str| {
@@ -321,7 +326,12 @@ impl Operation {
                     || rest.starts_with(|c: char| c.is_ascii_digit())
             })
         };
-        let operation = if family("imagine") && !word.contains("video") {
+        let operation = if family("imagine") && !word.contains("video")
+            // Legnext's name, and KIE.ai's kinds of imagine (with image
+            // prompts or references); GoAPI's plain `txt2img` is another model.
+            || family("diffusion")
+            || kie_imagine
+        {
             Operation::Imagine
         } else if family("upscale") {
             Operation::Upscale
@@ -547,6 +557,20 @@ mod tests {
             Operation::Other("imagine-video".into())
         );
         assert_eq!(family("panorama"), Operation::Other("panorama".into()));
+        for kind in ["diffusion", "mj_txt2img", "mj_img2img", "mj_omni_reference"] {
+            assert_eq!(family(kind), Operation::Imagine, "{kind}");
+        }
+        assert_eq!(family("mj_upscale"), Operation::Upscale);
+        assert_eq!(family("mj_vary"), Operation::Variation);
+        assert_eq!(
+            family("mj_video_hd"),
+            Operation::Other("mj_video_hd".into())
+        );
+        assert_eq!(family("txt2img"), Operation::Other("txt2img".into()));
+        assert_eq!(
+            family("video-diffusion"),
+            Operation::Other("video-diffusion".into())
+        );
         assert_eq!(Operation::from_vendor("  "), None);
     }
 

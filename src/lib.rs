@@ -27,6 +27,8 @@
 //! | `goapi` | GoAPI / PiAPI: legacy v2 fetch bodies and unified tasks, bare or in their envelopes |
 //! | `imagineapi` | ImagineAPI `{event, payload}` webhooks, `{data}` GET replies, and image objects on their own |
 //! | `midjourney_api` | midjourney-api.com `hookUrl` callbacks and `job-status` replies |
+//! | `legnext` | Legnext jobs (`job_id`, `task_type`, `output`, `meta`): create replies, `GET /v1/job`, callbacks `{timestamp, data}`, error replies |
+//! | `kie` | KIE.ai and midapi.ai `{code, msg, data}`: callbacks, `record-info` polls, submit replies, error replies |
 //!
 //! Each provider module documents the decisions it makes where its vendor is
 //! silent (which field is the grid, when a body without a status is

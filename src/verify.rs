@@ -30,6 +30,8 @@
 //! | `goapi` | the same: `webhook_secret` / `webhook_config.secret` echoed in `x-webhook-secret` | [`Method::SharedSecret`] | as for `apiframe` |
 //! | `imagineapi` | nothing: no secret, no signature, no auth header | [`Method::UrlToken`] | only that the sender knows the hook URL, token included. Put an unguessable token in the webhook URL you register; confirm important events with a `GET /items/images/{id}` of your own |
 //! | `midjourney_api` | nothing: `hookUrl` has no secret or signing field beside it | [`Method::UrlToken`] | as for `imagineapi`; confirm with `job-status` |
+//! | `legnext` | nothing known: the job echoes `webhook_config.secret`, always `""`, and the request takes no secret beside `callback` | [`Method::UrlToken`] | as for `imagineapi`; confirm with `GET /v1/job/{job_id}` |
+//! | `kie` | nothing by default. An account may enable an HMAC (`X-Webhook-Signature` over `taskId.timestamp`, not over the body), documented for KIE's other products, not its Midjourney callbacks; it is not checked here | [`Method::UrlToken`] | as for `imagineapi`; confirm with `record-info` |
 //!
 //! A shared secret or URL token is only as private as the transport: use
 //! HTTPS, and keep URLs with tokens out of access logs. APIFRAME v2's
@@ -90,8 +92,8 @@
 //!
 //! [`sign`] and [`signature_header`] produce what an `asyncapi` sender would
 //! send, [`secret_header`] what `apiframe` and `goapi` send, and
-//! [`url_with_token`] the hook URL to register for `imagineapi` and
-//! `midjourney_api`.
+//! [`url_with_token`] the hook URL to register for `imagineapi`,
+//! `midjourney_api`, `legnext` and `kie`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -323,7 +325,7 @@ pub enum Method {
     /// The secret itself, echoed in [`SECRET_HEADER`] (`apiframe`, `goapi`).
     SharedSecret,
     /// A token in the hook URL's query, because the vendor sends no signal
-    /// (`imagineapi`, `midjourney_api`).
+    /// (`imagineapi`, `midjourney_api`, `legnext`, `kie`).
     UrlToken,
 }
 
@@ -334,6 +336,10 @@ impl Method {
             Provider::Asyncapi => Method::Signature,
             Provider::Apiframe | Provider::Goapi => Method::SharedSecret,
             Provider::Imagineapi | Provider::MidjourneyApi => Method::UrlToken,
+            // Legnext takes no secret with its `callback`; KIE.ai's optional
+            // HMAC signs the task id and a header, not the body, and is not
+            // documented for Midjourney callbacks.
+            Provider::Legnext | Provider::Kie => Method::UrlToken,
         }
     }
 }
@@ -1480,7 +1486,12 @@ mod tests {
     #[test]
     fn url_tokens_are_read_from_the_query() {
         let token = "tok/en+1 ok";
-        for provider in [Provider::Imagineapi, Provider::MidjourneyApi] {
+        for provider in [
+            Provider::Imagineapi,
+            Provider::MidjourneyApi,
+            Provider::Legnext,
+            Provider::Kie,
+        ] {
             let verifier = Verifier::new(provider).secret(token);
             let url = url_with_token("https://example.com/hook", "token", token);
             assert!(verifier.verify(&Request::new(b"{}").url(&url)).is_ok());
@@ -1690,5 +1701,7 @@ mod tests {
         assert_eq!(Method::of(Provider::Goapi), Method::SharedSecret);
         assert_eq!(Method::of(Provider::Imagineapi), Method::UrlToken);
         assert_eq!(Method::of(Provider::MidjourneyApi), Method::UrlToken);
+        assert_eq!(Method::of(Provider::Legnext), Method::UrlToken);
+        assert_eq!(Method::of(Provider::Kie), Method::UrlToken);
     }
 }

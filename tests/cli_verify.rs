@@ -16,6 +16,8 @@ const STAMPED: &str = "2025-03-04T08:15:31Z";
 const GOAPI: &str = "fixtures/goapi/unified-processing-webhook.json";
 const IMAGINEAPI: &str = "fixtures/imagineapi/webhook-update-in-progress-progress-15.json";
 const MIDJOURNEY_API: &str = "fixtures/midjourney_api/webhook-in-progress.json";
+const LEGNEXT: &str = "fixtures/legnext/webhook-diffusion-completed.json";
+const KIE: &str = "fixtures/kie/callback-imagine-success.json";
 
 fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -274,6 +276,8 @@ fn url_token_providers() {
     for (provider, path) in [
         ("imagineapi", IMAGINEAPI),
         ("midjourney_api", MIDJOURNEY_API),
+        ("legnext", LEGNEXT),
+        ("kie", KIE),
     ] {
         let path = fixture(path);
         let path = path.to_string_lossy();

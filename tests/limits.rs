@@ -72,6 +72,11 @@ fn envelopes_nested_in_envelopes_are_skipped_not_recursed_into() {
             Provider::Imagineapi,
             nested(r#"{"data":"#, 5_000, "{}", "}"),
         ),
+        (Provider::Legnext, nested(r#"{"data":"#, 5_000, "{}", "}")),
+        (
+            Provider::Kie,
+            nested(r#"{"code":200,"data":"#, 5_000, "{}", "}"),
+        ),
     ];
     for (provider, body) in cases {
         let error = decode_all(Some(provider), &body).unwrap_err();

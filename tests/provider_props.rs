@@ -13,7 +13,7 @@
 
 use std::collections::BTreeSet;
 
-use mjhook::providers::{apiframe, asyncapi, goapi, imagineapi, midjourney_api};
+use mjhook::providers::{apiframe, asyncapi, goapi, imagineapi, kie, legnext, midjourney_api};
 use mjhook::quirks::{OneOrMany, Percent, StringOrInt, Timestamp};
 use mjhook::{decode_all, JobEvent, Provider};
 use proptest::prelude::*;
@@ -388,6 +388,158 @@ proptest! {
     }
 
     #[test]
+    fn legnext_jobs(
+        salt in any::<u32>(),
+        status in select(&[("pending", "pending"), ("staged", "pending"), ("processing", "in_progress"), ("running", "in_progress"), ("queued", "pending"), ("completed", "completed"), ("failed", "failed")][..]),
+        upper in any::<bool>(),
+        task_type in select(&[("diffusion", "imagine", false), ("variation", "variation", false), ("reroll", "reroll", false), ("blend", "blend", false), ("pan", "pan", false), ("outpaint", "outpaint", false), ("inpaint", "inpaint", false), ("remix", "remix", false), ("edit", "edit", false), ("upscale", "upscale", true), ("enhance", "enhance", true), ("remove-background", "remove-background", true)][..]),
+        image_url in any::<bool>(),
+        quarters in 0usize..=4,
+        callback in any::<bool>(),
+        created in select(&["2026-01-04T05:54:17Z", "0001-01-01T00:00:00Z", ""][..]),
+        ended in select(&["2026-01-04T05:54:58Z", "0001-01-01T00:00:00Z", ""][..]),
+    ) {
+        let mut output = legnext::Output::default();
+        output.image_url = image_url.then(|| urls(salt, "grid", 1).remove(0));
+        output.image_urls = urls(salt, "q", quarters);
+        let mut meta = legnext::Meta::default();
+        meta.created_at = Some(Timestamp::Text(created.to_owned()));
+        meta.ended_at = Some(Timestamp::Text(ended.to_owned()));
+        let mut job: legnext::Job = Default::default();
+        job.job_id = Some(StringOrInt::Str(format!("{salt}-job")));
+        job.status = Some(if upper { status.0.to_uppercase() } else { status.0.to_owned() });
+        job.task_type = Some(task_type.0.to_owned());
+        job.output = Some(output.clone());
+        job.meta = Some(meta);
+        job.error = Some(serde_json::from_str(if status.1 == "failed" {
+            r#"{"code": 10002, "raw_message": "raw", "message": "rejected"}"#
+        } else {
+            r#"{"code": 0, "raw_message": "", "message": ""}"#
+        }).unwrap());
+
+        let event = if callback {
+            let mut body = legnext::Job::<Box<legnext::Job>>::default();
+            body.timestamp = Some(Timestamp::Epoch(1_767_506_100));
+            body.data = Some(Box::new(job));
+            decode_one(Provider::Legnext, &body)
+        } else {
+            decode_one(Provider::Legnext, &job)
+        };
+        check_invariants(&event)?;
+        prop_assert_eq!(event.status.as_str(), status.1);
+        prop_assert_eq!(event.operation.as_ref().map(|op| op.as_str()), Some(task_type.1));
+        prop_assert_eq!(event.progress.map(|p| p.get()), (status.1 == "completed").then_some(100));
+        prop_assert_eq!(event.created_at.is_some(), created.starts_with("2026"));
+        let terminal = matches!(status.1, "completed" | "failed");
+        let expected_occurred = if callback { Some(1_767_506_100_000) } else if terminal && ended.starts_with("2026") { Some(1_767_506_098_000) } else { None };
+        prop_assert_eq!(event.occurred_at.map(|at| at.timestamp_millis()), expected_occurred);
+        prop_assert_eq!(event.error.as_ref().and_then(|e| e.code.as_deref()), (status.1 == "failed").then_some("10002"));
+        let all: BTreeSet<String> = output.image_url.iter().chain(&output.image_urls).cloned().collect();
+        prop_assert_eq!(url_set(&event), all.iter().map(String::as_str).collect::<BTreeSet<_>>());
+        let running = matches!(status.1, "pending" | "in_progress");
+        for image in &event.images {
+            let expected_role = if running {
+                mjhook::ImageRole::Preview
+            } else if Some(&image.url) == output.image_url.as_ref() && !task_type.2 {
+                mjhook::ImageRole::Grid
+            } else {
+                mjhook::ImageRole::Image
+            };
+            prop_assert_eq!(image.role, expected_role);
+        }
+        let indexed = event.images.iter().filter(|image| image.index.is_some()).count();
+        prop_assert_eq!(indexed, if !task_type.2 && quarters >= 2 { quarters } else { 0 });
+    }
+
+    #[test]
+    fn kie_records(
+        salt in any::<u32>(),
+        flag in select(&[(0i64, "in_progress"), (1, "completed"), (2, "failed"), (3, "failed"), (9, "unknown")][..]),
+        task_type in select(&[("mj_txt2img", Some("imagine")), ("mj_img2img", Some("imagine")), ("mj_style_reference", Some("imagine")), ("mj_omni_reference", Some("imagine")), ("mj_upscale", Some("upscale")), ("mj_vary", Some("variation")), ("mj_video", Some("mj_video"))][..]),
+        results in 0usize..=4,
+        as_text in any::<bool>(),
+        epoch_ms in any::<bool>(),
+        error_message in prop::option::of("[a-z ]{0,12}"),
+    ) {
+        let urls = urls(salt, "r", results);
+        let list = kie::ResultList { result_urls: urls.iter().cloned().map(kie::ResultUrl).collect() };
+        let mut record: kie::Task = Default::default();
+        record.task_id = Some(StringOrInt::Str(format!("mj_task_{salt}")));
+        record.task_type = Some(task_type.0.to_owned());
+        record.param_json = Some(format!(r#"{{"prompt":"p {salt}","taskType":"{}"}}"#, task_type.0));
+        record.success_flag = Some(StringOrInt::Int(flag.0));
+        record.result_info_json = Some(if as_text { kie::ResultInfo::Text(serde_json::to_string(&list).unwrap()) } else { kie::ResultInfo::Object(list) });
+        record.create_time = Some(if epoch_ms { Timestamp::Epoch(1_772_441_400_000) } else { Timestamp::Text("2026-03-02T08:50:00Z".to_owned()) });
+        record.complete_time = Some(Timestamp::Text("2026-03-02T08:51:00Z".to_owned()));
+        record.error_message = error_message.clone();
+        let mut body = kie::Task::<Box<kie::Task>>::default();
+        body.code = Some(StringOrInt::Int(200));
+        body.msg = Some("success".to_owned());
+        body.data = Some(Box::new(record));
+
+        let event = decode_one(Provider::Kie, &body);
+        check_invariants(&event)?;
+        prop_assert_eq!(event.status.as_str(), flag.1);
+        let expected_flag = flag.0.to_string();
+        prop_assert_eq!(event.provider_status.as_deref(), Some(expected_flag.as_str()));
+        prop_assert_eq!(event.operation.as_ref().map(|op| op.as_str()), task_type.1);
+        let expected_prompt = format!("p {salt}");
+        prop_assert_eq!(event.prompt.as_deref(), Some(expected_prompt.as_str()));
+        let video = task_type.0 == "mj_video";
+        prop_assert_eq!(event.images.len(), if video { 0 } else { results });
+        let grid_like = !video && task_type.1 != Some("upscale") && (2..=4).contains(&results);
+        for (n, image) in event.images.iter().enumerate() {
+            prop_assert_eq!(image.index, grid_like.then_some(n as u8));
+        }
+        prop_assert_eq!(event.error.is_some(), flag.1 == "failed");
+        if let Some(error) = &event.error {
+            let documented = if flag.0 == 2 { "Failed" } else { "Generation Failed" };
+            let expected = error_message.as_deref().filter(|m| !m.trim().is_empty()).unwrap_or(documented);
+            prop_assert_eq!(error.message.as_str(), expected);
+        }
+        prop_assert_eq!(event.progress.map(|p| p.get()), (flag.1 == "completed").then_some(100));
+        prop_assert_eq!(event.created_at.is_some(), true);
+        prop_assert_eq!(event.occurred_at.is_some(), matches!(flag.1, "completed" | "failed"));
+    }
+
+    #[test]
+    fn kie_callbacks(
+        salt in any::<u32>(),
+        code in select(&[(200i64, "completed"), (500, "failed"), (201, "unknown")][..]),
+        results in 0usize..=4,
+        echo_type in prop::option::of(select(&[("mj_txt2img", "imagine"), ("mj_upscale", "upscale")][..])),
+        broken_echo in any::<bool>(),
+    ) {
+        let mut callback: kie::Task = Default::default();
+        callback.task_id = Some(StringOrInt::Str(format!("mj_task_{salt}")));
+        callback.prompt_json = Some(if broken_echo {
+            "{prompt: not json".to_owned()
+        } else {
+            match echo_type {
+                Some((kind, _)) => format!(r#"{{"prompt":"p {salt}","taskType":"{kind}"}}"#),
+                None => format!(r#"{{"prompt":"p {salt}"}}"#),
+            }
+        });
+        callback.result_urls = Some(urls(salt, "r", results));
+        let mut body = kie::Task::<Box<kie::Task>>::default();
+        body.code = Some(StringOrInt::Int(code.0));
+        body.msg = Some(if code.0 == 500 { "Image generation failed".to_owned() } else { "success".to_owned() });
+        body.data = Some(Box::new(callback));
+
+        let event = decode_one(Provider::Kie, &body);
+        check_invariants(&event)?;
+        prop_assert_eq!(event.status.as_str(), code.1);
+        let expected_code = code.0.to_string();
+        prop_assert_eq!(event.provider_status.as_deref(), Some(expected_code.as_str()));
+        prop_assert_eq!(event.prompt.is_some(), !broken_echo);
+        let expected_operation = if broken_echo { None } else { echo_type.map(|(_, op)| op) };
+        prop_assert_eq!(event.operation.as_ref().map(|op| op.as_str()), expected_operation);
+        prop_assert_eq!(event.images.len(), results);
+        prop_assert_eq!(event.error.as_ref().and_then(|e| e.code.as_deref()), (code.0 == 500).then_some("500"));
+        prop_assert_eq!(event.occurred_at, None);
+    }
+
+    #[test]
     fn arbitrary_json_never_panics_a_decoder(value in arbitrary_json()) {
         let bytes = serde_json::to_vec(&value).unwrap();
         for provider in Provider::ALL {
@@ -439,6 +591,15 @@ fn arbitrary_json() -> impl Strategy<Value = serde_json::Value> {
             "content",
             "description",
             "index",
+            "msg",
+            "successFlag",
+            "resultInfoJson",
+            "resultUrls",
+            "promptJson",
+            "paramJson",
+            "raw_message",
+            "finalPrompt",
+            "prompts",
         ][..],
     );
     let leaf = prop_oneof![

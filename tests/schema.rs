@@ -35,6 +35,8 @@ fn every_fixture_event_validates_against_the_schema() {
         "goapi",
         "imagineapi",
         "midjourney_api",
+        "legnext",
+        "kie",
     ] {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures")

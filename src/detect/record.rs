@@ -85,18 +85,13 @@ impl<'s, 'de, D: Deserializer<'de>> Deserializer<'de> for Noting<'s, 'de, D> {
         deserialize_enum(name: &'static str, variants: &'static [&'static str]),
     }
 
-    /// A value the wire type skips is still walked, so its keys are noted.
+    /// A value the wire type skips is still read, so its keys (or, for a
+    /// `status`, its kind and word) are noted as the scan notes them.
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        match self.note {
-            Note::Status(_) => self.inner.deserialize_ignored_any(NotingVisitor {
-                inner: visitor,
-                note: self.note,
-            }),
-            note => self.inner.deserialize_any(NotingVisitor {
-                inner: visitor,
-                note,
-            }),
-        }
+        self.inner.deserialize_any(NotingVisitor {
+            inner: visitor,
+            note: self.note,
+        })
     }
 
     fn is_human_readable(&self) -> bool {

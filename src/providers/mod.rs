@@ -1,4 +1,4 @@
-//! The five vendor wire formats and the entry points that decode them.
+//! The vendor wire formats and the entry points that decode them.
 //!
 //! Every provider module has the same shape: `Wire` types mirroring the
 //! vendor's JSON, one `normalize` function mapping them to [`JobEvent`]s, and
@@ -21,6 +21,8 @@ pub mod asyncapi;
 pub mod format;
 pub mod goapi;
 pub mod imagineapi;
+pub mod kie;
+pub mod legnext;
 pub mod midjourney_api;
 
 /// A vendor wire format.
@@ -39,16 +41,22 @@ pub enum Provider {
     Imagineapi,
     /// midjourney-api.com (`taskId`, `hookUrl`, job-status).
     MidjourneyApi,
+    /// Legnext (`job_id`, `task_type`, `output`, `meta`; callback `{timestamp, data}`).
+    Legnext,
+    /// KIE.ai and midapi.ai (`{code, msg, data: {taskId, …}}`).
+    Kie,
 }
 
 impl Provider {
     /// Every provider, in a fixed order.
-    pub const ALL: [Provider; 5] = [
+    pub const ALL: [Provider; 7] = [
         Provider::Asyncapi,
         Provider::Apiframe,
         Provider::Goapi,
         Provider::Imagineapi,
         Provider::MidjourneyApi,
+        Provider::Legnext,
+        Provider::Kie,
     ];
 
     /// The provider's name, as in JSON and on the command line.
@@ -59,6 +67,8 @@ impl Provider {
             Provider::Goapi => "goapi",
             Provider::Imagineapi => "imagineapi",
             Provider::MidjourneyApi => "midjourney_api",
+            Provider::Legnext => "legnext",
+            Provider::Kie => "kie",
         }
     }
 
@@ -76,6 +86,8 @@ impl Provider {
             Provider::Goapi => &goapi::FORMAT,
             Provider::Imagineapi => &imagineapi::FORMAT,
             Provider::MidjourneyApi => &midjourney_api::FORMAT,
+            Provider::Legnext => &legnext::FORMAT,
+            Provider::Kie => &kie::FORMAT,
         }
     }
 
@@ -85,7 +97,6 @@ impl Provider {
         DecodeOptions::default().decode(self, bytes)
     }
 
-    /// Every job's event in `bytes` without the size check (callers did it).
     /// Every job's event in `bytes`, with the format check `check` asks for
     /// (the size check is the caller's).
     fn events(self, bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
@@ -95,6 +106,8 @@ impl Provider {
             Provider::Goapi => goapi::events(bytes, check),
             Provider::Imagineapi => imagineapi::events(bytes, check),
             Provider::MidjourneyApi => midjourney_api::events(bytes, check),
+            Provider::Legnext => legnext::events(bytes, check),
+            Provider::Kie => kie::events(bytes, check),
         }
     }
 }

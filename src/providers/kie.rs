@@ -1,0 +1,432 @@
+//! KIE.ai's Midjourney API and its twin midapi.ai: every body is
+//! `{code, msg, data}`.
+//!
+//! - The callback: `data` is `{taskId, promptJson, resultUrls}`, and `code`
+//!   is the task's outcome (200 done, 500 failed), not an API result.
+//! - The `record-info` poll: `data` is the task record (`successFlag` 0
+//!   generating, 1 success, 2 failed, 3 generation failed; `resultInfoJson`;
+//!   `paramJson`; RFC 3339 or epoch-millisecond times).
+//! - Submit replies: `data` is `{taskId}` alone, a pending task.
+//! - Error replies: `code` other than 200 with no task in `data`.
+//!
+//! Decisions where the vendor is silent:
+//! - Whether a body is a task or an error reply is decided by `data.taskId`,
+//!   never by `code` alone: a callback's 500 is a failed task.
+//! - `promptJson` and `paramJson` are JSON inside a string: their `prompt`
+//!   is the prompt and `promptJson.taskType` the callback's operation. A
+//!   string that is not JSON, or lacks them, leaves them unknown; it never
+//!   fails the event.
+//! - `mj_txt2img`, `mj_img2img`, `mj_style_reference` and `mj_omni_reference`
+//!   are imagines; `mj_upscale*` and `mj_vary*` (spellings not documented)
+//!   are upscales and variations; the video tasks stay verbatim and their
+//!   results, videos, are not images.
+//! - The results are images without a role of their own: two to four are a
+//!   grid's quarters with their positions, one is an image without one.
+//! - A submit reply's `code` is the API result, so its event has no
+//!   `provider_status`; a callback's is its `code`, a record's its
+//!   `successFlag`, both as decimal strings.
+//! - A failed record's message is `errorMessage`, else the envelope's `msg`
+//!   when its `code` is not 200, else what the vendor documents the flag to
+//!   mean ("Failed", "Generation Failed").
+//! - `fileUrl` in the request echo (an image prompt) is not reported: it is
+//!   no result.
+//! - KIE's "Market" tasks (`state`, `resultJson`) are another product and
+//!   are refused.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_with::{serde_as, skip_serializing_none};
+
+use super::format::{fields_of, Envelope, Format, Signature};
+use super::{Check, finish, push_finished_images, Provider};
+use crate::error::DecodeError;
+use crate::event::{JobError, JobEvent, JobStatus, Operation};
+use crate::quirks::{EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp};
+
+const PROVIDER: Provider = Provider::Kie;
+
+/// The envelope `{code, msg, data}`, or (read too) a task record on its own.
+///
+/// `Data` is the type of `data`: a body is a `Task<OneOrMany<Task>>`; the
+/// task inside the envelope is a `Task`, whose own `data`, if any, is skipped.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Task<Data = Skipped> {
+    /// Envelope: 200 on success; in a callback, 500 for a failed task.
+    pub code: Option<StringOrInt>,
+    /// Envelope: `"success"`, or what went wrong.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub msg: Option<String>,
+    /// Envelope: the task.
+    pub data: Option<Data>,
+    /// The task's id (`mj_task_…`, or 32 hex digits).
+    pub task_id: Option<StringOrInt>,
+    /// Callback: the request parameters, as JSON inside a string.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub prompt_json: Option<String>,
+    /// Callback: the result URLs; `[]` on failure.
+    #[serde_as(as = "Option<NullableList>")]
+    #[serde(default)]
+    pub result_urls: Option<Vec<String>>,
+    /// Record: `mj_txt2img`, `mj_img2img`, `mj_style_reference`,
+    /// `mj_omni_reference`, `mj_video`, `mj_video_hd`, …
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub task_type: Option<String>,
+    /// Record: the request parameters, as JSON inside a string.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub param_json: Option<String>,
+    /// Record: 0 generating, 1 success, 2 failed, 3 generation failed.
+    pub success_flag: Option<StringOrInt>,
+    /// Record: the results (an object, despite its name).
+    pub result_info_json: Option<ResultInfo>,
+    /// Record: when the task was created.
+    pub create_time: Option<Timestamp>,
+    /// Record: when it finished.
+    pub complete_time: Option<Timestamp>,
+    /// Record: the failure code; `null`, or 200 on success.
+    pub error_code: Option<StringOrInt>,
+    /// Record: the failure text; `null` or `""` on success.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub error_message: Option<String>,
+    /// A KIE Market task's state (read only to refuse it).
+    pub state: Option<Skipped>,
+    /// A KIE Market task's results (read only to refuse it).
+    pub result_json: Option<Skipped>,
+}
+
+/// `resultInfoJson`: an object as documented, or the same object as JSON
+/// inside a string, as its name suggests.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ResultInfo {
+    /// `{"resultUrls": [{"resultUrl": "…"}]}`
+    Object(ResultList),
+    /// `"{\"resultUrls\": …}"`
+    Text(String),
+}
+
+/// The results of a record.
+#[serde_as]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResultList {
+    /// The result URLs.
+    #[serde_as(as = "NullableList")]
+    #[serde(default)]
+    pub result_urls: Vec<ResultUrl>,
+}
+
+/// A result URL, sent as `{"resultUrl": …}` (or, like the callback's, a
+/// plain string).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResultUrl(pub String);
+
+impl Serialize for ResultInfo {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ResultInfo::Object(list) => list.serialize(serializer),
+            ResultInfo::Text(text) => serializer.serialize_str(text),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ResultInfo {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ResultInfoVisitor;
+        impl<'de> Visitor<'de> for ResultInfoVisitor {
+            type Value = ResultInfo;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object with `resultUrls`, or one as JSON in a string")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<ResultInfo, E> {
+                Ok(ResultInfo::Text(text.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ResultInfo, A::Error> {
+                ResultList::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ResultInfo::Object)
+            }
+        }
+        deserializer.deserialize_any(ResultInfoVisitor)
+    }
+}
+
+impl Serialize for ResultUrl {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct UrlObject<'a> {
+            #[serde(rename = "resultUrl")]
+            result_url: &'a str,
+        }
+        UrlObject {
+            result_url: &self.0,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ResultUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ResultUrlVisitor;
+        impl<'de> Visitor<'de> for ResultUrlVisitor {
+            type Value = ResultUrl;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object with a `resultUrl`, or a URL string")
+            }
+            fn visit_str<E: de::Error>(self, url: &str) -> Result<ResultUrl, E> {
+                Ok(ResultUrl(url.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ResultUrl, A::Error> {
+                #[serde_as]
+                #[derive(Deserialize)]
+                struct UrlObject {
+                    #[serde(rename = "resultUrl")]
+                    #[serde_as(as = "EmptyAsNone")]
+                    #[serde(default)]
+                    result_url: Option<String>,
+                }
+                let object = UrlObject::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(ResultUrl(object.result_url.unwrap_or_default()))
+            }
+        }
+        deserializer.deserialize_any(ResultUrlVisitor)
+    }
+}
+
+/// Keys beside `taskId` that only a KIE task has.
+const MARKS: &[&str] = &[
+    "promptJson",
+    "resultUrls",
+    "successFlag",
+    "resultInfoJson",
+    "paramJson",
+    "taskType",
+];
+
+/// How KIE.ai and midapi.ai bodies look: a task keyed by `taskId` with its
+/// callback or record fields inside `{code, msg, data}`; the submit reply's
+/// `data` is `{taskId}` alone; error replies are `{code, msg}` with a `data`
+/// that holds no task.
+pub const FORMAT: Format = Format {
+    provider: PROVIDER,
+    wire_keys: || fields_of::<Task>().to_vec(),
+    also_sends: &[],
+    record: &[Signature::keys(&["taskId"], MARKS)],
+    envelopes: &[Envelope {
+        key: "data",
+        outer: Some(Signature::keys(&[], &["code", "msg"])),
+        carries_id: None,
+        record: &[Signature::keys(&["taskId"], &[]).only()],
+    }],
+    replies: &[
+        Signature::keys(&["code", "msg"], &[]).only(),
+        Signature::keys(&["code", "msg", "data"], &[]).only(),
+    ],
+};
+
+/// Every task in a KIE.ai or midapi.ai body (one).
+pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    super::DecodeOptions::default().decode_all(Some(PROVIDER), bytes)
+}
+
+/// The task's event from a KIE.ai or midapi.ai body.
+pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
+    PROVIDER.decode(bytes)
+}
+
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+    let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes, check)?;
+    if body.task_id.is_some() {
+        return Ok(vec![normalize(body, "", None)?]);
+    }
+    let data = body.data.take();
+    let holds_a_task = data
+        .as_ref()
+        .is_some_and(|data| data.any(|task| task.task_id.is_some()));
+    let succeeded = body
+        .code
+        .as_ref()
+        .is_none_or(|code| code.as_int() == Some(200));
+    if !holds_a_task && !succeeded {
+        return Err(DecodeError::Vendor {
+            provider: PROVIDER,
+            code: body
+                .code
+                .as_ref()
+                .map(|code| code.to_text().into_owned())
+                .unwrap_or_default(),
+            message: body.msg,
+        });
+    }
+    let Some(data) = data else {
+        return Err(DecodeError::NoJob {
+            provider: PROVIDER,
+            path: "data".to_owned(),
+        });
+    };
+    let envelope = Outcome {
+        code: body.code,
+        msg: body.msg,
+    };
+    super::normalize_records(PROVIDER, "data", data, |task, at| {
+        normalize(task, at, Some(&envelope))
+    })
+}
+
+/// The envelope around a task: in a callback, the task's outcome.
+struct Outcome {
+    code: Option<StringOrInt>,
+    msg: Option<String>,
+}
+
+/// Maps one task; `at` prefixes JSON paths in errors.
+fn normalize<Data>(
+    task: Task<Data>,
+    at: &str,
+    envelope: Option<&Outcome>,
+) -> Result<JobEvent, DecodeError> {
+    if task.state.is_some() || task.result_json.is_some() {
+        return Err(DecodeError::field(
+            PROVIDER,
+            format!("{at}state"),
+            "a KIE Market task (`state`, `resultJson`), not a Midjourney task",
+        ));
+    }
+    let job_id = super::job_id(
+        PROVIDER,
+        format!("{at}taskId"),
+        "missing field `taskId`",
+        &[task.task_id.as_ref()],
+    )?;
+    let code = envelope.and_then(|envelope| envelope.code.as_ref());
+    let msg = envelope.and_then(|envelope| envelope.msg.clone());
+    let is_record = task.success_flag.is_some()
+        || task.result_info_json.is_some()
+        || task.param_json.is_some()
+        || task.task_type.is_some()
+        || task.create_time.is_some()
+        || task.complete_time.is_some();
+    let is_callback = task.prompt_json.is_some() || task.result_urls.is_some();
+
+    let mut event = JobEvent::new(PROVIDER, job_id, JobStatus::Pending);
+    if is_record {
+        let flag = task.success_flag.ok_or_else(|| {
+            DecodeError::field(
+                PROVIDER,
+                format!("{at}successFlag"),
+                "missing field `successFlag`",
+            )
+        })?;
+        let documented = match flag.as_int() {
+            Some(0) => (JobStatus::InProgress, None),
+            Some(1) => (JobStatus::Completed, None),
+            Some(2) => (JobStatus::Failed, Some("Failed")),
+            Some(3) => (JobStatus::Failed, Some("Generation Failed")),
+            Some(_) => (JobStatus::Unknown, None),
+            None => {
+                return Err(DecodeError::field(
+                    PROVIDER,
+                    format!("{at}successFlag"),
+                    format!(
+                        "expected an integer from 0 to 3, found {:?}",
+                        flag.to_text()
+                    ),
+                ))
+            }
+        };
+        let (status, meaning) = documented;
+        event.status = status;
+        event.provider_status = Some(flag.to_text().into_owned());
+        event.operation = task.task_type.as_deref().and_then(Operation::from_vendor);
+        event.prompt = task.param_json.as_deref().and_then(echoed_prompt);
+        let urls: Vec<String> = match task.result_info_json {
+            Some(ResultInfo::Object(list)) => list.result_urls,
+            Some(ResultInfo::Text(text)) => serde_json::from_str::<ResultList>(&text)
+                .map(|list| list.result_urls)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        }
+        .into_iter()
+        .map(|url| url.0)
+        .collect();
+        push_results(&mut event, &urls);
+        if status == JobStatus::Failed {
+            let text = |text: &String| !text.trim().is_empty();
+            let envelope_text = msg
+                .filter(text)
+                .filter(|_| code.is_some_and(|c| c.as_int() != Some(200)));
+            let message = task
+                .error_message
+                .filter(text)
+                .or(envelope_text)
+                .or(meaning.map(str::to_owned));
+            event.error = JobError::from_vendor(
+                task.error_code.map(|code| code.to_text().into_owned()),
+                message,
+            );
+        }
+        if status.is_terminal() {
+            event.occurred_at = task.complete_time.as_ref().and_then(Timestamp::to_utc);
+        }
+        event.created_at = task.create_time.as_ref().and_then(Timestamp::to_utc);
+    } else if is_callback {
+        let urls = task.result_urls.unwrap_or_default();
+        event.status = match code.and_then(StringOrInt::as_int) {
+            Some(200) => JobStatus::Completed,
+            Some(500) => JobStatus::Failed,
+            // No envelope: the results, if any, say it is done.
+            None if code.is_none() && urls.iter().any(|url| !url.trim().is_empty()) => {
+                JobStatus::Completed
+            }
+            _ => JobStatus::Unknown,
+        };
+        event.provider_status = code.map(|code| code.to_text().into_owned());
+        if let Some(echo) = task.prompt_json.as_deref().and_then(parse_echo) {
+            event.prompt = text_field(&echo, "prompt");
+            event.operation = text_field(&echo, "taskType")
+                .as_deref()
+                .and_then(Operation::from_vendor);
+        }
+        push_results(&mut event, &urls);
+        if event.status == JobStatus::Failed {
+            event.error = JobError::from_vendor(code.map(|code| code.to_text().into_owned()), msg);
+        }
+    }
+    // Otherwise a submit reply: `{taskId}` alone, accepted and not started.
+    Ok(finish(event))
+}
+
+/// The results, unless they are videos.
+fn push_results(event: &mut JobEvent, urls: &[String]) {
+    let video = matches!(&event.operation, Some(Operation::Other(kind))
+        if kind.to_ascii_lowercase().contains("video"));
+    if !video {
+        push_finished_images(event, urls);
+    }
+}
+
+/// The request parameters echoed as JSON inside a string; `None` when the
+/// string is not a JSON object.
+fn parse_echo(text: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    serde_json::from_str(text).ok()
+}
+
+/// A non-empty string field of the echo.
+fn text_field(echo: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<String> {
+    echo.get(key)
+        .and_then(serde_json::Value::as_str)
+        .filter(|text| !text.trim().is_empty())
+        .map(str::to_owned)
+}
+
+/// The prompt in a `paramJson` echo.
+fn echoed_prompt(text: &str) -> Option<String> {
+    parse_echo(text).and_then(|echo| text_field(&echo, "prompt"))
+}

@@ -1,0 +1,308 @@
+//! Legnext (`api.legnext.ai`): a near-copy of GoAPI's unified task, keyed by
+//! `job_id` instead of `task_id`.
+//!
+//! Bodies: the job object that every create call and `GET /v1/job/{job_id}`
+//! return (bare); the callback `{timestamp, data: <job>}`; a GoAPI-style
+//! `{code, data, message}` envelope (not seen for jobs, read defensively);
+//! the error reply `{code, message, raw_message, detail}`; and an error shaped
+//! like a failed job whose `job_id` is `""`.
+//!
+//! Decisions where the vendor is silent:
+//! - `task_type` `diffusion` is an imagine (shared table); `remix`, `edit`,
+//!   `retexture`, `upload-paint`, `enhance`, `remove-background` and the video
+//!   tasks stay verbatim.
+//! - `output.image_url` is the one result image of a single-image task
+//!   (`upscale`, `enhance`, `remove-background`, `video-upscale`) and the grid
+//!   of every other task; `output.image_urls` are the grid's quarters, with
+//!   their positions when there are two to four of them. As everywhere, the
+//!   images of a pending or running job are previews.
+//! - Video outputs have no documented field names and are never images.
+//! - `prompts` come from `output.prompts`, else from `output.finalPrompt`
+//!   split at its numbering; `promptEn` and `description` are not prompts.
+//! - The prompt comes from `input.prompt` when `input` is an object that has
+//!   one (GoAPI's twin does; Legnext sends `input: null`).
+//! - `error` is reported for a failed job only (`{"code": 0, "message": ""}`
+//!   is no error); its message is `message`, else `raw_message`.
+//! - `occurred_at` is the callback's `timestamp`; a polled job in a terminal
+//!   state occurred at `meta.ended_at`; otherwise none.
+//! - A `job_id` of `""` with a non-zero `error.code` is the vendor's error
+//!   reply ([`DecodeError::Vendor`]), as is a top-level `code` beside no job,
+//!   or an envelope `code` other than 0 or 200.
+
+use serde::{Deserialize, Serialize};
+use serde_with::{serde_as, skip_serializing_none};
+
+use super::format::{fields_of, Envelope, Format, Signature};
+use super::{Check, finish, Provider};
+use crate::error::DecodeError;
+use crate::event::{Image, ImageRole, JobEvent, JobStatus, Operation};
+use crate::quirks::{
+    clean_prompts, EmptyAsNone, ErrorDetail, NullableList, ObjectOnly, OneOrMany, Skipped,
+    StringOrInt, Timestamp,
+};
+
+const PROVIDER: Provider = Provider::Legnext;
+
+/// A job object; with `timestamp`, `code`, `message` or `data`, an envelope
+/// around one; with `code`, `message` and `raw_message` alone, the error reply.
+///
+/// `Data` is the type of `data`: a body is a `Job<OneOrMany<Job>>`; the job
+/// inside an envelope is a `Job`, whose own `data`, if any, is skipped.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Job<Data = Skipped> {
+    /// The job's UUID; `""` in an error shaped like a job.
+    pub job_id: Option<StringOrInt>,
+    /// `midjourney` (not read).
+    pub model: Option<Skipped>,
+    /// `diffusion`, `variation`, `upscale`, `reroll`, `blend`, `describe`,
+    /// `shorten`, `pan`, `outpaint`, `inpaint`, `remix`, `edit`, …
+    pub task_type: Option<String>,
+    /// `pending`, `staged`, `processing`, `completed`, `failed`.
+    pub status: Option<String>,
+    /// The service mode and the callback echo (not read).
+    pub config: Option<Skipped>,
+    /// An echo of the request; `null` in every example.
+    #[serde_as(as = "Option<ObjectOnly>")]
+    #[serde(default)]
+    pub input: Option<Input>,
+    /// The results; `null` in error bodies.
+    #[serde_as(as = "Option<ObjectOnly>")]
+    #[serde(default)]
+    pub output: Option<Output>,
+    /// Times and billing; `null` in error bodies.
+    #[serde_as(as = "Option<ObjectOnly>")]
+    #[serde(default)]
+    pub meta: Option<Meta>,
+    /// Always `null` on jobs; the error reply's details (not read).
+    pub detail: Option<Skipped>,
+    /// `[]` or `null` (not read).
+    pub logs: Option<Skipped>,
+    /// Always present on jobs; code 0 and empty messages mean "no error".
+    pub error: Option<ErrorDetail>,
+    /// Callback envelope: when it was sent.
+    pub timestamp: Option<Timestamp>,
+    /// Error reply and GET envelope: the result code (200 on success).
+    pub code: Option<StringOrInt>,
+    /// Error reply and GET envelope: the result text.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Error reply: the upstream text behind `message`.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub raw_message: Option<String>,
+    /// The job inside a callback or GET envelope.
+    pub data: Option<Data>,
+}
+
+/// The request echo's fields this crate reads.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    /// The prompt as submitted.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub prompt: Option<String>,
+}
+
+/// `output`: images for image tasks, prompts for describe and shorten.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Output {
+    /// The grid, or a single-image task's result; `""` or `null` when none.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub image_url: Option<String>,
+    /// The four quarters; `null` until done.
+    #[serde_as(as = "NullableList")]
+    #[serde(default)]
+    pub image_urls: Vec<String>,
+    /// The seed as a string, `""` until done (not read).
+    pub seed: Option<Skipped>,
+    /// Follow-up actions per image index, mixing lists and booleans (not read).
+    pub available_actions: Option<Skipped>,
+    /// Describe: the first prompt in English (not read).
+    #[serde(rename = "promptEn")]
+    pub prompt_en: Option<Skipped>,
+    /// Describe: a description of the image (not read).
+    pub description: Option<Skipped>,
+    /// Describe and shorten: every prompt in one numbered string.
+    #[serde(rename = "finalPrompt")]
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub final_prompt: Option<String>,
+    /// Describe and shorten: the prompts; `[]` while pending.
+    #[serde_as(as = "NullableList")]
+    #[serde(default)]
+    pub prompts: Vec<String>,
+}
+
+/// `meta`.
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    /// RFC 3339; `""` in some create replies.
+    pub created_at: Option<Timestamp>,
+    /// As `created_at`; Go's zero time, `""` or absent until started.
+    pub started_at: Option<Timestamp>,
+    /// As `created_at`; Go's zero time, `""` or absent until ended.
+    pub ended_at: Option<Timestamp>,
+    /// Points frozen and consumed (not read).
+    pub usage: Option<Skipped>,
+}
+
+/// Keys beside `job_id` that only a Legnext job has together with it.
+const MARKS: &[&str] = &[
+    "task_type",
+    "model",
+    "config",
+    "input",
+    "output",
+    "meta",
+    "detail",
+    "logs",
+];
+
+/// How Legnext bodies look: a job keyed by `job_id` with GoAPI's blocks
+/// (`task_type`, `output`, `meta`, …), bare or in the callback `{timestamp,
+/// data}` (or a GET-style `{code, data, message}`); the error reply is
+/// GoAPI's error object at the top level, with `raw_message`.
+pub const FORMAT: Format = Format {
+    provider: PROVIDER,
+    wire_keys: || fields_of::<Job>().to_vec(),
+    also_sends: &[],
+    record: &[Signature::keys(&["job_id"], MARKS)],
+    envelopes: &[Envelope {
+        key: "data",
+        outer: None,
+        carries_id: None,
+        record: &[],
+    }],
+    replies: &[Signature::keys(&["code", "raw_message"], &[])],
+};
+
+/// The job in a Legnext body, as a one-element list.
+pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    super::DecodeOptions::default().decode_all(Some(PROVIDER), bytes)
+}
+
+/// The job's event from a Legnext body.
+pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
+    PROVIDER.decode(bytes)
+}
+
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+    let mut body: Job<OneOrMany<Job>> = super::parse(PROVIDER, bytes, check)?;
+    if body.job_id.is_some() {
+        return Ok(vec![normalize(body, "", None)?]);
+    }
+    // An envelope (or the error reply): a code other than success is the
+    // vendor's error, whatever `data` holds.
+    if let Some(code) = &body.code {
+        if !matches!(code.as_int(), Some(0 | 200)) {
+            return Err(DecodeError::Vendor {
+                provider: PROVIDER,
+                code: code.to_text().into_owned(),
+                message: body.message.or(body.raw_message),
+            });
+        }
+    }
+    let sent_at = body.timestamp.take();
+    match body.data.take() {
+        Some(data) => super::normalize_records(PROVIDER, "data", data, |job, at| {
+            normalize(job, at, sent_at.as_ref())
+        }),
+        None if sent_at.is_some() || body.code.is_some() => Err(DecodeError::NoJob {
+            provider: PROVIDER,
+            path: "data".to_owned(),
+        }),
+        None => Ok(vec![normalize(body, "", None)?]),
+    }
+}
+
+/// Maps one job; `at` prefixes JSON paths in errors, `sent_at` is the
+/// callback envelope's timestamp.
+fn normalize<Data>(
+    job: Job<Data>,
+    at: &str,
+    sent_at: Option<&Timestamp>,
+) -> Result<JobEvent, DecodeError> {
+    let failure = job.error.as_ref().and_then(ErrorDetail::to_job_error);
+    // A job-shaped body without a job: the vendor's error reply (HTTP 403).
+    let blank_id = job
+        .job_id
+        .as_ref()
+        .is_some_and(|id| id.to_text().trim().is_empty());
+    if blank_id {
+        if let Some(failure) = failure.as_ref().filter(|failure| failure.code.is_some()) {
+            return Err(DecodeError::Vendor {
+                provider: PROVIDER,
+                code: failure.code.clone().unwrap_or_default(),
+                message: Some(failure.message.clone()),
+            });
+        }
+    }
+    let job_id = super::job_id(
+        PROVIDER,
+        format!("{at}job_id"),
+        "missing field `job_id`",
+        &[job.job_id.as_ref()],
+    )?;
+    let provider_status = job.status.ok_or_else(|| {
+        DecodeError::field(PROVIDER, format!("{at}status"), "missing field `status`")
+    })?;
+    let status = JobStatus::from_vendor(&provider_status);
+    let meta = job.meta.unwrap_or_default();
+
+    let mut event = JobEvent::new(PROVIDER, job_id, status);
+    event.operation = job.task_type.as_deref().and_then(Operation::from_vendor);
+    event.prompt = job.input.and_then(|input| input.prompt);
+    if let Some(output) = job.output {
+        let single = event.operation.as_ref().is_some_and(makes_one_image);
+        if let Some(url) = output.image_url {
+            let role = if single {
+                ImageRole::Image
+            } else {
+                ImageRole::Grid
+            };
+            event.images.push(Image::new(url, role));
+        }
+        // Every image task but the single-image ones returns a grid, so the
+        // list is its quarters even for verbatim types (`remix`, `edit`).
+        let positions_known = !single && (2..=4).contains(&output.image_urls.len());
+        for (position, url) in output.image_urls.into_iter().enumerate() {
+            let mut image = Image::new(url, ImageRole::Image);
+            image.index = u8::try_from(position).ok().filter(|_| positions_known);
+            event.images.push(image);
+        }
+        event.prompts = if output.prompts.iter().any(|p| !p.trim().is_empty()) {
+            clean_prompts(output.prompts.iter().map(String::as_str))
+        } else {
+            clean_prompts(output.final_prompt.as_deref())
+        };
+    }
+    event.error = failure.filter(|_| status == JobStatus::Failed);
+    event.provider_status = Some(provider_status);
+    event.occurred_at = match sent_at {
+        Some(sent_at) => sent_at.to_utc(),
+        None if status.is_terminal() => meta.ended_at.as_ref().and_then(Timestamp::to_utc),
+        None => None,
+    };
+    event.created_at = meta.created_at.as_ref().and_then(Timestamp::to_utc);
+    Ok(finish(event))
+}
+
+/// The tasks whose `image_url` is their one result rather than a grid.
+fn makes_one_image(operation: &Operation) -> bool {
+    match operation {
+        Operation::Upscale => true,
+        Operation::Other(kind) => ["enhance", "remove-background", "video-upscale"]
+            .iter()
+            .any(|single| kind.eq_ignore_ascii_case(single)),
+        _ => false,
+    }
+}
