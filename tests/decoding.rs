@@ -611,3 +611,32 @@ fn contradicting_envelopes_are_errors_that_say_what_contradicts_what() {
         Ok("A".to_owned())
     );
 }
+
+#[test]
+fn invalid_text_anywhere_is_a_syntax_error_even_in_skipped_fields() {
+    let good = r#"{"task_id": "t", "task_type": "imagine", "status": "processing", "extra": "#;
+    for (skipped, column) in [
+        (&br#""\ud800""#[..], 80),
+        (br#""\udc00 \u0041""#, 80),
+        (b"\"\xff\"", 74),
+        (b"\"\xc0\xaf\"", 74),
+    ] {
+        let body = [good.as_bytes(), skipped, b"}"].concat();
+        for result in [decode(Provider::Apiframe, &body), decode_auto(&body)] {
+            let error = result.unwrap_err();
+            assert!(
+                matches!(error, DecodeError::Syntax { line: 1, .. }),
+                "{}: {error:?}",
+                String::from_utf8_lossy(&body)
+            );
+            assert!(
+                error.position().is_some_and(|(_, c)| c >= 70),
+                "{error:?} {column}"
+            );
+        }
+        assert!(serde_json::from_slice::<serde_json::Value>(&body).is_err());
+    }
+    // A surrogate pair is a character: fine, as serde_json says.
+    let emoji = [good.as_bytes(), br#""\ud83c\udf38"}"#].concat();
+    assert!(decode(Provider::Apiframe, &emoji).is_ok());
+}

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature};
-use super::{Check, finish, push_finished_images, Provider};
+use super::{finish, push_finished_images, Check, Provider};
 use crate::error::DecodeError;
 use crate::event::{JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp};

@@ -222,6 +222,8 @@ impl DecodeOptions {
         crate::detect::detect_unchecked(without_bom(bytes))
     }
 
+    /// Refuses what is too large, or not text that
+    /// `serde_json::from_slice::<Value>` would read, before any parsing.
     fn check_size(&self, provider: Option<Provider>, bytes: &[u8]) -> Result<(), DecodeError> {
         if bytes.len() > self.max_bytes {
             return Err(DecodeError::TooLarge {
@@ -230,7 +232,7 @@ impl DecodeOptions {
                 limit: self.max_bytes,
             });
         }
-        Ok(())
+        check_text(provider, without_bom(bytes))
     }
 }
 
@@ -310,6 +312,35 @@ fn auto_events(bytes: &[u8]) -> Result<(Provider, Vec<JobEvent>), DecodeError> {
     let provider = crate::detect::detect_unchecked(bytes)?;
     remember(provider);
     Ok((provider, provider.events(bytes, Check::Detected)?))
+}
+
+/// Refuses invalid UTF-8 and escaped lone surrogates (`"\ud800"`) anywhere
+/// in the body, values the decoders skip included, as a syntax error with
+/// serde_json's own line, column and words: the typed pass skips unread
+/// values without checking their text, and mjhook accepts exactly the
+/// bodies `serde_json::from_slice::<Value>` accepts.
+///
+/// UTF-8 is checked in full (a fraction of a parse). A surrogate can only
+/// come from a `\uD800`–`\uDFFF` escape, rare outside escaped emoji: only a
+/// body holding one is read once more, as a `Value`, which checks every
+/// escape's pairing.
+fn check_text(provider: Option<Provider>, bytes: &[u8]) -> Result<(), DecodeError> {
+    let surrogate_escape = || {
+        memchr::memmem::find_iter(bytes, b"\\u").any(|at| {
+            matches!(
+                bytes.get(at + 2..at + 4),
+                Some([b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'])
+            )
+        })
+    };
+    if std::str::from_utf8(bytes).is_err() || surrogate_escape() {
+        if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+            .and_then(|_| serde_json::from_slice::<serde_json::Value>(bytes).map(|_| ()))
+        {
+            return Err(DecodeError::from_json(provider, ".".to_owned(), error));
+        }
+    }
+    Ok(())
 }
 
 /// The bytes after a UTF-8 byte-order mark, which RFC 8259 lets a parser
