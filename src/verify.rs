@@ -323,7 +323,7 @@ pub enum Method {
     /// The secret itself, echoed in [`SECRET_HEADER`] (`apiframe`, `goapi`).
     SharedSecret,
     /// A token in the hook URL's query, because the vendor sends no signal
-    /// (`imagineapi`, `midjourney_api`).
+    /// (`imagineapi`, `midjourney_api`, `midjourney_proxy`, `ttapi`).
     UrlToken,
 }
 
@@ -333,7 +333,10 @@ impl Method {
         match provider {
             Provider::Asyncapi => Method::Signature,
             Provider::Apiframe | Provider::Goapi => Method::SharedSecret,
-            Provider::Imagineapi | Provider::MidjourneyApi => Method::UrlToken,
+            Provider::Imagineapi
+            | Provider::MidjourneyApi
+            | Provider::MidjourneyProxy
+            | Provider::Ttapi => Method::UrlToken,
         }
     }
 }

@@ -21,6 +21,8 @@ pub mod format;
 pub mod goapi;
 pub mod imagineapi;
 pub mod midjourney_api;
+pub mod midjourney_proxy;
+pub mod ttapi;
 
 /// A vendor wire format.
 #[non_exhaustive]
@@ -38,16 +40,22 @@ pub enum Provider {
     Imagineapi,
     /// midjourney-api.com (`taskId`, `hookUrl`, job-status).
     MidjourneyApi,
+    /// midjourney-proxy and its relays (`id`, `action`, `imageUrl`, `"65%"`).
+    MidjourneyProxy,
+    /// TTAPI (`{status, message, jobId, data}`, `cdnImage`).
+    Ttapi,
 }
 
 impl Provider {
     /// Every provider, in a fixed order.
-    pub const ALL: [Provider; 5] = [
+    pub const ALL: [Provider; 7] = [
         Provider::Asyncapi,
         Provider::Apiframe,
         Provider::Goapi,
         Provider::Imagineapi,
         Provider::MidjourneyApi,
+        Provider::MidjourneyProxy,
+        Provider::Ttapi,
     ];
 
     /// The provider's name, as in JSON and on the command line.
@@ -58,6 +66,8 @@ impl Provider {
             Provider::Goapi => "goapi",
             Provider::Imagineapi => "imagineapi",
             Provider::MidjourneyApi => "midjourney_api",
+            Provider::MidjourneyProxy => "midjourney_proxy",
+            Provider::Ttapi => "ttapi",
         }
     }
 
@@ -75,6 +85,8 @@ impl Provider {
             Provider::Goapi => &goapi::FORMAT,
             Provider::Imagineapi => &imagineapi::FORMAT,
             Provider::MidjourneyApi => &midjourney_api::FORMAT,
+            Provider::MidjourneyProxy => &midjourney_proxy::FORMAT,
+            Provider::Ttapi => &ttapi::FORMAT,
         }
     }
 
@@ -94,6 +106,8 @@ impl Provider {
             Provider::Goapi => goapi::events(bytes),
             Provider::Imagineapi => imagineapi::events(bytes),
             Provider::MidjourneyApi => midjourney_api::events(bytes),
+            Provider::MidjourneyProxy => midjourney_proxy::events(bytes),
+            Provider::Ttapi => ttapi::events(bytes),
         }
     }
 }
@@ -107,7 +121,7 @@ impl fmt::Display for Provider {
 /// The error of parsing an unknown provider name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown provider {0:?}; expected one of asyncapi, apiframe, goapi, imagineapi, midjourney_api"
+    "unknown provider {0:?}; expected one of asyncapi, apiframe, goapi, imagineapi, midjourney_api, midjourney_proxy, ttapi"
 )]
 pub struct UnknownProvider(String);
 
