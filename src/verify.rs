@@ -1688,4 +1688,18 @@ mod tests {
         assert_eq!(Method::of(Provider::Imagineapi), Method::UrlToken);
         assert_eq!(Method::of(Provider::MidjourneyApi), Method::UrlToken);
     }
+
+    #[test]
+    fn the_proxy_and_ttapi_send_nothing_so_the_url_token_decides() {
+        // Both post unsigned bodies (and echo the hook URL in them).
+        for provider in [Provider::MidjourneyProxy, Provider::Ttapi] {
+            assert_eq!(Method::of(provider), Method::UrlToken);
+            let verifier = Verifier::new(provider).secret("tok-1");
+            let good = url_with_token("https://example.com/hook", "token", "tok-1");
+            assert!(verifier.verify(&Request::new(b"{}").url(&good)).is_ok());
+            let bad = url_with_token("https://example.com/hook", "token", "tok-2");
+            assert!(verifier.verify(&Request::new(b"{}").url(&bad)).is_err());
+            assert!(verifier.verify(&Request::new(b"{}")).is_err());
+        }
+    }
 }

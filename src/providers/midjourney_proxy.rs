@@ -379,3 +379,46 @@ fn is_video(url: &str) -> bool {
             .get(path.len() - 4..)
             .is_some_and(|end| end.eq_ignore_ascii_case(".mp4"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn videos_are_not_images() {
+        assert!(is_video("https://cdn.example.com/a/0.MP4?rand=1"));
+        assert!(!is_video("https://cdn.example.com/a/0.png"));
+        assert!(!is_video("mp4"));
+    }
+
+    #[test]
+    fn only_the_shortened_prompts_are_prompts() {
+        let text = "## Important tokens\nfox **red**\n\n## Shortened prompts\n1️⃣ red fox\n\n2️⃣ fox";
+        assert_eq!(clean_prompts([shortened_part(text)]), ["red fox", "fox"]);
+        assert_eq!(shortened_part("1️⃣ a"), "1️⃣ a");
+    }
+
+    #[test]
+    fn accepted_submit_codes_are_pending_and_others_are_vendor_errors() {
+        let accepted = br#"{"code": 22, "description": "queued", "result": 1732000000000302}"#;
+        let event = decode(accepted).unwrap();
+        assert_eq!(event.job_id.as_str(), "1732000000000302");
+        assert_eq!(event.status, JobStatus::Pending);
+        let refused = br#"{"code": 23, "description": "queue full"}"#;
+        assert_eq!(
+            decode(refused),
+            Err(DecodeError::Vendor {
+                provider: PROVIDER,
+                code: "23".to_owned(),
+                message: Some("queue full".to_owned()),
+            })
+        );
+    }
+
+    #[test]
+    fn a_list_element_error_names_its_position() {
+        let body = br#"[{"id": "a", "status": "SUCCESS"}, {"id": "b", "progress": "abc"}]"#;
+        let error = decode_all(body).unwrap_err();
+        assert_eq!(error.path(), Some("[1].progress"), "{error}");
+    }
+}

@@ -46,30 +46,26 @@ use crate::quirks::{
 
 const PROVIDER: Provider = Provider::Ttapi;
 
-/// The envelope every TTAPI reply and callback comes in.
+/// A task under `data`, or a `fetch-list` record; at the top, the envelope
+/// `{status, message, jobId, data}` (or a bare task, as the edit product's
+/// docs show it).
+///
+/// `Data` is the type of `data`: a body is a `Task<OneOrMany<Task>>`; a task
+/// inside the envelope is a `Task`, whose own `data`, if any, is skipped.
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Body {
-    /// The task's status, or the request's outcome (`SUCCESS`, `FAILED`).
-    pub status: Option<String>,
-    /// `""`, `"success"`, `null`, or why the task or request failed.
+pub struct Task<Data = Skipped> {
+    /// Envelope: the task's status word, or the request's outcome
+    /// (`SUCCESS`, `FAILED`). `fetch-list` record: an integer.
+    pub status: Option<StringOrInt>,
+    /// Envelope: `""`, `"success"`, `null`, or why the task or request failed.
     #[serde_as(as = "EmptyAsNone")]
     #[serde(default)]
     pub message: Option<String>,
-    /// The task id (fetch and callback bodies).
-    pub job_id: Option<StringOrInt>,
-    /// The task, `fetch-list`'s records, or `null` on an error.
-    pub data: Option<OneOrMany<Task>>,
-}
-
-/// A task under `data`, or a `fetch-list` record.
-#[serde_as]
-#[skip_serializing_none]
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Task {
+    /// Envelope: the task, `fetch-list`'s records, or `null` on an error.
+    pub data: Option<Data>,
     /// The task id.
     pub job_id: Option<StringOrInt>,
     /// Submit replies and `fetch-list` records: the task id.
@@ -80,8 +76,6 @@ pub struct Task {
     pub action: Option<String>,
     /// The legacy callback's name for `action`.
     pub actions: Option<String>,
-    /// `fetch-list` records only: an integer status.
-    pub status: Option<StringOrInt>,
     /// `"100"`.
     pub progress: Option<Percent>,
     /// The prompt; a describe's numbered prompts.
@@ -157,11 +151,7 @@ const STATUSES: StatusMark = StatusMark::Words(&["PENDING_QUEUE", "ON_QUEUE", "S
 /// replies `{status: "FAILED", message, data?}`.
 pub const FORMAT: Format = Format {
     provider: PROVIDER,
-    wire_keys: || {
-        let mut keys = fields_of::<Body>().to_vec();
-        keys.extend(fields_of::<Task>());
-        keys
-    },
+    wire_keys: || fields_of::<Task>().to_vec(),
     also_sends: &[],
     record: &[
         Signature::keys(&[], MARKS),
@@ -194,27 +184,50 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 }
 
 pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
-    let body: Body = super::parse(PROVIDER, bytes)?;
-    let (task, records) = match body.data {
-        Some(OneOrMany::One(task)) => (Some(*task), Vec::new()),
-        Some(OneOrMany::Many(records)) => (None, records),
-        None => (None, Vec::new()),
+    let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes)?;
+    let task = match body.data.take() {
+        Some(OneOrMany::Many(records)) if !records.is_empty() => {
+            return super::normalize_records(PROVIDER, "data", OneOrMany::Many(records), record);
+        }
+        Some(OneOrMany::One(task)) => Some(*task),
+        // `data: []` (a queued task, one client says) or no `data`: the
+        // task's fields, if any, are at the top.
+        Some(OneOrMany::Many(_)) | None => None,
     };
-    if !records.is_empty() {
-        return super::normalize_records(PROVIDER, "data", OneOrMany::Many(records), record);
+    let status_word = body
+        .status
+        .take()
+        .map(|status| status.to_text().into_owned());
+    let message = body.message.take();
+    let top_job_id = body.job_id.take();
+    match task {
+        Some(task) => task_event(status_word, message, top_job_id, task, false),
+        None => task_event(status_word, message, top_job_id, body, true),
     }
-    let task = task.unwrap_or_default();
+}
+
+/// The event of a task body: the envelope's `status`, `message` and `jobId`
+/// around `task` (the envelope itself when `bare`).
+fn task_event<Data>(
+    status_word: Option<String>,
+    message: Option<String>,
+    top_job_id: Option<StringOrInt>,
+    task: Task<Data>,
+    bare: bool,
+) -> Result<Vec<JobEvent>, DecodeError> {
     let ids = [
-        body.job_id.as_ref(),
+        top_job_id.as_ref(),
         task.job_id.as_ref(),
         task.job_id_snake.as_ref(),
     ];
-    let status_word = body.status.as_deref().unwrap_or_default();
-    if ids.iter().all(Option::is_none) && status_word.trim().eq_ignore_ascii_case("failed") {
+    let failed_request = status_word
+        .as_deref()
+        .is_some_and(|word| word.trim().eq_ignore_ascii_case("failed"));
+    if failed_request && ids.iter().all(Option::is_none) {
         return Err(DecodeError::Vendor {
             provider: PROVIDER,
             code: "FAILED".to_owned(),
-            message: body.message,
+            message,
         });
     }
     let job_id = super::job_id(
@@ -223,7 +236,7 @@ pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
         "missing field `jobId` (or `data.jobId`)",
         &ids,
     )?;
-    if body.job_id.is_none() && task.is_only_an_id() {
+    if top_job_id.is_none() && !bare && task.is_only_an_id() {
         // A submit reply: its status is the request's, not the task's.
         return Ok(vec![finish(JobEvent::new(
             PROVIDER,
@@ -231,12 +244,18 @@ pub(super) fn events(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
             JobStatus::Pending,
         ))]);
     }
-    let status = task_status(status_word);
+    let status = match status_word.as_deref() {
+        Some(word) => task_status(word),
+        // A bare task (the edit product's docs) says nothing of its status:
+        // its results say it finished.
+        None if task.has_results() => JobStatus::Completed,
+        None => JobStatus::Unknown,
+    };
     let mut event = JobEvent::new(PROVIDER, job_id, status);
-    event.provider_status = body.status;
+    event.provider_status = status_word;
     fill(&mut event, task);
     if status == JobStatus::Failed {
-        event.error = JobError::from_vendor(None, body.message);
+        event.error = JobError::from_vendor(None, message);
     }
     Ok(vec![finish(event)])
 }
@@ -273,10 +292,29 @@ fn record(task: Task, at: &str) -> Result<JobEvent, DecodeError> {
     Ok(finish(event))
 }
 
-impl Task {
+impl<Data> Task<Data> {
+    /// Whether the task carries a result image.
+    fn has_results(&self) -> bool {
+        [
+            &self.discord_image,
+            &self.cdn_image,
+            &self.discord_image_snake,
+            &self.cdn_image_snake,
+        ]
+        .iter()
+        .any(|url| url.is_some())
+            || self
+                .images
+                .iter()
+                .chain(&self.cdn_images)
+                .any(|url| !url.is_empty())
+    }
+
     /// Whether the task says nothing but its id (a submit reply's `data`).
     fn is_only_an_id(&self) -> bool {
         let Task {
+            message,
+            data,
             job_id: _,
             job_id_snake: _,
             action,
@@ -302,7 +340,9 @@ impl Task {
             hook_url,
             notify_id,
         } = self;
-        action.is_none()
+        message.is_none()
+            && data.is_none()
+            && action.is_none()
             && actions.is_none()
             && status.is_none()
             && progress.is_none()
@@ -328,7 +368,7 @@ impl Task {
 }
 
 /// Maps a task's fields onto an event whose id and status are set.
-fn fill(event: &mut JobEvent, task: Task) {
+fn fill<Data>(event: &mut JobEvent, task: Task<Data>) {
     event.progress = task.progress.as_ref().and_then(Percent::progress);
     event.operation = task
         .action
@@ -367,4 +407,45 @@ fn fill(event: &mut JobEvent, task: Task) {
         event.occurred_at = task.finish_time.as_ref().and_then(Timestamp::to_utc);
     }
     event.created_at = task.submit_time.as_ref().and_then(Timestamp::to_utc);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_snake_case_submit_reply_is_left_to_asyncapi() {
+        let body = br#"{"status": "SUCCESS", "message": "success", "data": {"job_id": "j-1"}}"#;
+        assert!(decode(body).is_err());
+        let event = crate::decode_auto(body).unwrap();
+        assert_eq!(event.provider, Provider::Asyncapi);
+        assert_eq!(event.status, JobStatus::Pending);
+        assert_eq!(event.provider_status, None);
+    }
+
+    #[test]
+    fn an_empty_data_list_beside_a_job_id_is_one_task() {
+        // midjourney-api.com's envelope fits this body too, so detection
+        // cannot choose; naming TTAPI reads it.
+        let body = br#"{"status": "PENDING_QUEUE", "message": "", "jobId": "j-2", "data": []}"#;
+        let event = decode(body).unwrap();
+        assert_eq!(event.job_id.as_str(), "j-2");
+        assert_eq!(event.status, JobStatus::Pending);
+        assert_eq!(event.provider_status.as_deref(), Some("PENDING_QUEUE"));
+        let empty = br#"{"status": "SUCCESS", "message": "", "data": []}"#;
+        assert!(decode(empty).is_err());
+    }
+
+    #[test]
+    fn a_failed_request_without_a_job_is_the_vendor_error() {
+        let body = br#"{"status": "FAILED", "message": "Parameter error", "data": null}"#;
+        assert_eq!(
+            decode(body),
+            Err(DecodeError::Vendor {
+                provider: PROVIDER,
+                code: "FAILED".to_owned(),
+                message: Some("Parameter error".to_owned()),
+            })
+        );
+    }
 }
