@@ -3,7 +3,8 @@
 //! serves the tracked jobs.
 //!
 //! ```text
-//! POST /webhooks/<provider>   asyncapi, apiframe, goapi, imagineapi, midjourney_api
+//! POST /webhooks/<provider>   asyncapi, apiframe, goapi, imagineapi, midjourney_api,
+//!                             midjourney_proxy, ttapi
 //! GET  /jobs                  every tracked job's state, as a JSON array
 //! ```
 //!
@@ -18,6 +19,8 @@
 //! | `goapi` | `MJHOOK_GOAPI_SECRET` | the same |
 //! | `imagineapi` | `MJHOOK_IMAGINEAPI_TOKEN` | `?token=…` in the hook URL you register |
 //! | `midjourney_api` | `MJHOOK_MIDJOURNEY_API_TOKEN` | the same |
+//! | `midjourney_proxy` | `MJHOOK_MIDJOURNEY_PROXY_TOKEN` | the same |
+//! | `ttapi` | `MJHOOK_TTAPI_TOKEN` | the same |
 //!
 //! Run it (the listen address is the first argument, else `MJHOOK_LISTEN`,
 //! else `127.0.0.1:8080`):

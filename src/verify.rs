@@ -30,6 +30,8 @@
 //! | `goapi` | the same: `webhook_secret` / `webhook_config.secret` echoed in `x-webhook-secret` | [`Method::SharedSecret`] | as for `apiframe` |
 //! | `imagineapi` | nothing: no secret, no signature, no auth header | [`Method::UrlToken`] | only that the sender knows the hook URL, token included. Put an unguessable token in the webhook URL you register; confirm important events with a `GET /items/images/{id}` of your own |
 //! | `midjourney_api` | nothing: `hookUrl` has no secret or signing field beside it | [`Method::UrlToken`] | as for `imagineapi`; confirm with `job-status` |
+//! | `midjourney_proxy` | nothing: the bare task, unsigned (`mj-api-secret` authenticates callers *to* the proxy, never its callbacks); `properties.notifyHook` echoes the hook URL, token included | [`Method::UrlToken`] | as for `imagineapi`; confirm with `/mj/task/{id}/fetch`, and do not log bodies verbatim |
+//! | `ttapi` | nothing: no signature or secret header; `data.hookUrl` echoes the hook URL | [`Method::UrlToken`] | as for `imagineapi`; confirm with `/midjourney/v1/fetch` |
 //!
 //! A shared secret or URL token is only as private as the transport: use
 //! HTTPS, and keep URLs with tokens out of access logs. APIFRAME v2's
@@ -630,8 +632,9 @@ pub fn secret_header(secret: impl Into<String>) -> (&'static str, String) {
 }
 
 /// `url` with `param=token` added to its query (percent-encoded as needed),
-/// before any `#fragment`: the hook URL to register with `imagineapi` or
-/// `midjourney_api`, and the URL to put in a test [`Request`].
+/// before any `#fragment`: the hook URL to register with `imagineapi`,
+/// `midjourney_api`, `midjourney_proxy` or `ttapi`, and the URL to put in a
+/// test [`Request`].
 ///
 /// ```
 /// let url = mjhook::verify::url_with_token("https://example.com/hook?src=mj", "token", "a b/c");
