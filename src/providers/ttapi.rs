@@ -152,7 +152,9 @@ const STATUSES: StatusMark = StatusMark::Words(&["PENDING_QUEUE", "ON_QUEUE", "S
 pub const FORMAT: Format = Format {
     provider: PROVIDER,
     wire_keys: || fields_of::<Task>().to_vec(),
-    also_sends: &[],
+    // `fetch-list` records are documented only in part (the copies end
+    // after `cdn_image`); these likely snake_case times are read nowhere.
+    also_sends: &["created_at", "updated_at"],
     record: &[
         Signature::keys(&[], MARKS),
         Signature::keys(&["jobId"], &["progress", "action", "actions", "prompt"]).closed(),
