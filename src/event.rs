@@ -152,12 +152,13 @@ impl JobStatus {
     pub fn from_vendor(status: &str) -> JobStatus {
         match fold_word(status).as_ref() {
             "pending" | "queued" | "staged" | "submitted" | "waiting" | "pending_queue"
-            | "on_queue" => JobStatus::Pending,
+            | "not_start" | "modal" => JobStatus::Pending,
+            // TTAPI's `ON_QUEUE` is its "processing" state.
             "in_progress" | "starting" | "started" | "running" | "processing" | "retry"
-            | "retrying" => JobStatus::InProgress,
+            | "retrying" | "on_queue" => JobStatus::InProgress,
             "completed" | "complete" | "finished" | "succeeded" => JobStatus::Completed,
             "failed" | "failure" | "error" => JobStatus::Failed,
-            "cancelled" | "canceled" => JobStatus::Cancelled,
+            "cancelled" | "canceled" | "cancel" => JobStatus::Cancelled,
             _ => JobStatus::Unknown,
         }
     }
@@ -333,10 +334,12 @@ impl Operation {
             || kie_imagine
         {
             Operation::Imagine
-        } else if family("upscale") {
+        } else if family("upscale") || family("upsample") || family("redo_upscale") {
             Operation::Upscale
         } else if family("variation")
             || family("variations")
+            || family("high_variation")
+            || family("low_variation")
             || family("vary") && !word.contains("region")
         {
             Operation::Variation
@@ -346,7 +349,7 @@ impl Operation {
             Operation::Describe
         } else if family("blend") {
             Operation::Blend
-        } else if family("outpaint") || family("zoom") {
+        } else if family("outpaint") || family("zoom") || family("custom_zoom") {
             Operation::Outpaint
         } else if family("pan") {
             Operation::Pan
@@ -530,6 +533,11 @@ mod tests {
         assert_eq!(JobStatus::from_vendor("retrying"), JobStatus::InProgress);
         assert_eq!(JobStatus::from_vendor("canceled"), JobStatus::Cancelled);
         assert_eq!(JobStatus::from_vendor("success"), JobStatus::Unknown);
+        assert_eq!(JobStatus::from_vendor("NOT_START"), JobStatus::Pending);
+        assert_eq!(JobStatus::from_vendor("MODAL"), JobStatus::Pending);
+        assert_eq!(JobStatus::from_vendor("PENDING_QUEUE"), JobStatus::Pending);
+        assert_eq!(JobStatus::from_vendor("ON_QUEUE"), JobStatus::InProgress);
+        assert_eq!(JobStatus::from_vendor("CANCEL"), JobStatus::Cancelled);
         assert_eq!(JobStatus::from_vendor(""), JobStatus::Unknown);
     }
 
@@ -542,13 +550,28 @@ mod tests {
             "upscale-creative",
             "upscale_2x",
             "Upscale",
+            "UPSCALE_HD",
+            "upsample2",
+            "redo_upscale_creative",
         ] {
             assert_eq!(family(kind), Operation::Upscale, "{kind}");
         }
-        for kind in ["variation-strong", "variation-1", "variation"] {
+        for kind in [
+            "variation-strong",
+            "variation-1",
+            "variation",
+            "HIGH_VARIATION",
+            "low_variation",
+        ] {
             assert_eq!(family(kind), Operation::Variation, "{kind}");
         }
         assert_eq!(family("outpaint-1.5"), Operation::Outpaint);
+        assert_eq!(family("CUSTOM_ZOOM"), Operation::Outpaint);
+        assert_eq!(family("zoom_out_1_5"), Operation::Outpaint);
+        assert_eq!(
+            family("make_square"),
+            Operation::Other("make_square".into())
+        );
         assert_eq!(family("pan-left"), Operation::Pan);
         assert_eq!(family("vary-region"), Operation::Inpaint);
         assert_eq!(family("faceswap"), Operation::Other("faceswap".into()));

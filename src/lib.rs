@@ -27,6 +27,8 @@
 //! | `goapi` | GoAPI / PiAPI: legacy v2 fetch bodies and unified tasks, bare or in their envelopes |
 //! | `imagineapi` | ImagineAPI `{event, payload}` webhooks, `{data}` GET replies, and image objects on their own |
 //! | `midjourney_api` | midjourney-api.com `hookUrl` callbacks and `job-status` replies |
+//! | `midjourney_proxy` | midjourney-proxy and its relays: `notifyHook` tasks, `/mj/task/{id}/fetch`, `list-by-condition` arrays, `/mj/submit/*` replies |
+//! | `ttapi` | TTAPI `{status, message, jobId, data}`: `hookUrl` callbacks, `fetch`, `fetch-list`, submit and error replies |
 //! | `legnext` | Legnext jobs (`job_id`, `task_type`, `output`, `meta`): create replies, `GET /v1/job`, callbacks `{timestamp, data}`, error replies |
 //! | `kie` | KIE.ai and midapi.ai `{code, msg, data}`: callbacks, `record-info` polls, submit replies, error replies |
 //!
@@ -126,8 +128,8 @@
 //! - **Bodies that are not job events** are errors, not events: vendors'
 //!   error replies ([`DecodeError::Vendor`]), GoAPI account notifications,
 //!   Directus's own webhook format, and request bodies.
-//! - **Neighbouring vendors** (TTAPI, kie.ai, Legnext, midjourney-proxy
-//!   clones, APIFRAME v2) have formats of their own and are not decoded.
+//! - **Neighbouring vendors** (kie.ai, Legnext, APIFRAME v2) have formats of
+//!   their own and are not decoded.
 //! - **Delivery semantics** (retries, duplicates, reordering, account-wide
 //!   fan-out) cannot be seen in one body; [`track`] folds them away. URL
 //!   lifetimes (GoAPI keeps images five days) are the caller's concern:

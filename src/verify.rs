@@ -30,6 +30,8 @@
 //! | `goapi` | the same: `webhook_secret` / `webhook_config.secret` echoed in `x-webhook-secret` | [`Method::SharedSecret`] | as for `apiframe` |
 //! | `imagineapi` | nothing: no secret, no signature, no auth header | [`Method::UrlToken`] | only that the sender knows the hook URL, token included. Put an unguessable token in the webhook URL you register; confirm important events with a `GET /items/images/{id}` of your own |
 //! | `midjourney_api` | nothing: `hookUrl` has no secret or signing field beside it | [`Method::UrlToken`] | as for `imagineapi`; confirm with `job-status` |
+//! | `midjourney_proxy` | nothing: the bare task, unsigned (`mj-api-secret` authenticates callers *to* the proxy, never its callbacks); `properties.notifyHook` echoes the hook URL, token included | [`Method::UrlToken`] | as for `imagineapi`; confirm with `/mj/task/{id}/fetch`, and do not log bodies verbatim |
+//! | `ttapi` | nothing: no signature or secret header; `data.hookUrl` echoes the hook URL | [`Method::UrlToken`] | as for `imagineapi`; confirm with `/midjourney/v1/fetch` |
 //! | `legnext` | nothing known: the job echoes `webhook_config.secret`, always `""`, and the request takes no secret beside `callback` | [`Method::UrlToken`] | as for `imagineapi`; confirm with `GET /v1/job/{job_id}` |
 //! | `kie` | nothing by default. An account may enable an HMAC (`X-Webhook-Signature` over `taskId.timestamp`, not over the body), documented for KIE's other products, not its Midjourney callbacks; it is not checked here | [`Method::UrlToken`] | as for `imagineapi`; confirm with `record-info` |
 //!
@@ -325,7 +327,7 @@ pub enum Method {
     /// The secret itself, echoed in [`SECRET_HEADER`] (`apiframe`, `goapi`).
     SharedSecret,
     /// A token in the hook URL's query, because the vendor sends no signal
-    /// (`imagineapi`, `midjourney_api`, `legnext`, `kie`).
+    /// (`imagineapi`, `midjourney_api`, `midjourney_proxy`, `ttapi`, `legnext`, `kie`).
     UrlToken,
 }
 
@@ -335,7 +337,10 @@ impl Method {
         match provider {
             Provider::Asyncapi => Method::Signature,
             Provider::Apiframe | Provider::Goapi => Method::SharedSecret,
-            Provider::Imagineapi | Provider::MidjourneyApi => Method::UrlToken,
+            Provider::Imagineapi
+            | Provider::MidjourneyApi
+            | Provider::MidjourneyProxy
+            | Provider::Ttapi => Method::UrlToken,
             // Legnext takes no secret with its `callback`; KIE.ai's optional
             // HMAC signs the task id and a header, not the body, and is not
             // documented for Midjourney callbacks.
@@ -639,8 +644,9 @@ pub fn secret_header(secret: impl Into<String>) -> (&'static str, String) {
 }
 
 /// `url` with `param=token` added to its query (percent-encoded as needed),
-/// before any `#fragment`: the hook URL to register with `imagineapi` or
-/// `midjourney_api`, and the URL to put in a test [`Request`].
+/// before any `#fragment`: the hook URL to register with `imagineapi`,
+/// `midjourney_api`, `midjourney_proxy` or `ttapi`, and the URL to put in a
+/// test [`Request`].
 ///
 /// ```
 /// let url = mjhook::verify::url_with_token("https://example.com/hook?src=mj", "token", "a b/c");
@@ -1703,5 +1709,19 @@ mod tests {
         assert_eq!(Method::of(Provider::MidjourneyApi), Method::UrlToken);
         assert_eq!(Method::of(Provider::Legnext), Method::UrlToken);
         assert_eq!(Method::of(Provider::Kie), Method::UrlToken);
+    }
+
+    #[test]
+    fn the_proxy_and_ttapi_send_nothing_so_the_url_token_decides() {
+        // Both post unsigned bodies (and echo the hook URL in them).
+        for provider in [Provider::MidjourneyProxy, Provider::Ttapi] {
+            assert_eq!(Method::of(provider), Method::UrlToken);
+            let verifier = Verifier::new(provider).secret("tok-1");
+            let good = url_with_token("https://example.com/hook", "token", "tok-1");
+            assert!(verifier.verify(&Request::new(b"{}").url(&good)).is_ok());
+            let bad = url_with_token("https://example.com/hook", "token", "tok-2");
+            assert!(verifier.verify(&Request::new(b"{}").url(&bad)).is_err());
+            assert!(verifier.verify(&Request::new(b"{}")).is_err());
+        }
     }
 }

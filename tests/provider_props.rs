@@ -13,7 +13,9 @@
 
 use std::collections::BTreeSet;
 
-use mjhook::providers::{apiframe, asyncapi, goapi, imagineapi, kie, legnext, midjourney_api};
+use mjhook::providers::{
+    apiframe, asyncapi, goapi, imagineapi, kie, legnext, midjourney_api, midjourney_proxy, ttapi,
+};
 use mjhook::quirks::{OneOrMany, Percent, StringOrInt, Timestamp};
 use mjhook::{decode_all, JobEvent, Provider};
 use proptest::prelude::*;
@@ -342,6 +344,129 @@ proptest! {
         prop_assert_eq!(event.created_at.map(|at| at.timestamp_millis()), Some(created_ms));
         prop_assert_eq!(event.images.len(), quarters + usize::from(grid));
         prop_assert_eq!(event.error.is_some(), status.0 == 2);
+    }
+
+    #[test]
+    fn midjourney_proxy_tasks(
+        salt in any::<u32>(),
+        status in select(&[("NOT_START", "pending"), ("SUBMITTED", "pending"), ("MODAL", "pending"), ("IN_PROGRESS", "in_progress"), ("SUCCESS", "completed"), ("FAILURE", "failed"), ("CANCEL", "cancelled"), ("RUNNING", "in_progress")][..]),
+        action in select(&[("IMAGINE", "imagine"), ("UPSCALE", "upscale"), ("UPSCALE_HD", "upscale"), ("VARIATION", "variation"), ("LOW_VARIATION", "variation"), ("HIGH_VARIATION", "variation"), ("REROLL", "reroll"), ("BLEND", "blend"), ("ZOOM", "outpaint"), ("CUSTOM_ZOOM", "outpaint"), ("PAN", "pan"), ("INPAINT", "inpaint"), ("SWAP_FACE", "SWAP_FACE")][..]),
+        progress in prop::option::of(percent()),
+        grid in any::<bool>(),
+        quarters in 0usize..=4,
+        numeric_id in any::<bool>(),
+        submit_ms in 1_600_000_000_000i64..1_900_000_000_000,
+        listed in any::<bool>(),
+    ) {
+        let mut task = midjourney_proxy::Task::default();
+        task.id = Some(if numeric_id { StringOrInt::Int(i64::from(salt)) } else { StringOrInt::Str(format!("task_{salt}")) });
+        task.status = Some(status.0.to_owned());
+        task.action = Some(action.0.to_owned());
+        task.progress = progress.as_ref().map(|(form, _)| form.clone());
+        task.image_url = grid.then(|| urls(salt, "grid", 1).remove(0));
+        task.image_urls = urls(salt, "q", quarters).into_iter().map(midjourney_api::ImageUrl).collect();
+        task.submit_time = Some(Timestamp::Epoch(submit_ms));
+        task.finish_time = Some(Timestamp::Epoch(submit_ms + 60_000));
+        task.fail_reason = Some(format!("reason {salt}"));
+
+        let event = if listed { decode_one(Provider::MidjourneyProxy, &vec![task.clone()]) } else { decode_one(Provider::MidjourneyProxy, &task) };
+        check_invariants(&event)?;
+        prop_assert_eq!(event.status.as_str(), status.1);
+        prop_assert_eq!(event.provider_status.as_deref(), Some(status.0));
+        prop_assert_eq!(event.operation.as_ref().map(|op| op.as_str()), Some(action.1));
+        prop_assert_eq!(event.progress.map(|p| p.get()), completed_at_100(status.1, progress.and_then(|(_, n)| n)));
+        let expected_urls: BTreeSet<String> = task.image_url.iter().cloned().chain(task.image_urls.iter().map(|url| url.0.clone())).collect();
+        prop_assert_eq!(url_set(&event), expected_urls.iter().map(String::as_str).collect::<BTreeSet<_>>());
+        let expected_id = if numeric_id { salt.to_string() } else { format!("task_{salt}") };
+        prop_assert_eq!(event.job_id.as_str(), expected_id.as_str());
+        prop_assert_eq!(event.created_at.map(|at| at.timestamp_millis()), Some(submit_ms));
+        let terminal = matches!(status.1, "completed" | "failed" | "cancelled");
+        prop_assert_eq!(event.occurred_at.map(|at| at.timestamp_millis()), terminal.then_some(submit_ms + 60_000));
+        let expected_error = (status.1 == "failed").then(|| format!("reason {salt}"));
+        prop_assert_eq!(event.error.map(|error| error.message), expected_error);
+    }
+
+    #[test]
+    fn midjourney_proxy_lists_keep_every_task(count in 1usize..6, salt in any::<u32>()) {
+        let tasks: Vec<midjourney_proxy::Task> = (0..count).map(|n| {
+            let mut task = midjourney_proxy::Task::default();
+            task.id = Some(StringOrInt::Str(format!("t-{salt}-{n}")));
+            task.status = Some("SUCCESS".to_owned());
+            task.image_url = Some(format!("https://cdn.example.com/{salt}/{n}.png"));
+            task
+        }).collect();
+        let bytes = serde_json::to_vec(&tasks).unwrap();
+        let events = decode_all(Some(Provider::MidjourneyProxy), &bytes).unwrap();
+        let ids: Vec<&str> = events.iter().map(|event| event.job_id.as_str()).collect();
+        let expected: Vec<String> = (0..count).map(|n| format!("t-{salt}-{n}")).collect();
+        prop_assert_eq!(ids, expected.iter().map(String::as_str).collect::<Vec<_>>());
+        prop_assert_eq!(decode_all(None, &bytes), Ok(events));
+        prop_assert_eq!(mjhook::decode(Provider::MidjourneyProxy, &bytes).is_ok(), count == 1);
+    }
+
+    #[test]
+    fn ttapi_tasks(
+        salt in any::<u32>(),
+        status in select(&[("PENDING_QUEUE", "pending"), ("ON_QUEUE", "in_progress"), ("SUCCESS", "completed"), ("FAILED", "failed")][..]),
+        action in select(&[("imagine", "imagine"), ("upsample3", "upscale"), ("variation2", "variation"), ("reroll", "reroll"), ("zoom_out_2", "outpaint"), ("pan_up", "pan"), ("high_variation", "variation"), ("upscale_subtle", "upscale"), ("blend", "blend"), ("inpaint", "inpaint"), ("make_square", "make_square")][..]),
+        legacy in any::<bool>(),
+        progress in prop::option::of(percent()),
+        cdn in any::<bool>(),
+        discord in 0usize..3,
+        quarters in 0usize..=4,
+        top_id in any::<bool>(),
+    ) {
+        let job = format!("7d2e0c4a-{salt:08x}");
+        let mut task = ttapi::Task::default();
+        task.job_id = Some(StringOrInt::Str(job.clone()));
+        if legacy { task.actions = Some(action.0.to_owned()) } else { task.action = Some(action.0.to_owned()) }
+        task.progress = progress.as_ref().map(|(form, _)| form.clone());
+        task.cdn_image = cdn.then(|| urls(salt, "cdn", 1).remove(0));
+        // No Discord copy, the same URL as the CDN copy, or its own.
+        task.discord_image = match discord {
+            0 => None,
+            1 => task.cdn_image.clone(),
+            _ => Some(urls(salt, "discord", 1).remove(0)),
+        };
+        task.images = urls(salt, "q", quarters);
+        let mut body = ttapi::Task::<OneOrMany<ttapi::Task>>::default();
+        body.status = Some(StringOrInt::Str(status.0.to_owned()));
+        body.message = Some(format!("message {salt}"));
+        body.job_id = top_id.then(|| StringOrInt::Str(job.clone()));
+        body.data = Some(OneOrMany::One(Box::new(task.clone())));
+
+        let event = decode_one(Provider::Ttapi, &body);
+        check_invariants(&event)?;
+        prop_assert_eq!(event.job_id.as_str(), job.as_str());
+        prop_assert_eq!(event.status.as_str(), status.1);
+        prop_assert_eq!(event.provider_status.as_deref(), Some(status.0));
+        prop_assert_eq!(event.operation.as_ref().map(|op| op.as_str()), Some(action.1));
+        prop_assert_eq!(event.progress.map(|p| p.get()), completed_at_100(status.1, progress.and_then(|(_, n)| n)));
+        let expected_urls: BTreeSet<String> = task.discord_image.iter().chain(&task.cdn_image).chain(&task.images).cloned().collect();
+        prop_assert_eq!(url_set(&event), expected_urls.iter().map(String::as_str).collect::<BTreeSet<_>>());
+        let expected_error = (status.1 == "failed").then(|| format!("message {salt}"));
+        prop_assert_eq!(event.error.map(|error| error.message), expected_error);
+    }
+
+    #[test]
+    fn ttapi_fetch_list_keeps_every_record(count in 1usize..6, salt in any::<u32>(), status in 0i64..4) {
+        let mut body = ttapi::Task::<OneOrMany<ttapi::Task>>::default();
+        body.status = Some(StringOrInt::Str("SUCCESS".to_owned()));
+        body.data = Some(OneOrMany::Many((0..count).map(|n| {
+            let mut record = ttapi::Task::default();
+            record.job_id_snake = Some(StringOrInt::Str(format!("t-{salt}-{n}")));
+            record.status = Some(StringOrInt::Int(status));
+            record.cdn_image_snake = Some(format!("https://cdn.example.com/{salt}/{n}.png"));
+            record
+        }).collect()));
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let events = decode_all(Some(Provider::Ttapi), &bytes).unwrap();
+        let ids: Vec<&str> = events.iter().map(|event| event.job_id.as_str()).collect();
+        let expected: Vec<String> = (0..count).map(|n| format!("t-{salt}-{n}")).collect();
+        prop_assert_eq!(ids, expected.iter().map(String::as_str).collect::<Vec<_>>());
+        let expected_status = if status == 2 { "completed" } else { "unknown" };
+        prop_assert!(events.iter().all(|event| event.status.as_str() == expected_status));
+        prop_assert_eq!(decode_all(None, &bytes), Ok(events));
     }
 
     #[test]

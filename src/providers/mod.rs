@@ -24,6 +24,8 @@ pub mod imagineapi;
 pub mod kie;
 pub mod legnext;
 pub mod midjourney_api;
+pub mod midjourney_proxy;
+pub mod ttapi;
 
 /// A vendor wire format.
 #[non_exhaustive]
@@ -41,6 +43,10 @@ pub enum Provider {
     Imagineapi,
     /// midjourney-api.com (`taskId`, `hookUrl`, job-status).
     MidjourneyApi,
+    /// midjourney-proxy and its relays (`id`, `action`, `imageUrl`, `"65%"`).
+    MidjourneyProxy,
+    /// TTAPI (`{status, message, jobId, data}`, `cdnImage`).
+    Ttapi,
     /// Legnext (`job_id`, `task_type`, `output`, `meta`; callback `{timestamp, data}`).
     Legnext,
     /// KIE.ai and midapi.ai (`{code, msg, data: {taskId, …}}`).
@@ -49,12 +55,14 @@ pub enum Provider {
 
 impl Provider {
     /// Every provider, in a fixed order.
-    pub const ALL: [Provider; 7] = [
+    pub const ALL: [Provider; 9] = [
         Provider::Asyncapi,
         Provider::Apiframe,
         Provider::Goapi,
         Provider::Imagineapi,
         Provider::MidjourneyApi,
+        Provider::MidjourneyProxy,
+        Provider::Ttapi,
         Provider::Legnext,
         Provider::Kie,
     ];
@@ -67,6 +75,8 @@ impl Provider {
             Provider::Goapi => "goapi",
             Provider::Imagineapi => "imagineapi",
             Provider::MidjourneyApi => "midjourney_api",
+            Provider::MidjourneyProxy => "midjourney_proxy",
+            Provider::Ttapi => "ttapi",
             Provider::Legnext => "legnext",
             Provider::Kie => "kie",
         }
@@ -86,6 +96,8 @@ impl Provider {
             Provider::Goapi => &goapi::FORMAT,
             Provider::Imagineapi => &imagineapi::FORMAT,
             Provider::MidjourneyApi => &midjourney_api::FORMAT,
+            Provider::MidjourneyProxy => &midjourney_proxy::FORMAT,
+            Provider::Ttapi => &ttapi::FORMAT,
             Provider::Legnext => &legnext::FORMAT,
             Provider::Kie => &kie::FORMAT,
         }
@@ -106,6 +118,8 @@ impl Provider {
             Provider::Goapi => goapi::events(bytes, check),
             Provider::Imagineapi => imagineapi::events(bytes, check),
             Provider::MidjourneyApi => midjourney_api::events(bytes, check),
+            Provider::MidjourneyProxy => midjourney_proxy::events(bytes, check),
+            Provider::Ttapi => ttapi::events(bytes, check),
             Provider::Legnext => legnext::events(bytes, check),
             Provider::Kie => kie::events(bytes, check),
         }
@@ -409,6 +423,29 @@ pub(crate) fn parse<'de, T: Deserialize<'de>>(
             crate::detect::check(provider, bytes)?;
             Err(parse_with_path::<T>(provider, bytes))
         }
+    }
+}
+
+/// The format check of [`parse`], for a body a module parses by a path of
+/// its own (a bare list): by a scan before that parse.
+pub(crate) fn check_by_scan(
+    provider: Provider,
+    bytes: &[u8],
+    check: Check,
+) -> Result<(), DecodeError> {
+    match check {
+        Check::Named => crate::detect::check(provider, bytes),
+        Check::Detected => Ok(()),
+        Check::Guess(outcome) => match crate::detect::detect_unchecked(bytes)? {
+            found if found == provider => Ok(()),
+            found => {
+                outcome.set(Guess::Wrong(found));
+                Err(DecodeError::NoJob {
+                    provider: found,
+                    path: ".".to_owned(),
+                })
+            }
+        },
     }
 }
 

@@ -27,7 +27,8 @@ pub struct VerifyArgs {
     #[arg(long, short, value_parser = ProviderParser)]
     provider: ProviderArg,
     /// A secret: the asyncapi signing key, the apiframe/goapi webhook secret,
-    /// or the imagineapi/midjourney_api URL token. Repeat to accept any of
+    /// or the URL token of the providers that sign nothing (see `mjhook
+    /// verify --help` and the README's table). Repeat to accept any of
     /// several (rotation).
     #[arg(long, value_name = "SECRET", value_parser = secret_arg)]
     secret: Vec<mjhook::Secret>,
@@ -45,7 +46,7 @@ pub struct VerifyArgs {
     /// The time to measure the tolerance from, instead of the clock.
     #[arg(long, value_name = "RFC3339", requires = "tolerance", value_parser = rfc3339_arg)]
     now: Option<chrono::DateTime<chrono::Utc>>,
-    /// The URL the request was sent to (imagineapi, midjourney_api: the
+    /// The URL the request was sent to (for the URL-token providers: the
     /// token is in its query).
     #[arg(long, value_name = "URL", value_parser = hidden_arg)]
     url: Option<Hidden>,

@@ -1,0 +1,466 @@
+//! midjourney-proxy (the open-source `/mj/*` API) and the relays built on it:
+//! the task object that `GET /mj/task/{id}/fetch` returns and that is posted
+//! bare to a `notifyHook`, `list-by-condition`'s bare array of tasks, and the
+//! `{code, description, result}` replies of `/mj/submit/*`.
+//!
+//! A task has `id`, `action` (`IMAGINE`, `UPSCALE`, …), `status`
+//! (`NOT_START`, `SUBMITTED`, `MODAL`, `IN_PROGRESS`, `SUCCESS`, `FAILURE`,
+//! `CANCEL`), `progress` (`"65%"`), `imageUrl`, `failReason` and epoch-ms
+//! `submitTime`/`startTime`/`finishTime`. Resellers add `imageUrls`
+//! (`[{url, thumbnail}]` or strings); apimart's variant spells
+//! `grid_image_url`, `image_urls` and `fail_reason`; a hybrid relay sends
+//! `task_id` instead of `id`.
+//!
+//! Decisions where the vendor is silent:
+//! - Submit replies with code 1 (submitted), 21 (exists) or 22 (queued) are
+//!   pending events whose job id is `result`; any other code is
+//!   [`DecodeError::Vendor`] with `description` as the message. Code 21's
+//!   `properties.status`/`imageUrl` are not read: the reply does not say the
+//!   task's action, so what its image is cannot be told; fetch the task.
+//! - `SUCCESS` is completed here, although the shared status table leaves
+//!   `success` unknown (other vendors use it for a submission's outcome).
+//! - `occurred_at` is `finishTime` once the task is finished, cancelled or
+//!   failed (no event time is sent); `created_at` is `submitTime`.
+//! - Failure text is `failReason` (or `fail_reason`); `description` is never
+//!   taken for it: it echoes the command (`/imagine …`) or says "Submit
+//!   success".
+//! - `imageUrl` is the grid, except for an upscale or an operation outside
+//!   Midjourney's grid-making ones (`SWAP_FACE`, …), where it is one image,
+//!   and for a describe, where it is the uploaded input (whatever the status).
+//!   While the task runs it is a preview.
+//! - A describe has no `prompt`: its prompts come from
+//!   `properties.finalPrompt`, else (apimart) from `prompt`. A shorten keeps
+//!   its `prompt` (the prompt it shortened) and takes only the numbered lines
+//!   after `## Shortened prompts`. `finalZhPrompt` (a translation) is not
+//!   read.
+//! - Video results are not images: URLs whose path ends in `.mp4` are
+//!   skipped wherever they stand, and `videoUrl`/`videoUrls` are not read.
+//! - Fields the model has no place for (`buttons`, `state`, `seed`, the
+//!   fork's `jobId` (Midjourney's own id), `width`/`height`, `customId`,
+//!   `botType`, `mode`, …) are not read.
+
+use serde::{Deserialize, Serialize};
+use serde_with::de::DeserializeAsWrap;
+use serde_with::{serde_as, skip_serializing_none};
+
+use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
+use super::midjourney_api::ImageUrl;
+use super::{Check, finish, push_finished_images, Provider};
+use crate::error::DecodeError;
+use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
+use crate::quirks::{
+    clean_prompts, EmptyAsNone, NullableList, ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt,
+    Timestamp,
+};
+
+const PROVIDER: Provider = Provider::MidjourneyProxy;
+
+/// A task as `/mj/task/{id}/fetch` returns it and `notifyHook` receives it;
+/// with `code`, a `/mj/submit/*` reply.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Task {
+    /// The task id: a snowflake string, `task_…`, or a number.
+    pub id: Option<StringOrInt>,
+    /// A hybrid relay's name for `id`.
+    #[serde(rename = "task_id")]
+    pub task_id: Option<StringOrInt>,
+    /// `IMAGINE`, `UPSCALE`, `VARIATION`, `REROLL`, `DESCRIBE`, `BLEND`,
+    /// `ZOOM`, `PAN`, `INPAINT`, `SHORTEN`, …
+    pub action: Option<String>,
+    /// `NOT_START`, `SUBMITTED`, `MODAL`, `IN_PROGRESS`, `SUCCESS`,
+    /// `FAILURE`, `CANCEL`; relays add `FAILED`, `RUNNING`, `PENDING`.
+    pub status: Option<String>,
+    /// `"65%"`; `""` on failure.
+    pub progress: Option<Percent>,
+    /// The prompt as the user wrote it (possibly not in English).
+    pub prompt: Option<String>,
+    /// The prompt translated to English.
+    pub prompt_en: Option<String>,
+    /// A human description (`/imagine …`, `Submit success`); a submit
+    /// reply's message.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Submitted, epoch milliseconds.
+    pub submit_time: Option<Timestamp>,
+    /// Started, epoch milliseconds (not read: no canonical field).
+    pub start_time: Option<Skipped>,
+    /// Finished, epoch milliseconds.
+    pub finish_time: Option<Timestamp>,
+    /// A preview while running, then the grid or the upscale; a describe's input.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub image_url: Option<String>,
+    /// The four quarters, as `{url, thumbnail}` objects or strings.
+    #[serde_as(as = "NullableList")]
+    #[serde(default)]
+    pub image_urls: Vec<ImageUrl>,
+    /// apimart: the grid.
+    #[serde(rename = "grid_image_url")]
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub grid_image_url: Option<String>,
+    /// apimart: the quarters, or an upscale's one image.
+    #[serde(rename = "image_urls")]
+    #[serde_as(as = "NullableList")]
+    #[serde(default)]
+    pub image_urls_snake: Vec<String>,
+    /// Why the task failed.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub fail_reason: Option<String>,
+    /// apimart: why the task failed.
+    #[serde(rename = "fail_reason")]
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub fail_reason_snake: Option<String>,
+    /// Internal extras; a describe's or shorten's result in `finalPrompt`.
+    #[serde_as(as = "Option<ObjectOnly>")]
+    #[serde(default)]
+    pub properties: Option<Properties>,
+    /// Follow-up actions (not read).
+    pub buttons: Option<Skipped>,
+    /// A video result (not read).
+    pub video_url: Option<Skipped>,
+    /// Video results (not read).
+    pub video_urls: Option<Skipped>,
+    /// Submit reply: 1 submitted, 21 exists, 22 queued; others are errors.
+    pub code: Option<StringOrInt>,
+    /// Submit reply: the new task's id.
+    pub result: Option<StringOrInt>,
+}
+
+/// A task's `properties`.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Properties {
+    /// The prompt sent to Midjourney; a describe's or shorten's result.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub final_prompt: Option<String>,
+}
+
+/// Keys of the task object that no other format sends.
+const MARKS: &[&str] = &[
+    "imageUrl",
+    "imageUrls",
+    "submitTime",
+    "startTime",
+    "finishTime",
+    "promptEn",
+    "promptFull",
+    "failReason",
+    "grid_image_url",
+    "fail_reason",
+    "buttons",
+];
+
+/// The task statuses, less `IN_PROGRESS`, which other vendors spell alike.
+const STATUSES: StatusMark = StatusMark::Words(&[
+    "NOT_START",
+    "SUBMITTED",
+    "MODAL",
+    "SUCCESS",
+    "FAILURE",
+    "CANCEL",
+]);
+
+/// How midjourney-proxy bodies look: a bare task keyed by `id` (a hybrid
+/// relay's `task_id`) with the proxy's camelCase keys, a bare array of them,
+/// or a submit reply `{code, description, result, properties}`.
+pub const FORMAT: Format = Format {
+    provider: PROVIDER,
+    wire_keys: || fields_of::<Task>().to_vec(),
+    also_sends: &[
+        "state",
+        "parentId",
+        "botType",
+        "mode",
+        "seed",
+        "jobId",
+        "width",
+        "height",
+        "url",
+        "proxyUrl",
+        "thumbnailUrl",
+        "baseImageUrl",
+        "isPartner",
+        "partnerTaskInfo",
+        "isOfficial",
+        "customId",
+        "maskBase64",
+        "promptFull",
+        "displays",
+        "isCompleted",
+        // The rest of the C# fork's task, which writes every property.
+        "realBotType",
+        "userId",
+        "isWhite",
+        "nonce",
+        "interactionMetadataId",
+        "messageId",
+        "remixModalMessageId",
+        "remixAutoSubmit",
+        "remixModaling",
+        "instanceId",
+        "subInstanceId",
+        "messageIds",
+        "language",
+        "hasAIReviewRetried",
+        "isPartnerRelax",
+        "partnerTaskId",
+        "officialTaskId",
+        "officialTaskInfo",
+        "isDiscord",
+        "seedError",
+        "seedMessageId",
+        "clientIp",
+        "isReplicate",
+        "replicateSource",
+        "replicateTarget",
+        "requestMode",
+        "accountFilter",
+        "size",
+        "contentType",
+        "imageHeight",
+        "imageWidth",
+        "videoGenOriginImageUrl",
+        "videoDuration",
+        "frameCount",
+        "useTime",
+        "version",
+        "storageOption",
+        "videoType",
+        "isHdVideo",
+    ],
+    record: &[
+        Signature::keys(&["id"], MARKS),
+        Signature::keys(&["id", "action"], &[]).closed(),
+        Signature::keys(&["id", "status"], &[])
+            .status(STATUSES)
+            .closed(),
+        Signature::keys(&["task_id"], &["imageUrl", "failReason"]),
+    ],
+    envelopes: &[Envelope {
+        key: Envelope::LIST,
+        outer: None,
+        carries_id: None,
+        record: &[],
+    }],
+    replies: &[Signature::keys(&["code", "description"], &[]).closed()],
+};
+
+/// Every task in a midjourney-proxy body (several for `list-by-condition`).
+pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    super::DecodeOptions::default().decode_all(Some(PROVIDER), bytes)
+}
+
+/// One task's event from a midjourney-proxy body.
+pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
+    PROVIDER.decode(bytes)
+}
+
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+    let starts_a_list = bytes
+        .iter()
+        .find(|byte| !byte.is_ascii_whitespace())
+        .is_some_and(|byte| *byte == b'[');
+    if starts_a_list {
+        // A list is parsed by its own path, so its format is checked by a scan.
+        super::check_by_scan(PROVIDER, bytes, check)?;
+        let tasks = parse_list(bytes)?;
+        return super::normalize_records(PROVIDER, "", OneOrMany::Many(tasks), normalize);
+    }
+    let task: Task = super::parse(PROVIDER, bytes, check)?;
+    if task.id.is_none() && task.task_id.is_none() {
+        if let Some(code) = &task.code {
+            return reply(&task, code).map(|event| vec![event]);
+        }
+    }
+    Ok(vec![normalize(task, "")?])
+}
+
+/// `list-by-condition`: a JSON array of task objects.
+fn parse_list(bytes: &[u8]) -> Result<Vec<Task>, DecodeError> {
+    type List = DeserializeAsWrap<Vec<Task>, Vec<ObjectOnly>>;
+    match serde_json::from_slice::<List>(bytes) {
+        Ok(list) => Ok(list.into_inner()),
+        Err(_) => {
+            let mut json = serde_json::Deserializer::from_slice(bytes);
+            let error = match serde_path_to_error::deserialize::<_, List>(&mut json) {
+                Err(error) => {
+                    let path = error.path().to_string();
+                    DecodeError::from_json(Some(PROVIDER), path, error.into_inner())
+                }
+                Ok(_) => match json.end() {
+                    Err(error) => DecodeError::from_json(Some(PROVIDER), ".".to_owned(), error),
+                    Ok(()) => DecodeError::field(PROVIDER, ".", "the list could not be parsed"),
+                },
+            };
+            Err(error)
+        }
+    }
+}
+
+/// A `/mj/submit/*` reply: accepted (a pending event) or the vendor's error.
+fn reply(task: &Task, code: &StringOrInt) -> Result<JobEvent, DecodeError> {
+    if !matches!(code.as_int(), Some(1 | 21 | 22)) {
+        return Err(DecodeError::Vendor {
+            provider: PROVIDER,
+            code: code.to_text().into_owned(),
+            message: task.description.clone(),
+        });
+    }
+    let job_id = super::job_id(
+        PROVIDER,
+        "result".to_owned(),
+        "missing field `result` (the accepted task's id)",
+        &[task.result.as_ref()],
+    )?;
+    Ok(finish(JobEvent::new(PROVIDER, job_id, JobStatus::Pending)))
+}
+
+/// Maps one task; `at` prefixes JSON paths in errors.
+fn normalize(task: Task, at: &str) -> Result<JobEvent, DecodeError> {
+    let job_id = super::job_id(
+        PROVIDER,
+        format!("{at}id"),
+        "missing field `id`",
+        &[task.id.as_ref(), task.task_id.as_ref()],
+    )?;
+    let status = match task.status.as_deref() {
+        // Here `SUCCESS` is the task's state; the shared table keeps
+        // `success` unknown because other vendors use it for a submission.
+        Some(word) if word.trim().eq_ignore_ascii_case("success") => JobStatus::Completed,
+        Some(word) => JobStatus::from_vendor(word),
+        None => JobStatus::Unknown,
+    };
+
+    let mut event = JobEvent::new(PROVIDER, job_id, status);
+    event.provider_status = task.status;
+    event.progress = task.progress.as_ref().and_then(Percent::progress);
+    event.operation = task.action.as_deref().and_then(Operation::from_vendor);
+    let describe = event.operation == Some(Operation::Describe);
+    let final_prompt = task.properties.and_then(|p| p.final_prompt);
+    let prompt = [task.prompt, task.prompt_en]
+        .into_iter()
+        .flatten()
+        .find(|prompt| !prompt.trim().is_empty());
+
+    event.prompts = match &event.operation {
+        Some(Operation::Describe) => match final_prompt.as_deref().or(prompt.as_deref()) {
+            Some(text) => clean_prompts([text]),
+            None => Vec::new(),
+        },
+        Some(Operation::Shorten) => match final_prompt.as_deref() {
+            Some(text) => clean_prompts([shortened_part(text)]),
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    if !describe {
+        event.prompt = prompt;
+    }
+
+    if let Some(url) = task.image_url.filter(|url| !is_video(url)) {
+        let role = match &event.operation {
+            Some(Operation::Describe) => ImageRole::Input,
+            Some(Operation::Upscale | Operation::Other(_)) => ImageRole::Image,
+            _ => ImageRole::Grid,
+        };
+        event.images.push(Image::new(url, role));
+    }
+    if let Some(url) = task.grid_image_url.filter(|url| !is_video(url)) {
+        event.images.push(Image::new(url, ImageRole::Grid));
+    }
+    for list in [
+        task.image_urls.into_iter().map(|url| url.0).collect(),
+        task.image_urls_snake,
+    ] {
+        // A video keeps its place, so the quarters after it keep theirs.
+        let urls: Vec<String> = list
+            .into_iter()
+            .map(|url| if is_video(&url) { String::new() } else { url })
+            .collect();
+        push_finished_images(&mut event, &urls);
+    }
+
+    if status == JobStatus::Failed {
+        event.error = JobError::from_vendor(None, task.fail_reason.or(task.fail_reason_snake));
+    }
+    if status.is_terminal() {
+        event.occurred_at = task.finish_time.as_ref().and_then(Timestamp::to_utc);
+    }
+    event.created_at = task.submit_time.as_ref().and_then(Timestamp::to_utc);
+    Ok(finish(event))
+}
+
+/// A shorten result's numbered prompts: what follows the `## Shortened
+/// prompts` heading (the token analysis before it is no prompt), or the
+/// whole text when there is no such heading.
+fn shortened_part(text: &str) -> &str {
+    const HEADING: &str = "shortened prompts";
+    let lower = text.to_ascii_lowercase();
+    match lower.find(HEADING) {
+        // ASCII lower-casing keeps byte offsets.
+        Some(at) => &text[at + HEADING.len()..],
+        None => text,
+    }
+}
+
+/// Whether a URL names a video (its path ends in `.mp4`).
+fn is_video(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    path.len() >= 4
+        && path
+            .get(path.len() - 4..)
+            .is_some_and(|end| end.eq_ignore_ascii_case(".mp4"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn videos_are_not_images() {
+        assert!(is_video("https://cdn.example.com/a/0.MP4?rand=1"));
+        assert!(!is_video("https://cdn.example.com/a/0.png"));
+        assert!(!is_video("mp4"));
+    }
+
+    #[test]
+    fn only_the_shortened_prompts_are_prompts() {
+        let text = "## Important tokens\nfox **red**\n\n## Shortened prompts\n1️⃣ red fox\n\n2️⃣ fox";
+        assert_eq!(clean_prompts([shortened_part(text)]), ["red fox", "fox"]);
+        assert_eq!(shortened_part("1️⃣ a"), "1️⃣ a");
+    }
+
+    #[test]
+    fn accepted_submit_codes_are_pending_and_others_are_vendor_errors() {
+        let accepted = br#"{"code": 22, "description": "queued", "result": 1732000000000302}"#;
+        let event = decode(accepted).unwrap();
+        assert_eq!(event.job_id.as_str(), "1732000000000302");
+        assert_eq!(event.status, JobStatus::Pending);
+        let refused = br#"{"code": 23, "description": "queue full"}"#;
+        assert_eq!(
+            decode(refused),
+            Err(DecodeError::Vendor {
+                provider: PROVIDER,
+                code: "23".to_owned(),
+                message: Some("queue full".to_owned()),
+            })
+        );
+    }
+
+    #[test]
+    fn a_list_element_error_names_its_position() {
+        let body = br#"[{"id": "a", "status": "SUCCESS"}, {"id": "b", "progress": "abc"}]"#;
+        let error = decode_all(body).unwrap_err();
+        assert_eq!(error.path(), Some("[1].progress"), "{error}");
+    }
+}

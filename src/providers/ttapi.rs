@@ -1,0 +1,453 @@
+//! TTAPI's Midjourney API: the `/midjourney/v1/fetch` reply, the identical
+//! body posted to a `hookUrl`, submit replies, `fetch-list` history, and
+//! TTAPI's error replies.
+//!
+//! Every body is an envelope `{status, message, jobId, data}`. In a task body
+//! `status` is the task's (`PENDING_QUEUE`, `ON_QUEUE`, `SUCCESS`,
+//! `FAILED`) and `data` holds `action`, `progress` (`"100"`), `prompt`,
+//! `cdnImage`, `discordImage`, `images`, `components`, …; in a submit or
+//! error reply it is the request's outcome. `fetch-list` puts snake_case
+//! records with an integer `status` in `data`.
+//!
+//! Decisions where the vendor is silent:
+//! - A body is a task when it has a top-level `jobId`, or when `data` holds
+//!   more than the job id. `{status, message, data: {jobId}}` is a submit
+//!   reply: a pending event without a provider status (the top `status` is
+//!   the request's). `FAILED` with no job id anywhere is the vendor's error
+//!   ([`DecodeError::Vendor`], code `FAILED`, since TTAPI sends no code).
+//! - The snake-case submit reply `{status, message, data: {job_id}}` is
+//!   byte for byte AsyncAPI's created reply; it is left to `asyncapi`, which
+//!   reads it as the same pending event.
+//! - `SUCCESS` is completed in a task body, although the shared status table
+//!   leaves `success` unknown (other vendors use it for a submission).
+//! - `fetch-list` records: integer `status` 2 is completed (the only
+//!   documented value, on a finished upscale); other integers are unknown.
+//! - `cdnImage` and `discordImage` (each URL once, `discordImage` first) are
+//!   the grid, one image for an upscale or an operation outside Midjourney's
+//!   grid-making ones (`make_square`, …), and the input of a describe;
+//!   `width`/`height` describe them. `images` and `cdnImages` are the
+//!   quarters (tl, tr, bl, br).
+//! - A describe has no `prompt`: `data.prompt` holds its numbered prompts.
+//! - `occurred_at` is `finishTime` once the task is finished or failed;
+//!   `created_at` is `submitTime`.
+//! - `components`, `quota`, `mode`, `seed`, `hookUrl` and `notify_id` have no
+//!   place in the model and are not read.
+
+use serde::{Deserialize, Serialize};
+use serde_with::{serde_as, skip_serializing_none};
+
+use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
+use super::{Check, finish, push_finished_images, Provider};
+use crate::error::DecodeError;
+use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
+use crate::quirks::{
+    clean_prompts, EmptyAsNone, NullableList, OneOrMany, Percent, Skipped, StringOrInt, Timestamp,
+};
+
+const PROVIDER: Provider = Provider::Ttapi;
+
+/// A task under `data`, or a `fetch-list` record; at the top, the envelope
+/// `{status, message, jobId, data}` (or a bare task, as the edit product's
+/// docs show it).
+///
+/// `Data` is the type of `data`: a body is a `Task<OneOrMany<Task>>`; a task
+/// inside the envelope is a `Task`, whose own `data`, if any, is skipped.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Task<Data = Skipped> {
+    /// Envelope: the task's status word, or the request's outcome
+    /// (`SUCCESS`, `FAILED`). `fetch-list` record: an integer.
+    pub status: Option<StringOrInt>,
+    /// Envelope: `""`, `"success"`, `null`, or why the task or request failed.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Envelope: the task, `fetch-list`'s records, or `null` on an error.
+    pub data: Option<Data>,
+    /// The task id.
+    pub job_id: Option<StringOrInt>,
+    /// Submit replies and `fetch-list` records: the task id.
+    #[serde(rename = "job_id")]
+    pub job_id_snake: Option<StringOrInt>,
+    /// `imagine`, `upsample1`…`4`, `variation1`…`4`, `reroll`,
+    /// `zoom_out_2`, `pan_left`, `describe`, …
+    pub action: Option<String>,
+    /// The legacy callback's name for `action`.
+    pub actions: Option<String>,
+    /// `"100"`.
+    pub progress: Option<Percent>,
+    /// The prompt; a describe's numbered prompts.
+    pub prompt: Option<String>,
+    /// The result on Discord's CDN (often the same URL as `cdnImage`).
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub discord_image: Option<String>,
+    /// The result on TTAPI's CDN.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub cdn_image: Option<String>,
+    /// `fetch-list`: `discordImage`.
+    #[serde(rename = "discord_image")]
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub discord_image_snake: Option<String>,
+    /// `fetch-list`: `cdnImage`.
+    #[serde(rename = "cdn_image")]
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub cdn_image_snake: Option<String>,
+    /// Width of `cdnImage`, in pixels.
+    pub width: Option<u32>,
+    /// Height of `cdnImage`, in pixels.
+    pub height: Option<u32>,
+    /// The four quarters.
+    #[serde_as(as = "NullableList")]
+    #[serde(default)]
+    pub images: Vec<String>,
+    /// The edit product's TTAPI copies of the quarters.
+    #[serde_as(as = "NullableList")]
+    #[serde(default)]
+    pub cdn_images: Vec<String>,
+    /// Submitted, RFC 3339.
+    pub submit_time: Option<Timestamp>,
+    /// Finished, RFC 3339.
+    pub finish_time: Option<Timestamp>,
+    /// Next actions (not read).
+    pub components: Option<Skipped>,
+    /// Credits used (not read).
+    pub quota: Option<Skipped>,
+    /// `fast`, `relax`, `turbo` (not read).
+    pub mode: Option<Skipped>,
+    /// `fetch-list`: the mode (not read).
+    pub model: Option<Skipped>,
+    /// A seed task's result (not read).
+    pub seed: Option<Skipped>,
+    /// An echo of the hook URL (not read: it holds the caller's token).
+    pub hook_url: Option<Skipped>,
+    /// An echo of the caller's reference (not read).
+    #[serde(rename = "notify_id")]
+    pub notify_id: Option<Skipped>,
+}
+
+/// Keys of a TTAPI task that no other format sends.
+const MARKS: &[&str] = &[
+    "cdnImage",
+    "discordImage",
+    "cdnImages",
+    "components",
+    "quota",
+    "cdn_image",
+    "discord_image",
+];
+
+/// The envelope's status words.
+const STATUSES: StatusMark = StatusMark::Words(&["PENDING_QUEUE", "ON_QUEUE", "SUCCESS", "FAILED"]);
+
+/// How TTAPI bodies look: the envelope `{status, message, jobId, data}` with
+/// a status word of TTAPI's, around a task with TTAPI's image keys, a task
+/// whose id the envelope carries, or the submit reply's `{jobId}`; error
+/// replies `{status: "FAILED", message, data?}`.
+pub const FORMAT: Format = Format {
+    provider: PROVIDER,
+    wire_keys: || fields_of::<Task>().to_vec(),
+    // `fetch-list` records are documented only in part (the copies end
+    // after `cdn_image`); these likely snake_case times are read nowhere.
+    also_sends: &["created_at", "updated_at"],
+    record: &[
+        Signature::keys(&[], MARKS),
+        Signature::keys(&["jobId"], &["progress", "action", "actions", "prompt"]).closed(),
+    ],
+    envelopes: &[Envelope {
+        key: "data",
+        outer: Some(Signature::keys(&["status"], &[]).status(STATUSES)),
+        carries_id: Some("jobId"),
+        record: &[Signature::keys(&["jobId"], &[]).closed()],
+    }],
+    replies: &[
+        Signature::keys(&["status", "message"], &[])
+            .status(StatusMark::Words(&["FAILED"]))
+            .only(),
+        Signature::keys(&["status", "message", "data"], &[])
+            .status(StatusMark::Words(&["FAILED"]))
+            .only(),
+    ],
+};
+
+/// Every task in a TTAPI body (several for `fetch-list`).
+pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    super::DecodeOptions::default().decode_all(Some(PROVIDER), bytes)
+}
+
+/// One task's event from a TTAPI body.
+pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
+    PROVIDER.decode(bytes)
+}
+
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+    let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes, check)?;
+    let task = match body.data.take() {
+        Some(OneOrMany::Many(records)) if !records.is_empty() => {
+            return super::normalize_records(PROVIDER, "data", OneOrMany::Many(records), record);
+        }
+        Some(OneOrMany::One(task)) => Some(*task),
+        // `data: []` (a queued task, one client says) or no `data`: the
+        // task's fields, if any, are at the top.
+        Some(OneOrMany::Many(_)) | None => None,
+    };
+    let status_word = body
+        .status
+        .take()
+        .map(|status| status.to_text().into_owned());
+    let message = body.message.take();
+    let top_job_id = body.job_id.take();
+    match task {
+        Some(task) => task_event(status_word, message, top_job_id, task, false),
+        None => task_event(status_word, message, top_job_id, body, true),
+    }
+}
+
+/// The event of a task body: the envelope's `status`, `message` and `jobId`
+/// around `task` (the envelope itself when `bare`).
+fn task_event<Data>(
+    status_word: Option<String>,
+    message: Option<String>,
+    top_job_id: Option<StringOrInt>,
+    task: Task<Data>,
+    bare: bool,
+) -> Result<Vec<JobEvent>, DecodeError> {
+    let ids = [
+        top_job_id.as_ref(),
+        task.job_id.as_ref(),
+        task.job_id_snake.as_ref(),
+    ];
+    let failed_request = status_word
+        .as_deref()
+        .is_some_and(|word| word.trim().eq_ignore_ascii_case("failed"));
+    if failed_request && ids.iter().all(Option::is_none) {
+        return Err(DecodeError::Vendor {
+            provider: PROVIDER,
+            code: "FAILED".to_owned(),
+            message,
+        });
+    }
+    let job_id = super::job_id(
+        PROVIDER,
+        "jobId".to_owned(),
+        "missing field `jobId` (or `data.jobId`)",
+        &ids,
+    )?;
+    if top_job_id.is_none() && !bare && task.is_only_an_id() {
+        // A submit reply: its status is the request's, not the task's.
+        return Ok(vec![finish(JobEvent::new(
+            PROVIDER,
+            job_id,
+            JobStatus::Pending,
+        ))]);
+    }
+    let status = match status_word.as_deref() {
+        Some(word) => task_status(word),
+        // A bare task (the edit product's docs) says nothing of its status:
+        // its results say it finished.
+        None if task.has_results() => JobStatus::Completed,
+        None => JobStatus::Unknown,
+    };
+    let mut event = JobEvent::new(PROVIDER, job_id, status);
+    event.provider_status = status_word;
+    fill(&mut event, task);
+    if status == JobStatus::Failed {
+        event.error = JobError::from_vendor(None, message);
+    }
+    Ok(vec![finish(event)])
+}
+
+/// A task status word; `SUCCESS` is completed here, although the shared
+/// table keeps `success` unknown (other vendors use it for a submission).
+fn task_status(word: &str) -> JobStatus {
+    if word.trim().eq_ignore_ascii_case("success") {
+        JobStatus::Completed
+    } else {
+        JobStatus::from_vendor(word)
+    }
+}
+
+/// A `fetch-list` record; `at` prefixes JSON paths in errors.
+fn record(task: Task, at: &str) -> Result<JobEvent, DecodeError> {
+    let job_id = super::job_id(
+        PROVIDER,
+        format!("{at}job_id"),
+        "missing field `job_id`",
+        &[task.job_id_snake.as_ref(), task.job_id.as_ref()],
+    )?;
+    let status = match &task.status {
+        Some(code) => match code.as_int() {
+            Some(2) => JobStatus::Completed,
+            Some(_) => JobStatus::Unknown,
+            None => task_status(&code.to_text()),
+        },
+        None => JobStatus::Unknown,
+    };
+    let mut event = JobEvent::new(PROVIDER, job_id, status);
+    event.provider_status = task.status.as_ref().map(|code| code.to_text().into_owned());
+    fill(&mut event, task);
+    Ok(finish(event))
+}
+
+impl<Data> Task<Data> {
+    /// Whether the task carries a result image.
+    fn has_results(&self) -> bool {
+        [
+            &self.discord_image,
+            &self.cdn_image,
+            &self.discord_image_snake,
+            &self.cdn_image_snake,
+        ]
+        .iter()
+        .any(|url| url.is_some())
+            || self
+                .images
+                .iter()
+                .chain(&self.cdn_images)
+                .any(|url| !url.is_empty())
+    }
+
+    /// Whether the task says nothing but its id (a submit reply's `data`).
+    fn is_only_an_id(&self) -> bool {
+        let Task {
+            message,
+            data,
+            job_id: _,
+            job_id_snake: _,
+            action,
+            actions,
+            status,
+            progress,
+            prompt,
+            discord_image,
+            cdn_image,
+            discord_image_snake,
+            cdn_image_snake,
+            width,
+            height,
+            images,
+            cdn_images,
+            submit_time,
+            finish_time,
+            components,
+            quota,
+            mode,
+            model,
+            seed,
+            hook_url,
+            notify_id,
+        } = self;
+        message.is_none()
+            && data.is_none()
+            && action.is_none()
+            && actions.is_none()
+            && status.is_none()
+            && progress.is_none()
+            && prompt.is_none()
+            && discord_image.is_none()
+            && cdn_image.is_none()
+            && discord_image_snake.is_none()
+            && cdn_image_snake.is_none()
+            && width.is_none()
+            && height.is_none()
+            && images.is_empty()
+            && cdn_images.is_empty()
+            && submit_time.is_none()
+            && finish_time.is_none()
+            && components.is_none()
+            && quota.is_none()
+            && mode.is_none()
+            && model.is_none()
+            && seed.is_none()
+            && hook_url.is_none()
+            && notify_id.is_none()
+    }
+}
+
+/// Maps a task's fields onto an event whose id and status are set.
+fn fill<Data>(event: &mut JobEvent, task: Task<Data>) {
+    event.progress = task.progress.as_ref().and_then(Percent::progress);
+    event.operation = task
+        .action
+        .or(task.actions)
+        .as_deref()
+        .and_then(Operation::from_vendor);
+    let prompt = task.prompt.filter(|prompt| !prompt.trim().is_empty());
+    if event.operation == Some(Operation::Describe) {
+        event.prompts = prompt
+            .as_deref()
+            .map(|text| clean_prompts([text]))
+            .unwrap_or_default();
+    } else {
+        event.prompt = prompt;
+    }
+    let role = match &event.operation {
+        Some(Operation::Describe) => ImageRole::Input,
+        Some(Operation::Upscale | Operation::Other(_)) => ImageRole::Image,
+        _ => ImageRole::Grid,
+    };
+    let results = [
+        task.discord_image,
+        task.cdn_image,
+        task.discord_image_snake,
+        task.cdn_image_snake,
+    ];
+    for url in results.into_iter().flatten() {
+        let mut image = Image::new(url, role);
+        image.width = task.width;
+        image.height = task.height;
+        event.images.push(image);
+    }
+    push_finished_images(event, &task.images);
+    push_finished_images(event, &task.cdn_images);
+    if event.status.is_terminal() {
+        event.occurred_at = task.finish_time.as_ref().and_then(Timestamp::to_utc);
+    }
+    event.created_at = task.submit_time.as_ref().and_then(Timestamp::to_utc);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_snake_case_submit_reply_is_left_to_asyncapi() {
+        let body = br#"{"status": "SUCCESS", "message": "success", "data": {"job_id": "j-1"}}"#;
+        assert!(decode(body).is_err());
+        let event = crate::decode_auto(body).unwrap();
+        assert_eq!(event.provider, Provider::Asyncapi);
+        assert_eq!(event.status, JobStatus::Pending);
+        assert_eq!(event.provider_status, None);
+    }
+
+    #[test]
+    fn an_empty_data_list_beside_a_job_id_is_one_task() {
+        // midjourney-api.com's envelope fits this body too, so detection
+        // cannot choose; naming TTAPI reads it.
+        let body = br#"{"status": "PENDING_QUEUE", "message": "", "jobId": "j-2", "data": []}"#;
+        let event = decode(body).unwrap();
+        assert_eq!(event.job_id.as_str(), "j-2");
+        assert_eq!(event.status, JobStatus::Pending);
+        assert_eq!(event.provider_status.as_deref(), Some("PENDING_QUEUE"));
+        let empty = br#"{"status": "SUCCESS", "message": "", "data": []}"#;
+        assert!(decode(empty).is_err());
+    }
+
+    #[test]
+    fn a_failed_request_without_a_job_is_the_vendor_error() {
+        let body = br#"{"status": "FAILED", "message": "Parameter error", "data": null}"#;
+        assert_eq!(
+            decode(body),
+            Err(DecodeError::Vendor {
+                provider: PROVIDER,
+                code: "FAILED".to_owned(),
+                message: Some("Parameter error".to_owned()),
+            })
+        );
+    }
+}
