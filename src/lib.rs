@@ -93,8 +93,10 @@
 //! job's events (webhooks and polled replies alike) into its current state:
 //! duplicates change nothing, a terminal status is never undone by a late
 //! progress report, progress never moves backwards, and images and prompts
-//! are gathered, each once. The state is serializable for the caller's own
-//! store; [`Tracker`] folds many jobs in memory. The [`track`] module lists
+//! are gathered, each once. Folding costs time in proportion to each event,
+//! and a job holds at most [`JobState::MAX_IMAGES`] images. The state is
+//! serializable for the caller's own store; [`Tracker`] folds many jobs in
+//! memory, and can remove, retain and cap them. The [`track`] module lists
 //! the rules.
 //!
 //! # Errors and limits

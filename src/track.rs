@@ -68,6 +68,9 @@
 //!   becomes the final image; a size or grid index missing from the first
 //!   sighting of a URL is filled in from a later one. Prompt texts are kept
 //!   once each, in order of first appearance.
+//! - **Caps**: a job holds at most [`JobState::MAX_IMAGES`] images and
+//!   [`JobState::MAX_PROMPTS`] prompts; new ones beyond are left out and
+//!   counted ([`JobState::images_dropped`], [`JobState::prompts_dropped`]).
 //! - **First known wins** for `prompt` (blank prompts do not count),
 //!   `operation` and `created_at`.
 //! - **Errors** belong to the failure they explain: only a `failed` or
