@@ -1344,6 +1344,37 @@ mod tests {
         work::take()
     }
 
+    /// The steps of folding `events` events of 5,000 URLs each, half new
+    /// and half from the event before: far past the image cap, as the
+    /// largest bodies a vendor could send would be.
+    fn steps_for_large(events: usize) -> u64 {
+        work::take();
+        let mut state = JobState::new(&event(JobStatus::InProgress));
+        for n in 0..events {
+            let (status, role) = if n % 2 == 0 {
+                (JobStatus::InProgress, ImageRole::Preview)
+            } else {
+                (JobStatus::Completed, ImageRole::Image)
+            };
+            state.apply(&many_images(status, role, n * 2_500, 5_000));
+        }
+        assert_eq!(state.images().len(), JobState::MAX_IMAGES);
+        work::take()
+    }
+
+    #[test]
+    fn folding_large_events_past_the_cap_is_linear_too() {
+        let (ten, twenty, forty) = (
+            steps_for_large(10),
+            steps_for_large(20),
+            steps_for_large(40),
+        );
+        for (small, large) in [(ten, twenty), (twenty, forty)] {
+            let ratio = large as f64 / small as f64;
+            assert!((1.9..=2.1).contains(&ratio), "{small} -> {large} steps");
+        }
+    }
+
     #[test]
     fn folding_work_grows_with_the_events_not_the_state() {
         let (ten, twenty, forty) = (steps_for(10), steps_for(20), steps_for(40));
