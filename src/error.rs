@@ -495,14 +495,103 @@ impl fmt::Display for SignatureProblem {
     }
 }
 
-/// A duration as seconds, with a fraction only when there is one.
+/// A duration for people: its two largest units, cut (not rounded) below
+/// them: `632 d 1 h`, `15 h 10 min`, `5 min 0.5 s`, `45 s`, `0.25 s`. Under
+/// a minute the seconds keep up to three decimals, so an age just past a
+/// tolerance of seconds still reads as more than it.
 struct Span(std::time::Duration);
+
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.subsec_nanos() == 0 {
-            write!(f, "{}s", self.0.as_secs())
+        const MINUTE: u64 = 60;
+        const HOUR: u64 = 60 * MINUTE;
+        const DAY: u64 = 24 * HOUR;
+        let seconds = self.0.as_secs();
+        let millis = self.0.subsec_millis();
+        let with_unit =
+            |f: &mut fmt::Formatter<'_>, big: u64, big_unit: &str, small: u64, small_unit: &str| {
+                write!(f, "{big} {big_unit}")?;
+                if small > 0 {
+                    write!(f, " {small} {small_unit}")?;
+                }
+                Ok(())
+            };
+        if seconds >= DAY {
+            with_unit(f, seconds / DAY, "d", seconds % DAY / HOUR, "h")
+        } else if seconds >= HOUR {
+            with_unit(f, seconds / HOUR, "h", seconds % HOUR / MINUTE, "min")
+        } else if seconds >= MINUTE {
+            write!(f, "{} min", seconds / MINUTE)?;
+            match (seconds % MINUTE, millis) {
+                (0, 0) => Ok(()),
+                (whole, 0) => write!(f, " {whole} s"),
+                (whole, millis) => write!(f, " {}", Seconds(whole, millis)),
+            }
+        } else if seconds == 0 && millis == 0 && self.0.subsec_nanos() > 0 {
+            f.write_str("less than 1 ms")
         } else {
-            write!(f, "{:?}", self.0)
+            Seconds(seconds, millis).fmt(f)
         }
+    }
+}
+
+/// Whole seconds and milliseconds as `12 s` or `12.25 s`.
+struct Seconds(u64, u32);
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Seconds(whole, millis) = *self;
+        if millis == 0 {
+            return write!(f, "{whole} s");
+        }
+        let fraction = format!("{millis:03}");
+        write!(f, "{whole}.{} s", fraction.trim_end_matches('0'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn spans_read_like_people_write_them() {
+        let span = |duration: Duration| Span(duration).to_string();
+        assert_eq!(span(Duration::new(54_611_867, 928_932_954)), "632 d 1 h");
+        assert_eq!(
+            span(Duration::from_secs(15 * 3600 + 10 * 60 + 7)),
+            "15 h 10 min"
+        );
+        assert_eq!(span(Duration::from_secs(86_400)), "1 d");
+        assert_eq!(span(Duration::from_secs(7_200)), "2 h");
+        assert_eq!(span(Duration::from_secs(300)), "5 min");
+        assert_eq!(span(Duration::from_millis(300_500)), "5 min 0.5 s");
+        assert_eq!(span(Duration::from_secs(301)), "5 min 1 s");
+        assert_eq!(span(Duration::from_secs(45)), "45 s");
+        assert_eq!(span(Duration::from_millis(250)), "0.25 s");
+        assert_eq!(span(Duration::from_millis(1_001)), "1.001 s");
+        assert_eq!(span(Duration::ZERO), "0 s");
+        assert_eq!(span(Duration::from_nanos(1)), "less than 1 ms");
+        assert_eq!(span(Duration::MAX), "213503982334601 d 7 h");
+    }
+
+    #[test]
+    fn stale_and_future_say_their_durations_for_people() {
+        let stale = VerifyError::Stale {
+            age: Duration::new(54_611_867, 928_932_954),
+            tolerance: Duration::from_secs(300),
+        };
+        assert_eq!(
+            stale.to_string(),
+            "the body's `timestamp` is 632 d 1 h old, beyond the tolerance of 5 min (a replayed request?)"
+        );
+        let future = VerifyError::Future {
+            ahead: Duration::from_secs(15 * 3600 + 10 * 60),
+            tolerance: Duration::from_secs(90),
+        };
+        assert_eq!(
+            future.to_string(),
+            "the body's `timestamp` is 15 h 10 min in the future, beyond the tolerance of 1 min 30 s"
+        );
     }
 }

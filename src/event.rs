@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -69,14 +70,15 @@ impl JobEvent {
         }
     }
 
-    /// Adds an image unless its URL is empty or already present.
+    /// Adds an image unless its URL is empty (or only white space) or
+    /// already present.
     ///
     /// Vendors repeat URLs (a grid echoed in two fields, a duplicated index),
     /// and the model promises each URL once, first occurrence first. Each
     /// call looks through the images already there, so it suits events built
     /// by hand; the decoders de-duplicate a whole payload in one pass.
     pub fn push_image(&mut self, image: Image) {
-        if image.url.is_empty() || self.images.iter().any(|seen| seen.url == image.url) {
+        if image.url.trim().is_empty() || self.images.iter().any(|seen| seen.url == image.url) {
             return;
         }
         self.images.push(image);
@@ -123,7 +125,32 @@ impl From<&str> for JobId {
 }
 
 /// Where a job stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// In JSON it is the canonical spelling ([`JobStatus::as_str`]). Reading JSON
+/// is forward compatible: a string this version does not know (a status a
+/// later version added, say) reads as [`JobStatus::Unknown`] rather than
+/// failing, so events stored by a newer version still load; anything but a
+/// string is an error.
+///
+/// [`FromStr`] reads the canonical spellings only
+/// (ignoring case, with `-`, `_` and spaces alike) and refuses any other word
+/// with [`UnknownStatus`]: it is for text people type or programs store (a
+/// command-line flag, a database column), where a typo should not pass as
+/// `unknown`. Vendors' words go through [`JobStatus::from_vendor`].
+///
+/// ```
+/// use mjhook::JobStatus;
+///
+/// assert_eq!("in_progress".parse(), Ok(JobStatus::InProgress));
+/// assert_eq!("In-Progress".parse(), Ok(JobStatus::InProgress));
+/// assert!("processing".parse::<JobStatus>().is_err()); // a vendor word
+/// assert_eq!(JobStatus::from_vendor("processing"), JobStatus::InProgress);
+///
+/// let stored: JobStatus = serde_json::from_str(r#""paused""#)?;
+/// assert_eq!(stored, JobStatus::Unknown);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -177,6 +204,16 @@ impl JobStatus {
         )
     }
 
+    /// Every status, in the order of the canonical model's list.
+    pub const ALL: [JobStatus; 6] = [
+        JobStatus::Pending,
+        JobStatus::InProgress,
+        JobStatus::Completed,
+        JobStatus::Failed,
+        JobStatus::Cancelled,
+        JobStatus::Unknown,
+    ];
+
     /// The canonical spelling, as in the JSON form.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -195,6 +232,57 @@ impl fmt::Display for JobStatus {
         f.write_str(self.as_str())
     }
 }
+
+impl FromStr for JobStatus {
+    type Err = UnknownStatus;
+
+    /// Reads a canonical spelling, ignoring case and surrounding white space,
+    /// with `-`, `_` and spaces alike; any other word is an error.
+    fn from_str(word: &str) -> Result<Self, Self::Err> {
+        let folded = fold_word(word);
+        JobStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == folded)
+            .ok_or_else(|| UnknownStatus(word.to_owned()))
+    }
+}
+
+impl<'de> Deserialize<'de> for JobStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let word = Cow::<str>::deserialize(deserializer)?;
+        // Exact spellings only: this is the canonical form, not a vendor's.
+        Ok(JobStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == word)
+            .unwrap_or(JobStatus::Unknown))
+    }
+}
+
+/// A word that is not a canonical [`JobStatus`] spelling, from
+/// [`JobStatus`]'s `FromStr`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownStatus(String);
+
+impl UnknownStatus {
+    /// The word, as given.
+    pub fn word(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UnknownStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `{:?}` escapes control characters, so a word from outside cannot
+        // forge log lines.
+        write!(
+            f,
+            "unknown job status {:?}; expected one of pending, in_progress, completed, failed, cancelled, unknown",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownStatus {}
 
 /// Lower-cases a vendor word and folds `-` and spaces into `_`, borrowing when
 /// it is already in that form (the common case).
@@ -539,6 +627,38 @@ mod tests {
         assert_eq!(JobStatus::from_vendor("ON_QUEUE"), JobStatus::InProgress);
         assert_eq!(JobStatus::from_vendor("CANCEL"), JobStatus::Cancelled);
         assert_eq!(JobStatus::from_vendor(""), JobStatus::Unknown);
+    }
+
+    #[test]
+    fn status_from_str_reads_canonical_spellings_only() {
+        for status in JobStatus::ALL {
+            assert_eq!(status.as_str().parse(), Ok(status));
+            assert_eq!(status.to_string().to_uppercase().parse(), Ok(status));
+        }
+        assert_eq!(" in progress ".parse(), Ok(JobStatus::InProgress));
+        for word in ["processing", "canceled", "", "done", "pending!"] {
+            let error = word.parse::<JobStatus>().unwrap_err();
+            assert_eq!(error.word(), word);
+        }
+        let error = "bad\nline".parse::<JobStatus>().unwrap_err().to_string();
+        assert!(error.contains(r#""bad\nline""#), "{error}");
+    }
+
+    #[test]
+    fn status_json_reads_unknown_words_as_unknown() {
+        for status in JobStatus::ALL {
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(serde_json::from_str::<JobStatus>(&json).unwrap(), status);
+        }
+        for word in [r#""paused""#, r#""Completed""#, r#""""#] {
+            assert_eq!(
+                serde_json::from_str::<JobStatus>(word).unwrap(),
+                JobStatus::Unknown,
+                "{word}"
+            );
+        }
+        assert!(serde_json::from_str::<JobStatus>("3").is_err());
+        assert!(serde_json::from_str::<JobStatus>("null").is_err());
     }
 
     #[test]

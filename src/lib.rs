@@ -97,8 +97,10 @@
 //! job's events (webhooks and polled replies alike) into its current state:
 //! duplicates change nothing, a terminal status is never undone by a late
 //! progress report, progress never moves backwards, and images and prompts
-//! are gathered, each once. The state is serializable for the caller's own
-//! store; [`Tracker`] folds many jobs in memory. The [`track`] module lists
+//! are gathered, each once. Folding costs time in proportion to each event,
+//! and a job holds at most [`JobState::MAX_IMAGES`] images. The state is
+//! serializable for the caller's own store; [`Tracker`] folds many jobs in
+//! memory, and can remove, retain and cap them. The [`track`] module lists
 //! the rules.
 //!
 //! # Errors and limits
@@ -156,15 +158,29 @@
 //! [`axum`] module has the router set-up; `examples/axum_receiver.rs` is a
 //! complete receiver.
 //!
+//! # Async handlers
+//!
+//! Everything is synchronous and does no I/O, so it is called from async
+//! code as it is. [`Request`], [`Verifier`], [`JobEvent`] and [`JobState`]
+//! are `Send` and `Sync`: a handler may hold a `Request` across an `.await`.
+//! [`chrono`] and [`uuid`], whose types appear in the API, are re-exported,
+//! so `mjhook::chrono::DateTime` needs no dependency of its own.
+//!
+//! # Numbers
+//!
+//! JSON numbers are read as the nearest `f64` to the decimal written
+//! (serde_json's `float_roundtrip`, turned on by this crate, so the library,
+//! the binary and the tests read them alike). A progress is judged by that
+//! value: `100.00000000000001` is above 100 and an error, while
+//! `100.000000000000001` is nearer to 100 than to any other `f64` and reads
+//! as 100.
+//!
 //! # Features
 //!
-//! - `cli`: the `mjhook` binary (`normalize`, `detect`, `verify`, `track`, `schema`).
-//! - `schema`: `schemars::JsonSchema` for the model.
-//! - `http`: read headers from an `http::HeaderMap` when verifying.
-//! - `axum`: the [`axum::Webhook`] extractor (implies `http`).
-
+#![doc = document_features::document_features!()]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "axum")]
 pub mod axum;
@@ -176,10 +192,17 @@ pub mod quirks;
 pub mod track;
 pub mod verify;
 
+/// The `chrono` crate, whose `DateTime<Utc>` is in [`JobEvent`]'s fields.
+pub use chrono;
+/// The `uuid` crate, whose `Uuid` [`JobId::as_uuid`] returns.
+pub use uuid;
+
 pub use detect::detect;
 pub use error::DecodeError;
 pub use error::VerifyError;
-pub use event::{Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation, Progress};
+pub use event::{
+    Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation, Progress, UnknownStatus,
+};
 pub use providers::{decode, decode_all, decode_auto, DecodeOptions, Provider, UnknownProvider};
 pub use track::{Applied, JobState, Tracker};
 pub use verify::{HeaderSource, ReceiveError, Request, Secret, Verified, Verifier};

@@ -10,20 +10,94 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
-use serde_with::{DefaultOnNull, NoneAsEmptyString};
 
 use crate::event::{JobError, Progress};
 
-/// `"" `, `null` and a missing field all mean "none" (with `#[serde(default)]`).
+/// `""`, a string of white space only, `null` and a missing field all mean
+/// "none" (with `#[serde(default)]`); any other string is kept verbatim.
 ///
-/// For `serde_as` on `Option<String>`.
-pub type EmptyAsNone = DefaultOnNull<NoneAsEmptyString>;
+/// For `serde_as` on `Option<String>`. `None` serializes as `""`. Vendors
+/// pad empty fields: a URL of `" "` or `"\t"` is no image, as `""` is not.
+pub struct EmptyAsNone;
+
+impl<'de> serde_with::DeserializeAs<'de, Option<String>> for EmptyAsNone {
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+        let text: Option<String> = Option::deserialize(deserializer)?;
+        Ok(text.filter(|text| !is_blank(text)))
+    }
+}
+
+impl serde_with::SerializeAs<Option<String>> for EmptyAsNone {
+    fn serialize_as<S: Serializer>(
+        text: &Option<String>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(text.as_deref().unwrap_or_default())
+    }
+}
+
+/// Whether a vendor's text says nothing: empty or white space only.
+pub fn is_blank(text: &str) -> bool {
+    text.trim().is_empty()
+}
+
+/// A list element that can be blank, for [`NullableList`]'s default reader
+/// ([`Unblank`]): a blank one becomes the empty value, which no decoder
+/// reads as an image, a prompt or a message.
+pub trait Blank {
+    /// Empties the value if it holds only white space.
+    fn clear_if_blank(&mut self);
+}
+
+impl Blank for String {
+    fn clear_if_blank(&mut self) {
+        if is_blank(self) {
+            self.clear();
+        }
+    }
+}
+
+impl Blank for crate::providers::midjourney_api::ImageUrl {
+    fn clear_if_blank(&mut self) {
+        self.0.clear_if_blank();
+    }
+}
+
+/// Reads a [`Blank`] value and empties it when it is white space only: the
+/// element reader [`NullableList`] uses unless told otherwise.
+pub struct Unblank;
+
+impl<'de, T: Deserialize<'de> + Blank> serde_with::DeserializeAs<'de, T> for Unblank {
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+        let mut value = T::deserialize(deserializer)?;
+        value.clear_if_blank();
+        Ok(value)
+    }
+}
+
+impl<T: Serialize> serde_with::SerializeAs<T> for Unblank {
+    fn serialize_as<S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+        value.serialize(serializer)
+    }
+}
+
+/// A vendor's text in an error message: escaped (control characters cannot
+/// forge log lines) and cut after 80 characters, with the full length said.
+fn shown(text: &str) -> String {
+    const SHOWN: usize = 80;
+    match text.char_indices().nth(SHOWN) {
+        None => format!("{text:?}"),
+        Some((cut, _)) => format!("{:?}… ({} bytes)", &text[..cut], text.len()),
+    }
+}
 
 /// A value vendors send as an integer or as a string: ids, status codes. An
 /// integer above `i64::MAX` (an unsigned id) is kept as its decimal text.
+///
+/// Exhaustive on purpose: a JSON scalar read as an id is one or the other.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum StringOrInt {
     /// `1234567890123`
@@ -91,6 +165,7 @@ impl<'de> Deserialize<'de> for StringOrInt {
 /// Deserialization refuses anything that is not a percentage from 0 to 100,
 /// naming what it found. Fractions are rounded down, so 99.9 is not done.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Percent {
     /// `45`
     Int(u8),
@@ -198,7 +273,8 @@ impl<'de> Deserialize<'de> for Percent {
                 match text_progress(text) {
                     Ok(_) => Ok(Percent::Text(text.to_owned())),
                     Err(()) => Err(E::custom(format_args!(
-                        "expected a progress from 0 to 100, found the string {text:?}"
+                        "expected a progress from 0 to 100, found the string {}",
+                        shown(text)
                     ))),
                 }
             }
@@ -215,7 +291,15 @@ impl<'de> Deserialize<'de> for Percent {
 ///
 /// An epoch integer of 100 000 000 000 or more (the year 5138 in seconds) is
 /// read as milliseconds; vendors send both, and no real timestamp is ambiguous.
+///
+/// The canonical model writes instants as RFC 3339 in UTC, which has room
+/// for the years 0000 to 9999 and no leap second. An instant outside those
+/// years once moved to UTC (`9999-12-31T23:59:59-01:00`, the epoch
+/// `8210266876799999`) or on a leap second (`23:59:60`) is a decode error
+/// naming the field, in either form: it could not be written back as the
+/// `date-time` the schema promises.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Timestamp {
     /// `1709035361` or `1766916846000`
     Epoch(i64),
@@ -236,34 +320,77 @@ impl Timestamp {
     }
 }
 
-/// The instant of an epoch integer: `Err` when out of chrono's range,
+/// Why a timestamp was refused.
+enum Refused {
+    /// Not a date-time or an epoch at all.
+    Unreadable,
+    /// Out of the years RFC 3339 can write (in UTC), with the year found
+    /// when there is one to tell.
+    OutOfRange(Option<i32>),
+    /// On a leap second.
+    LeapSecond,
+}
+
+impl Refused {
+    /// The reason, after "found …".
+    fn reason(&self) -> String {
+        match self {
+            Refused::Unreadable => String::new(),
+            Refused::OutOfRange(Some(year)) => {
+                format!(", the year {year} in UTC: RFC 3339 has room for the years 0000 to 9999")
+            }
+            Refused::OutOfRange(None) => {
+                ", beyond any year RFC 3339 can write (0000 to 9999)".to_owned()
+            }
+            Refused::LeapSecond => {
+                ", a leap second (second 60), which UTC date-times are not written with".to_owned()
+            }
+        }
+    }
+}
+
+/// An instant the canonical model can write: years 0000 to 9999 in UTC, no
+/// leap second.
+fn writable(instant: DateTime<Utc>) -> Result<DateTime<Utc>, Refused> {
+    if !(0..=9999).contains(&instant.year()) {
+        return Err(Refused::OutOfRange(Some(instant.year())));
+    }
+    // chrono keeps a leap second as a nanosecond count of a billion or more.
+    if instant.nanosecond() >= 1_000_000_000 {
+        return Err(Refused::LeapSecond);
+    }
+    Ok(instant)
+}
+
+/// The instant of an epoch integer: `Err` when it cannot be written,
 /// `Ok(None)` for the integers that mean "not set".
-fn epoch_utc(epoch: i64) -> Result<Option<DateTime<Utc>>, ()> {
+fn epoch_utc(epoch: i64) -> Result<Option<DateTime<Utc>>, Refused> {
     let instant = if epoch.unsigned_abs() >= EPOCH_MILLIS_FROM.unsigned_abs() {
         DateTime::from_timestamp_millis(epoch)
     } else {
         DateTime::from_timestamp(epoch, 0)
     };
-    let instant = instant.ok_or(())?;
+    let instant = writable(instant.ok_or(Refused::OutOfRange(None))?)?;
     Ok((epoch != 0 && instant != go_zero_time()).then_some(instant))
 }
 
-fn text_utc(text: &str) -> Result<Option<DateTime<Utc>>, ()> {
+fn text_utc(text: &str) -> Result<Option<DateTime<Utc>>, Refused> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
     let digits = text.strip_prefix('-').unwrap_or(text);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        let epoch: i64 = text.parse().map_err(|_| ())?;
+        let epoch: i64 = text.parse().map_err(|_| Refused::OutOfRange(None))?;
         return epoch_utc(epoch);
     }
     // RFC 3339, or ISO 8601's offset without a colon (`+0000`). A time
     // without any offset names no instant and stays an error.
     let instant = DateTime::parse_from_rfc3339(text)
         .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
-        .map_err(|_| ())?
+        .map_err(|_| Refused::Unreadable)?
         .with_timezone(&Utc);
+    let instant = writable(instant)?;
     // Go's zero time is what GoAPI sends for "not yet".
     Ok((instant != go_zero_time()).then_some(instant))
 }
@@ -298,9 +425,10 @@ impl<'de> Deserialize<'de> for Timestamp {
             fn visit_i64<E: de::Error>(self, epoch: i64) -> Result<Timestamp, E> {
                 epoch_utc(epoch)
                     .map(|_| Timestamp::Epoch(epoch))
-                    .map_err(|()| {
+                    .map_err(|refused| {
                         E::custom(format_args!(
-                            "expected an epoch within chrono's range, found {epoch}"
+                            "expected an epoch in seconds or milliseconds of a date-time RFC 3339 can write, found {epoch}{}",
+                            refused.reason()
                         ))
                     })
             }
@@ -308,7 +436,8 @@ impl<'de> Deserialize<'de> for Timestamp {
                 match i64::try_from(epoch) {
                     Ok(epoch) => self.visit_i64(epoch),
                     Err(_) => Err(E::custom(format_args!(
-                        "expected an epoch within chrono's range, found {epoch}"
+                        "expected an epoch in seconds or milliseconds of a date-time RFC 3339 can write, found {epoch}{}",
+                        Refused::OutOfRange(None).reason()
                     ))),
                 }
             }
@@ -327,8 +456,10 @@ impl<'de> Deserialize<'de> for Timestamp {
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Timestamp, E> {
                 match text_utc(text) {
                     Ok(_) => Ok(Timestamp::Text(text.to_owned())),
-                    Err(()) => Err(E::custom(format_args!(
-                        "expected an RFC 3339 date-time or an epoch, found {text:?}"
+                    Err(refused) => Err(E::custom(format_args!(
+                        "expected an RFC 3339 date-time or an epoch, found {}{}",
+                        shown(text),
+                        refused.reason()
                     ))),
                 }
             }
@@ -342,7 +473,8 @@ impl<'de> Deserialize<'de> for Timestamp {
 /// from job-status).
 ///
 /// Written by hand rather than as an untagged enum so that an error inside an
-/// element keeps its JSON path and position.
+/// element keeps its JSON path and position. Exhaustive on purpose: JSON has
+/// no third way to hold one or several values.
 #[derive(Clone, Debug, PartialEq)]
 pub enum OneOrMany<T> {
     /// `{…}`
@@ -438,8 +570,10 @@ impl Serialize for Skipped {
 /// without a URL). Vendors send `null`, `[]` and omissions alike. A `null`
 /// element keeps its place, as `""` does, because an image's index is its
 /// place in the list; like every empty URL, it is no image. `A` reads each
-/// element (`Same`, or [`ObjectOnly`] for a list of records).
-pub struct NullableList<A = serde_with::Same>(std::marker::PhantomData<A>);
+/// element: by default [`Unblank`], which empties an element of white space
+/// only (`" "` is no URL either, and keeps its place too), or
+/// [`ObjectOnly`] for a list of records.
+pub struct NullableList<A = Unblank>(std::marker::PhantomData<A>);
 
 impl<'de, T: Default, A: serde_with::DeserializeAs<'de, T>> serde_with::DeserializeAs<'de, Vec<T>>
     for NullableList<A>
@@ -494,6 +628,7 @@ impl<T: Serialize> serde_with::SerializeAs<T> for ObjectOnly {
 /// A failure as vendors report it: a bare message string, or an object with a
 /// code and a message (GoAPI adds `raw_message`).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum ErrorDetail {
     /// `"Content policy violation"`
     Text(String),
@@ -707,6 +842,76 @@ mod tests {
         assert!(instant("\"yesterday\"").is_err());
         assert!(instant("9223372036854775807").is_err());
         assert!(instant("{}").is_err());
+    }
+
+    #[test]
+    fn timestamps_rfc_3339_cannot_write_are_refused() {
+        assert_eq!(
+            instant("\"9999-12-31T23:59:59Z\""),
+            Ok(Some("9999-12-31T23:59:59+00:00".to_owned()))
+        );
+        assert_eq!(
+            instant("\"0000-01-01T00:00:00Z\""),
+            Ok(Some("0000-01-01T00:00:00+00:00".to_owned()))
+        );
+        for (json, says) in [
+            ("\"9999-12-31T23:59:59-01:00\"", "the year 10000 in UTC"),
+            ("\"0000-01-01T00:30:00+01:00\"", "the year -1 in UTC"),
+            ("\"2024-05-01T12:34:60Z\"", "leap second"),
+            ("\"2016-12-31T23:59:60Z\"", "leap second"),
+            ("8210266876799999", "the year 262142 in UTC"),
+            ("\"8210266876799999\"", "the year 262142 in UTC"),
+            ("253402300800000", "the year 10000 in UTC"),
+            ("-62167219201", "the year -1 in UTC"),
+            ("9223372036854775807", "beyond any year"),
+            ("18446744073709551615", "beyond any year"),
+            ("\"99999999999999999999\"", "beyond any year"),
+        ] {
+            let error = instant(json).unwrap_err();
+            assert!(error.contains(says), "{json}: {error}");
+        }
+        // The last millisecond RFC 3339 can write (epoch seconds end in the
+        // year 5138, where milliseconds begin).
+        assert!(instant("253402300799999").is_ok());
+    }
+
+    #[test]
+    fn long_or_odd_text_is_cut_and_escaped_in_errors() {
+        let long = format!("\"{}\"", "x\\n".repeat(5_000));
+        let error = instant(&long).unwrap_err();
+        assert!(error.contains("(10000 bytes)"), "{error}");
+        assert!(error.len() < 400, "{error}");
+        assert!(!error.contains('\n'), "{error}");
+        let error = progress("\"4\\u001b[2J5\"").unwrap_err();
+        assert!(error.contains(r#""4\u{1b}[2J5""#), "{error}");
+    }
+
+    #[serde_with::serde_as]
+    #[derive(Debug, Default, Deserialize, Serialize, PartialEq)]
+    struct Urls {
+        #[serde(default)]
+        #[serde_as(as = "EmptyAsNone")]
+        one: Option<String>,
+        #[serde(default)]
+        #[serde_as(as = "NullableList")]
+        many: Vec<String>,
+    }
+
+    #[test]
+    fn white_space_only_text_is_none() {
+        let urls: Urls =
+            serde_json::from_str(r#"{"one": " \t\n", "many": [" ", "a", null, "\t", " b "]}"#)
+                .unwrap();
+        assert_eq!(urls.one, None);
+        assert_eq!(urls.many, ["", "a", "", "", " b "]);
+        let urls: Urls = serde_json::from_str(r#"{"one": " a "}"#).unwrap();
+        assert_eq!(urls.one.as_deref(), Some(" a "));
+        let urls: Urls = serde_json::from_str(r#"{"one": null, "many": null}"#).unwrap();
+        assert_eq!(urls, Urls::default());
+        assert_eq!(
+            serde_json::to_string(&urls).unwrap(),
+            r#"{"one":"","many":[]}"#
+        );
     }
 
     #[test]

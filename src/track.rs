@@ -68,6 +68,9 @@
 //!   becomes the final image; a size or grid index missing from the first
 //!   sighting of a URL is filled in from a later one. Prompt texts are kept
 //!   once each, in order of first appearance.
+//! - **Caps**: a job holds at most [`JobState::MAX_IMAGES`] images and
+//!   [`JobState::MAX_PROMPTS`] prompts; new ones beyond are left out and
+//!   counted ([`JobState::images_dropped`], [`JobState::prompts_dropped`]).
 //! - **First known wins** for `prompt` (blank prompts do not count),
 //!   `operation` and `created_at`.
 //! - **Errors** belong to the failure they explain: only a `failed` or
@@ -94,7 +97,7 @@
 //! a losing terminal status that brought nothing new). Events of other jobs
 //! are not counted.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -142,7 +145,28 @@ pub enum Applied {
 /// Build it from a job's first event with [`JobState::new`], then fold each
 /// later event in with [`JobState::apply`]. The module docs list the rules.
 /// Its JSON form holds the fields of a [`JobEvent`] (with `last_occurred_at`
-/// in place of `occurred_at`) plus `events_applied` and `events_ignored`.
+/// in place of `occurred_at`) plus `events_applied` and `events_ignored`,
+/// and `images_dropped` / `prompts_dropped` when a cap was reached.
+///
+/// # Cost and caps
+///
+/// Folding an event costs time in proportion to the event (its images and
+/// prompts), not to what the state already holds: the state keeps an index
+/// of its URLs and prompts (rebuilt once after deserializing), and nothing
+/// is re-sorted. The one exception is bounded: an event that brings a new
+/// final image moves the previews the state holds, at most
+/// [`JobState::MAX_IMAGES`].
+///
+/// A job holds at most [`JobState::MAX_IMAGES`] images and
+/// [`JobState::MAX_PROMPTS`] prompts, far more than any Midjourney job makes
+/// (a grid, four quarters and a few previews). Once a job is full, an image
+/// with a new URL (or a new prompt) is left out and counted in
+/// [`JobState::images_dropped`] (or [`JobState::prompts_dropped`]); every
+/// sighting counts, re-deliveries included, since the state does not keep
+/// what it left out. Images it already holds are still promoted and filled
+/// in, and the rest of the event folds as usual. An event whose only news
+/// was left out changes nothing else, so it is reported as the duplicate or
+/// stale event it then is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct JobState {
@@ -164,9 +188,70 @@ pub struct JobState {
     events_applied: u64,
     #[serde(default)]
     events_ignored: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    images_dropped: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    prompts_dropped: u64,
+    /// Where each image URL is in `images`, and which prompts are held.
+    #[serde(skip)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    index: Index,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
+}
+
+/// A state's lookup tables, derived from its lists: never serialized and
+/// never compared (two states with equal lists are equal). Empty until
+/// first needed, so a deserialized state builds it on its first event.
+#[derive(Clone, Debug, Default)]
+struct Index {
+    built: bool,
+    urls: HashMap<String, usize>,
+    /// How many images are final: they come first.
+    finals: usize,
+    prompts: HashSet<String>,
+}
+
+impl PartialEq for Index {
+    fn eq(&self, _: &Index) -> bool {
+        true
+    }
+}
+
+impl Eq for Index {}
+
+/// Counts the steps of folding, so a test can check that the work grows
+/// with the events and not with the state.
+#[cfg(test)]
+mod work {
+    use std::cell::Cell;
+
+    thread_local!(static STEPS: Cell<u64> = const { Cell::new(0) });
+
+    pub(super) fn step(count: usize) {
+        STEPS.with(|steps| steps.set(steps.get() + count as u64));
+    }
+
+    pub(super) fn take() -> u64 {
+        STEPS.with(|steps| steps.replace(0))
+    }
+}
+
+#[cfg(not(test))]
+mod work {
+    #[inline(always)]
+    pub(super) fn step(_: usize) {}
 }
 
 impl JobState {
+    /// The most images a job holds; see "Cost and caps" above.
+    pub const MAX_IMAGES: usize = 1_000;
+
+    /// The most prompts a job holds; see "Cost and caps" above.
+    pub const MAX_PROMPTS: usize = 1_000;
+
     /// The state of a job after its first event.
     pub fn new(event: &JobEvent) -> JobState {
         let mut state = JobState {
@@ -185,6 +270,9 @@ impl JobState {
             provider_status: None,
             events_applied: 0,
             events_ignored: 0,
+            images_dropped: 0,
+            prompts_dropped: 0,
+            index: Index::default(),
         };
         state.fold(event);
         state.events_applied = 1;
@@ -304,56 +392,133 @@ impl JobState {
         }
     }
 
-    /// Gathers an event's images: each URL once, final images ahead of
-    /// previews (each group in the order first seen), a preview seen again
-    /// as a final image promoted, a missing index or size filled in from a
-    /// later sighting. Linear in the number of images (plus a sort), so a
-    /// body listing many URLs cannot make folding quadratic.
-    fn gather_images(&mut self, incoming: &[Image]) -> bool {
-        let mut changed = false;
-        let mut position: HashMap<String, usize> = self
+    /// Builds the index of a state that has none (a new or deserialized
+    /// one). A hand-edited state may repeat a URL or hold previews ahead of
+    /// final images: the first of each URL is kept and the order restored,
+    /// so the index and the rules hold from here on.
+    fn ensure_index(&mut self) {
+        if self.index.built {
+            return;
+        }
+        let mut seen = HashSet::with_capacity(self.images.len());
+        self.images.retain(|image| seen.insert(image.url.clone()));
+        self.images
+            .sort_by_key(|image| image.role == ImageRole::Preview);
+        self.index.urls = self
             .images
             .iter()
             .enumerate()
             .map(|(at, image)| (image.url.clone(), at))
             .collect();
-        for image in incoming.iter().filter(|image| !image.url.is_empty()) {
-            let Some(seen) = position
-                .get(&image.url)
-                .and_then(|at| self.images.get_mut(*at))
-            else {
-                position.insert(image.url.clone(), self.images.len());
+        self.index.finals = self
+            .images
+            .iter()
+            .take_while(|image| image.role != ImageRole::Preview)
+            .count();
+        let mut prompts = HashSet::with_capacity(self.prompts.len());
+        self.prompts.retain(|prompt| prompts.insert(prompt.clone()));
+        self.index.prompts = prompts;
+        self.index.built = true;
+    }
+
+    /// Gathers an event's images: each URL once, final images ahead of
+    /// previews (each group in the order first seen), a preview seen again
+    /// as a final image promoted, a missing index or size filled in from a
+    /// later sighting; beyond [`JobState::MAX_IMAGES`], new URLs are counted
+    /// and left out.
+    ///
+    /// New images go to the end of the list and a promoted preview changes
+    /// in place; only when a final image landed behind a preview is the
+    /// list from its first preview on put back in order (a stable
+    /// partition), which touches the previews but not the final images
+    /// ahead of them.
+    fn gather_images(&mut self, incoming: &[Image]) -> bool {
+        self.ensure_index();
+        let mut changed = false;
+        // Where the list may be out of order from: the first preview at the
+        // time a final image landed behind it.
+        let mut reorder_from: Option<usize> = None;
+        for image in incoming.iter().filter(|image| !image.url.trim().is_empty()) {
+            work::step(1);
+            let is_final = image.role != ImageRole::Preview;
+            let Some(&at) = self.index.urls.get(&image.url) else {
+                if self.images.len() >= JobState::MAX_IMAGES {
+                    self.images_dropped += 1;
+                    continue;
+                }
+                if is_final {
+                    if self.index.finals == self.images.len() && reorder_from.is_none() {
+                        // No preview yet: the list stays in order.
+                        self.index.finals += 1;
+                    } else {
+                        reorder_from.get_or_insert(self.index.finals);
+                    }
+                }
+                self.index.urls.insert(image.url.clone(), self.images.len());
                 self.images.push(image.clone());
                 changed = true;
                 continue;
             };
-            if seen.role == ImageRole::Preview && image.role != ImageRole::Preview {
+            let Some(seen) = self.images.get_mut(at) else {
+                continue;
+            };
+            if seen.role == ImageRole::Preview && is_final {
                 let mut promoted = image.clone();
                 fill_in(&mut promoted, seen);
                 *seen = promoted;
                 changed = true;
+                reorder_from.get_or_insert(self.index.finals);
             } else {
                 changed |= fill_in(seen, image);
             }
         }
-        if changed {
-            // Stable: finals keep their order, and so do previews.
-            self.images
-                .sort_by_key(|image| image.role == ImageRole::Preview);
+        if let Some(from) = reorder_from {
+            self.partition_from(from);
         }
         changed
     }
 
-    /// Gathers an event's prompts, each once, in the order first seen.
+    /// Puts final images ahead of previews in `images[from..]`, keeping each
+    /// group's order, and re-indexes what moved. `from` is where the final
+    /// images ended before the event, so the part before it is in order.
+    fn partition_from(&mut self, from: usize) {
+        if from >= self.images.len() {
+            return;
+        }
+        let tail: Vec<Image> = self.images.drain(from..).collect();
+        work::step(tail.len());
+        let (finals, previews): (Vec<Image>, Vec<Image>) = tail
+            .into_iter()
+            .partition(|image| image.role != ImageRole::Preview);
+        self.index.finals = from + finals.len();
+        self.images.extend(finals);
+        self.images.extend(previews);
+        for (at, image) in self.images.iter().enumerate().skip(from) {
+            if let Some(slot) = self.index.urls.get_mut(&image.url) {
+                *slot = at;
+            }
+        }
+    }
+
+    /// Gathers an event's prompts, each once, in the order first seen;
+    /// beyond [`JobState::MAX_PROMPTS`], new prompts are counted and left
+    /// out.
     fn gather_prompts(&mut self, incoming: &[String]) -> bool {
-        let mut known: HashSet<&str> = self.prompts.iter().map(String::as_str).collect();
-        let fresh: Vec<String> = incoming
-            .iter()
-            .filter(|prompt| !prompt.is_empty() && known.insert(prompt.as_str()))
-            .cloned()
-            .collect();
-        let changed = !fresh.is_empty();
-        self.prompts.extend(fresh);
+        self.ensure_index();
+        let mut changed = false;
+        for prompt in incoming.iter().filter(|prompt| !prompt.trim().is_empty()) {
+            work::step(1);
+            if self.index.prompts.contains(prompt) {
+                continue;
+            }
+            if self.prompts.len() >= JobState::MAX_PROMPTS {
+                self.prompts_dropped += 1;
+                continue;
+            }
+            self.index.prompts.insert(prompt.clone());
+            self.prompts.push(prompt.clone());
+            changed = true;
+        }
         changed
     }
 
@@ -430,6 +595,18 @@ impl JobState {
     /// How many events of this job changed nothing (duplicates, stale events).
     pub fn events_ignored(&self) -> u64 {
         self.events_ignored
+    }
+
+    /// How many images with a new URL were left out because the job already
+    /// held [`JobState::MAX_IMAGES`] (each sighting counts).
+    pub fn images_dropped(&self) -> u64 {
+        self.images_dropped
+    }
+
+    /// How many new prompts were left out because the job already held
+    /// [`JobState::MAX_PROMPTS`] (each sighting counts).
+    pub fn prompts_dropped(&self) -> u64 {
+        self.prompts_dropped
     }
 
     /// The state as one canonical event, for code that consumes
@@ -521,75 +698,269 @@ fn fill_in(into: &mut Image, from: &Image) -> bool {
 /// assert_eq!(a.error().map(|e| e.message.as_str()), Some("banned prompt"));
 /// # Ok::<(), mjhook::DecodeError>(())
 /// ```
+///
+/// # Removing and capping jobs
+///
+/// A tracker keeps every job until told otherwise: [`Tracker::remove`] takes
+/// one job out, [`Tracker::retain`] keeps the jobs a test accepts (say,
+/// `|job| !job.is_terminal()` once finished jobs are stored elsewhere). A
+/// tracker made with [`Tracker::with_max_jobs`] holds at most that many
+/// jobs: when an event of a new job arrives and the tracker is full, the job
+/// that appeared first (the oldest first event among the jobs held) is
+/// evicted to make room, whatever its status. [`Tracker::apply_evicting`]
+/// hands the evicted state back, to store it; [`Tracker::jobs_evicted`]
+/// counts evictions. Each of these costs constant time per job, amortized.
+///
+/// ```
+/// use mjhook::{JobEvent, JobId, JobStatus, Provider, Tracker};
+///
+/// let job = |id: &str| JobEvent::new(Provider::Goapi, JobId::new(id), JobStatus::Pending);
+/// let mut tracker = Tracker::with_max_jobs(2);
+/// tracker.apply(&job("a"));
+/// tracker.apply(&job("b"));
+/// let (_, evicted) = tracker.apply_evicting(&job("c"));
+/// assert_eq!(evicted.map(|state| state.job_id().to_string()), Some("a".to_owned()));
+/// let held: Vec<_> = tracker.iter().map(|state| state.job_id().as_str()).collect();
+/// assert_eq!(held, ["b", "c"]);
+///
+/// assert!(tracker.remove(Provider::Goapi, "b").is_some());
+/// tracker.retain(|state| state.job_id().as_str() != "c");
+/// assert!(tracker.is_empty());
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Tracker {
-    states: Vec<JobState>,
-    positions: HashMap<Provider, HashMap<String, usize>>,
+    /// The jobs in order of first appearance; `None` where one was removed.
+    slots: VecDeque<Option<JobState>>,
+    /// The number of `slots[0]`: a job's slot is its number minus this, so
+    /// evicting from the front renumbers nothing.
+    first: u64,
+    /// Each job's number, by provider and job id.
+    numbers: HashMap<Provider, HashMap<String, u64>>,
+    len: usize,
+    max_jobs: Option<usize>,
+    evicted: u64,
 }
 
 impl Tracker {
-    /// An empty tracker.
+    /// An empty tracker without a cap on jobs.
     pub fn new() -> Self {
         Tracker::default()
     }
 
-    /// Folds `event` into its job's state, making the state
-    /// ([`Applied::New`]) when the job is new.
-    pub fn apply(&mut self, event: &JobEvent) -> Applied {
-        let known = self.position(event.provider, event.job_id.as_str());
-        if let Some(state) = known.and_then(|at| self.states.get_mut(at)) {
-            return state.apply(event);
+    /// An empty tracker that holds at most `max_jobs` jobs (at least one),
+    /// evicting the oldest to make room for a new one.
+    pub fn with_max_jobs(max_jobs: usize) -> Self {
+        Tracker {
+            max_jobs: Some(max_jobs.max(1)),
+            ..Tracker::default()
         }
-        self.positions
-            .entry(event.provider)
-            .or_default()
-            .insert(event.job_id.as_str().to_owned(), self.states.len());
-        self.states.push(JobState::new(event));
-        Applied::New
     }
 
-    /// The state of a job, if any of its events was applied.
+    /// The cap on jobs, if there is one.
+    pub fn max_jobs(&self) -> Option<usize> {
+        self.max_jobs
+    }
+
+    /// Folds `event` into its job's state, making the state
+    /// ([`Applied::New`]) when the job is new. In a full tracker, a new job
+    /// evicts the oldest one; [`Tracker::apply_evicting`] returns it.
+    pub fn apply(&mut self, event: &JobEvent) -> Applied {
+        self.apply_evicting(event).0
+    }
+
+    /// [`Tracker::apply`], also handing back the state a new job evicted
+    /// from a full tracker.
+    pub fn apply_evicting(&mut self, event: &JobEvent) -> (Applied, Option<JobState>) {
+        let known = self.slot(event.provider, event.job_id.as_str());
+        if let Some(state) = known
+            .and_then(|at| self.slots.get_mut(at))
+            .and_then(Option::as_mut)
+        {
+            return (state.apply(event), None);
+        }
+        let evicted = match self.max_jobs {
+            Some(max) if self.len >= max => self.evict_oldest(),
+            _ => None,
+        };
+        let number = self.first + self.slots.len() as u64;
+        self.numbers
+            .entry(event.provider)
+            .or_default()
+            .insert(event.job_id.as_str().to_owned(), number);
+        self.slots.push_back(Some(JobState::new(event)));
+        self.len += 1;
+        (Applied::New, evicted)
+    }
+
+    /// The state of a job, if any of its events was applied (and it was not
+    /// removed or evicted since).
     pub fn get(&self, provider: Provider, job_id: &str) -> Option<&JobState> {
-        self.position(provider, job_id)
-            .and_then(|at| self.states.get(at))
+        self.slot(provider, job_id)
+            .and_then(|at| self.slots.get(at))
+            .and_then(Option::as_ref)
+    }
+
+    /// Takes a job out of the tracker, returning its state. A later event of
+    /// the job starts a new state, at the end of the order.
+    pub fn remove(&mut self, provider: Provider, job_id: &str) -> Option<JobState> {
+        let at = self.slot(provider, job_id)?;
+        let state = self.slots.get_mut(at)?.take()?;
+        self.forget(&state);
+        self.len -= 1;
+        self.compact_if_sparse();
+        Some(state)
+    }
+
+    /// Keeps only the jobs for which `keep` returns `true`, in their order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&JobState) -> bool) {
+        let mut dropped = Vec::new();
+        for slot in &mut self.slots {
+            if slot.as_ref().is_some_and(|state| !keep(state)) {
+                dropped.extend(slot.take());
+            }
+        }
+        for state in &dropped {
+            self.forget(state);
+        }
+        self.len -= dropped.len();
+        self.compact_if_sparse();
+    }
+
+    /// How many jobs a full tracker has evicted so far.
+    pub fn jobs_evicted(&self) -> u64 {
+        self.evicted
     }
 
     /// The states, in order of each job's first event.
-    pub fn iter(&self) -> std::slice::Iter<'_, JobState> {
-        self.states.iter()
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            slots: self.slots.iter(),
+            left: self.len,
+        }
     }
 
     /// How many jobs are tracked.
     pub fn len(&self) -> usize {
-        self.states.len()
+        self.len
     }
 
-    /// Whether no event was applied yet.
+    /// Whether no job is tracked.
     pub fn is_empty(&self) -> bool {
-        self.states.is_empty()
+        self.len == 0
     }
 
-    fn position(&self, provider: Provider, job_id: &str) -> Option<usize> {
-        self.positions.get(&provider)?.get(job_id).copied()
+    fn slot(&self, provider: Provider, job_id: &str) -> Option<usize> {
+        let number = *self.numbers.get(&provider)?.get(job_id)?;
+        usize::try_from(number.checked_sub(self.first)?).ok()
+    }
+
+    fn forget(&mut self, state: &JobState) {
+        if let Some(ids) = self.numbers.get_mut(&state.provider) {
+            ids.remove(state.job_id.as_str());
+        }
+    }
+
+    /// Takes out the job that appeared first; removed jobs' empty slots in
+    /// front of it go too.
+    fn evict_oldest(&mut self) -> Option<JobState> {
+        while let Some(slot) = self.slots.pop_front() {
+            self.first += 1;
+            if let Some(state) = slot {
+                self.forget(&state);
+                self.len -= 1;
+                self.evicted += 1;
+                return Some(state);
+            }
+        }
+        None
+    }
+
+    /// Drops the empty slots once they outnumber the jobs, renumbering the
+    /// jobs: linear in the jobs, at most once per as many removals, so
+    /// constant per removal, amortized.
+    fn compact_if_sparse(&mut self) {
+        if self.slots.len() <= 2 * self.len + 16 {
+            return;
+        }
+        self.slots.retain(Option::is_some);
+        self.first = 0;
+        for (number, state) in self.slots.iter().flatten().enumerate() {
+            if let Some(slot) = self
+                .numbers
+                .get_mut(&state.provider)
+                .and_then(|ids| ids.get_mut(state.job_id.as_str()))
+            {
+                *slot = number as u64;
+            }
+        }
     }
 }
+
+/// The states of a [`Tracker`], in order of each job's first event.
+#[derive(Clone, Debug)]
+pub struct Iter<'a> {
+    slots: std::collections::vec_deque::Iter<'a, Option<JobState>>,
+    left: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = &'a JobState;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let state = self.slots.by_ref().flatten().next()?;
+        self.left -= 1;
+        Some(state)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
 
 impl<'a> IntoIterator for &'a Tracker {
     type Item = &'a JobState;
-    type IntoIter = std::slice::Iter<'a, JobState>;
+    type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.states.iter()
+        self.iter()
     }
 }
+
+/// The states of a [`Tracker`], owned, in order of each job's first event.
+#[derive(Debug)]
+pub struct IntoIter {
+    slots: std::collections::vec_deque::IntoIter<Option<JobState>>,
+    left: usize,
+}
+
+impl Iterator for IntoIter {
+    type Item = JobState;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let state = self.slots.by_ref().flatten().next()?;
+        self.left -= 1;
+        Some(state)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for IntoIter {}
 
 /// The states, in order of each job's first event.
 impl IntoIterator for Tracker {
     type Item = JobState;
-    type IntoIter = std::vec::IntoIter<JobState>;
+    type IntoIter = IntoIter;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.states.into_iter()
+        IntoIter {
+            slots: self.slots.into_iter(),
+            left: self.len,
+        }
     }
 }
 
@@ -938,6 +1309,318 @@ mod tests {
         assert_eq!(tracker.len(), 3);
         assert!(tracker.get(Provider::Apiframe, "a").is_none());
         assert_eq!(tracker.into_iter().count(), 3);
+    }
+
+    /// An event of job-1 with `count` images whose URLs start at `from`.
+    fn many_images(status: JobStatus, role: ImageRole, from: usize, count: usize) -> JobEvent {
+        let mut event = event(status);
+        event.images = (from..from + count)
+            .map(|n| Image::new(format!("https://cdn.example.com/{n}.png"), role))
+            .collect();
+        event
+    }
+
+    /// The steps of folding `events` events into one job: each brings 40
+    /// URLs, half of them seen in the event before (a re-delivery
+    /// overlapping the last), as previews and then as finals. Forty of them
+    /// stay below the image cap, so every URL is looked up, added, promoted
+    /// or moved, not left out.
+    fn steps_for(events: usize) -> u64 {
+        work::take();
+        let mut state = JobState::new(&event(JobStatus::InProgress));
+        for n in 0..events {
+            let role = if n % 2 == 0 {
+                ImageRole::Preview
+            } else {
+                ImageRole::Image
+            };
+            let status = if n % 2 == 0 {
+                JobStatus::InProgress
+            } else {
+                JobStatus::Completed
+            };
+            state.apply(&many_images(status, role, n * 20, 40));
+        }
+        work::take()
+    }
+
+    /// The steps of folding `events` events of 5,000 URLs each, half new
+    /// and half from the event before: far past the image cap, as the
+    /// largest bodies a vendor could send would be.
+    fn steps_for_large(events: usize) -> u64 {
+        work::take();
+        let mut state = JobState::new(&event(JobStatus::InProgress));
+        for n in 0..events {
+            let (status, role) = if n % 2 == 0 {
+                (JobStatus::InProgress, ImageRole::Preview)
+            } else {
+                (JobStatus::Completed, ImageRole::Image)
+            };
+            state.apply(&many_images(status, role, n * 2_500, 5_000));
+        }
+        assert_eq!(state.images().len(), JobState::MAX_IMAGES);
+        work::take()
+    }
+
+    #[test]
+    fn folding_large_events_past_the_cap_is_linear_too() {
+        let (ten, twenty, forty) = (
+            steps_for_large(10),
+            steps_for_large(20),
+            steps_for_large(40),
+        );
+        for (small, large) in [(ten, twenty), (twenty, forty)] {
+            let ratio = large as f64 / small as f64;
+            assert!((1.9..=2.1).contains(&ratio), "{small} -> {large} steps");
+        }
+    }
+
+    #[test]
+    fn folding_work_grows_with_the_events_not_the_state() {
+        let (ten, twenty, forty) = (steps_for(10), steps_for(20), steps_for(40));
+        // Each event is the same size, so doubling the events doubles the
+        // work (within the previews a final image moves, bounded by the
+        // cap). A fold that revisited the state per event would quadruple it.
+        for (small, large) in [(ten, twenty), (twenty, forty)] {
+            let ratio = large as f64 / small as f64;
+            assert!((1.8..=2.2).contains(&ratio), "{small} -> {large} steps");
+        }
+        // The last event of a long history costs what an early one does.
+        let mut state = JobState::new(&event(JobStatus::InProgress));
+        work::take();
+        state.apply(&many_images(
+            JobStatus::InProgress,
+            ImageRole::Preview,
+            0,
+            200,
+        ));
+        let early = work::take();
+        for n in 1..=40 {
+            state.apply(&many_images(
+                JobStatus::InProgress,
+                ImageRole::Preview,
+                n * 10,
+                200,
+            ));
+        }
+        work::take();
+        state.apply(&many_images(
+            JobStatus::InProgress,
+            ImageRole::Preview,
+            410,
+            200,
+        ));
+        assert_eq!(work::take(), early);
+    }
+
+    #[test]
+    fn a_job_holds_at_most_max_images_and_counts_the_rest() {
+        let max = JobState::MAX_IMAGES;
+        let mut state = JobState::new(&many_images(
+            JobStatus::InProgress,
+            ImageRole::Preview,
+            0,
+            max - 2,
+        ));
+        // Five new URLs: two fit, three are left out; the status still moves.
+        let done = many_images(JobStatus::Completed, ImageRole::Image, max - 2, 5);
+        assert_eq!(state.apply(&done), Applied::Advanced);
+        assert_eq!(state.images().len(), max);
+        assert_eq!(state.images_dropped(), 3);
+        // The two that fit are final, so they come first.
+        assert_eq!(
+            state.images()[..2]
+                .iter()
+                .map(|i| i.url.as_str())
+                .collect::<Vec<_>>(),
+            [
+                format!("https://cdn.example.com/{}.png", max - 2),
+                format!("https://cdn.example.com/{}.png", max - 1)
+            ]
+        );
+        // A re-delivery changes nothing but the count of what was left out.
+        assert_eq!(state.apply(&done), Applied::Duplicate);
+        assert_eq!(state.images_dropped(), 6);
+        // Images the job holds are still promoted when full.
+        let promote = many_images(JobStatus::Completed, ImageRole::Image, 0, 1);
+        assert_eq!(state.apply(&promote), Applied::Merged);
+        assert_eq!(state.images()[2].role, ImageRole::Image);
+        assert_eq!(state.images()[3].role, ImageRole::Preview);
+        // The count is in the JSON form, and read back.
+        let json = serde_json::to_value(&state).unwrap();
+        assert_eq!(json["images_dropped"], 6);
+        let restored: JobState = serde_json::from_value(json).unwrap();
+        assert_eq!(restored, state);
+    }
+
+    #[test]
+    fn a_job_holds_at_most_max_prompts() {
+        let mut first = event(JobStatus::Completed);
+        first.prompts = (0..JobState::MAX_PROMPTS + 2)
+            .map(|n| format!("prompt {n}"))
+            .collect();
+        let state = JobState::new(&first);
+        assert_eq!(state.prompts().len(), JobState::MAX_PROMPTS);
+        assert_eq!(state.prompts_dropped(), 2);
+    }
+
+    #[test]
+    fn json_form_is_unchanged_and_a_restored_state_folds_on() {
+        let preview = ("https://example.com/p.webp", ImageRole::Preview);
+        let grid = ("https://example.com/grid.png", ImageRole::Grid);
+        let state = JobState::new(&with_images(JobStatus::InProgress, &[preview]));
+        let json = serde_json::to_value(&state).unwrap();
+        let keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
+        // The keys, not their order (serde_json's map is sorted).
+        assert_eq!(
+            keys,
+            [
+                "created_at",
+                "error",
+                "events_applied",
+                "events_ignored",
+                "images",
+                "job_id",
+                "last_occurred_at",
+                "operation",
+                "progress",
+                "prompt",
+                "prompts",
+                "provider",
+                "provider_status",
+                "status"
+            ]
+        );
+        let mut restored: JobState = serde_json::from_value(json).unwrap();
+        assert_eq!(restored, state);
+        // The index is rebuilt: the old URL is known, the new final goes first.
+        assert_eq!(
+            restored.apply(&with_images(JobStatus::Completed, &[grid, preview])),
+            Applied::Advanced
+        );
+        assert_eq!(urls(&restored), [grid, preview]);
+    }
+
+    #[test]
+    fn a_hand_edited_state_is_put_in_order_on_its_next_event() {
+        let json = serde_json::json!({
+            "provider": "goapi", "job_id": "job-1", "status": "in_progress",
+            "progress": null, "operation": null, "prompt": null,
+            "images": [
+                {"url": "https://example.com/p.webp", "role": "preview", "index": null, "width": null, "height": null},
+                {"url": "https://example.com/g.png", "role": "grid", "index": null, "width": null, "height": null},
+                {"url": "https://example.com/p.webp", "role": "preview", "index": null, "width": null, "height": null}
+            ],
+            "prompts": ["a", "a"], "error": null, "created_at": null,
+            "last_occurred_at": null, "provider_status": null
+        });
+        let mut state: JobState = serde_json::from_value(json).unwrap();
+        state.apply(&event(JobStatus::InProgress));
+        assert_eq!(
+            urls(&state),
+            [
+                ("https://example.com/g.png", ImageRole::Grid),
+                ("https://example.com/p.webp", ImageRole::Preview)
+            ]
+        );
+        assert_eq!(state.prompts(), ["a"]);
+    }
+
+    #[test]
+    fn white_space_urls_and_prompts_are_not_gathered() {
+        let mut blank = event(JobStatus::Completed);
+        blank.images = vec![Image::new(" \t", ImageRole::Image)];
+        blank.prompts = vec![" ".into()];
+        let state = JobState::new(&blank);
+        assert!(state.images().is_empty());
+        assert!(state.prompts().is_empty());
+    }
+
+    fn goapi_job(id: &str) -> JobEvent {
+        JobEvent::new(Provider::Goapi, JobId::new(id), JobStatus::Pending)
+    }
+
+    fn ids(tracker: &Tracker) -> Vec<&str> {
+        tracker
+            .iter()
+            .map(|state| state.job_id().as_str())
+            .collect()
+    }
+
+    #[test]
+    fn tracker_removes_and_retains_jobs_in_order() {
+        let mut tracker = Tracker::new();
+        for id in ["a", "b", "c", "d"] {
+            tracker.apply(&goapi_job(id));
+        }
+        let removed = tracker.remove(Provider::Goapi, "b");
+        assert_eq!(
+            removed.map(|state| state.job_id().to_string()),
+            Some("b".into())
+        );
+        assert_eq!(tracker.remove(Provider::Goapi, "b"), None);
+        assert_eq!(tracker.remove(Provider::Asyncapi, "a"), None);
+        assert_eq!(ids(&tracker), ["a", "c", "d"]);
+        assert_eq!(tracker.len(), 3);
+        tracker.retain(|state| state.job_id().as_str() != "c");
+        assert_eq!(ids(&tracker), ["a", "d"]);
+        assert!(tracker.get(Provider::Goapi, "c").is_none());
+        // A removed job that comes back starts over, at the end.
+        assert_eq!(tracker.apply(&goapi_job("b")), Applied::New);
+        assert_eq!(ids(&tracker), ["a", "d", "b"]);
+        assert_eq!(tracker.iter().len(), 3);
+        assert_eq!(tracker.clone().into_iter().len(), 3);
+    }
+
+    #[test]
+    fn a_full_tracker_evicts_the_job_that_appeared_first() {
+        let mut tracker = Tracker::with_max_jobs(3);
+        assert_eq!(tracker.max_jobs(), Some(3));
+        for id in ["a", "b", "c"] {
+            assert_eq!(tracker.apply_evicting(&goapi_job(id)), (Applied::New, None));
+        }
+        // An event of a job it holds evicts nothing, however recent.
+        assert_eq!(tracker.apply(&goapi_job("a")), Applied::Duplicate);
+        let (applied, evicted) = tracker.apply_evicting(&goapi_job("d"));
+        assert_eq!(applied, Applied::New);
+        assert_eq!(
+            evicted.map(|state| state.job_id().to_string()),
+            Some("a".into())
+        );
+        assert_eq!(ids(&tracker), ["b", "c", "d"]);
+        // A removed job's place is skipped; the next oldest goes.
+        tracker.remove(Provider::Goapi, "b");
+        tracker.apply(&goapi_job("e"));
+        assert_eq!(ids(&tracker), ["c", "d", "e"]);
+        tracker.apply(&goapi_job("f"));
+        assert_eq!(ids(&tracker), ["d", "e", "f"]);
+        assert_eq!(tracker.jobs_evicted(), 2);
+        assert_eq!(Tracker::with_max_jobs(0).max_jobs(), Some(1));
+    }
+
+    #[test]
+    fn tracker_stays_consistent_through_many_removals() {
+        let mut tracker = Tracker::with_max_jobs(50);
+        for n in 0..1_000 {
+            tracker.apply(&goapi_job(&n.to_string()));
+            if n % 3 == 0 {
+                tracker.remove(Provider::Goapi, &(n / 2).to_string());
+            }
+            if n % 97 == 0 {
+                tracker.retain(|state| !state.job_id().as_str().ends_with('7'));
+            }
+        }
+        assert!(tracker.len() <= 50);
+        assert_eq!(tracker.iter().count(), tracker.len());
+        for state in tracker.iter() {
+            let found = tracker.get(Provider::Goapi, state.job_id().as_str());
+            assert_eq!(found.map(JobState::job_id), Some(state.job_id()));
+        }
+        let order: Vec<u32> = tracker
+            .iter()
+            .map(|state| state.job_id().as_str().parse().unwrap())
+            .collect();
+        assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "{order:?}");
     }
 
     fn fixture(provider: Provider, name: &str) -> Vec<JobEvent> {

@@ -129,6 +129,12 @@ pub struct ResultList {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ResultUrl(pub String);
 
+impl crate::quirks::Blank for ResultUrl {
+    fn clear_if_blank(&mut self) {
+        self.0.clear_if_blank();
+    }
+}
+
 impl Serialize for ResultInfo {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
