@@ -1,7 +1,7 @@
 //! Which format these bytes are, from each format's declared evidence.
 //!
 //! One pass over the body reads the keys at the top level and one level into
-//! an envelope (`data`, `payload`, `tasks`, or a body that is a list), and
+//! an envelope (`data`, `payload`, `tasks`, `items`, or a body that is a list), and
 //! the value of each level's `status`; every other value is skipped, and no
 //! `serde_json::Value` is built. Each [`Format`](crate::providers::format::Format)
 //! is then checked against what was seen: a format fits when the body shows
@@ -114,7 +114,7 @@ struct Shape<'de> {
 }
 
 /// Keys whose object or list of objects is scanned one level deep.
-const ENVELOPE_KEYS: [&str; 3] = ["data", "payload", "tasks"];
+const ENVELOPE_KEYS: [&str; 4] = ["data", "payload", "tasks", "items"];
 
 impl<'de> Shape<'de> {
     fn scan(bytes: &'de [u8], named: Option<Provider>) -> Result<Self, DecodeError> {

@@ -155,8 +155,8 @@ impl JobStatus {
             | "on_queue" => JobStatus::Pending,
             "in_progress" | "starting" | "started" | "running" | "processing" | "retry"
             | "retrying" => JobStatus::InProgress,
-            "completed" | "complete" | "finished" | "succeeded" => JobStatus::Completed,
-            "failed" | "failure" | "error" => JobStatus::Failed,
+            "completed" | "complete" | "finished" | "succeeded" | "done" => JobStatus::Completed,
+            "failed" | "failure" | "error" | "fail" => JobStatus::Failed,
             "cancelled" | "canceled" => JobStatus::Cancelled,
             _ => JobStatus::Unknown,
         }
@@ -321,14 +321,14 @@ impl Operation {
                     || rest.starts_with(|c: char| c.is_ascii_digit())
             })
         };
-        let operation = if family("imagine") && !word.contains("video") {
+        // `vary_region` and AceData's `variation_region` are inpainting,
+        // not variations.
+        let region = word.contains("region");
+        let operation = if family("imagine") && !word.contains("video") || word == "generate" {
             Operation::Imagine
         } else if family("upscale") {
             Operation::Upscale
-        } else if family("variation")
-            || family("variations")
-            || family("vary") && !word.contains("region")
-        {
+        } else if (family("variation") || family("variations") || family("vary")) && !region {
             Operation::Variation
         } else if family("reroll") {
             Operation::Reroll
@@ -340,7 +340,7 @@ impl Operation {
             Operation::Outpaint
         } else if family("pan") {
             Operation::Pan
-        } else if family("inpaint") || word == "vary_region" {
+        } else if family("inpaint") || region && (family("vary") || family("variation")) {
             Operation::Inpaint
         } else if family("seed") {
             Operation::Seed
@@ -520,6 +520,8 @@ mod tests {
         assert_eq!(JobStatus::from_vendor("retrying"), JobStatus::InProgress);
         assert_eq!(JobStatus::from_vendor("canceled"), JobStatus::Cancelled);
         assert_eq!(JobStatus::from_vendor("success"), JobStatus::Unknown);
+        assert_eq!(JobStatus::from_vendor("DONE"), JobStatus::Completed);
+        assert_eq!(JobStatus::from_vendor("FAIL"), JobStatus::Failed);
         assert_eq!(JobStatus::from_vendor(""), JobStatus::Unknown);
     }
 
@@ -541,6 +543,9 @@ mod tests {
         assert_eq!(family("outpaint-1.5"), Operation::Outpaint);
         assert_eq!(family("pan-left"), Operation::Pan);
         assert_eq!(family("vary-region"), Operation::Inpaint);
+        assert_eq!(family("variation_region"), Operation::Inpaint);
+        assert_eq!(family("generate"), Operation::Imagine);
+        assert_eq!(family("zoom_out_1_5x"), Operation::Outpaint);
         assert_eq!(family("faceswap"), Operation::Other("faceswap".into()));
         assert_eq!(
             family("imagine-video"),

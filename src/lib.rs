@@ -27,6 +27,8 @@
 //! | `goapi` | GoAPI / PiAPI: legacy v2 fetch bodies and unified tasks, bare or in their envelopes |
 //! | `imagineapi` | ImagineAPI `{event, payload}` webhooks, `{data}` GET replies, and image objects on their own |
 //! | `midjourney_api` | midjourney-api.com `hookUrl` callbacks and `job-status` replies |
+//! | `acedata` | AceDataCloud: result objects (sync reply, NDJSON stream line, `callback_url` body), `/midjourney/tasks` records and `{items, count}` |
+//! | `imaginepro` | ImaginePro: the message object (progress endpoint and webhook) and submit replies |
 //!
 //! Each provider module documents the decisions it makes where its vendor is
 //! silent (which field is the grid, when a body without a status is

@@ -30,6 +30,8 @@
 //! | `goapi` | the same: `webhook_secret` / `webhook_config.secret` echoed in `x-webhook-secret` | [`Method::SharedSecret`] | as for `apiframe` |
 //! | `imagineapi` | nothing: no secret, no signature, no auth header | [`Method::UrlToken`] | only that the sender knows the hook URL, token included. Put an unguessable token in the webhook URL you register; confirm important events with a `GET /items/images/{id}` of your own |
 //! | `midjourney_api` | nothing: `hookUrl` has no secret or signing field beside it | [`Method::UrlToken`] | as for `imagineapi`; confirm with `job-status` |
+//! | `acedata` | nothing: `callback_url` is POSTed to plainly, with no header, secret or signature | [`Method::UrlToken`] | as for `imagineapi`; confirm with `/midjourney/tasks` `retrieve` |
+//! | `imaginepro` | nothing: the account webhook (or `webhookOverride`) gets no secret or signature; `ref` is the caller's, echoed, not a secret | [`Method::UrlToken`] | as for `imagineapi`; the account webhook also receives jobs you did not start; confirm with the message endpoint |
 //!
 //! A shared secret or URL token is only as private as the transport: use
 //! HTTPS, and keep URLs with tokens out of access logs. APIFRAME v2's
@@ -323,7 +325,7 @@ pub enum Method {
     /// The secret itself, echoed in [`SECRET_HEADER`] (`apiframe`, `goapi`).
     SharedSecret,
     /// A token in the hook URL's query, because the vendor sends no signal
-    /// (`imagineapi`, `midjourney_api`).
+    /// (`imagineapi`, `midjourney_api`, `acedata`, `imaginepro`).
     UrlToken,
 }
 
@@ -334,6 +336,7 @@ impl Method {
             Provider::Asyncapi => Method::Signature,
             Provider::Apiframe | Provider::Goapi => Method::SharedSecret,
             Provider::Imagineapi | Provider::MidjourneyApi => Method::UrlToken,
+            Provider::Acedata | Provider::Imaginepro => Method::UrlToken,
         }
     }
 }
@@ -1684,5 +1687,37 @@ mod tests {
         assert_eq!(Method::of(Provider::Goapi), Method::SharedSecret);
         assert_eq!(Method::of(Provider::Imagineapi), Method::UrlToken);
         assert_eq!(Method::of(Provider::MidjourneyApi), Method::UrlToken);
+    }
+
+    #[test]
+    fn acedata_and_imaginepro_callbacks_are_checked_by_the_url_token() {
+        let token = "r4nd0m-t0ken";
+        for provider in [Provider::Acedata, Provider::Imaginepro] {
+            assert_eq!(Method::of(provider), Method::UrlToken);
+            let verifier = Verifier::new(provider).secret(token);
+            let url = url_with_token("https://example.com/hooks/mj", "token", token);
+            assert!(verifier.verify(&Request::new(b"{}").url(&url)).is_ok());
+            // A header carrying the secret is not what these vendors send,
+            // and proves nothing.
+            let headers = [("x-webhook-secret", token)];
+            let without_token = Request::new(b"{}")
+                .headers(&headers)
+                .url("https://example.com/hooks/mj");
+            assert_eq!(
+                verifier.verify(&without_token).map(|_| ()),
+                Err(VerifyError::MissingToken {
+                    param: "token".to_owned()
+                })
+            );
+            let wrong = url_with_token("https://example.com/hooks/mj", "token", "guess");
+            assert_eq!(
+                verifier
+                    .verify(&Request::new(b"{}").url(&wrong))
+                    .map(|_| ()),
+                Err(VerifyError::Mismatch {
+                    method: Method::UrlToken
+                })
+            );
+        }
     }
 }

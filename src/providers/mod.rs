@@ -15,11 +15,13 @@ use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
 use crate::quirks::{ObjectOnly, OneOrMany, StringOrInt};
 
+pub mod acedata;
 pub mod apiframe;
 pub mod asyncapi;
 pub mod format;
 pub mod goapi;
 pub mod imagineapi;
+pub mod imaginepro;
 pub mod midjourney_api;
 
 /// A vendor wire format.
@@ -38,16 +40,22 @@ pub enum Provider {
     Imagineapi,
     /// midjourney-api.com (`taskId`, `hookUrl`, job-status).
     MidjourneyApi,
+    /// AceDataCloud (`success`, `task_id`, `image_id`, `raw_image_url`; task records).
+    Acedata,
+    /// ImaginePro (`messageId`, `uri`, `originalUrl`; QUEUED/PROCESSING/DONE/FAIL).
+    Imaginepro,
 }
 
 impl Provider {
     /// Every provider, in a fixed order.
-    pub const ALL: [Provider; 5] = [
+    pub const ALL: [Provider; 7] = [
         Provider::Asyncapi,
         Provider::Apiframe,
         Provider::Goapi,
         Provider::Imagineapi,
         Provider::MidjourneyApi,
+        Provider::Acedata,
+        Provider::Imaginepro,
     ];
 
     /// The provider's name, as in JSON and on the command line.
@@ -58,6 +66,8 @@ impl Provider {
             Provider::Goapi => "goapi",
             Provider::Imagineapi => "imagineapi",
             Provider::MidjourneyApi => "midjourney_api",
+            Provider::Acedata => "acedata",
+            Provider::Imaginepro => "imaginepro",
         }
     }
 
@@ -75,6 +85,8 @@ impl Provider {
             Provider::Goapi => &goapi::FORMAT,
             Provider::Imagineapi => &imagineapi::FORMAT,
             Provider::MidjourneyApi => &midjourney_api::FORMAT,
+            Provider::Acedata => &acedata::FORMAT,
+            Provider::Imaginepro => &imaginepro::FORMAT,
         }
     }
 
@@ -94,6 +106,8 @@ impl Provider {
             Provider::Goapi => goapi::events(bytes),
             Provider::Imagineapi => imagineapi::events(bytes),
             Provider::MidjourneyApi => midjourney_api::events(bytes),
+            Provider::Acedata => acedata::events(bytes),
+            Provider::Imaginepro => imaginepro::events(bytes),
         }
     }
 }
@@ -107,7 +121,7 @@ impl fmt::Display for Provider {
 /// The error of parsing an unknown provider name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown provider {0:?}; expected one of asyncapi, apiframe, goapi, imagineapi, midjourney_api"
+    "unknown provider {0:?}; expected one of asyncapi, apiframe, goapi, imagineapi, midjourney_api, acedata, imaginepro"
 )]
 pub struct UnknownProvider(String);
 
