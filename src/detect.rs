@@ -221,17 +221,27 @@ impl<'de> Shape<'de> {
                 }
             }
             let mut signatures = format.record.iter().chain(&envelope.record);
-            if signatures.any(|s| inner.shows(s, &carried)) {
+            if signatures.any(|s| self.counts(s) && inner.shows(s, &carried)) {
                 return None;
             }
         }
-        let bare = !self.is_list && format.record.iter().any(|s| self.top.shows(s, &no_extra));
+        let bare = !self.is_list
+            && format
+                .record
+                .iter()
+                .any(|s| self.counts(s) && self.top.shows(s, &no_extra));
         let reply = !self.is_list && format.replies.iter().any(|s| self.top.shows(s, &no_extra));
         if bare || reply {
             return None;
         }
         let _ = provider;
         Some(Misfit::NoEvidence(needs(format)))
+    }
+
+    /// Whether a signature counts in this scan: a named-only one only when
+    /// a provider is named.
+    fn counts(&self, signature: &CompiledSignature) -> bool {
+        self.named.is_some() || !signature.source.named_only
     }
 
     fn detect(&self) -> Result<Provider, DecodeError> {

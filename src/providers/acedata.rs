@@ -34,9 +34,10 @@
 //! - `prompt` is the record's `request.prompt`; results carry none.
 //! - `image_id` (a Discord message id) and `job_id` (Midjourney's) are not
 //!   the task id and are not read.
-//! - `{task_id}` alone, the other shape the acknowledgement may take, is
-//!   APIFRAME's submit reply too, and detection names APIFRAME for it; it
-//!   holds nothing AceData-specific to decode.
+//! - `{task_id}` alone, the immediate reply in callback mode, is pending. It
+//!   is byte for byte APIFRAME's submit reply, so detection names APIFRAME
+//!   for it (the two events agree but for `provider`); naming `acedata`
+//!   decodes it as AceData's.
 
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
@@ -188,6 +189,9 @@ pub const FORMAT: Format = Format {
             &["id", "request"],
             &["application_id", "credential_id", "response", "_id"],
         ),
+        // The callback-mode acknowledgement: APIFRAME's submit reply too,
+        // which detection names; decoded as AceData's when the caller says so.
+        Signature::keys(&["task_id"], &[]).only().named_only(),
     ],
     envelopes: &[Envelope {
         key: "items",
@@ -375,5 +379,44 @@ fn shows_a_grid<Items, Response>(
                 .any(|url| !url.trim().is_empty())
                 || result.actions.iter().any(quarter_upscale)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_callback_mode_acknowledgement_is_pending_when_named() {
+        let body = br#"{"task_id": "b8b7fdc2-628e-40dd-bc0c-671c3ddac9e9"}"#;
+        let event = decode(body).unwrap();
+        assert_eq!(event.provider, Provider::Acedata);
+        assert_eq!(event.status, JobStatus::Pending);
+        assert_eq!(
+            event.job_id.as_str(),
+            "b8b7fdc2-628e-40dd-bc0c-671c3ddac9e9"
+        );
+        // Detection leaves the shared shape to APIFRAME, whose event agrees.
+        let mut detected = crate::decode_auto(body).unwrap();
+        assert_eq!(detected.provider, Provider::Apiframe);
+        detected.provider = Provider::Acedata;
+        assert_eq!(detected, event);
+    }
+
+    #[test]
+    fn an_error_reply_is_a_vendor_error_and_a_bare_describe_reply_is_no_job() {
+        let reply = br#"{"success": false, "error": {"code": "api_error", "message": "fetch failed"}, "trace_id": "t"}"#;
+        assert_eq!(
+            decode(reply),
+            Err(DecodeError::Vendor {
+                provider: Provider::Acedata,
+                code: "api_error".to_owned(),
+                message: Some("fetch failed".to_owned()),
+            })
+        );
+        assert_eq!(crate::detect(reply), Ok(Provider::Acedata));
+        let describe = br#"{"descriptions": ["a quiet harbour at dawn"]}"#;
+        assert!(decode(describe).is_err());
+        assert!(crate::decode_auto(describe).is_err());
     }
 }
