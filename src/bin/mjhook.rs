@@ -263,8 +263,9 @@ struct VerifyArgs {
     #[arg(long, short)]
     provider: Provider,
     /// A secret: the asyncapi signing key, the apiframe/goapi webhook secret,
-    /// or the imagineapi/midjourney_api URL token. Repeat to accept any of
-    /// several (rotation).
+    /// or the URL token of the vendors that send no signal (imagineapi,
+    /// midjourney_api, acedata, imaginepro). Repeat to accept any of several
+    /// (rotation).
     #[arg(long, value_name = "SECRET", value_parser = secret_arg)]
     secret: Vec<mjhook::Secret>,
     /// The name of an environment variable holding a secret, which keeps it
@@ -281,8 +282,8 @@ struct VerifyArgs {
     /// The time to measure the tolerance from, instead of the clock.
     #[arg(long, value_name = "RFC3339", requires = "tolerance", value_parser = rfc3339_arg)]
     now: Option<chrono::DateTime<chrono::Utc>>,
-    /// The URL the request was sent to (imagineapi, midjourney_api: the
-    /// token is in its query).
+    /// The URL the request was sent to (imagineapi, midjourney_api, acedata,
+    /// imaginepro: the token is in its query).
     #[arg(long, value_name = "URL", value_parser = hidden_arg)]
     url: Option<Hidden>,
     /// The query parameter holding the URL token.
