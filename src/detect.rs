@@ -1,7 +1,7 @@
 //! Which format these bytes are, from each format's declared evidence.
 //!
 //! One pass over the body reads the keys at the top level and one level into
-//! an envelope (`data`, `payload`, `tasks`, or a body that is a list), and
+//! an envelope (`data`, `payload`, `tasks`, `items`, or a body that is a list), and
 //! the value of each level's `status`; every other value is skipped, and no
 //! `serde_json::Value` is built. Each [`Format`](crate::providers::format::Format)
 //! is then checked against what was seen: a format fits when the body shows
@@ -125,7 +125,7 @@ pub(crate) struct Shape<'de> {
 }
 
 /// Keys whose object or list of objects is scanned one level deep.
-const ENVELOPE_KEYS: [&str; 3] = ["data", "payload", "tasks"];
+const ENVELOPE_KEYS: [&str; 4] = ["data", "payload", "tasks", "items"];
 
 impl<'de> Shape<'de> {
     fn scan(bytes: &'de [u8], named: Option<Provider>) -> Result<Self, DecodeError> {
@@ -186,7 +186,9 @@ impl<'de> Shape<'de> {
     }
 
     /// Why `format` does not fit, or `None` when it does.
-    fn misfit(&self, table: &KeyTable, format: &CompiledFormat) -> Option<Misfit> {
+    /// `named`: the caller named the format, so named-only evidence counts.
+    fn misfit(&self, table: &KeyTable, format: &CompiledFormat, named: bool) -> Option<Misfit> {
+        let counts = |signature: &CompiledSignature| named || !signature.source.named_only;
         let mut foreign = Vec::new();
         for (prefix, level) in self.levels() {
             for id in level.known.without(&format.knows).iter() {
@@ -231,11 +233,15 @@ impl<'de> Shape<'de> {
                 }
             }
             let mut signatures = format.record.iter().chain(&envelope.record);
-            if signatures.any(|s| inner.shows(s, &carried)) {
+            if signatures.any(|s| counts(s) && inner.shows(s, &carried)) {
                 return None;
             }
         }
-        let bare = !self.is_list && format.record.iter().any(|s| self.top.shows(s, &no_extra));
+        let bare = !self.is_list
+            && format
+                .record
+                .iter()
+                .any(|s| counts(s) && self.top.shows(s, &no_extra));
         let reply = !self.is_list && format.replies.iter().any(|s| self.top.shows(s, &no_extra));
         if bare || reply {
             return None;
@@ -243,12 +249,13 @@ impl<'de> Shape<'de> {
         Some(Misfit::NoEvidence(needs(format)))
     }
 
+
     pub(crate) fn detect(&self) -> Result<Provider, DecodeError> {
         let table = KeyTable::get();
         let mut fits = Vec::new();
         let mut tried = Vec::new();
         for format in &table.formats {
-            match self.misfit(table, format) {
+            match self.misfit(table, format, false) {
                 None => fits.push(format.format.provider),
                 Some(misfit) => tried.push((format.format.provider, misfit.to_string())),
             }
@@ -268,7 +275,7 @@ impl<'de> Shape<'de> {
 
     pub(crate) fn check(&self, provider: Provider) -> Result<(), DecodeError> {
         let table = KeyTable::get();
-        match self.misfit(table, table.format(provider)) {
+        match self.misfit(table, table.format(provider), true) {
             None => Ok(()),
             Some(Misfit::Foreign(foreign)) => Err(DecodeError::WrongProvider {
                 provider,

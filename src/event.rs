@@ -183,8 +183,8 @@ impl JobStatus {
             // TTAPI's `ON_QUEUE` is its "processing" state.
             "in_progress" | "starting" | "started" | "running" | "processing" | "retry"
             | "retrying" | "on_queue" => JobStatus::InProgress,
-            "completed" | "complete" | "finished" | "succeeded" => JobStatus::Completed,
-            "failed" | "failure" | "error" => JobStatus::Failed,
+            "completed" | "complete" | "finished" | "succeeded" | "done" => JobStatus::Completed,
+            "failed" | "failure" | "error" | "fail" => JobStatus::Failed,
             "cancelled" | "canceled" | "cancel" => JobStatus::Cancelled,
             _ => JobStatus::Unknown,
         }
@@ -415,7 +415,11 @@ impl Operation {
                     || rest.starts_with(|c: char| c.is_ascii_digit())
             })
         };
+        // `vary_region` and AceData's `variation_region` are inpainting,
+        // not variations.
+        let region = word.contains("region");
         let operation = if family("imagine") && !word.contains("video")
+            || word == "generate"
             // Legnext's name, and KIE.ai's kinds of imagine (with image
             // prompts or references); GoAPI's plain `txt2img` is another model.
             || family("diffusion")
@@ -424,11 +428,12 @@ impl Operation {
             Operation::Imagine
         } else if family("upscale") || family("upsample") || family("redo_upscale") {
             Operation::Upscale
-        } else if family("variation")
+        } else if (family("variation")
             || family("variations")
             || family("high_variation")
             || family("low_variation")
-            || family("vary") && !word.contains("region")
+            || family("vary"))
+            && !region
         {
             Operation::Variation
         } else if family("reroll") {
@@ -441,7 +446,7 @@ impl Operation {
             Operation::Outpaint
         } else if family("pan") {
             Operation::Pan
-        } else if family("inpaint") || word == "vary_region" {
+        } else if family("inpaint") || region && (family("vary") || family("variation")) {
             Operation::Inpaint
         } else if family("seed") {
             Operation::Seed
@@ -626,6 +631,8 @@ mod tests {
         assert_eq!(JobStatus::from_vendor("PENDING_QUEUE"), JobStatus::Pending);
         assert_eq!(JobStatus::from_vendor("ON_QUEUE"), JobStatus::InProgress);
         assert_eq!(JobStatus::from_vendor("CANCEL"), JobStatus::Cancelled);
+        assert_eq!(JobStatus::from_vendor("DONE"), JobStatus::Completed);
+        assert_eq!(JobStatus::from_vendor("FAIL"), JobStatus::Failed);
         assert_eq!(JobStatus::from_vendor(""), JobStatus::Unknown);
     }
 
@@ -694,6 +701,9 @@ mod tests {
         );
         assert_eq!(family("pan-left"), Operation::Pan);
         assert_eq!(family("vary-region"), Operation::Inpaint);
+        assert_eq!(family("variation_region"), Operation::Inpaint);
+        assert_eq!(family("generate"), Operation::Imagine);
+        assert_eq!(family("zoom_out_1_5x"), Operation::Outpaint);
         assert_eq!(family("faceswap"), Operation::Other("faceswap".into()));
         assert_eq!(
             family("imagine-video"),

@@ -31,6 +31,8 @@
 //! | `ttapi` | TTAPI `{status, message, jobId, data}`: `hookUrl` callbacks, `fetch`, `fetch-list`, submit and error replies |
 //! | `legnext` | Legnext jobs (`job_id`, `task_type`, `output`, `meta`): create replies, `GET /v1/job`, callbacks `{timestamp, data}`, error replies |
 //! | `kie` | KIE.ai and midapi.ai `{code, msg, data}`: callbacks, `record-info` polls, submit replies, error replies |
+//! | `acedata` | AceDataCloud: result objects (sync reply, NDJSON stream line, `callback_url` body), `/midjourney/tasks` records and `{items, count}` |
+//! | `imaginepro` | ImaginePro: the message object (progress endpoint and webhook) and submit replies |
 //!
 //! Each provider module documents the decisions it makes where its vendor is
 //! silent (which field is the grid, when a body without a status is

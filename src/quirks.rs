@@ -468,6 +468,79 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+/// Epoch seconds written as a JSON number with a fraction, as AceData's task
+/// records write `created_at` (`1720364607.967`); an integer is read too.
+///
+/// Read to the millisecond (the vendors' precision; the binary fraction of
+/// `.967` is rounded, not cut). As for [`Timestamp`], `0` means "not set" and
+/// a value of 100 000 000 000 or more is milliseconds. Strings are refused:
+/// no vendor writes this form as one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FractionalEpoch(pub f64);
+
+impl FractionalEpoch {
+    /// The instant in UTC, or `None` for `0`.
+    pub fn to_utc(self) -> Option<DateTime<Utc>> {
+        fractional_epoch_utc(self.0).ok().flatten()
+    }
+}
+
+/// The instant of a fractional epoch: `Err` when not finite or out of
+/// chrono's range, `Ok(None)` for `0`.
+fn fractional_epoch_utc(epoch: f64) -> Result<Option<DateTime<Utc>>, ()> {
+    // i64 holds every millisecond chrono can represent, and more.
+    const LIMIT: f64 = 9.0e18;
+    if !epoch.is_finite() {
+        return Err(());
+    }
+    let millis = if epoch.abs() >= EPOCH_MILLIS_FROM as f64 {
+        epoch.round()
+    } else {
+        (epoch * 1000.0).round()
+    };
+    if millis.abs() >= LIMIT {
+        return Err(());
+    }
+    // Exact: `millis` is a whole number well inside i64.
+    let instant = DateTime::from_timestamp_millis(millis as i64).ok_or(())?;
+    Ok((millis != 0.0).then_some(instant))
+}
+
+impl Serialize for FractionalEpoch {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for FractionalEpoch {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FractionalEpochVisitor;
+        impl Visitor<'_> for FractionalEpochVisitor {
+            type Value = FractionalEpoch;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("epoch seconds as a number, such as 1720364607.967")
+            }
+            fn visit_f64<E: de::Error>(self, epoch: f64) -> Result<FractionalEpoch, E> {
+                fractional_epoch_utc(epoch)
+                    .map(|_| FractionalEpoch(epoch))
+                    .map_err(|()| {
+                        E::custom(format_args!(
+                            "expected epoch seconds within chrono's range, found {epoch}"
+                        ))
+                    })
+            }
+            fn visit_i64<E: de::Error>(self, epoch: i64) -> Result<FractionalEpoch, E> {
+                // Exact for every epoch chrono can represent; larger ones are refused anyway.
+                self.visit_f64(epoch as f64)
+            }
+            fn visit_u64<E: de::Error>(self, epoch: u64) -> Result<FractionalEpoch, E> {
+                self.visit_f64(epoch as f64)
+            }
+        }
+        deserializer.deserialize_any(FractionalEpochVisitor)
+    }
+}
+
 /// A JSON value that is sometimes one object and sometimes an array of them
 /// (`data` in midjourney-api.com's envelope: one record in a webhook, a list
 /// from job-status).
@@ -912,6 +985,30 @@ mod tests {
             serde_json::to_string(&urls).unwrap(),
             r#"{"one":"","many":[]}"#
         );
+    }
+
+    #[test]
+    fn fractional_epoch_forms() {
+        let at = |json: &str| {
+            serde_json::from_str::<FractionalEpoch>(json)
+                .map(|epoch| epoch.to_utc().map(|at| at.to_rfc3339()))
+                .map_err(|err| err.to_string())
+        };
+        assert_eq!(
+            at("1720364607.967"),
+            Ok(Some("2024-07-07T15:03:27.967+00:00".to_owned()))
+        );
+        assert_eq!(
+            at("1720364607"),
+            Ok(Some("2024-07-07T15:03:27+00:00".to_owned()))
+        );
+        assert_eq!(
+            at("1720364607967.0"),
+            Ok(Some("2024-07-07T15:03:27.967+00:00".to_owned()))
+        );
+        assert_eq!(at("0"), Ok(None));
+        assert!(at("1e300").is_err());
+        assert!(at("\"yesterday\"").unwrap_err().contains("yesterday"));
     }
 
     #[test]

@@ -34,6 +34,8 @@
 //! | `ttapi` | nothing: no signature or secret header; `data.hookUrl` echoes the hook URL | [`Method::UrlToken`] | as for `imagineapi`; confirm with `/midjourney/v1/fetch` |
 //! | `legnext` | nothing known: the job echoes `webhook_config.secret`, always `""`, and the request takes no secret beside `callback` | [`Method::UrlToken`] | as for `imagineapi`; confirm with `GET /v1/job/{job_id}` |
 //! | `kie` | nothing by default. An account may enable an HMAC (`X-Webhook-Signature` over `taskId.timestamp`, not over the body), documented for KIE's other products, not its Midjourney callbacks; it is not checked here | [`Method::UrlToken`] | as for `imagineapi`; confirm with `record-info` |
+//! | `acedata` | nothing: `callback_url` is POSTed to plainly, with no header, secret or signature | [`Method::UrlToken`] | as for `imagineapi`; confirm with `/midjourney/tasks` `retrieve` |
+//! | `imaginepro` | nothing: the account webhook (or `webhookOverride`) gets no secret or signature; `ref` is the caller's, echoed, not a secret | [`Method::UrlToken`] | as for `imagineapi`; the account webhook also receives jobs you did not start; confirm with the message endpoint |
 //!
 //! A shared secret or URL token is only as private as the transport: use
 //! HTTPS, and keep URLs with tokens out of access logs. APIFRAME v2's
@@ -385,7 +387,8 @@ pub enum Method {
     /// The secret itself, echoed in [`SECRET_HEADER`] (`apiframe`, `goapi`).
     SharedSecret,
     /// A token in the hook URL's query, because the vendor sends no signal
-    /// (`imagineapi`, `midjourney_api`, `midjourney_proxy`, `ttapi`, `legnext`, `kie`).
+    /// (`imagineapi`, `midjourney_api`, `midjourney_proxy`, `ttapi`, `legnext`, `kie`,
+    /// `acedata`, `imaginepro`).
     UrlToken,
 }
 
@@ -403,6 +406,7 @@ impl Method {
             // HMAC signs the task id and a header, not the body, and is not
             // documented for Midjourney callbacks.
             Provider::Legnext | Provider::Kie => Method::UrlToken,
+            Provider::Acedata | Provider::Imaginepro => Method::UrlToken,
         }
     }
 }
@@ -1711,6 +1715,38 @@ mod tests {
             let bad = url_with_token("https://example.com/hook", "token", "tok-2");
             assert!(verifier.verify(&Request::new(b"{}").url(&bad)).is_err());
             assert!(verifier.verify(&Request::new(b"{}")).is_err());
+        }
+    }
+
+    #[test]
+    fn acedata_and_imaginepro_callbacks_are_checked_by_the_url_token() {
+        let token = "r4nd0m-t0ken";
+        for provider in [Provider::Acedata, Provider::Imaginepro] {
+            assert_eq!(Method::of(provider), Method::UrlToken);
+            let verifier = Verifier::new(provider).secret(token);
+            let url = url_with_token("https://example.com/hooks/mj", "token", token);
+            assert!(verifier.verify(&Request::new(b"{}").url(&url)).is_ok());
+            // A header carrying the secret is not what these vendors send,
+            // and proves nothing.
+            let headers = [("x-webhook-secret", token)];
+            let without_token = Request::new(b"{}")
+                .headers(&headers)
+                .url("https://example.com/hooks/mj");
+            assert_eq!(
+                verifier.verify(&without_token).map(|_| ()),
+                Err(VerifyError::MissingToken {
+                    param: "token".to_owned()
+                })
+            );
+            let wrong = url_with_token("https://example.com/hooks/mj", "token", "guess");
+            assert_eq!(
+                verifier
+                    .verify(&Request::new(b"{}").url(&wrong))
+                    .map(|_| ()),
+                Err(VerifyError::Mismatch {
+                    method: Method::UrlToken
+                })
+            );
         }
     }
 }

@@ -474,7 +474,7 @@ async fn unknown_and_unconfigured_providers_are_404() {
         "unknown_provider",
     )
     .await;
-    assert!(json["message"].as_str().unwrap_or("").len() < 200, "{json}");
+    assert!(json["message"].as_str().unwrap_or("").len() < 400, "{json}");
 
     let request = post_to("/webhooks/goapi", &[secret_header("s")], body.clone());
     let json = rejected(

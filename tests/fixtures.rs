@@ -117,7 +117,10 @@ fn detection_holds_on_sparser_bodies() {
                 // disagreement.
                 let tie = matches!(&detected, Err(DecodeError::Ambiguous { candidates, .. })
                     if candidates.contains(&provider));
-                if named.is_ok() && detected != named && !tie {
+                // Nor is a shape that detection leaves to another format
+                // (a named-only signature) when that format reads it alike.
+                let alike = same_but_provider(&detected, &named);
+                if named.is_ok() && detected != named && !tie && !alike {
                     problems.push(format!("{} without `{removed}`", path.display()));
                 }
             }
@@ -128,6 +131,22 @@ fn detection_holds_on_sparser_bodies() {
         "auto-detection disagrees:\n{}",
         problems.join("\n")
     );
+}
+
+/// Whether two decodes give the same events apart from `provider`.
+fn same_but_provider(
+    a: &Result<Vec<JobEvent>, DecodeError>,
+    b: &Result<Vec<JobEvent>, DecodeError>,
+) -> bool {
+    let (Ok(a), Ok(b)) = (a, b) else {
+        return false;
+    };
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(a, b)| {
+            let mut a = a.clone();
+            a.provider = b.provider;
+            &a == b
+        })
 }
 
 fn sparser_versions(

@@ -14,9 +14,10 @@
 use std::collections::BTreeSet;
 
 use mjhook::providers::{
-    apiframe, asyncapi, goapi, imagineapi, kie, legnext, midjourney_api, midjourney_proxy, ttapi,
+    acedata, apiframe, asyncapi, goapi, imagineapi, imaginepro, kie, legnext, midjourney_api,
+    midjourney_proxy, ttapi,
 };
-use mjhook::quirks::{OneOrMany, Percent, StringOrInt, Timestamp};
+use mjhook::quirks::{FractionalEpoch, OneOrMany, Percent, StringOrInt, Timestamp};
 use mjhook::{decode_all, JobEvent, Provider};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -759,4 +760,209 @@ fn arbitrary_json() -> impl Strategy<Value = serde_json::Value> {
             }),
         ]
     })
+}
+
+const ACEDATA_ACTIONS: [(&str, &str, bool); 12] = [
+    ("generate", "imagine", true),
+    ("upscale1", "upscale", false),
+    ("upscale4", "upscale", false),
+    ("upscale_2x", "upscale", false),
+    ("variation2", "variation", true),
+    ("variation_subtle", "variation", true),
+    ("variation_region", "inpaint", true),
+    ("reroll", "reroll", true),
+    ("zoom_out_2x", "outpaint", true),
+    ("zoom_out_1_5x", "outpaint", true),
+    ("pan_left", "pan", true),
+    ("pan_down", "pan", true),
+];
+
+const IMAGINEPRO_STATUSES: [(&str, &str); 7] = [
+    ("QUEUED", "pending"),
+    ("PROCESSING", "in_progress"),
+    ("DONE", "completed"),
+    ("FAIL", "failed"),
+    ("FAILED", "failed"),
+    ("done", "completed"),
+    ("ARCHIVED", "unknown"),
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn acedata_results(
+        salt in any::<u32>(),
+        success in any::<bool>(),
+        progress in prop::option::of(prop_oneof![
+            (0u8..=100).prop_map(|n| (Percent::Int(n), n)),
+            (0u8..=100).prop_map(|n| (Percent::Text(n.to_string()), n)),
+        ]),
+        thumbnail in any::<bool>(),
+        raw in any::<bool>(),
+        quarters in any::<bool>(),
+        offers_upscales in any::<bool>(),
+    ) {
+        let mut task: acedata::Task = Default::default();
+        task.success = Some(success);
+        task.task_id = Some(StringOrInt::Str(format!("ace-{salt}")));
+        task.progress = progress.as_ref().map(|(form, _)| form.clone());
+        if thumbnail {
+            task.image_url = Some(urls(salt, "thumb", 1).remove(0));
+            task.image_width = Some(1024);
+            task.image_height = Some(1024);
+        }
+        if raw {
+            task.raw_image_url = Some(urls(salt, "raw", 1).remove(0));
+            task.raw_image_width = Some(2048);
+            task.raw_image_height = Some(2048);
+        }
+        if quarters {
+            task.sub_image_urls = urls(salt, "q", 4);
+        }
+        task.actions = if offers_upscales {
+            vec!["upscale1".into(), "upscale2".into(), "upscale3".into(), "upscale4".into(), "reroll".into()]
+        } else {
+            vec!["upscale_2x".into(), "variation_strong".into()]
+        };
+        if !success {
+            task.error = serde_json::from_str(r#"{"code": "bad_request", "message": "banned prompt"}"#).unwrap();
+        }
+
+        let event = decode_one(Provider::Acedata, &task);
+        check_invariants(&event)?;
+        let has_result = thumbnail || raw || quarters;
+        let expected_status = match (success, progress.as_ref().map(|(_, n)| *n)) {
+            (false, _) => "failed",
+            (true, Some(n)) if n < 100 => "in_progress",
+            (true, Some(_)) => "completed",
+            (true, None) if has_result => "completed",
+            (true, None) => "pending",
+        };
+        prop_assert_eq!(event.status.as_str(), expected_status);
+        prop_assert_eq!(event.provider_status.as_deref(), None);
+        prop_assert_eq!(event.operation.as_ref(), None);
+        let expected_progress = completed_at_100(expected_status, progress.map(|(_, n)| n));
+        prop_assert_eq!(event.progress.map(|p| p.get()), expected_progress);
+        let expected_urls: BTreeSet<String> = task.image_url.iter().chain(&task.raw_image_url).chain(&task.sub_image_urls).cloned().collect();
+        prop_assert_eq!(url_set(&event), expected_urls.iter().map(String::as_str).collect::<BTreeSet<_>>());
+        let running = matches!(expected_status, "pending" | "in_progress");
+        let whole_role = if running {
+            mjhook::ImageRole::Preview
+        } else if quarters || offers_upscales {
+            mjhook::ImageRole::Grid
+        } else {
+            mjhook::ImageRole::Image
+        };
+        for image in event.images.iter().filter(|image| image.index.is_none()) {
+            prop_assert_eq!(image.role, whole_role);
+            prop_assert_eq!(image.width, image.height);
+            prop_assert!(image.width.is_some());
+        }
+        let indexes: Vec<u8> = event.images.iter().filter_map(|image| image.index).collect();
+        prop_assert_eq!(indexes, if quarters { vec![0, 1, 2, 3] } else { vec![] });
+        prop_assert_eq!(event.error.as_ref().and_then(|e| e.code.as_deref()), (!success).then_some("bad_request"));
+    }
+
+    #[test]
+    fn acedata_records(
+        salt in any::<u32>(),
+        action in select(&ACEDATA_ACTIONS[..]),
+        finished in any::<bool>(),
+        created_ms in 1_600_000_000_000i64..1_900_000_000_000,
+        batch in 0usize..4,
+    ) {
+        let id = format!("rec-{salt}");
+        let mut request = acedata::Request::default();
+        request.action = Some(action.0.to_owned());
+        request.prompt = Some(format!("a lighthouse {salt}"));
+        let mut record: acedata::Task<mjhook::quirks::Skipped, acedata::Task> = Default::default();
+        record.id = Some(StringOrInt::Str(id.clone()));
+        record.application_id = Some(Default::default());
+        record.kind = Some("imagine".to_owned());
+        record.request = Some(request);
+        record.created_at = Some(FractionalEpoch(created_ms as f64 / 1000.0));
+        if finished {
+            let mut response: acedata::Task = Default::default();
+            response.success = Some(true);
+            response.task_id = Some(StringOrInt::Str(id.clone()));
+            response.image_url = Some(urls(salt, "result", 1).remove(0));
+            response.progress = Some(Percent::Int(100));
+            record.response = Some(response);
+            record.finished_at = Some(FractionalEpoch((created_ms + 31_407) as f64 / 1000.0));
+        }
+
+        let events = if batch == 0 {
+            vec![decode_one(Provider::Acedata, &record)]
+        } else {
+            let mut body: acedata::Task<OneOrMany<acedata::Task<mjhook::quirks::Skipped, acedata::Task>>, acedata::Task> = Default::default();
+            body.items = Some(OneOrMany::Many(vec![record.clone(); batch]));
+            let bytes = serde_json::to_vec(&body).unwrap();
+            let events = decode_all(Some(Provider::Acedata), &bytes).unwrap();
+            let detected = decode_all(None, &bytes);
+            prop_assert_eq!(detected.as_ref(), Ok(&events));
+            prop_assert_eq!(mjhook::decode(Provider::Acedata, &bytes).is_ok(), batch == 1);
+            events
+        };
+        prop_assert_eq!(events.len(), batch.max(1));
+        for event in &events {
+            check_invariants(event)?;
+            prop_assert_eq!(event.job_id.as_str(), id.as_str());
+            prop_assert_eq!(event.operation.as_ref().map(|op| op.as_str()), Some(action.1));
+            prop_assert_eq!(event.status.as_str(), if finished { "completed" } else { "in_progress" });
+            prop_assert_eq!(event.created_at.map(|at| at.timestamp_millis()), Some(created_ms));
+            prop_assert_eq!(event.occurred_at.map(|at| at.timestamp_millis()), finished.then_some(created_ms + 31_407));
+            let expected_role = if action.2 { mjhook::ImageRole::Grid } else { mjhook::ImageRole::Image };
+            prop_assert!(event.images.iter().all(|image| image.role == expected_role && image.index.is_none()));
+            prop_assert_eq!(event.images.len(), usize::from(finished));
+        }
+    }
+
+    #[test]
+    fn imaginepro_messages(
+        salt in any::<u32>(),
+        status in prop::option::of(select(&IMAGINEPRO_STATUSES[..])),
+        progress in prop::option::of(percent()),
+        uri in any::<bool>(),
+        original in any::<bool>(),
+        offers_upscales in any::<bool>(),
+        updated_ms in 1_600_000_000_000i64..1_900_000_000_000,
+    ) {
+        let mut message = imaginepro::Message::default();
+        message.message_id = Some(StringOrInt::Str(format!("msg-{salt}")));
+        message.status = status.map(|(word, _)| word.to_owned());
+        message.progress = progress.as_ref().map(|(form, _)| form.clone());
+        message.uri = uri.then(|| urls(salt, "cdn", 1).remove(0));
+        message.original_url = original.then(|| urls(salt, "discord", 1).remove(0));
+        message.buttons = if offers_upscales {
+            vec!["U1".into(), "U2".into(), "U3".into(), "U4".into(), "🔄".into()]
+        } else {
+            vec!["Upscale (Subtle)".into(), "Vary (Strong)".into(), "⬅️".into()]
+        };
+        let updated = chrono::DateTime::from_timestamp_millis(updated_ms).unwrap();
+        message.updated_at = Some(Timestamp::Text(updated.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)));
+        let failed = matches!(status, Some((_, "failed")));
+        message.error = failed.then(|| serde_json::from_str("\"Job failed: moderation\"").unwrap());
+
+        let event = decode_one(Provider::Imaginepro, &message);
+        check_invariants(&event)?;
+        let expected_status = status.map_or("pending", |(_, canonical)| canonical);
+        prop_assert_eq!(event.status.as_str(), expected_status);
+        prop_assert_eq!(event.provider_status.as_deref(), status.map(|(word, _)| word));
+        prop_assert_eq!(event.operation.as_ref(), None);
+        let expected_progress = completed_at_100(expected_status, progress.and_then(|(_, n)| n));
+        prop_assert_eq!(event.progress.map(|p| p.get()), expected_progress);
+        let expected_urls: Vec<&str> = message.uri.iter().chain(&message.original_url).map(String::as_str).collect();
+        prop_assert_eq!(event.images.iter().map(|image| image.url.as_str()).collect::<Vec<_>>(), expected_urls);
+        let role = if matches!(expected_status, "pending" | "in_progress") {
+            mjhook::ImageRole::Preview
+        } else if offers_upscales {
+            mjhook::ImageRole::Grid
+        } else {
+            mjhook::ImageRole::Image
+        };
+        prop_assert!(event.images.iter().all(|image| image.role == role && image.index.is_none()));
+        prop_assert_eq!(event.occurred_at.map(|at| at.timestamp_millis()), Some(updated_ms));
+        prop_assert_eq!(event.error.map(|error| (error.code, error.message)), failed.then(|| (None, "Job failed: moderation".to_owned())));
+    }
 }

@@ -55,6 +55,10 @@ pub struct Signature {
     /// weak evidence (an id and a common status word), which a look-alike
     /// body with keys of its own must not pass for.
     pub closed: bool,
+    /// Whether the signature counts only when the provider is named: for a
+    /// body that this format and another send alike (an id alone), which
+    /// detection leaves to the other format and a named decode still reads.
+    pub named_only: bool,
 }
 
 impl Signature {
@@ -66,6 +70,7 @@ impl Signature {
             status: StatusMark::Any,
             only: false,
             closed: false,
+            named_only: false,
         }
     }
 
@@ -85,6 +90,12 @@ impl Signature {
     /// The same, on a level whose every key the format knows.
     pub const fn closed(mut self) -> Self {
         self.closed = true;
+        self
+    }
+
+    /// The same, counted only when the provider is named.
+    pub const fn named_only(mut self) -> Self {
+        self.named_only = true;
         self
     }
 }

@@ -16,6 +16,7 @@ use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
 use crate::quirks::{ObjectOnly, OneOrMany, StringOrInt};
 
+pub mod acedata;
 pub mod apiframe;
 pub mod asyncapi;
 pub mod format;
@@ -23,6 +24,7 @@ pub mod goapi;
 pub mod imagineapi;
 pub mod kie;
 pub mod legnext;
+pub mod imaginepro;
 pub mod midjourney_api;
 pub mod midjourney_proxy;
 pub mod ttapi;
@@ -51,11 +53,15 @@ pub enum Provider {
     Legnext,
     /// KIE.ai and midapi.ai (`{code, msg, data: {taskId, …}}`).
     Kie,
+    /// AceDataCloud (`success`, `task_id`, `image_id`, `raw_image_url`; task records).
+    Acedata,
+    /// ImaginePro (`messageId`, `uri`, `originalUrl`; QUEUED/PROCESSING/DONE/FAIL).
+    Imaginepro,
 }
 
 impl Provider {
     /// Every provider, in a fixed order.
-    pub const ALL: [Provider; 9] = [
+    pub const ALL: [Provider; 11] = [
         Provider::Asyncapi,
         Provider::Apiframe,
         Provider::Goapi,
@@ -65,6 +71,8 @@ impl Provider {
         Provider::Ttapi,
         Provider::Legnext,
         Provider::Kie,
+        Provider::Acedata,
+        Provider::Imaginepro,
     ];
 
     /// The provider's name, as in JSON and on the command line.
@@ -79,6 +87,8 @@ impl Provider {
             Provider::Ttapi => "ttapi",
             Provider::Legnext => "legnext",
             Provider::Kie => "kie",
+            Provider::Acedata => "acedata",
+            Provider::Imaginepro => "imaginepro",
         }
     }
 
@@ -100,6 +110,8 @@ impl Provider {
             Provider::Ttapi => &ttapi::FORMAT,
             Provider::Legnext => &legnext::FORMAT,
             Provider::Kie => &kie::FORMAT,
+            Provider::Acedata => &acedata::FORMAT,
+            Provider::Imaginepro => &imaginepro::FORMAT,
         }
     }
 
@@ -122,6 +134,8 @@ impl Provider {
             Provider::Ttapi => ttapi::events(bytes, check),
             Provider::Legnext => legnext::events(bytes, check),
             Provider::Kie => kie::events(bytes, check),
+            Provider::Acedata => acedata::events(bytes, check),
+            Provider::Imaginepro => imaginepro::events(bytes, check),
         }
     }
 }

@@ -1,0 +1,16 @@
+//! Any bytes given to the acedata decoder: an event or an error, never a panic,
+//! and every event keeps the model's promises.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mjhook::providers::acedata;
+use mjhook::Provider;
+
+fuzz_target!(|bytes: &[u8]| {
+    mjhook_fuzz::check_provider(
+        Provider::Acedata,
+        bytes,
+        acedata::decode,
+        acedata::decode_all,
+    );
+});

@@ -1,0 +1,16 @@
+//! Any bytes given to the imaginepro decoder: an event or an error, never a panic,
+//! and every event keeps the model's promises.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mjhook::providers::imaginepro;
+use mjhook::Provider;
+
+fuzz_target!(|bytes: &[u8]| {
+    mjhook_fuzz::check_provider(
+        Provider::Imaginepro,
+        bytes,
+        imaginepro::decode,
+        imaginepro::decode_all,
+    );
+});

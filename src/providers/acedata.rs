@@ -1,0 +1,422 @@
+//! AceDataCloud's Midjourney API (`api.acedata.cloud/midjourney/*`).
+//!
+//! One flat, snake_case result object is the synchronous reply of
+//! `/midjourney/imagine` (and `/describe`, `/videos`, `/edits`), each line of
+//! its NDJSON stream, and the body POSTed to `callback_url`:
+//! `{success, task_id, image_id, image_url, image_width, image_height,
+//! raw_image_url, raw_image_width, raw_image_height, progress, actions}`,
+//! or `{success: false, task_id, error: {code, message}}` when the task
+//! failed. `/midjourney/tasks` returns task records `{id, created_at,
+//! finished_at, type, request, response}` (the result object under
+//! `response`, float epoch seconds), several as `{items, count}`. An error
+//! reply `{success: false, error, trace_id}` has no task id and is
+//! [`DecodeError::Vendor`].
+//!
+//! Decisions where the vendor is silent:
+//! - Results carry no status word: `success: false` is failed; a `progress`
+//!   below 100 is in progress; 100, or results without a progress, is
+//!   completed; `{success: true, task_id}` with neither is the callback-mode
+//!   acknowledgement, pending. A record takes its `response`'s status; a
+//!   record without one is in progress. `provider_status` stays null: the
+//!   vendor has no word to quote.
+//! - `image_url` (thumbnail-sized) and `raw_image_url` (full size) are both
+//!   kept, in that order, each with its own width and height. They are
+//!   previews while the task runs. Once done they are the grid when the
+//!   record's `request.action` makes one, when the four `sub_image_urls` are
+//!   there, or when `actions` offers `upscale1`…`upscale4`; otherwise a single
+//!   image (an upscale, and the safe reading when nothing says "grid").
+//!   `sub_image_urls` are the quarters, indexes 0–3.
+//! - A videos reply's `image_url` is the input frame; `video_urls` are not
+//!   images. A record's `request.image_url` is an input image.
+//! - Result bodies name no operation, except that `descriptions` only comes
+//!   from describe. Records: `request.action` (`generate` is imagine,
+//!   `variation_region` inpaint, `zoom_out_*` outpaint), else `type`.
+//! - `prompt` is the record's `request.prompt`; results carry none.
+//! - `image_id` (a Discord message id) and `job_id` (Midjourney's) are not
+//!   the task id and are not read.
+//! - `{task_id}` alone, the immediate reply in callback mode, is pending. It
+//!   is byte for byte APIFRAME's submit reply, so detection names APIFRAME
+//!   for it (the two events agree but for `provider`); naming `acedata`
+//!   decodes it as AceData's.
+
+use serde::{Deserialize, Serialize};
+use serde_with::{serde_as, skip_serializing_none};
+
+use super::format::{fields_of, Envelope, Format, Signature};
+use super::{finish, Check, Provider};
+use crate::error::DecodeError;
+use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
+use crate::quirks::{
+    clean_prompts, EmptyAsNone, ErrorDetail, FractionalEpoch, NullableList, ObjectOnly, OneOrMany,
+    Percent, Skipped, StringOrInt,
+};
+
+const PROVIDER: Provider = Provider::Acedata;
+
+/// A result object, a task record, the batch `{items, count}` or an error
+/// reply: AceData's bodies share one flat namespace.
+///
+/// `Items` is the type of `items` and `Response` the type of `response`: a
+/// body is a `Task<OneOrMany<Task<Skipped, Task>>, Task>`; a record inside
+/// `items` is a `Task<Skipped, Task>`, and a record's `response` is a plain
+/// `Task`, whose own `items` and `response`, if any, are skipped.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Task<Items = Skipped, Response = Skipped> {
+    /// `true` when the task succeeded (or is running); `false` on failure.
+    pub success: Option<bool>,
+    /// The task id (a UUID).
+    pub task_id: Option<StringOrInt>,
+    /// The Discord message id to pass with the next action (not read).
+    pub image_id: Option<Skipped>,
+    /// The image, thumbnail-sized.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub image_url: Option<String>,
+    /// `image_url`'s width.
+    pub image_width: Option<u32>,
+    /// `image_url`'s height.
+    pub image_height: Option<u32>,
+    /// The same image, full size.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub raw_image_url: Option<String>,
+    /// `raw_image_url`'s width.
+    pub raw_image_width: Option<u32>,
+    /// `raw_image_url`'s height.
+    pub raw_image_height: Option<u32>,
+    /// The four quarters of the grid (edits, `split_images`).
+    #[serde_as(as = "NullableList")]
+    #[serde(default)]
+    pub sub_image_urls: Vec<String>,
+    /// 0–100.
+    pub progress: Option<Percent>,
+    /// The actions the image offers next (`upscale1`, `variation_subtle`, …);
+    /// `[]` while running.
+    #[serde_as(as = "NullableList")]
+    #[serde(default)]
+    pub actions: Vec<String>,
+    /// Describe's four prompts.
+    #[serde_as(as = "NullableList")]
+    #[serde(default)]
+    pub descriptions: Vec<String>,
+    /// A video task's id (not read).
+    pub video_id: Option<Skipped>,
+    /// A video task's results: videos, not images (only their presence is read).
+    pub video_urls: Option<Skipped>,
+    /// Why the task or the request failed: `{code, message}`.
+    pub error: Option<ErrorDetail>,
+    /// Error replies: the request's trace id (not read).
+    pub trace_id: Option<Skipped>,
+    /// Midjourney's own job id (not read).
+    pub job_id: Option<Skipped>,
+    /// Records: the hold flag (not read).
+    pub hold: Option<Skipped>,
+    /// Records: the storage id (not read).
+    #[serde(rename = "_id")]
+    pub storage_id: Option<Skipped>,
+    /// Records: the task id.
+    pub id: Option<StringOrInt>,
+    /// Records: the account's application (not read).
+    pub application_id: Option<Skipped>,
+    /// Records: the credential used (not read).
+    pub credential_id: Option<Skipped>,
+    /// Records: when the task was created, float epoch seconds.
+    pub created_at: Option<FractionalEpoch>,
+    /// Records: when it finished, float epoch seconds.
+    pub finished_at: Option<FractionalEpoch>,
+    /// Records: the run time in seconds (not read).
+    pub duration: Option<Skipped>,
+    /// Records: the API family, `imagine` or `describe`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Records: the request as sent.
+    #[serde_as(as = "Option<ObjectOnly>")]
+    #[serde(default)]
+    pub request: Option<Request>,
+    /// Records: the result object.
+    pub response: Option<Response>,
+    /// `/midjourney/tasks` `retrieve_batch`: the records.
+    pub items: Option<Items>,
+    /// `retrieve_batch`: how many records (not read).
+    pub count: Option<Skipped>,
+}
+
+/// A record's `request`: what the caller sent.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    /// `generate`, `upscale1`…`upscale4`, `upscale_2x`, `variation1`,
+    /// `variation_subtle`, `variation_region`, `reroll`, `zoom_out_2x`,
+    /// `pan_left`, …
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub action: Option<String>,
+    /// The prompt.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub prompt: Option<String>,
+    /// The input image (describe, edits).
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub image_url: Option<String>,
+}
+
+/// A result's keys that no other format sends.
+const MARKS: &[&str] = &[
+    "image_id",
+    "raw_image_url",
+    "image_width",
+    "sub_image_urls",
+    "descriptions",
+    "video_id",
+];
+
+/// How AceData bodies look: a result keyed by `task_id` beside a boolean
+/// `success`; a task record keyed by `id` with its `request` and the
+/// account's ids; `{items, count}` around records; error replies with a
+/// `trace_id`.
+pub const FORMAT: Format = Format {
+    provider: PROVIDER,
+    wire_keys: || fields_of::<Task>().to_vec(),
+    also_sends: &[],
+    record: &[
+        Signature::keys(&["task_id", "success"], &[]),
+        Signature::keys(&["task_id"], MARKS),
+        Signature::keys(
+            &["id", "request"],
+            &["application_id", "credential_id", "response", "_id"],
+        ),
+        // The callback-mode acknowledgement: APIFRAME's submit reply too,
+        // which detection names; decoded as AceData's when the caller says so.
+        Signature::keys(&["task_id"], &[]).only().named_only(),
+    ],
+    envelopes: &[Envelope {
+        key: "items",
+        outer: None,
+        carries_id: None,
+        record: &[],
+    }],
+    replies: &[Signature::keys(&["success", "error", "trace_id"], &[])],
+};
+
+/// Every task in an AceData body (several in a `retrieve_batch` reply).
+pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    super::DecodeOptions::default().decode_all(Some(PROVIDER), bytes)
+}
+
+/// One task's event from an AceData body.
+pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
+    PROVIDER.decode(bytes)
+}
+
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+    let mut body: Task<OneOrMany<Task<Skipped, Task>>, Task> = super::parse(PROVIDER, bytes, check)?;
+    let has_id = body.task_id.is_some() || body.id.is_some();
+    if !has_id {
+        if let Some(items) = body.items.take() {
+            return super::normalize_records(PROVIDER, "items", items, |record, at| {
+                normalize(record, at)
+            });
+        }
+    }
+    // A failure without a task is the reply to a request that never made one.
+    if body.success == Some(false) && !has_id {
+        let (code, message) = match &body.error {
+            Some(ErrorDetail::Object(error)) => (
+                error.code.as_ref().map(|code| code.to_text().into_owned()),
+                error.message.clone(),
+            ),
+            Some(ErrorDetail::Text(text)) => (None, Some(text.clone())),
+            None => (None, None),
+        };
+        return Err(DecodeError::Vendor {
+            provider: PROVIDER,
+            code: code.unwrap_or_else(|| "success=false".to_owned()),
+            message,
+        });
+    }
+    Ok(vec![normalize(body, "")?])
+}
+
+/// Maps a result object or a task record; `at` prefixes JSON paths in errors.
+fn normalize<Items>(task: Task<Items, Task>, at: &str) -> Result<JobEvent, DecodeError> {
+    let is_record = task.id.is_some() || task.request.is_some() || task.response.is_some();
+    if !is_record {
+        let job_id = super::job_id(
+            PROVIDER,
+            format!("{at}task_id"),
+            "missing field `task_id`",
+            &[task.task_id.as_ref()],
+        )?;
+        return Ok(finish(result_event(job_id, task, None)));
+    }
+
+    let job_id = super::job_id(
+        PROVIDER,
+        format!("{at}id"),
+        "missing field `id` (nor is there a `response.task_id`)",
+        &[
+            task.id.as_ref(),
+            task.response.as_ref().and_then(|r| r.task_id.as_ref()),
+        ],
+    )?;
+    let request = task.request.unwrap_or_default();
+    let operation = request
+        .action
+        .as_deref()
+        .or(task.kind.as_deref())
+        .and_then(Operation::from_vendor);
+    let mut event = match task.response {
+        Some(response) => result_event(job_id, response, operation.as_ref()),
+        // Not shown by the vendor: a record whose result has not come yet.
+        None => JobEvent::new(PROVIDER, job_id, JobStatus::InProgress),
+    };
+    if let Some(input) = request.image_url {
+        event.images.insert(0, Image::new(input, ImageRole::Input));
+    }
+    event.operation = operation.or(event.operation);
+    event.prompt = request.prompt;
+    event.created_at = task.created_at.and_then(FractionalEpoch::to_utc);
+    event.occurred_at = task.finished_at.and_then(FractionalEpoch::to_utc);
+    Ok(finish(event))
+}
+
+/// The event a result object describes; `operation` is the record's, when
+/// the result is a record's `response`.
+fn result_event<Items, Response>(
+    job_id: JobId,
+    result: Task<Items, Response>,
+    operation: Option<&Operation>,
+) -> JobEvent {
+    let progress = result.progress.as_ref().and_then(Percent::progress);
+    let has_result = result.image_url.is_some()
+        || result.raw_image_url.is_some()
+        || result
+            .sub_image_urls
+            .iter()
+            .any(|url| !url.trim().is_empty())
+        || result
+            .descriptions
+            .iter()
+            .any(|text| !text.trim().is_empty())
+        || result.video_urls.is_some();
+    let status = match (result.success, progress) {
+        (Some(false), _) => JobStatus::Failed,
+        (_, Some(progress)) if progress < Progress::DONE => JobStatus::InProgress,
+        (_, Some(_)) => JobStatus::Completed,
+        (_, None) if has_result => JobStatus::Completed,
+        (_, None) => JobStatus::Pending,
+    };
+
+    let mut event = JobEvent::new(PROVIDER, job_id, status);
+    event.progress = progress;
+    if result
+        .descriptions
+        .iter()
+        .any(|text| !text.trim().is_empty())
+    {
+        event.operation = Some(Operation::Describe);
+    }
+    let role = if result.video_urls.is_some() {
+        ImageRole::Input
+    } else if shows_a_grid(&result, operation) {
+        ImageRole::Grid
+    } else {
+        ImageRole::Image
+    };
+    let sized = [
+        (result.image_url, result.image_width, result.image_height),
+        (
+            result.raw_image_url,
+            result.raw_image_width,
+            result.raw_image_height,
+        ),
+    ];
+    for (url, width, height) in sized {
+        if let Some(url) = url {
+            let mut image = Image::new(url, role);
+            image.width = width;
+            image.height = height;
+            event.images.push(image);
+        }
+    }
+    for (position, url) in result.sub_image_urls.into_iter().enumerate() {
+        let image = Image::new(url, ImageRole::Image);
+        event.images.push(match u8::try_from(position) {
+            Ok(index) if index < 4 => image.at(index),
+            _ => image,
+        });
+    }
+    event.prompts = clean_prompts(result.descriptions.iter().map(String::as_str));
+    if status == JobStatus::Failed {
+        event.error = result.error.as_ref().and_then(ErrorDetail::to_job_error);
+    }
+    event
+}
+
+/// Whether a finished result's `image_url` is a 2×2 grid rather than one image.
+fn shows_a_grid<Items, Response>(
+    result: &Task<Items, Response>,
+    operation: Option<&Operation>,
+) -> bool {
+    let quarter_upscale = |action: &String| {
+        action
+            .trim()
+            .to_ascii_lowercase()
+            .strip_prefix("upscale")
+            .is_some_and(|n| matches!(n, "1" | "2" | "3" | "4"))
+    };
+    match operation {
+        Some(Operation::Upscale) => false,
+        Some(operation) if operation.makes_grid() => true,
+        _ => {
+            result
+                .sub_image_urls
+                .iter()
+                .any(|url| !url.trim().is_empty())
+                || result.actions.iter().any(quarter_upscale)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_callback_mode_acknowledgement_is_pending_when_named() {
+        let body = br#"{"task_id": "b8b7fdc2-628e-40dd-bc0c-671c3ddac9e9"}"#;
+        let event = decode(body).unwrap();
+        assert_eq!(event.provider, Provider::Acedata);
+        assert_eq!(event.status, JobStatus::Pending);
+        assert_eq!(
+            event.job_id.as_str(),
+            "b8b7fdc2-628e-40dd-bc0c-671c3ddac9e9"
+        );
+        // Detection leaves the shared shape to APIFRAME, whose event agrees.
+        let mut detected = crate::decode_auto(body).unwrap();
+        assert_eq!(detected.provider, Provider::Apiframe);
+        detected.provider = Provider::Acedata;
+        assert_eq!(detected, event);
+    }
+
+    #[test]
+    fn an_error_reply_is_a_vendor_error_and_a_bare_describe_reply_is_no_job() {
+        let reply = br#"{"success": false, "error": {"code": "api_error", "message": "fetch failed"}, "trace_id": "t"}"#;
+        assert_eq!(
+            decode(reply),
+            Err(DecodeError::Vendor {
+                provider: Provider::Acedata,
+                code: "api_error".to_owned(),
+                message: Some("fetch failed".to_owned()),
+            })
+        );
+        assert_eq!(crate::detect(reply), Ok(Provider::Acedata));
+        let describe = br#"{"descriptions": ["a quiet harbour at dawn"]}"#;
+        assert!(decode(describe).is_err());
+        assert!(crate::decode_auto(describe).is_err());
+    }
+}

@@ -1,0 +1,203 @@
+//! ImaginePro (`api.imaginepro.ai`, formerly mymidjourney.ai).
+//!
+//! The progress endpoint (`/api/v1/midjourney/message/{id}`, later
+//! `/api/v1/message/fetch/{id}`) returns a flat camelCase message
+//! `{messageId, prompt, originalUrl, uri, progress, status, createdAt,
+//! updatedAt, buttons, originatingMessageId, ref, error}`, and the account
+//! webhook (or `webhookOverride`) receives the same object. Statuses are
+//! `QUEUED`, `PROCESSING`, `DONE` and `FAIL`. Submit calls answer
+//! `{success, messageId, createdAt}`; errors are `{message, error,
+//! statusCode}` or `{success: false, error}`, both [`DecodeError::Vendor`].
+//!
+//! Decisions where the vendor is silent:
+//! - The submit reply (no `status`) is a pending event with its `createdAt`.
+//! - `uri` (the durable CDN copy) comes before `originalUrl` (Discord's,
+//!   valid 24 hours), each once. While queued or processing they are
+//!   previews; once done they are the grid when `buttons` offers `U1`…`U4`,
+//!   otherwise a single image (an upscale: the body names no operation).
+//! - The operation is always null: a message does not say which call made
+//!   it, and a reroll, a variation, a pan and an imagine end with the same
+//!   buttons.
+//! - `FAILED` (which receivers handle) is failed like `FAIL`; the text in
+//!   `error` is the message, with no code.
+//! - An error reply's code is its `statusCode`; its message is `message`,
+//!   else `error` (which holds the HTTP phrase when both are there). A
+//!   `{success: false, error}` reply has no code; it is given `success=false`.
+//! - `ref`, `originatingMessageId` (`originalMessageId` in one schema),
+//!   the string `success` of one schema, and video jobs' `videoUrl` and
+//!   `results` (videos, not images) are not read.
+
+use serde::{Deserialize, Serialize};
+use serde_with::{serde_as, skip_serializing_none};
+
+use super::format::{fields_of, Format, Signature, StatusMark};
+use super::{finish, Check, Provider};
+use crate::error::DecodeError;
+use crate::event::{Image, ImageRole, JobEvent, JobStatus};
+use crate::quirks::{
+    EmptyAsNone, ErrorDetail, NullableList, Percent, Skipped, StringOrInt, Timestamp,
+};
+
+const PROVIDER: Provider = Provider::Imaginepro;
+
+/// A message (progress reply and webhook body), a submit reply, or an error
+/// reply.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    /// The job's id (a UUID).
+    pub message_id: Option<StringOrInt>,
+    /// The prompt (for a button job, the original prompt).
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub prompt: Option<String>,
+    /// The image on Discord's CDN, valid for 24 hours.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub original_url: Option<String>,
+    /// The image on ImaginePro's CDN; a preview while processing.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub uri: Option<String>,
+    /// Out of 100: a number, or a numeric string in one schema.
+    pub progress: Option<Percent>,
+    /// `QUEUED`, `PROCESSING`, `DONE`, `FAIL`.
+    pub status: Option<String>,
+    /// When the job was created (RFC 3339).
+    pub created_at: Option<Timestamp>,
+    /// When the message last changed (RFC 3339).
+    pub updated_at: Option<Timestamp>,
+    /// The buttons the image offers next: `U1`, `V2`, `🔄`, `Zoom Out 2x`, …
+    #[serde_as(as = "NullableList")]
+    #[serde(default)]
+    pub buttons: Vec<String>,
+    /// The job a button job came from (not read).
+    pub originating_message_id: Option<Skipped>,
+    /// `originatingMessageId` as one schema names it (not read).
+    pub original_message_id: Option<Skipped>,
+    /// The caller's correlation value, `""` when unset (not read).
+    #[serde(rename = "ref")]
+    pub reference: Option<Skipped>,
+    /// A failed job's reason; an error reply's HTTP phrase or reason.
+    pub error: Option<ErrorDetail>,
+    /// Submit replies: `true` (not read; typed as a status word in the SDK
+    /// and as a request id in one schema).
+    pub success: Option<Skipped>,
+    /// Video jobs: the video (not read).
+    pub video_url: Option<Skipped>,
+    /// Video jobs: `[{url, index}]` of videos (not read).
+    pub results: Option<Skipped>,
+    /// Error replies: what went wrong.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Error replies: the HTTP status.
+    pub status_code: Option<StringOrInt>,
+}
+
+/// ImaginePro's status words.
+const STATUSES: StatusMark = StatusMark::Words(&["QUEUED", "PROCESSING", "DONE", "FAIL", "FAILED"]);
+
+/// How ImaginePro bodies look: a message keyed by `messageId`, with its
+/// CDN and Discord URLs, its links to other messages, or its status words;
+/// error replies `{message, error, statusCode}` and `{success: false, error}`.
+pub const FORMAT: Format = Format {
+    provider: PROVIDER,
+    wire_keys: || fields_of::<Message>().to_vec(),
+    also_sends: &[],
+    record: &[
+        Signature::keys(
+            &["messageId"],
+            &[
+                "uri",
+                "originalUrl",
+                "originatingMessageId",
+                "originalMessageId",
+                "buttons",
+                "success",
+            ],
+        ),
+        Signature::keys(&["messageId"], &[]).status(STATUSES),
+        Signature::keys(&["messageId"], &[]).closed(),
+    ],
+    envelopes: &[],
+    replies: &[
+        Signature::keys(&["statusCode", "message"], &[]).closed(),
+        Signature::keys(&["success", "error"], &[]).only(),
+    ],
+};
+
+/// The message in an ImaginePro body, as a one-element list.
+pub fn decode_all(bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
+    super::DecodeOptions::default().decode_all(Some(PROVIDER), bytes)
+}
+
+/// The message's event from an ImaginePro body.
+pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
+    PROVIDER.decode(bytes)
+}
+
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+    let mut message: Message = super::parse(PROVIDER, bytes, check)?;
+    if message.message_id.is_none() {
+        let reason = message.error.take().and_then(|error| match error {
+            ErrorDetail::Text(text) => Some(text),
+            ErrorDetail::Object(object) => object.message,
+        });
+        if let Some(code) = message.status_code.take() {
+            return Err(DecodeError::Vendor {
+                provider: PROVIDER,
+                code: code.to_text().into_owned(),
+                message: message.message.or(reason),
+            });
+        }
+        if reason.is_some() {
+            return Err(DecodeError::Vendor {
+                provider: PROVIDER,
+                code: "success=false".to_owned(),
+                message: reason,
+            });
+        }
+    }
+    Ok(vec![normalize(message)?])
+}
+
+/// Maps one message.
+fn normalize(message: Message) -> Result<JobEvent, DecodeError> {
+    let job_id = super::job_id(
+        PROVIDER,
+        "messageId".to_owned(),
+        "missing field `messageId`",
+        &[message.message_id.as_ref()],
+    )?;
+    // A submit reply has no status yet: the job is accepted, not started.
+    let status = message
+        .status
+        .as_deref()
+        .map_or(JobStatus::Pending, JobStatus::from_vendor);
+
+    let mut event = JobEvent::new(PROVIDER, job_id, status);
+    event.provider_status = message.status;
+    event.progress = message.progress.as_ref().and_then(Percent::progress);
+    event.prompt = message.prompt;
+    let offers_quarters = message
+        .buttons
+        .iter()
+        .any(|button| matches!(button.trim(), "U1" | "U2" | "U3" | "U4"));
+    let role = if offers_quarters {
+        ImageRole::Grid
+    } else {
+        ImageRole::Image
+    };
+    for url in [message.uri, message.original_url].into_iter().flatten() {
+        event.images.push(Image::new(url, role));
+    }
+    if status == JobStatus::Failed {
+        event.error = message.error.as_ref().and_then(ErrorDetail::to_job_error);
+    }
+    event.created_at = message.created_at.as_ref().and_then(Timestamp::to_utc);
+    event.occurred_at = message.updated_at.as_ref().and_then(Timestamp::to_utc);
+    Ok(finish(event))
+}
