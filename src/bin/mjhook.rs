@@ -65,6 +65,12 @@ enum Command {
     Verify(VerifyArgs),
     /// Print the JSON Schema of a JobEvent.
     Schema,
+    /// Run the webhook gateway: verify, store, fold and forward deliveries.
+    #[cfg(feature = "serve")]
+    Serve(mjhook::serve::ServeArgs),
+    /// Manage the gateway's forward outbox.
+    #[cfg(feature = "serve")]
+    Outbox(mjhook::serve::OutboxArgs),
 }
 
 /// An input that was rejected: exit status 1.
@@ -82,6 +88,12 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             };
         }
+    };
+    #[cfg(feature = "serve")]
+    let cli = match cli.command {
+        Command::Serve(args) => return mjhook::serve::run(args),
+        Command::Outbox(args) => return mjhook::serve::outbox(args),
+        _ => cli,
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -117,6 +129,8 @@ fn main() -> ExitCode {
             Err(VerifyFailure::Usage) => return ExitCode::from(2),
         },
         Command::Schema => schema(&mut out),
+        #[cfg(feature = "serve")]
+        Command::Serve(_) | Command::Outbox(_) => Ok(()),
     };
     if out.flush().is_err() {
         return ExitCode::from(1);
