@@ -427,18 +427,20 @@ async fn list_jobs(
     };
     let status = match query.status {
         None => None,
-        Some(name) => match serde_json::from_value::<JobStatus>(serde_json::Value::String(
-            name.clone(),
-        )) {
-            Ok(_) => Some(name),
-            Err(_) => return problem(
-                StatusCode::BAD_REQUEST,
-                "bad_query",
-                format!(
+        Some(name) => {
+            match serde_json::from_value::<JobStatus>(serde_json::Value::String(name.clone())) {
+                Ok(_) => Some(name),
+                Err(_) => {
+                    return problem(
+                        StatusCode::BAD_REQUEST,
+                        "bad_query",
+                        format!(
                     "{name:?} is not a job status (pending, in_progress, completed, failed, ...)"
                 ),
-            ),
-        },
+                    )
+                }
+            }
+        }
     };
     let after = query.after.unwrap_or(0);
     let reader = Arc::clone(&state.0.reader);
