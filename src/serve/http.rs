@@ -392,14 +392,13 @@ struct JobsQuery {
     after: Option<i64>,
 }
 
-fn page_limit(limit: Option<usize>) -> Result<usize, Response> {
+/// The page size asked for, or why it is refused.
+fn page_limit(limit: Option<usize>) -> Result<usize, String> {
     match limit {
         None => Ok(DEFAULT_PAGE),
         Some(limit @ 1..=MAX_PAGE) => Ok(limit),
-        Some(limit) => Err(problem(
-            StatusCode::BAD_REQUEST,
-            "bad_query",
-            format!("limit must be between 1 and {MAX_PAGE}, found {limit}"),
+        Some(limit) => Err(format!(
+            "limit must be between 1 and {MAX_PAGE}, found {limit}"
         )),
     }
 }
@@ -414,7 +413,7 @@ async fn list_jobs(
     };
     let limit = match page_limit(query.limit) {
         Ok(limit) => limit,
-        Err(response) => return response,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, "bad_query", message),
     };
     let provider = match query
         .provider
@@ -469,7 +468,7 @@ async fn list_events(
     };
     let limit = match page_limit(query.limit) {
         Ok(limit) => limit,
-        Err(response) => return response,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, "bad_query", message),
     };
     let after = query.after.unwrap_or(0);
     let reader = Arc::clone(&state.0.reader);
