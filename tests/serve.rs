@@ -934,3 +934,43 @@ async fn kill_9_during_a_burst_loses_no_answered_delivery() {
     assert!(stored >= answered.len());
     drop(server);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retain_drops_old_raw_bytes_but_keeps_events_and_states() {
+    let (_dir, store) = temp_store("retain");
+    let server = Server::start(
+        &store,
+        &["--secret", "asyncapi=async-secret", "--retain", "1s"],
+    );
+    let client = reqwest::Client::new();
+    let body = asyncapi_body("job-old", "completed", 100);
+    assert_eq!(post_signed(&client, &server, &body).await.status(), 200);
+    assert_eq!(query_one(&store, "SELECT COUNT(body) FROM deliveries"), 1);
+    wait_for("the raw bytes to go", || {
+        query_one(&store, "SELECT COUNT(body) FROM deliveries") == 0
+    })
+    .await;
+    assert_eq!(query_one(&store, "SELECT COUNT(*) FROM events"), 1);
+    assert_eq!(query_one(&store, "SELECT COUNT(*) FROM jobs"), 1);
+    // The hash stays, so the same bytes are still known as a duplicate.
+    let (status, answer) = json(post_signed(&client, &server, &body).await).await;
+    assert_eq!((status, &answer["duplicate_of"]), (200, &Value::from(1)));
+}
+
+#[test]
+fn a_port_in_use_is_reported() {
+    let (_dir, store) = temp_store("busy");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_mjhook"))
+        .args(["serve", "--listen", &addr, "--store"])
+        .arg(&store)
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
+}

@@ -40,7 +40,7 @@ pub struct ServeArgs {
     pub insecure_accept: Vec<Provider>,
 
     /// POST every accepted event to this URL, signed as a Standard Webhook.
-    #[arg(long, value_name = "URL", requires = "forward_secret")]
+    #[arg(long, value_name = "URL")]
     pub forward: Option<reqwest::Url>,
 
     /// The Standard Webhooks signing secret for `--forward` (`whsec_` and

@@ -152,7 +152,7 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
     let config = config::Config::from_args(&args)?;
     let handle = http::metrics_handle()?;
     if args.bare {
-        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let listener = bind(config.listen).await?;
         tracing::info!(addr = %listener.local_addr()?, bare = true, "listening");
         axum::serve(listener, http::bare_router())
             .with_graceful_shutdown(shutdown_signal())
@@ -235,7 +235,7 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
     }
 
     let state = http::AppState::new(&config, queue, reader, handle);
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let listener = bind(config.listen).await?;
     tracing::info!(
         addr = %listener.local_addr()?,
         store = %config.store.display(),
@@ -261,6 +261,12 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener, Error> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|err| Error::Config(format!("cannot listen on {addr}: {err}")))
 }
 
 async fn shutdown_signal() {
