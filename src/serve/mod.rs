@@ -162,6 +162,11 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
 
     let mut writer_conn = store::open(&config.store, !config.no_fsync)?;
     let instance = store::instance(&writer_conn)?;
+    // Checkpoints copy the log into the database and fsync both; done by the
+    // writer they would stall every delivery waiting behind the commit, so a
+    // thread of its own does them.
+    writer_conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    let checkpoints = store::open(&config.store, !config.no_fsync)?;
     let reader = Arc::new(Mutex::new(store::open(&config.store, !config.no_fsync)?));
     if config.providers.is_empty() {
         tracing::warn!("no provider has a secret, a token or --insecure-accept: every delivery will be refused");
@@ -184,6 +189,26 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
         })?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    {
+        let mut stop = stop_rx.clone();
+        let checkpoints = Arc::new(Mutex::new(checkpoints));
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    _ = stop.changed() => return,
+                }
+                let conn = Arc::clone(&checkpoints);
+                let done = forward::blocking(move || {
+                    forward::lock(&conn).query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                })
+                .await;
+                if let Err(err) = done {
+                    tracing::warn!(error = %err, "a checkpoint of the store failed; trying again");
+                }
+            }
+        });
+    }
     let forwarder = config.forward.clone().map(|forward| {
         let conn =
             store::open(&config.store, !config.no_fsync).map(|conn| Arc::new(Mutex::new(conn)));
