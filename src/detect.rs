@@ -249,7 +249,6 @@ impl<'de> Shape<'de> {
         Some(Misfit::NoEvidence(needs(format)))
     }
 
-
     pub(crate) fn detect(&self) -> Result<Provider, DecodeError> {
         let table = KeyTable::get();
         let mut fits = Vec::new();

@@ -191,6 +191,8 @@ pub mod error;
 pub mod event;
 pub mod providers;
 pub mod quirks;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod track;
 pub mod verify;
 

@@ -77,6 +77,12 @@ enum Command {
     Completions(docs::CompletionsArgs),
     /// Print the manual page, in roff.
     Man(docs::ManArgs),
+    /// Run the webhook gateway: verify, store, fold and forward deliveries.
+    #[cfg(feature = "serve")]
+    Serve(mjhook::serve::ServeArgs),
+    /// Manage the gateway's forward outbox.
+    #[cfg(feature = "serve")]
+    Outbox(mjhook::serve::OutboxArgs),
 }
 
 fn main() -> ExitCode {
@@ -91,6 +97,13 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             };
         }
+    };
+    // The gateway runs for as long as it is up and reports through its logs.
+    #[cfg(feature = "serve")]
+    let cli = match cli.command {
+        Command::Serve(args) => return mjhook::serve::run(args),
+        Command::Outbox(args) => return mjhook::serve::outbox(args),
+        _ => cli,
     };
     let stdout = io::stdout();
     let mut out = Out::new(stdout.lock());
@@ -122,5 +135,8 @@ fn run(command: &Command, out: &mut Out<impl Write>, log: &mut Log) -> Result<()
         Command::Schema => out.json(&schemars::schema_for!(JobEvent), true),
         Command::Completions(args) => docs::completions(args, out),
         Command::Man(args) => docs::man(args, out, log),
+        // Dispatched in `main` before any output is set up.
+        #[cfg(feature = "serve")]
+        Command::Serve(_) | Command::Outbox(_) => Ok(()),
     }
 }

@@ -213,7 +213,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 }
 
 pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
-    let mut body: Task<OneOrMany<Task<Skipped, Task>>, Task> = super::parse(PROVIDER, bytes, check)?;
+    let mut body: Task<OneOrMany<Task<Skipped, Task>>, Task> =
+        super::parse(PROVIDER, bytes, check)?;
     let has_id = body.task_id.is_some() || body.id.is_some();
     if !has_id {
         if let Some(items) = body.items.take() {

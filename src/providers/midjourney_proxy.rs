@@ -45,7 +45,7 @@ use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
 use super::midjourney_api::ImageUrl;
-use super::{Check, finish, push_finished_images, Provider};
+use super::{finish, push_finished_images, Check, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{

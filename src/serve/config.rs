@@ -1,0 +1,386 @@
+//! The flags of `mjhook serve` and `mjhook outbox`, and the checks that turn
+//! them into a configuration the server can trust.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::verify::{Method, Verifier};
+use crate::{DecodeOptions, Provider};
+
+use super::Error;
+
+/// The flags of `mjhook serve`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The address to listen on; a non-loopback address needs `--api-token`.
+    /// Port 0 picks a free port (the log says which).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// The SQLite store, created on first start.
+    #[arg(long, value_name = "FILE", default_value = "mjhook.db")]
+    pub store: PathBuf,
+
+    /// The webhook secret of a provider that signs (`asyncapi`) or echoes a
+    /// secret header (`apiframe`, `goapi`), as PROVIDER=SECRET; repeat to
+    /// rotate. Also read from MJHOOK_SECRET_<PROVIDER>.
+    #[arg(long, value_name = "PROVIDER=SECRET", value_parser = parse_pair)]
+    pub secret: Vec<(Provider, String)>,
+
+    /// The URL token of a provider that sends no signal (`imagineapi`,
+    /// `midjourney_api`), checked against `?token=`, as PROVIDER=TOKEN.
+    /// Also read from MJHOOK_TOKEN_<PROVIDER>.
+    #[arg(long, value_name = "PROVIDER=TOKEN", value_parser = parse_pair)]
+    pub token: Vec<(Provider, String)>,
+
+    /// Accept this provider's deliveries without any authenticity check.
+    #[arg(long, value_name = "PROVIDER")]
+    pub insecure_accept: Vec<Provider>,
+
+    /// POST every accepted event to this URL, signed as a Standard Webhook.
+    #[arg(long, value_name = "URL")]
+    pub forward: Option<reqwest::Url>,
+
+    /// The Standard Webhooks signing secret for `--forward` (`whsec_` and
+    /// base64). Also read from MJHOOK_FORWARD_SECRET.
+    #[arg(
+        long,
+        value_name = "whsec_...",
+        env = "MJHOOK_FORWARD_SECRET",
+        hide_env_values = true
+    )]
+    pub forward_secret: Option<String>,
+
+    /// Attempts per forwarded event before it becomes a dead letter.
+    #[arg(long, value_name = "N", default_value_t = 12)]
+    pub forward_attempts: u32,
+
+    /// The first retry delay; each later one doubles, with jitter.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "1s",
+        hide = true,
+        env = "MJHOOK_FORWARD_BACKOFF"
+    )]
+    pub forward_backoff: humantime::Duration,
+
+    /// The longest retry delay.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "1h",
+        hide = true,
+        env = "MJHOOK_FORWARD_BACKOFF_MAX"
+    )]
+    pub forward_backoff_max: humantime::Duration,
+
+    /// The bearer token that `/jobs` and `/events` require. Also read from
+    /// MJHOOK_API_TOKEN.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "MJHOOK_API_TOKEN",
+        hide_env_values = true
+    )]
+    pub api_token: Option<String>,
+
+    /// The largest delivery body accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DecodeOptions::DEFAULT_MAX_BYTES)]
+    pub max_body: usize,
+
+    /// Drop the raw bytes of deliveries older than this (`30d`, `12h`); their
+    /// events and job states stay. Kept for ever when omitted.
+    #[arg(long, value_name = "DURATION")]
+    pub retain: Option<humantime::Duration>,
+
+    /// The log format on standard error.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Commit without waiting for the disk (`synchronous=OFF`): a power cut
+    /// can lose answered deliveries. For measurements only.
+    #[arg(long, hide = true)]
+    pub unsafe_no_fsync: bool,
+
+    /// Answer every POST with an empty 200 and do nothing else: the floor
+    /// that the load script compares the gateway with.
+    #[arg(long, hide = true)]
+    pub bare: bool,
+}
+
+/// The format of the log lines on standard error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+/// The flags of `mjhook outbox`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct OutboxArgs {
+    /// What to do with the outbox.
+    #[command(subcommand)]
+    pub command: OutboxCommand,
+}
+
+/// The `mjhook outbox` subcommands.
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum OutboxCommand {
+    /// Queue every dead letter for delivery again (a running or the next
+    /// `mjhook serve` sends them).
+    Retry {
+        /// The SQLite store of `mjhook serve`.
+        #[arg(long, value_name = "FILE", default_value = "mjhook.db")]
+        store: PathBuf,
+    },
+}
+
+fn parse_pair(text: &str) -> Result<(Provider, String), String> {
+    let (name, value) = text.split_once('=').ok_or_else(|| {
+        format!(
+            "expected PROVIDER=VALUE, found no `=` in {:?}",
+            redact(text)
+        )
+    })?;
+    let provider = name.parse::<Provider>().map_err(|err| err.to_string())?;
+    if value.is_empty() {
+        return Err(format!("the value for {provider} is empty"));
+    }
+    Ok((provider, value.to_owned()))
+}
+
+/// Shows where a malformed secret went wrong without printing it whole.
+fn redact(text: &str) -> String {
+    let head: String = text.chars().take(3).collect();
+    format!("{head}…({} characters)", text.chars().count())
+}
+
+/// How the server authenticates one provider's deliveries.
+#[derive(Clone, Debug)]
+pub(crate) enum Auth {
+    /// Checked with the crate's verifier.
+    Verify(Verifier),
+    /// `--insecure-accept`: decoded as the provider without a check.
+    Insecure,
+}
+
+/// The checked configuration.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub listen: SocketAddr,
+    pub store: PathBuf,
+    pub providers: BTreeMap<Provider, Auth>,
+    pub forward: Option<Forward>,
+    pub api_token: Option<String>,
+    pub max_body: usize,
+    pub retain: Option<Duration>,
+    pub no_fsync: bool,
+}
+
+/// Where and how accepted events are forwarded.
+#[derive(Clone, Debug)]
+pub(crate) struct Forward {
+    pub url: reqwest::Url,
+    pub secret: String,
+    pub attempts: u32,
+    pub backoff: Duration,
+    pub backoff_max: Duration,
+}
+
+impl Config {
+    /// Checks the flags and merges in the environment's secrets and tokens.
+    pub fn from_args(args: &ServeArgs) -> Result<Config, Error> {
+        Config::from_args_env(args, |name| std::env::var(name).ok())
+    }
+
+    fn from_args_env(
+        args: &ServeArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, Error> {
+        let mut secrets: BTreeMap<Provider, Vec<String>> = BTreeMap::new();
+        let mut add = |provider: Provider, value: String, as_token: bool, source: &str| {
+            let wants_token = Method::of(provider) == Method::UrlToken;
+            if wants_token != as_token {
+                let (given, expected) = if as_token {
+                    ("a URL token", "--secret / MJHOOK_SECRET_")
+                } else {
+                    ("a secret", "--token / MJHOOK_TOKEN_")
+                };
+                return Err(Error::Config(format!(
+                    "{source} gives {provider} {given}, but {provider} authenticates with {}; use {expected}{}",
+                    Method::of(provider),
+                    env_suffix(provider)
+                )));
+            }
+            secrets.entry(provider).or_default().push(value);
+            Ok(())
+        };
+        for (provider, value) in &args.secret {
+            add(*provider, value.clone(), false, "--secret")?;
+        }
+        for (provider, value) in &args.token {
+            add(*provider, value.clone(), true, "--token")?;
+        }
+        for provider in Provider::ALL {
+            for (prefix, as_token) in [("MJHOOK_SECRET_", false), ("MJHOOK_TOKEN_", true)] {
+                let name = format!("{prefix}{}", env_suffix(provider));
+                if let Some(value) = env(&name).filter(|value| !value.is_empty()) {
+                    add(provider, value, as_token, &name)?;
+                }
+            }
+        }
+
+        let max_body = args.max_body;
+        let options = DecodeOptions::new().max_bytes(max_body);
+        let mut providers: BTreeMap<Provider, Auth> = secrets
+            .into_iter()
+            .map(|(provider, values)| {
+                let verifier = Verifier::new(provider)
+                    .secrets(values)
+                    .decode_options(options);
+                (provider, Auth::Verify(verifier))
+            })
+            .collect();
+        for provider in &args.insecure_accept {
+            if providers.contains_key(provider) {
+                return Err(Error::Config(format!(
+                    "--insecure-accept {provider} conflicts with the secret or token given for {provider}"
+                )));
+            }
+            providers.insert(*provider, Auth::Insecure);
+        }
+
+        let api_token = args.api_token.clone().filter(|token| !token.is_empty());
+        if !args.listen.ip().is_loopback() && api_token.is_none() {
+            return Err(Error::Config(format!(
+                "refusing to listen on {}, which is not a loopback address, without --api-token (or MJHOOK_API_TOKEN): /jobs and /events would be open to the network",
+                args.listen
+            )));
+        }
+        if max_body == 0 {
+            return Err(Error::Config("--max-body must be at least 1 byte".into()));
+        }
+
+        let forward = match (&args.forward, &args.forward_secret) {
+            (Some(url), Some(secret)) => {
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(Error::Config(format!(
+                        "--forward needs an http or https URL, found the scheme {:?}",
+                        url.scheme()
+                    )));
+                }
+                super::forward::Signer::new(secret)?;
+                if args.forward_attempts == 0 {
+                    return Err(Error::Config(
+                        "--forward-attempts must be at least 1".into(),
+                    ));
+                }
+                Some(Forward {
+                    url: url.clone(),
+                    secret: secret.clone(),
+                    attempts: args.forward_attempts,
+                    backoff: args.forward_backoff.into(),
+                    backoff_max: args.forward_backoff_max.into(),
+                })
+            }
+            (Some(_), None) => {
+                return Err(Error::Config(
+                    "--forward needs --forward-secret (or MJHOOK_FORWARD_SECRET)".into(),
+                ))
+            }
+            (None, _) => None,
+        };
+
+        Ok(Config {
+            listen: args.listen,
+            store: args.store.clone(),
+            providers,
+            forward,
+            api_token,
+            max_body,
+            retain: args.retain.map(Into::into),
+            no_fsync: args.unsafe_no_fsync,
+        })
+    }
+}
+
+/// `midjourney_api` → `MIDJOURNEY_API`, the suffix of its variables.
+pub(crate) fn env_suffix(provider: Provider) -> String {
+    provider.as_str().to_ascii_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    fn args(argv: &[&str]) -> ServeArgs {
+        let mut all = vec!["serve"];
+        all.extend_from_slice(argv);
+        Cli::try_parse_from(all).expect("flags parse").args
+    }
+
+    #[test]
+    fn secrets_come_from_flags_and_environment() {
+        let config = Config::from_args_env(
+            &args(&["--secret", "asyncapi=s1", "--token", "imagineapi=t1"]),
+            |name| (name == "MJHOOK_TOKEN_MIDJOURNEY_API").then(|| "t2".to_owned()),
+        )
+        .expect("valid");
+        let names: Vec<Provider> = config.providers.keys().copied().collect();
+        assert_eq!(
+            names,
+            [
+                Provider::Asyncapi,
+                Provider::Imagineapi,
+                Provider::MidjourneyApi
+            ]
+        );
+    }
+
+    #[test]
+    fn a_token_for_a_signing_provider_is_refused() {
+        let err = Config::from_args_env(&args(&["--token", "asyncapi=t"]), |_| None)
+            .expect_err("asyncapi signs");
+        assert!(err.to_string().contains("MJHOOK_SECRET_ASYNCAPI"), "{err}");
+    }
+
+    #[test]
+    fn non_loopback_needs_an_api_token() {
+        let err = Config::from_args_env(&args(&["--listen", "0.0.0.0:8080"]), |_| None)
+            .expect_err("open listener");
+        assert!(err.to_string().contains("--api-token"), "{err}");
+        Config::from_args_env(
+            &args(&["--listen", "0.0.0.0:8080", "--api-token", "x"]),
+            |_| None,
+        )
+        .expect("with a token");
+    }
+
+    #[test]
+    fn insecure_and_secret_for_one_provider_conflict() {
+        let err = Config::from_args_env(
+            &args(&["--secret", "apiframe=s", "--insecure-accept", "apiframe"]),
+            |_| None,
+        )
+        .expect_err("conflict");
+        assert!(err.to_string().contains("conflicts"), "{err}");
+    }
+
+    #[test]
+    fn a_malformed_pair_does_not_echo_the_secret() {
+        let err = parse_pair("asyncapi-supersecretvalue").expect_err("no =");
+        assert!(!err.contains("supersecretvalue"), "{err}");
+    }
+}

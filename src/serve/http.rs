@@ -1,0 +1,492 @@
+//! The routes of `mjhook serve`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, OriginalUri, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use rusqlite::Connection;
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tokio::sync::{mpsc, oneshot};
+use tower_http::timeout::TimeoutLayer;
+
+use crate::error::DecodeError;
+use crate::verify::Request as VerifyRequest;
+use crate::{DecodeOptions, JobStatus, Provider, ReceiveError};
+
+use super::config::{Auth, Config};
+use super::forward::{blocking, lock};
+use super::{store, Error, Job, Message};
+
+/// A request that takes longer than this (a slow sender trickling its body)
+/// is answered 408 and its connection closed.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The most items one `/jobs` or `/events` page holds.
+const MAX_PAGE: usize = 1000;
+const DEFAULT_PAGE: usize = 100;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState(Arc<Inner>);
+
+struct Inner {
+    providers: BTreeMap<Provider, Auth>,
+    queue: mpsc::Sender<Message>,
+    reader: Arc<Mutex<Connection>>,
+    api_token: Option<String>,
+    max_body: usize,
+    metrics: PrometheusHandle,
+}
+
+impl AppState {
+    pub fn new(
+        config: &Config,
+        queue: mpsc::Sender<Message>,
+        reader: Arc<Mutex<Connection>>,
+        metrics: PrometheusHandle,
+    ) -> AppState {
+        AppState(Arc::new(Inner {
+            providers: config.providers.clone(),
+            queue,
+            reader,
+            api_token: config.api_token.clone(),
+            max_body: config.max_body,
+            metrics,
+        }))
+    }
+}
+
+static METRICS: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process's Prometheus recorder, installed on first use.
+pub(crate) fn metrics_handle() -> Result<PrometheusHandle, Error> {
+    if let Some(handle) = METRICS.get() {
+        return Ok(handle.clone());
+    }
+    let build = || {
+        PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                Matcher::Full("mjhook_commit_batch_size".into()),
+                &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0],
+            )?
+            .set_buckets_for_metric(
+                Matcher::Full("mjhook_commit_seconds".into()),
+                &[
+                    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ],
+            )?
+            .install_recorder()
+    };
+    let handle = build().map_err(|err| Error::Internal(format!("cannot set up metrics: {err}")))?;
+    describe_metrics();
+    Ok(METRICS.get_or_init(|| handle).clone())
+}
+
+fn describe_metrics() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!(
+        "mjhook_deliveries_accepted_total",
+        "Deliveries committed and answered 200 (first copies)."
+    );
+    describe_counter!(
+        "mjhook_deliveries_rejected_total",
+        "Deliveries refused, by reason."
+    );
+    describe_counter!(
+        "mjhook_deliveries_duplicate_total",
+        "Deliveries whose exact bytes were already accepted."
+    );
+    describe_histogram!(
+        "mjhook_commit_batch_size",
+        Unit::Count,
+        "Deliveries per store transaction."
+    );
+    describe_histogram!(
+        "mjhook_commit_seconds",
+        Unit::Seconds,
+        "Time to write and commit one transaction."
+    );
+    describe_counter!(
+        "mjhook_forwarded_total",
+        "Events the --forward receiver accepted."
+    );
+    describe_counter!(
+        "mjhook_forward_retries_total",
+        "Forward attempts that failed and were scheduled again."
+    );
+    describe_counter!(
+        "mjhook_dead_letters_total",
+        "Events given up after the last attempt."
+    );
+    describe_gauge!("mjhook_outbox_pending", "Events waiting to be forwarded.");
+    describe_gauge!(
+        "mjhook_outbox_dead_letters",
+        "Dead letters in the store (mjhook outbox retry re-queues them)."
+    );
+    describe_gauge!(
+        "mjhook_outbox_lag_seconds",
+        Unit::Seconds,
+        "Age of the oldest event waiting to be forwarded."
+    );
+    describe_gauge!(
+        "mjhook_forward_gone",
+        "1 after the receiver answered 410 Gone and forwarding stopped."
+    );
+}
+
+/// The gateway's routes.
+pub(crate) fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/jobs", get(list_jobs))
+        .route("/jobs/{provider}/{job_id}", get(get_job))
+        .route("/events", get(list_events))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    Router::new()
+        .route("/webhooks/{provider}", post(receive))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(render_metrics))
+        .merge(api)
+        .fallback(|| async { problem(StatusCode::NOT_FOUND, "not_found", "no such route".into()) })
+        .layer(DefaultBodyLimit::max(state.0.max_body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .with_state(state)
+}
+
+/// `--bare`: the same listener answering every POST with an empty 200.
+pub(crate) fn bare_router() -> Router {
+    Router::new().route(
+        "/webhooks/{provider}",
+        post(|_body: Bytes| async { StatusCode::OK }),
+    )
+}
+
+/// A JSON error body: `{"error": code, "message": …}`.
+fn problem(status: StatusCode, code: &str, message: String) -> Response {
+    (status, Json(json!({ "error": code, "message": message }))).into_response()
+}
+
+fn rejected(status: StatusCode, reason: &'static str, message: String) -> Response {
+    metrics::counter!("mjhook_deliveries_rejected_total", "reason" => reason).increment(1);
+    tracing::info!(status = status.as_u16(), reason, %message, "delivery refused");
+    problem(status, reason, message)
+}
+
+async fn receive(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Ok(provider) = name.parse::<Provider>() else {
+        return rejected(
+            StatusCode::NOT_FOUND,
+            "unknown_provider",
+            format!(
+                "no provider is called {name:?}; known: {}",
+                known_providers()
+            ),
+        );
+    };
+    let Some(auth) = state.0.providers.get(&provider) else {
+        return rejected(
+            StatusCode::NOT_FOUND,
+            "provider_not_configured",
+            format!(
+                "{provider} deliveries are not accepted here: the gateway has no secret or token for it (--secret, --token, MJHOOK_SECRET_{0}, MJHOOK_TOKEN_{0}) and no --insecure-accept",
+                super::config::env_suffix(provider)
+            ),
+        );
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return rejected(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body is over the limit of {} bytes", state.0.max_body),
+            );
+        }
+        Err(rejection) => {
+            return rejected(
+                StatusCode::BAD_REQUEST,
+                "unreadable_body",
+                rejection.body_text(),
+            );
+        }
+    };
+    let decoded = match auth {
+        Auth::Verify(verifier) => {
+            let url = uri.to_string();
+            verifier.verify_and_decode_all(&VerifyRequest::new(&body).headers(&headers).url(&url))
+        }
+        Auth::Insecure => DecodeOptions::new()
+            .max_bytes(state.0.max_body)
+            .decode_all(Some(provider), &body)
+            .map_err(ReceiveError::from),
+    };
+    let events = match decoded {
+        Ok(events) => events,
+        Err(ReceiveError::Verify(err)) if err.is_configuration() => {
+            return rejected(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "misconfigured",
+                err.to_string(),
+            );
+        }
+        Err(ReceiveError::Verify(err)) => {
+            return rejected(StatusCode::UNAUTHORIZED, "not_authentic", err.to_string());
+        }
+        Err(ReceiveError::Decode(err @ DecodeError::TooLarge { .. })) => {
+            return rejected(StatusCode::PAYLOAD_TOO_LARGE, "too_large", err.to_string());
+        }
+        Err(ReceiveError::Decode(err @ DecodeError::Syntax { .. })) => {
+            return rejected(StatusCode::BAD_REQUEST, "not_json", err.to_string());
+        }
+        Err(err) => {
+            return rejected(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "not_a_job_event",
+                err.to_string(),
+            );
+        }
+    };
+
+    let hash: [u8; 32] = Sha256::digest(&body).into();
+    let (reply, receipt) = oneshot::channel();
+    let job = Job {
+        delivery: store::Delivery {
+            provider,
+            hash,
+            body,
+            events,
+        },
+        reply,
+    };
+    if state.0.queue.send(Message::Deliver(job)).await.is_err() {
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the store writer has stopped".into(),
+        );
+    }
+    match receipt.await {
+        Ok(Ok(receipt)) => {
+            if receipt.duplicate_of.is_some() {
+                metrics::counter!("mjhook_deliveries_duplicate_total").increment(1);
+            } else {
+                metrics::counter!("mjhook_deliveries_accepted_total", "provider" => provider.as_str())
+                    .increment(1);
+            }
+            tracing::debug!(%provider, delivery = receipt.delivery, duplicate = receipt.duplicate_of.is_some(), "delivery committed");
+            (StatusCode::OK, Json(receipt)).into_response()
+        }
+        Ok(Err(message)) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_failed",
+            format!("the delivery was not stored: {message}"),
+        ),
+        Err(_) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_failed",
+            "the store writer stopped before committing the delivery".into(),
+        ),
+    }
+}
+
+fn known_providers() -> String {
+    Provider::ALL
+        .iter()
+        .map(|provider| provider.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if let Some(token) = &state.0.api_token {
+        let sent = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim);
+        let authorized =
+            sent.is_some_and(|sent| bool::from(sent.as_bytes().ct_eq(token.as_bytes())));
+        if !authorized {
+            let mut response = problem(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send `Authorization: Bearer <api token>`".into(),
+            );
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+            return response;
+        }
+    }
+    next.run(request).await
+}
+
+fn store_error(err: Error) -> Response {
+    tracing::error!(error = %err, "store read failed");
+    problem(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "store_failed",
+        err.to_string(),
+    )
+}
+
+fn bad_query(rejection: QueryRejection) -> Response {
+    problem(StatusCode::BAD_REQUEST, "bad_query", rejection.body_text())
+}
+
+async fn get_job(
+    State(state): State<AppState>,
+    Path((name, job_id)): Path<(String, String)>,
+) -> Response {
+    let Ok(provider) = name.parse::<Provider>() else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "unknown_provider",
+            format!(
+                "no provider is called {name:?}; known: {}",
+                known_providers()
+            ),
+        );
+    };
+    let reader = Arc::clone(&state.0.reader);
+    let id = job_id.clone();
+    match blocking(move || store::job(&lock(&reader), provider, &id)).await {
+        Ok(Some(state)) => Json(state).into_response(),
+        Ok(None) => problem(
+            StatusCode::NOT_FOUND,
+            "unknown_job",
+            format!("no {provider} job {job_id:?} has been received"),
+        ),
+        Err(err) => store_error(err),
+    }
+}
+
+/// The query of `GET /jobs`.
+#[derive(Debug, Deserialize)]
+struct JobsQuery {
+    provider: Option<String>,
+    status: Option<String>,
+    limit: Option<usize>,
+    after: Option<i64>,
+}
+
+/// The page size asked for, or why it is refused.
+fn page_limit(limit: Option<usize>) -> Result<usize, String> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(limit @ 1..=MAX_PAGE) => Ok(limit),
+        Some(limit) => Err(format!(
+            "limit must be between 1 and {MAX_PAGE}, found {limit}"
+        )),
+    }
+}
+
+async fn list_jobs(
+    State(state): State<AppState>,
+    query: Result<Query<JobsQuery>, QueryRejection>,
+) -> Response {
+    let Query(query) = match query {
+        Ok(query) => query,
+        Err(rejection) => return bad_query(rejection),
+    };
+    let limit = match page_limit(query.limit) {
+        Ok(limit) => limit,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, "bad_query", message),
+    };
+    let provider = match query
+        .provider
+        .as_deref()
+        .map(str::parse::<Provider>)
+        .transpose()
+    {
+        Ok(provider) => provider,
+        Err(err) => return problem(StatusCode::BAD_REQUEST, "bad_query", err.to_string()),
+    };
+    // The canonical spellings only: a typo must not list nothing quietly.
+    let status = match query.status.as_deref().map(str::parse::<JobStatus>) {
+        None => None,
+        Some(Ok(status)) => Some(status.as_str().to_owned()),
+        Some(Err(error)) => {
+            return problem(StatusCode::BAD_REQUEST, "bad_query", error.to_string());
+        }
+    };
+    let after = query.after.unwrap_or(0);
+    let reader = Arc::clone(&state.0.reader);
+    match blocking(move || store::jobs(&lock(&reader), provider, status.as_deref(), after, limit))
+        .await
+    {
+        Ok(page) => Json(page).into_response(),
+        Err(err) => store_error(err),
+    }
+}
+
+/// The query of `GET /events`.
+#[derive(Debug, Deserialize)]
+struct EventsQuery {
+    after: Option<i64>,
+    limit: Option<usize>,
+}
+
+async fn list_events(
+    State(state): State<AppState>,
+    query: Result<Query<EventsQuery>, QueryRejection>,
+) -> Response {
+    let Query(query) = match query {
+        Ok(query) => query,
+        Err(rejection) => return bad_query(rejection),
+    };
+    let limit = match page_limit(query.limit) {
+        Ok(limit) => limit,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, "bad_query", message),
+    };
+    let after = query.after.unwrap_or(0);
+    let reader = Arc::clone(&state.0.reader);
+    match blocking(move || store::events(&lock(&reader), after, limit)).await {
+        Ok(page) => Json(page).into_response(),
+        Err(err) => store_error(err),
+    }
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    let reader = Arc::clone(&state.0.reader);
+    match blocking(move || lock(&reader).query_row("SELECT 1", [], |row| row.get::<_, i64>(0)))
+        .await
+    {
+        Ok(_) => Json(json!({ "status": "ok" })).into_response(),
+        Err(err) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_failed",
+            err.to_string(),
+        ),
+    }
+}
+
+async fn render_metrics(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.0.metrics.render(),
+    )
+        .into_response()
+}
