@@ -78,6 +78,9 @@ impl<'de> Level<'de> {
             self.known.insert(id);
         }
         if self.names.len() < DecodeError::LISTED {
+            if self.names.capacity() == 0 {
+                self.names.reserve(DecodeError::LISTED);
+            }
             self.names.push(key);
         }
         self.count += 1;
@@ -86,27 +89,17 @@ impl<'de> Level<'de> {
     /// Whether `signature` holds on this level, with `extra` keys (an id an
     /// envelope carries for its record) counted as present.
     fn shows(&self, signature: &CompiledSignature, extra: &KeyBits) -> bool {
-        let mut keys = self.known;
-        for id in extra.iter() {
-            keys.insert(id);
-        }
+        let keys = self.known.union(extra);
         let status = match (&signature.status, &self.status) {
             (StatusMark::Any, _) => true,
             (StatusMark::Code, Status::Code) => true,
             (StatusMark::Words(words), Status::Word(word)) => word_in(word, words),
             _ => false,
         };
-        let allowed = {
-            let mut allowed = signature.all;
-            for id in signature.any.iter() {
-                allowed.insert(id);
-            }
-            allowed
-        };
         status
             && keys.contains_all(&signature.all)
             && (signature.source.any.is_empty() || keys.intersects(&signature.any))
-            && (!signature.only || keys.is_subset_of(&allowed))
+            && (!signature.only || keys.is_subset_of(&signature.allowed))
             && (!signature.closed || self.count == self.known.len())
     }
 }
@@ -185,25 +178,20 @@ impl<'de> Shape<'de> {
         seen
     }
 
-    /// Why `format` does not fit, or `None` when it does.
+    /// Whether `format` fits: no key of another format, and its evidence.
     /// `named`: the caller named the format, so named-only evidence counts.
-    fn misfit(&self, table: &KeyTable, format: &CompiledFormat, named: bool) -> Option<Misfit> {
+    /// Nothing is allocated: this runs on every decode.
+    fn fits(&self, format: &CompiledFormat, named: bool) -> bool {
         let counts = |signature: &CompiledSignature| named || !signature.source.named_only;
-        let mut foreign = Vec::new();
-        for (prefix, level) in self.levels() {
-            for id in level.known.without(&format.knows).iter() {
-                if foreign.len() < DecodeError::LISTED {
-                    let path = if prefix == "[]" {
-                        format!("[].{}", table.name(id))
-                    } else {
-                        format!("{prefix}{}", table.name(id))
-                    };
-                    foreign.push((path, table.owners(id).iter().collect()));
-                }
-            }
-        }
-        if !foreign.is_empty() {
-            return Some(Misfit::Foreign(foreign));
+        let levels = (!self.is_list)
+            .then_some(&self.top)
+            .into_iter()
+            .chain(self.inner.iter().map(|(_, level)| level));
+        if levels
+            .into_iter()
+            .any(|level| level.known.has_any_outside(&format.knows))
+        {
+            return false;
         }
         let no_extra = KeyBits::default();
         for envelope in &format.envelopes {
@@ -224,7 +212,7 @@ impl<'de> Shape<'de> {
                 continue;
             }
             if inner.records == 0 {
-                return None;
+                return true;
             }
             let mut carried = KeyBits::default();
             if let (Some(id), Some(outer)) = (envelope.carries_id, outer) {
@@ -234,7 +222,7 @@ impl<'de> Shape<'de> {
             }
             let mut signatures = format.record.iter().chain(&envelope.record);
             if signatures.any(|s| counts(s) && inner.shows(s, &carried)) {
-                return None;
+                return true;
             }
         }
         let bare = !self.is_list
@@ -243,14 +231,40 @@ impl<'de> Shape<'de> {
                 .iter()
                 .any(|s| counts(s) && self.top.shows(s, &no_extra));
         let reply = !self.is_list && format.replies.iter().any(|s| self.top.shows(s, &no_extra));
-        if bare || reply {
+        bare || reply
+    }
+
+    /// Why `format` does not fit, or `None` when it does (for messages).
+    fn misfit(&self, table: &KeyTable, format: &CompiledFormat, named: bool) -> Option<Misfit> {
+        if self.fits(format, named) {
             return None;
         }
-        Some(Misfit::NoEvidence(needs(format)))
+        let mut foreign = Vec::new();
+        for (prefix, level) in self.levels() {
+            for id in level.known.without(&format.knows).iter() {
+                if foreign.len() < DecodeError::LISTED {
+                    let path = if prefix == "[]" {
+                        format!("[].{}", table.name(id))
+                    } else {
+                        format!("{prefix}{}", table.name(id))
+                    };
+                    foreign.push((path, table.owners(id).iter().collect()));
+                }
+            }
+        }
+        if foreign.is_empty() {
+            Some(Misfit::NoEvidence(needs(format)))
+        } else {
+            Some(Misfit::Foreign(foreign))
+        }
     }
 
     pub(crate) fn detect(&self) -> Result<Provider, DecodeError> {
         let table = KeyTable::get();
+        let mut fitting = table.formats.iter().filter(|f| self.fits(f, false));
+        if let (Some(only), None) = (fitting.next(), fitting.next()) {
+            return Ok(only.format.provider);
+        }
         let mut fits = Vec::new();
         let mut tried = Vec::new();
         for format in &table.formats {
@@ -274,6 +288,9 @@ impl<'de> Shape<'de> {
 
     pub(crate) fn check(&self, provider: Provider) -> Result<(), DecodeError> {
         let table = KeyTable::get();
+        if self.fits(table.format(provider), true) {
+            return Ok(());
+        }
         match self.misfit(table, table.format(provider), true) {
             None => Ok(()),
             Some(Misfit::Foreign(foreign)) => Err(DecodeError::WrongProvider {

@@ -58,7 +58,7 @@ fn check_invariants(event: &JobEvent) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// DESIGN: a completed job with no progress is at 100; so is one at 0,
+/// The canonical model: a completed job with no progress is at 100; so is one at 0,
 /// which is what GoAPI sends on plans without progress reports.
 fn completed_at_100(status: &str, progress: Option<u8>) -> Option<u8> {
     match progress {

@@ -15,7 +15,6 @@
 //! - `detect` names the one format with evidence and no foreign key; none is
 //!   "unknown format", several is a tie, and both are errors.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::de::{self, Deserialize, Deserializer, Visitor};
@@ -252,11 +251,29 @@ impl KeyBits {
         out
     }
 
+    /// Whether any key is in `self` and not in `other`.
+    pub(crate) fn has_any_outside(&self, other: &KeyBits) -> bool {
+        self.0.iter().zip(other.0).any(|(a, b)| a & !b != 0)
+    }
+
+    pub(crate) fn union(&self, other: &KeyBits) -> KeyBits {
+        let mut out = *self;
+        for (a, b) in out.0.iter_mut().zip(other.0) {
+            *a |= b;
+        }
+        out
+    }
+
     pub(crate) fn iter(&self) -> impl Iterator<Item = u16> + '_ {
         self.0.iter().enumerate().flat_map(|(word, bits)| {
-            (0..64u16)
-                .filter(move |bit| bits & (1 << bit) != 0)
-                .map(move |bit| (word as u16) * 64 + bit)
+            let mut rest = *bits;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as u16;
+                    rest &= rest - 1;
+                    word as u16 * 64 + bit
+                })
+            })
         })
     }
 }
@@ -267,6 +284,8 @@ pub(crate) struct CompiledSignature {
     pub(crate) all: KeyBits,
     pub(crate) any: KeyBits,
     pub(crate) status: StatusMark,
+    /// `all` and `any` together: the keys an `only` signature allows.
+    pub(crate) allowed: KeyBits,
     pub(crate) only: bool,
     pub(crate) closed: bool,
     pub(crate) source: Signature,
@@ -295,7 +314,8 @@ pub(crate) struct CompiledFormat {
 /// Every key some format knows, numbered, with the formats that know it.
 #[derive(Debug)]
 pub(crate) struct KeyTable {
-    index: HashMap<&'static str, u16>,
+    /// Looked up once per key of every body: a fast hash for short keys.
+    index: rustc_hash::FxHashMap<&'static str, u16>,
     names: Vec<&'static str>,
     owners: Vec<Providers>,
     pub(crate) formats: Vec<CompiledFormat>,
@@ -310,7 +330,7 @@ impl KeyTable {
 
     fn build(formats: impl Iterator<Item = &'static Format>) -> KeyTable {
         let mut table = KeyTable {
-            index: HashMap::new(),
+            index: rustc_hash::FxHashMap::default(),
             names: Vec::new(),
             owners: Vec::new(),
             formats: Vec::new(),
@@ -390,6 +410,7 @@ impl KeyTable {
         CompiledSignature {
             all,
             any,
+            allowed: all.union(&any),
             status: signature.status,
             only: signature.only,
             closed: signature.closed,

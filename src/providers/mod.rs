@@ -629,7 +629,7 @@ pub(crate) fn push_finished_images(event: &mut JobEvent, urls: &[String]) {
 
 /// The rules every provider shares once its fields are mapped: each image
 /// URL once (the first occurrence; empty URLs are not images), each prompt
-/// once, the results of a pending or running job are previews (DESIGN: "a
+/// once, the results of a pending or running job are previews (the canonical model: "a
 /// partial image while in progress"), and a completed job that does not
 /// state its progress, or states 0 (what GoAPI sends on plans without
 /// progress reports), is at 100.
