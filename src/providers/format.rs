@@ -220,7 +220,7 @@ impl Providers {
 pub(crate) struct KeyBits([u64; KeyBits::WORDS]);
 
 impl KeyBits {
-    const WORDS: usize = 16;
+    const WORDS: usize = 4;
     const CAPACITY: usize = Self::WORDS * 64;
 
     pub(crate) fn insert(&mut self, key: u16) {
@@ -481,4 +481,21 @@ pub(crate) fn describe(signature: &Signature) -> String {
         text.push_str(" and no key of its own");
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_fits_in_key_bits() {
+        let table = KeyTable::get();
+        // 195 with the eleven formats: room for more, checked here rather
+        // than at the first decode.
+        assert!(
+            table.names.len() <= KeyBits::CAPACITY,
+            "{}",
+            table.names.len()
+        );
+    }
 }
