@@ -61,8 +61,12 @@ pub(crate) enum Status<'de> {
 pub(crate) struct Level<'de> {
     /// The keys some format knows, as bits of the [`KeyTable`].
     known: KeyBits,
-    /// The first [`DecodeError::LISTED`] key names, for messages.
+    /// The first [`DecodeError::LISTED`] key names, for messages; kept only
+    /// by a scan for a message ([`Level::collecting`]), so that a decode
+    /// that succeeds allocates nothing for them.
     names: Vec<Cow<'de, str>>,
+    /// Whether to keep `names`.
+    collecting: bool,
     /// How many keys the level has (the first object's, for a list).
     count: usize,
     /// How many records a list holds (1 for an object).
@@ -73,14 +77,19 @@ pub(crate) struct Level<'de> {
 }
 
 impl<'de> Level<'de> {
+    /// An empty level that keeps its key names if `collecting`.
+    fn collecting(collecting: bool) -> Self {
+        Level {
+            collecting,
+            ..Level::default()
+        }
+    }
+
     fn push(&mut self, table: &KeyTable, key: Cow<'de, str>) {
         if let Some(id) = table.id(&key) {
             self.known.insert(id);
         }
-        if self.names.len() < DecodeError::LISTED {
-            if self.names.capacity() == 0 {
-                self.names.reserve(DecodeError::LISTED);
-            }
+        if self.collecting && self.names.len() < DecodeError::LISTED {
             self.names.push(key);
         }
         self.count += 1;
@@ -115,6 +124,8 @@ pub(crate) struct Shape<'de> {
     inner: Vec<(&'static str, Level<'de>)>,
     /// The provider being checked, for error messages.
     named: Option<Provider>,
+    /// The body, to scan again for key names when a message needs them.
+    bytes: &'de [u8],
 }
 
 /// Keys whose object or list of objects is scanned one level deep.
@@ -122,10 +133,19 @@ const ENVELOPE_KEYS: [&str; 4] = ["data", "payload", "tasks", "items"];
 
 impl<'de> Shape<'de> {
     fn scan(bytes: &'de [u8], named: Option<Provider>) -> Result<Self, DecodeError> {
+        Shape::scan_keeping(bytes, named, false)
+    }
+
+    /// A scan that keeps key names (`names`) for messages.
+    fn scan_keeping(
+        bytes: &'de [u8],
+        named: Option<Provider>,
+        names: bool,
+    ) -> Result<Self, DecodeError> {
         let table = KeyTable::get();
         let mut json = serde_json::Deserializer::from_slice(bytes);
         let shape = (&mut json)
-            .deserialize_any(ShapeVisitor { table })
+            .deserialize_any(ShapeVisitor { table, names })
             .and_then(|shape| json.end().map(|()| shape))
             .map_err(|error| DecodeError::from_json(named, ".".to_owned(), error))?;
         let mut shape = shape.map_err(|found| DecodeError::NotAnObject {
@@ -133,6 +153,7 @@ impl<'de> Shape<'de> {
             found: found.to_owned(),
         })?;
         shape.named = named;
+        shape.bytes = bytes;
         Ok(shape)
     }
 
@@ -157,6 +178,14 @@ impl<'de> Shape<'de> {
     }
 
     fn seen(&self) -> Vec<String> {
+        let unnamed = self
+            .levels()
+            .any(|(_, level)| level.count > 0 && level.names.is_empty());
+        if unnamed {
+            if let Ok(named) = Shape::scan_keeping(self.bytes, self.named, true) {
+                return named.seen();
+            }
+        }
         let mut seen = Vec::new();
         let mut more = 0;
         for (prefix, level) in self.levels() {
@@ -377,6 +406,8 @@ macro_rules! scalar_arms {
 /// Scans the body; when it is neither an object nor a list, says what it is.
 struct ShapeVisitor<'t> {
     table: &'t KeyTable,
+    /// Whether levels keep their key names.
+    names: bool,
 }
 
 impl<'de> Visitor<'de> for ShapeVisitor<'_> {
@@ -387,13 +418,20 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut shape = Shape::default();
+        let mut shape = Shape {
+            top: Level::collecting(self.names),
+            ..Shape::default()
+        };
         shape.top.records = 1;
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let envelope = ENVELOPE_KEYS.iter().find(|envelope| **envelope == key.0);
             match envelope {
                 Some(envelope) if shape.inner(envelope).is_none() => {
-                    if let Some(level) = map.next_value_seed(InnerSeed { table: self.table })? {
+                    let seed = InnerSeed {
+                        table: self.table,
+                        names: self.names,
+                    };
+                    if let Some(level) = map.next_value_seed(seed)? {
                         shape.inner.push((envelope, level));
                     }
                 }
@@ -405,7 +443,11 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        let level = InnerVisitor { table: self.table }.visit_seq(seq)?;
+        let level = InnerVisitor {
+            table: self.table,
+            names: self.names,
+        }
+        .visit_seq(seq)?;
         if level.as_ref().is_none_or(|level| level.records == 0) {
             // Lists of records are bodies; a list of anything else is not.
             return Ok(Err("an array"));
@@ -441,17 +483,22 @@ fn read_value<'de, A: MapAccess<'de>>(
 /// (a list's `status` is its first record's).
 struct InnerSeed<'t> {
     table: &'t KeyTable,
+    names: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for InnerSeed<'_> {
     type Value = Option<Level<'de>>;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(InnerVisitor { table: self.table })
+        deserializer.deserialize_any(InnerVisitor {
+            table: self.table,
+            names: self.names,
+        })
     }
 }
 
 struct InnerVisitor<'t> {
     table: &'t KeyTable,
+    names: bool,
 }
 
 impl<'de> InnerVisitor<'_> {
@@ -493,13 +540,13 @@ impl<'de> Visitor<'de> for InnerVisitor<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let mut level = Level::default();
+        let mut level = Level::collecting(self.names);
         self.read_object(&mut level, map)?;
         Ok(Some(level))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut level = Level::default();
+        let mut level = Level::collecting(self.names);
         while seq
             .next_element_seed(RecordSeed {
                 visitor: &self,

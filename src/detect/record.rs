@@ -23,7 +23,10 @@ pub(crate) fn parse<'de, T: de::Deserialize<'de>>(
 ) -> Result<(T, Shape<'de>), serde_json::Error> {
     let table = KeyTable::get();
     let mut json = serde_json::Deserializer::from_slice(bytes);
-    let mut shape = Shape::default();
+    let mut shape = Shape {
+        bytes,
+        ..Shape::default()
+    };
     let value = T::deserialize(Noting {
         inner: &mut json,
         note: Note::Top(&mut shape, table),

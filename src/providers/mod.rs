@@ -652,10 +652,27 @@ pub(crate) fn finish(mut event: JobEvent) -> JobEvent {
 /// Keeps the first item of each non-empty key, in one pass with a set, so a
 /// body listing many URLs or prompts costs linear time.
 fn keep_first_of_each<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &str) {
+    // Most lists hold a grid and its four quarters: comparing each with the
+    // ones before it is cheaper than hashing, and allocates nothing.
+    const SMALL: usize = 8;
+    if items.len() <= SMALL {
+        let mut kept = 0;
+        for n in 0..items.len() {
+            let url = key(&items[n]);
+            let first =
+                !url.trim().is_empty() && !items[..kept].iter().any(|item| key(item) == url);
+            if first {
+                items.swap(kept, n);
+                kept += 1;
+            }
+        }
+        items.truncate(kept);
+        return;
+    }
     let mut seen = HashSet::with_capacity(items.len());
     let keep: Vec<bool> = items
         .iter()
-        .map(|item| !key(item).is_empty() && seen.insert(key(item)))
+        .map(|item| !key(item).trim().is_empty() && seen.insert(key(item)))
         .collect();
     let mut keep = keep.into_iter();
     items.retain(|_| keep.next().unwrap_or(false));
