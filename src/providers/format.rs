@@ -1,7 +1,7 @@
 //! Each format described once, as data: the keys it knows, the evidence that
 //! identifies it, and its envelopes.
 //!
-//! Detection ([`crate::detect`]), the named-provider check of
+//! Detection ([`mod@crate::detect`]), the named-provider check of
 //! [`crate::decode`], and their error messages all read these descriptions;
 //! nothing else decides which format a body is.
 //!

@@ -25,13 +25,13 @@ pub struct ServeArgs {
 
     /// The webhook secret of a provider that signs (`asyncapi`) or echoes a
     /// secret header (`apiframe`, `goapi`), as PROVIDER=SECRET; repeat to
-    /// rotate. Also read from MJHOOK_SECRET_<PROVIDER>.
+    /// rotate. Also read from `MJHOOK_SECRET_<PROVIDER>`.
     #[arg(long, value_name = "PROVIDER=SECRET", value_parser = parse_pair)]
     pub secret: Vec<(Provider, String)>,
 
     /// The URL token of a provider that sends no signal (`imagineapi`,
     /// `midjourney_api`), checked against `?token=`, as PROVIDER=TOKEN.
-    /// Also read from MJHOOK_TOKEN_<PROVIDER>.
+    /// Also read from `MJHOOK_TOKEN_<PROVIDER>`.
     #[arg(long, value_name = "PROVIDER=TOKEN", value_parser = parse_pair)]
     pub token: Vec<(Provider, String)>,
 
