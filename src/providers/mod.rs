@@ -354,10 +354,10 @@ fn auto_events(bytes: &[u8]) -> Result<(Provider, Vec<JobEvent>), DecodeError> {
 /// escape's pairing.
 fn check_text(provider: Option<Provider>, bytes: &[u8]) -> Result<(), DecodeError> {
     let surrogate_escape = || {
-        memchr::memmem::find_iter(bytes, b"\\u").any(|at| {
+        memchr::memchr_iter(b'\\', bytes).any(|at| {
             matches!(
-                bytes.get(at + 2..at + 4),
-                Some([b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'])
+                bytes.get(at + 1..at + 4),
+                Some([b'u', b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'])
             )
         })
     };
