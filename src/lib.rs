@@ -40,16 +40,18 @@
 //!
 //! # Entry points
 //!
-//! - [`decode`]: the caller names the provider (by route or header); detection
-//!   is skipped. A body of another vendor's format is a
-//!   [`DecodeError::WrongProvider`], never a silently empty event. Only when
-//!   a key of another vendor's format turns up does `decode` consult
-//!   detection: if the body fits the named provider best, a foreign key with
-//!   a common name (`url`, `type`, `meta`…) or a `null` value is read as an
-//!   extra field, while one that carries the other vendor's job (its id, its
-//!   results, its envelope) still refuses the body. `decode_auto` reads
-//!   foreign keys the same way.
-//! - [`decode_auto`]: [`detect()`] the provider from the body's keys, then decode.
+//! - [`decode`]: the caller names the provider (by route or header); the
+//!   choice is skipped, the evidence is not. A body that carries a key another
+//!   known format sends and the named one does not (whatever its value,
+//!   `null` included), or that lacks the named format's evidence, is a
+//!   [`DecodeError::WrongProvider`] saying which keys and formats, never a
+//!   silently emptier event.
+//! - [`decode_auto`]: [`detect()`] the format, then decode. A format is named
+//!   only on positive evidence and when no key of another format is there;
+//!   a body of an API mjhook does not know is "unknown format", with the keys
+//!   seen and why each format does not fit, and a tie is an error too.
+//!   Each format's keys, evidence and envelopes are declared once, as data:
+//!   [`Provider::format`].
 //! - [`decode_all`]: every job in a batch body (APIFRAME `/fetch-many`,
 //!   midjourney-api.com job-status, the AsyncAPI and ImagineAPI list replies).
 //!   `decode` and `decode_auto` refuse a batch of several jobs with
