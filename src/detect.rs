@@ -128,9 +128,6 @@ pub(crate) struct Shape<'de> {
     bytes: &'de [u8],
 }
 
-/// Keys whose object or list of objects is scanned one level deep.
-const ENVELOPE_KEYS: [&str; 4] = ["data", "payload", "tasks", "items"];
-
 impl<'de> Shape<'de> {
     fn scan(bytes: &'de [u8], named: Option<Provider>) -> Result<Self, DecodeError> {
         Shape::scan_keeping(bytes, named, false)
@@ -424,7 +421,7 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
         };
         shape.top.records = 1;
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            let envelope = ENVELOPE_KEYS.iter().find(|envelope| **envelope == key.0);
+            let envelope = self.table.envelope_key(&key.0);
             match envelope {
                 Some(envelope) if shape.inner(envelope).is_none() => {
                     let seed = InnerSeed {

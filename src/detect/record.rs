@@ -14,7 +14,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::{Level, Scalar, Shape, Status, ENVELOPE_KEYS};
+use super::{Level, Scalar, Shape, Status};
 use crate::providers::format::{Envelope, KeyTable};
 
 /// Parses `bytes` as `T`, noting the shape on the way.
@@ -292,7 +292,7 @@ impl<'s, 'de, A: MapAccess<'de>> MapAccess<'de> for NotingMap<'s, 'de, A> {
                 Where::Top(shape) => {
                     if key == "status" {
                         self.next = Next::Status;
-                    } else if let Some(envelope) = ENVELOPE_KEYS.iter().find(|e| **e == key) {
+                    } else if let Some(envelope) = self.table.envelope_key(&key) {
                         if shape.inner(envelope).is_none() {
                             self.next = Next::Envelope(envelope);
                         }

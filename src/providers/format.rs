@@ -318,6 +318,9 @@ pub(crate) struct KeyTable {
     index: rustc_hash::FxHashMap<&'static str, u16>,
     names: Vec<&'static str>,
     owners: Vec<Providers>,
+    /// The keys some format declares as an envelope: the scan looks one
+    /// level into their objects.
+    envelope_keys: Vec<&'static str>,
     pub(crate) formats: Vec<CompiledFormat>,
 }
 
@@ -333,6 +336,7 @@ impl KeyTable {
             index: rustc_hash::FxHashMap::default(),
             names: Vec::new(),
             owners: Vec::new(),
+            envelope_keys: Vec::new(),
             formats: Vec::new(),
         };
         let formats: Vec<&'static Format> = formats.collect();
@@ -363,6 +367,13 @@ impl KeyTable {
         }
         for n in 0..table.formats.len() {
             let format = table.formats[n].format;
+            for envelope in format.envelopes {
+                let declared =
+                    envelope.key != Envelope::LIST && !table.envelope_keys.contains(&envelope.key);
+                if declared {
+                    table.envelope_keys.push(envelope.key);
+                }
+            }
             let record = format.record.iter().map(|s| table.compile(s)).collect();
             let replies = format.replies.iter().map(|s| table.compile(s)).collect();
             let envelopes = format
@@ -416,6 +427,15 @@ impl KeyTable {
             closed: signature.closed,
             source: *signature,
         }
+    }
+
+    /// `key` as a declared envelope key (a list body's [`Envelope::LIST`]
+    /// is not a key).
+    pub(crate) fn envelope_key(&self, key: &str) -> Option<&'static str> {
+        self.envelope_keys
+            .iter()
+            .copied()
+            .find(|envelope| *envelope == key)
     }
 
     /// The number of a key some format knows.
