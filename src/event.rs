@@ -177,7 +177,7 @@ impl JobStatus {
     /// `success` is deliberately unknown: vendors use it for the outcome of a
     /// submission, not for the state of the job.
     pub fn from_vendor(status: &str) -> JobStatus {
-        match fold_word(status).as_ref() {
+        match &*fold_word(status) {
             "pending" | "queued" | "staged" | "submitted" | "waiting" | "pending_queue"
             | "not_start" | "modal" => JobStatus::Pending,
             // TTAPI's `ON_QUEUE` is its "processing" state.
@@ -242,7 +242,7 @@ impl FromStr for JobStatus {
         let folded = fold_word(word);
         JobStatus::ALL
             .into_iter()
-            .find(|status| status.as_str() == folded)
+            .find(|status| status.as_str() == &*folded)
             .ok_or_else(|| UnknownStatus(word.to_owned()))
     }
 }
@@ -284,17 +284,84 @@ impl fmt::Display for UnknownStatus {
 
 impl std::error::Error for UnknownStatus {}
 
-/// Lower-cases a vendor word and folds `-` and spaces into `_`, borrowing when
-/// it is already in that form (the common case).
-fn fold_word(word: &str) -> Cow<'_, str> {
+/// A vendor word lower-cased, with `-` and spaces folded into `_`: the form
+/// the status and operation tables are written in.
+///
+/// Every word a table knows is short, so a word is folded into a buffer on
+/// the stack: matching a status costs no allocation. Longer words (which no
+/// table lists, but whose prefix an operation family may still match) are
+/// folded into a `String`.
+pub(crate) enum Folded<'a> {
+    /// Already in folded form.
+    Borrowed(&'a str),
+    /// Folded into a stack buffer of `len` bytes.
+    Inline([u8; Folded::INLINE], usize),
+    /// Folded into the heap.
+    Owned(String),
+}
+
+impl Folded<'_> {
+    const INLINE: usize = 40;
+
+    fn fold_byte(byte: u8) -> u8 {
+        match byte {
+            b'-' | b' ' => b'_',
+            byte => byte.to_ascii_lowercase(),
+        }
+    }
+
+    /// Whether `word` folds to this (for tables written in any spelling).
+    pub(crate) fn matches(&self, word: &str) -> bool {
+        let word = word.trim().as_bytes();
+        let folded = self.as_bytes();
+        folded.len() == word.len()
+            && folded
+                .iter()
+                .zip(word)
+                .all(|(&a, &b)| a == Folded::fold_byte(b))
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Folded::Borrowed(word) => word.as_bytes(),
+            Folded::Inline(buffer, len) => &buffer[..*len],
+            Folded::Owned(word) => word.as_bytes(),
+        }
+    }
+}
+
+impl std::ops::Deref for Folded<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Folded::Borrowed(word) => word,
+            // Folding maps ASCII bytes to ASCII bytes and keeps every other
+            // byte, so the buffer holds the UTF-8 it was copied from.
+            Folded::Inline(buffer, len) => std::str::from_utf8(&buffer[..*len]).unwrap_or_default(),
+            Folded::Owned(word) => word,
+        }
+    }
+}
+
+/// Folds a vendor word (see [`Folded`]), borrowing when it is already in that
+/// form (the common case).
+pub(crate) fn fold_word(word: &str) -> Folded<'_> {
     let word = word.trim();
     if word
         .bytes()
         .all(|b| !b.is_ascii_uppercase() && b != b'-' && b != b' ')
     {
-        return Cow::Borrowed(word);
+        return Folded::Borrowed(word);
     }
-    Cow::Owned(
+    if word.len() <= Folded::INLINE {
+        let mut buffer = [0; Folded::INLINE];
+        for (slot, byte) in buffer.iter_mut().zip(word.bytes()) {
+            *slot = Folded::fold_byte(byte);
+        }
+        return Folded::Inline(buffer, word.len());
+    }
+    Folded::Owned(
         word.chars()
             .map(|c| match c {
                 '-' | ' ' => '_',
@@ -401,9 +468,9 @@ impl Operation {
         }
         let folded = fold_word(kind);
         // KIE.ai prefixes its task types with `mj_` (`mj_txt2img`, `mj_upscale`).
-        let word = folded.strip_prefix("mj_").unwrap_or(folded.as_ref());
+        let word = folded.strip_prefix("mj_").unwrap_or(&folded);
         let kie_imagine = matches!(
-            folded.as_ref(),
+            &*folded,
             "mj_txt2img" | "mj_img2img" | "mj_style_reference" | "mj_omni_reference"
         );
         // A family name, optionally followed by a suffix that picks a variant

@@ -43,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature};
-use super::{finish, Check, Provider};
+use super::{finish, At, Check, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
 use crate::quirks::{
@@ -239,16 +239,17 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
             message,
         });
     }
-    Ok(vec![normalize(body, "")?])
+    Ok(vec![normalize(body, At::TOP)?])
 }
 
 /// Maps a result object or a task record; `at` prefixes JSON paths in errors.
-fn normalize<Items>(task: Task<Items, Task>, at: &str) -> Result<JobEvent, DecodeError> {
+fn normalize<Items>(task: Task<Items, Task>, at: At) -> Result<JobEvent, DecodeError> {
     let is_record = task.id.is_some() || task.request.is_some() || task.response.is_some();
     if !is_record {
         let job_id = super::job_id(
             PROVIDER,
-            format!("{at}task_id"),
+            at,
+            "task_id",
             "missing field `task_id`",
             &[task.task_id.as_ref()],
         )?;
@@ -257,7 +258,8 @@ fn normalize<Items>(task: Task<Items, Task>, at: &str) -> Result<JobEvent, Decod
 
     let job_id = super::job_id(
         PROVIDER,
-        format!("{at}id"),
+        at,
+        "id",
         "missing field `id` (nor is there a `response.task_id`)",
         &[
             task.id.as_ref(),

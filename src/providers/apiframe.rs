@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
-use super::{finish, push_finished_images, Check, Provider};
+use super::{finish, push_finished_images, At, Check, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -156,7 +156,7 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
             "`task_id` (one task) beside `tasks` (/fetch-many's list) in one body: which is it?",
         )),
         Some(tasks) => super::normalize_records(PROVIDER, "tasks", tasks, normalize),
-        _ => Ok(vec![normalize(task, "")?]),
+        _ => Ok(vec![normalize(task, At::TOP)?]),
     }
 }
 
@@ -165,10 +165,11 @@ fn is_success_word(text: &str) -> bool {
 }
 
 /// Maps one task; `at` prefixes JSON paths in errors.
-fn normalize<Tasks>(task: Task<Tasks>, at: &str) -> Result<JobEvent, DecodeError> {
+fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> {
     let job_id = super::job_id(
         PROVIDER,
-        format!("{at}task_id"),
+        at,
+        "task_id",
         "missing field `task_id` (nor is there a `taskId`)",
         &[task.task_id.as_ref()],
     )?;

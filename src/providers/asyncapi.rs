@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
-use super::{finish, Check, Provider};
+use super::{finish, At, Check, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -193,17 +193,18 @@ fn normalize_body(mut wire: Wire<OneOrMany<Wire>>) -> Result<Vec<JobEvent>, Deco
                 normalize(record, at, accepted)
             })
         }
-        _ => Ok(vec![normalize(wire, "", false)?]),
+        _ => Ok(vec![normalize(wire, At::TOP, false)?]),
     }
 }
 
 /// Maps one webhook payload or job object; `at` prefixes JSON paths in
 /// errors. A job just `accepted` by the creation reply has no status yet and
 /// is pending.
-fn normalize<Data>(wire: Wire<Data>, at: &str, accepted: bool) -> Result<JobEvent, DecodeError> {
+fn normalize<Data>(wire: Wire<Data>, at: At, accepted: bool) -> Result<JobEvent, DecodeError> {
     let job_id = super::job_id(
         PROVIDER,
-        format!("{at}job_id"),
+        at,
+        "job_id",
         "missing field `job_id` (nor is there an `id`)",
         &[wire.job_id.as_ref(), wire.id.as_ref()],
     )?;
@@ -234,7 +235,7 @@ fn normalize<Data>(wire: Wire<Data>, at: &str, accepted: bool) -> Result<JobEven
         let single_image = event.operation == Some(Operation::Upscale);
         for (n, image) in result.images.into_iter().enumerate() {
             let Some(url) = image.url else { continue };
-            let index = grid_index(image.index, &format!("{at}result.images[{n}].index"))?;
+            let index = grid_index(image.index, at, n)?;
             // An upscale is one finished image, not a position in a grid.
             let index = index.filter(|_| !single_image);
             let role = if index.is_some() || single_image {
@@ -271,14 +272,15 @@ fn status_of_event(event: &str) -> JobStatus {
     }
 }
 
-/// The spec's 1-based grid position as a 0-based one.
-fn grid_index(index: Option<i64>, path: &str) -> Result<Option<u8>, DecodeError> {
+/// Image `n`'s 1-based grid position (the spec's), 0-based; a position off the grid is
+/// an error at `{at}result.images[n].index`.
+fn grid_index(index: Option<i64>, at: At, n: usize) -> Result<Option<u8>, DecodeError> {
     match index {
         None => Ok(None),
         Some(index @ 1..=4) => Ok(u8::try_from(index - 1).ok()),
         Some(other) => Err(DecodeError::field(
             PROVIDER,
-            path,
+            format!("{at}result.images[{n}].index"),
             format!("expected a grid position from 1 to 4, found {other}"),
         )),
     }

@@ -184,17 +184,8 @@ pub fn fields_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
 
 /// Whether `word` is one of `words`, as [`StatusMark::Words`] compares.
 pub(crate) fn word_in(word: &str, words: &[&str]) -> bool {
-    let folded = |text: &str| -> String {
-        text.trim()
-            .chars()
-            .map(|c| match c {
-                '-' | ' ' => '_',
-                c => c.to_ascii_lowercase(),
-            })
-            .collect()
-    };
-    let word = folded(word);
-    words.iter().any(|candidate| folded(candidate) == word)
+    let word = crate::event::fold_word(word);
+    words.iter().any(|candidate| word.matches(candidate))
 }
 
 /// A set of providers, one bit each.

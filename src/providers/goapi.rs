@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
-use super::{finish, push_finished_images, Check, Provider};
+use super::{finish, push_finished_images, At, Check, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -276,7 +276,7 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
         .as_ref()
         .is_some_and(|data| data.any(|task| task.task_id.is_some() || task.status.is_some()));
     if body.task_id.is_some() && !data_holds_a_task {
-        return Ok(vec![normalize(body, "", None)?]);
+        return Ok(vec![normalize(body, At::TOP, None)?]);
     }
     let envelope_task_id = body.task_id.take();
     // An envelope: the GET reply's code says whether `data` is a task.
@@ -319,7 +319,7 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
             provider: PROVIDER,
             path: "data".to_owned(),
         }),
-        None => Ok(vec![normalize(body, "", None)?]),
+        None => Ok(vec![normalize(body, At::TOP, None)?]),
     }
 }
 
@@ -327,12 +327,13 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
 /// webhook envelope's timestamp.
 fn normalize<Data>(
     task: Task<Data>,
-    at: &str,
+    at: At,
     sent_at: Option<&Timestamp>,
 ) -> Result<JobEvent, DecodeError> {
     let job_id = super::job_id(
         PROVIDER,
-        format!("{at}task_id"),
+        at,
+        "task_id",
         "missing field `task_id`",
         &[task.task_id.as_ref()],
     )?;

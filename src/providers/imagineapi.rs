@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature};
-use super::{finish, push_finished_images, Check, KeyPresent, Provider};
+use super::{finish, push_finished_images, At, Check, KeyPresent, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -222,14 +222,14 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
             "missing field `payload` (a webhook), `data` (a GET reply) or `id` (an image on its own)",
         )),
         // The GET reply's `data` object on its own: clients often unwrap it.
-        (None, None) => Ok(vec![normalize(body, "")?]),
+        (None, None) => Ok(vec![normalize(body, At::TOP)?]),
     }
 }
 
 /// Maps one image; `at` prefixes JSON paths in errors.
 fn normalize<Payload, Data>(
     image: ImageRecord<Payload, Data>,
-    at: &str,
+    at: At,
 ) -> Result<JobEvent, DecodeError> {
     if image.bot_status.0 {
         return Err(DecodeError::field(
@@ -240,7 +240,8 @@ fn normalize<Payload, Data>(
     }
     let id = super::job_id(
         PROVIDER,
-        format!("{at}id"),
+        at,
+        "id",
         "missing field `id`",
         &[image.id.as_ref()],
     )?;

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Format, Signature, StatusMark};
-use super::{finish, Check, Provider};
+use super::{finish, At, Check, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobStatus};
 use crate::quirks::{
@@ -168,7 +168,8 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
 fn normalize(message: Message) -> Result<JobEvent, DecodeError> {
     let job_id = super::job_id(
         PROVIDER,
-        "messageId".to_owned(),
+        At::TOP,
+        "messageId",
         "missing field `messageId`",
         &[message.message_id.as_ref()],
     )?;

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature};
-use super::{finish, push_finished_images, Check, Provider};
+use super::{finish, push_finished_images, At, Check, Provider};
 use crate::error::DecodeError;
 use crate::event::{JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp};
@@ -250,7 +250,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
     let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes, check)?;
     if body.task_id.is_some() {
-        return Ok(vec![normalize(body, "", None)?]);
+        return Ok(vec![normalize(body, At::TOP, None)?]);
     }
     let data = body.data.take();
     let holds_a_task = data
@@ -295,7 +295,7 @@ struct Outcome {
 /// Maps one task; `at` prefixes JSON paths in errors.
 fn normalize<Data>(
     task: Task<Data>,
-    at: &str,
+    at: At,
     envelope: Option<&Outcome>,
 ) -> Result<JobEvent, DecodeError> {
     if task.state.is_some() || task.result_json.is_some() {
@@ -307,7 +307,8 @@ fn normalize<Data>(
     }
     let job_id = super::job_id(
         PROVIDER,
-        format!("{at}taskId"),
+        at,
+        "taskId",
         "missing field `taskId`",
         &[task.task_id.as_ref()],
     )?;

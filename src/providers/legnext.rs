@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature};
-use super::{finish, Check, Provider};
+use super::{finish, At, Check, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -198,7 +198,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
     let mut body: Job<OneOrMany<Job>> = super::parse(PROVIDER, bytes, check)?;
     if body.job_id.is_some() {
-        return Ok(vec![normalize(body, "", None)?]);
+        return Ok(vec![normalize(body, At::TOP, None)?]);
     }
     // An envelope (or the error reply): a code other than success is the
     // vendor's error, whatever `data` holds.
@@ -220,7 +220,7 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
             provider: PROVIDER,
             path: "data".to_owned(),
         }),
-        None => Ok(vec![normalize(body, "", None)?]),
+        None => Ok(vec![normalize(body, At::TOP, None)?]),
     }
 }
 
@@ -228,7 +228,7 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
 /// callback envelope's timestamp.
 fn normalize<Data>(
     job: Job<Data>,
-    at: &str,
+    at: At,
     sent_at: Option<&Timestamp>,
 ) -> Result<JobEvent, DecodeError> {
     let failure = job.error.as_ref().and_then(ErrorDetail::to_job_error);
@@ -248,7 +248,8 @@ fn normalize<Data>(
     }
     let job_id = super::job_id(
         PROVIDER,
-        format!("{at}job_id"),
+        at,
+        "job_id",
         "missing field `job_id`",
         &[job.job_id.as_ref()],
     )?;

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
-use super::{finish, push_finished_images, Check, Provider};
+use super::{finish, push_finished_images, At, Check, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp};
@@ -181,7 +181,7 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
         .as_ref()
         .is_some_and(|data| data.any(|record| record.task_id.is_some() || record.status.is_some()));
     if body.task_id.is_some() && !data_holds_a_record {
-        return Ok(vec![normalize(body, "")?]);
+        return Ok(vec![normalize(body, At::TOP)?]);
     }
     let envelope_task_id = body.task_id.take();
     // An envelope: its status is the API result code, not a task status.
@@ -233,10 +233,11 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
 }
 
 /// Maps one task record; `at` prefixes JSON paths in errors.
-fn normalize<Data>(record: Record<Data>, at: &str) -> Result<JobEvent, DecodeError> {
+fn normalize<Data>(record: Record<Data>, at: At) -> Result<JobEvent, DecodeError> {
     let task_id = super::job_id(
         PROVIDER,
-        format!("{at}taskId"),
+        at,
+        "taskId",
         "missing field `taskId`",
         &[record.task_id.as_ref()],
     )?;

@@ -45,7 +45,7 @@ use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
 use super::midjourney_api::ImageUrl;
-use super::{finish, push_finished_images, Check, Provider};
+use super::{finish, push_finished_images, At, Check, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -282,7 +282,7 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
             return reply(&task, code).map(|event| vec![event]);
         }
     }
-    Ok(vec![normalize(task, "")?])
+    Ok(vec![normalize(task, At::TOP)?])
 }
 
 /// `list-by-condition`: a JSON array of task objects.
@@ -318,7 +318,8 @@ fn reply(task: &Task, code: &StringOrInt) -> Result<JobEvent, DecodeError> {
     }
     let job_id = super::job_id(
         PROVIDER,
-        "result".to_owned(),
+        At::TOP,
+        "result",
         "missing field `result` (the accepted task's id)",
         &[task.result.as_ref()],
     )?;
@@ -326,10 +327,11 @@ fn reply(task: &Task, code: &StringOrInt) -> Result<JobEvent, DecodeError> {
 }
 
 /// Maps one task; `at` prefixes JSON paths in errors.
-fn normalize(task: Task, at: &str) -> Result<JobEvent, DecodeError> {
+fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
     let job_id = super::job_id(
         PROVIDER,
-        format!("{at}id"),
+        at,
+        "id",
         "missing field `id`",
         &[task.id.as_ref(), task.task_id.as_ref()],
     )?;

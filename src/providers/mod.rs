@@ -512,12 +512,60 @@ impl<'de> Deserialize<'de> for KeyPresent {
     }
 }
 
+/// Where a record sits in its body, for the JSON paths of errors: the body
+/// itself, the record under an envelope key, or one of a list's records.
+/// Paths are written only when an error needs one (`format!("{at}status")`),
+/// so a decode that succeeds builds none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct At<'a> {
+    /// The envelope key (`""` for the body, or a bare list).
+    envelope: &'a str,
+    /// The record's place in a list.
+    index: Option<usize>,
+}
+
+impl<'a> At<'a> {
+    /// The body itself.
+    pub(crate) const TOP: At<'static> = At {
+        envelope: "",
+        index: None,
+    };
+
+    /// The one record under `envelope`.
+    pub(crate) fn inside(envelope: &'a str) -> Self {
+        At {
+            envelope,
+            index: None,
+        }
+    }
+
+    /// Record `index` of the list under `envelope` (`""`: a bare list).
+    pub(crate) fn item(envelope: &'a str, index: usize) -> Self {
+        At {
+            envelope,
+            index: Some(index),
+        }
+    }
+}
+
+impl fmt::Display for At<'_> {
+    /// The prefix of the record's fields' paths: ``, `data.`, `data[2].`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.envelope, self.index) {
+            ("", None) => Ok(()),
+            (envelope, None) => write!(f, "{envelope}."),
+            (envelope, Some(index)) => write!(f, "{envelope}[{index}]."),
+        }
+    }
+}
+
 /// The job id every event needs: the first of `ids` present and not `""`
 /// (vendors' "none"). An id that is missing, `null` or `""` is an error at
-/// `path`, saying `missing` when there is none at all.
+/// `key` of the record `at`, saying `missing` when there is none at all.
 pub(crate) fn job_id(
     provider: Provider,
-    path: String,
+    at: At,
+    key: &str,
     missing: &str,
     ids: &[Option<&StringOrInt>],
 ) -> Result<JobId, DecodeError> {
@@ -534,7 +582,7 @@ pub(crate) fn job_id(
     } else {
         missing
     };
-    Err(DecodeError::field(provider, path, reason))
+    Err(DecodeError::field(provider, format!("{at}{key}"), reason))
 }
 
 /// Refuses an envelope whose own copy of the record id (`id_key`) says
@@ -592,10 +640,10 @@ pub(crate) fn normalize_records<R>(
     provider: Provider,
     key: &str,
     records: OneOrMany<R>,
-    mut normalize: impl FnMut(R, &str) -> Result<JobEvent, DecodeError>,
+    mut normalize: impl FnMut(R, At) -> Result<JobEvent, DecodeError>,
 ) -> Result<Vec<JobEvent>, DecodeError> {
     let records = match records {
-        OneOrMany::One(record) => return Ok(vec![normalize(*record, &format!("{key}."))?]),
+        OneOrMany::One(record) => return Ok(vec![normalize(*record, At::inside(key))?]),
         OneOrMany::Many(records) => records,
     };
     if records.is_empty() {
@@ -607,7 +655,7 @@ pub(crate) fn normalize_records<R>(
     records
         .into_iter()
         .enumerate()
-        .map(|(n, record)| normalize(record, &format!("{key}[{n}].")))
+        .map(|(n, record)| normalize(record, At::item(key, n)))
         .collect()
 }
 

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
-use super::{finish, push_finished_images, Check, Provider};
+use super::{finish, push_finished_images, At, Check, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -234,7 +234,8 @@ fn task_event<Data>(
     }
     let job_id = super::job_id(
         PROVIDER,
-        "jobId".to_owned(),
+        At::TOP,
+        "jobId",
         "missing field `jobId` (or `data.jobId`)",
         &ids,
     )?;
@@ -273,10 +274,11 @@ fn task_status(word: &str) -> JobStatus {
 }
 
 /// A `fetch-list` record; `at` prefixes JSON paths in errors.
-fn record(task: Task, at: &str) -> Result<JobEvent, DecodeError> {
+fn record(task: Task, at: At) -> Result<JobEvent, DecodeError> {
     let job_id = super::job_id(
         PROVIDER,
-        format!("{at}job_id"),
+        at,
+        "job_id",
         "missing field `job_id`",
         &[task.job_id_snake.as_ref(), task.job_id.as_ref()],
     )?;
