@@ -85,8 +85,9 @@ impl<'de> Level<'de> {
         }
     }
 
-    fn push(&mut self, table: &KeyTable, key: Cow<'de, str>) {
-        if let Some(id) = table.id(&key) {
+    /// Notes a key, `id` being its number in the [`KeyTable`].
+    fn push(&mut self, id: Option<u16>, key: Cow<'de, str>) {
+        if let Some(id) = id {
             self.known.insert(id);
         }
         if self.collecting && self.names.len() < DecodeError::LISTED {
@@ -421,8 +422,8 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
         };
         shape.top.records = 1;
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            let envelope = self.table.envelope_key(&key.0);
-            match envelope {
+            let info = self.table.lookup(&key.0);
+            match info.envelope {
                 Some(envelope) if shape.inner(envelope).is_none() => {
                     let seed = InnerSeed {
                         table: self.table,
@@ -432,9 +433,9 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
                         shape.inner.push((envelope, level));
                     }
                 }
-                _ => read_value(&mut shape.top, &key.0, &mut map)?,
+                _ => read_value(&mut shape.top, info.is_status, &mut map)?,
             }
-            shape.top.push(self.table, key.0);
+            shape.top.push(info.id, key.0);
         }
         Ok(Ok(shape))
     }
@@ -465,10 +466,10 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
 /// Reads one value of a level: `status` is looked at, the rest skipped.
 fn read_value<'de, A: MapAccess<'de>>(
     level: &mut Level<'de>,
-    key: &str,
+    is_status: bool,
     map: &mut A,
 ) -> Result<(), A::Error> {
-    if key == "status" {
+    if is_status {
         level.status = map.next_value::<Scalar<'de>>()?.0;
     } else {
         map.next_value::<IgnoredAny>()?;
@@ -507,13 +508,10 @@ impl<'de> InnerVisitor<'_> {
         let first = level.records == 0;
         level.records += 1;
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            if first && key.0 == "status" {
-                level.status = map.next_value::<Scalar<'de>>()?.0;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-            if first || level.table_id_is_new(self.table, &key.0) {
-                level.push(self.table, key.0);
+            let info = self.table.lookup(&key.0);
+            read_value(level, first && info.is_status, &mut map)?;
+            if first || level.is_new(info.id) {
+                level.push(info.id, key.0);
             }
         }
         Ok(())
@@ -521,11 +519,10 @@ impl<'de> InnerVisitor<'_> {
 }
 
 impl Level<'_> {
-    /// Whether a later record's key adds to what the first ones showed.
-    fn table_id_is_new(&self, table: &KeyTable, key: &str) -> bool {
-        table
-            .id(key)
-            .is_some_and(|id| !self.known.contains_all(&bit(id)))
+    /// Whether a later record's key (numbered `id`) adds to what the first
+    /// ones showed.
+    fn is_new(&self, id: Option<u16>) -> bool {
+        id.is_some_and(|id| !self.known.contains(id))
     }
 }
 

@@ -287,26 +287,27 @@ impl<'s, 'de, A: MapAccess<'de>> MapAccess<'de> for NotingMap<'s, 'de, A> {
             key: &mut key,
         })?;
         if let Some(key) = key {
+            let info = self.table.lookup(&key);
             self.next = Next::Plain;
             match &mut self.level {
                 Where::Top(shape) => {
-                    if key == "status" {
+                    if info.is_status {
                         self.next = Next::Status;
-                    } else if let Some(envelope) = self.table.envelope_key(&key) {
+                    } else if let Some(envelope) = info.envelope {
                         if shape.inner(envelope).is_none() {
                             self.next = Next::Envelope(envelope);
                         }
                     }
-                    shape.top.push(self.table, key);
+                    shape.top.push(info.id, key);
                 }
                 Where::Inner(level) => {
                     if self.first {
-                        if key == "status" {
+                        if info.is_status {
                             self.next = Next::Status;
                         }
-                        level.push(self.table, key);
-                    } else if level.table_id_is_new(self.table, &key) {
-                        level.push(self.table, key);
+                        level.push(info.id, key);
+                    } else if level.is_new(info.id) {
+                        level.push(info.id, key);
                     }
                 }
             }

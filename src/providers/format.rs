@@ -218,6 +218,10 @@ impl KeyBits {
         self.0[usize::from(key) / 64] |= 1 << (key % 64);
     }
 
+    pub(crate) fn contains(&self, key: u16) -> bool {
+        self.0[usize::from(key) / 64] & 1 << (key % 64) != 0
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.0.iter().map(|word| word.count_ones() as usize).sum()
     }
@@ -311,8 +315,21 @@ pub(crate) struct KeyTable {
     owners: Vec<Providers>,
     /// The keys some format declares as an envelope: the scan looks one
     /// level into their objects.
-    envelope_keys: Vec<&'static str>,
+    envelope_keys: KeyBits,
+    /// The number of `status`, whose value detection reads.
+    status: u16,
     pub(crate) formats: Vec<CompiledFormat>,
+}
+
+/// What the [`KeyTable`] knows of one key of a body, from one lookup.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct KeyInfo {
+    /// The key's number, if some format knows it.
+    pub(crate) id: Option<u16>,
+    /// Whether it is `status`.
+    pub(crate) is_status: bool,
+    /// The key, if some format declares it an envelope.
+    pub(crate) envelope: Option<&'static str>,
 }
 
 impl KeyTable {
@@ -327,9 +344,11 @@ impl KeyTable {
             index: rustc_hash::FxHashMap::default(),
             names: Vec::new(),
             owners: Vec::new(),
-            envelope_keys: Vec::new(),
+            envelope_keys: KeyBits::default(),
+            status: 0,
             formats: Vec::new(),
         };
+        table.status = table.intern("status");
         let formats: Vec<&'static Format> = formats.collect();
         for format in &formats {
             let mut knows = KeyBits::default();
@@ -359,10 +378,9 @@ impl KeyTable {
         for n in 0..table.formats.len() {
             let format = table.formats[n].format;
             for envelope in format.envelopes {
-                let declared =
-                    envelope.key != Envelope::LIST && !table.envelope_keys.contains(&envelope.key);
-                if declared {
-                    table.envelope_keys.push(envelope.key);
+                if envelope.key != Envelope::LIST {
+                    let id = table.intern(envelope.key);
+                    table.envelope_keys.insert(id);
                 }
             }
             let record = format.record.iter().map(|s| table.compile(s)).collect();
@@ -420,18 +438,21 @@ impl KeyTable {
         }
     }
 
-    /// `key` as a declared envelope key (a list body's [`Envelope::LIST`]
-    /// is not a key).
-    pub(crate) fn envelope_key(&self, key: &str) -> Option<&'static str> {
-        self.envelope_keys
-            .iter()
-            .copied()
-            .find(|envelope| *envelope == key)
-    }
-
-    /// The number of a key some format knows.
-    pub(crate) fn id(&self, key: &str) -> Option<u16> {
-        self.index.get(key).copied()
+    /// What the table knows of `key`: its number, whether it is `status`,
+    /// whether it is a declared envelope (a list body's [`Envelope::LIST`]
+    /// is not a key). One hash lookup: this runs for every key of a body.
+    pub(crate) fn lookup(&self, key: &str) -> KeyInfo {
+        let Some(&id) = self.index.get(key) else {
+            return KeyInfo::default();
+        };
+        KeyInfo {
+            id: Some(id),
+            is_status: id == self.status,
+            envelope: self
+                .envelope_keys
+                .contains(id)
+                .then(|| self.names[usize::from(id)]),
+        }
     }
 
     /// A key's name.
