@@ -18,7 +18,7 @@ mod record;
 
 use crate::error::DecodeError;
 use crate::providers::format::{
-    word_in, CompiledFormat, CompiledSignature, Envelope, KeyBits, KeyTable, StatusMark,
+    word_in, CompiledFormat, CompiledSignature, Envelope, KeyBits, KeyTable, Providers, StatusMark,
 };
 use crate::providers::{DecodeOptions, Provider};
 
@@ -61,6 +61,9 @@ pub(crate) enum Status<'de> {
 pub(crate) struct Level<'de> {
     /// The keys some format knows, as bits of the [`KeyTable`].
     known: KeyBits,
+    /// The formats that do not know one of `known`: kept as keys are noted,
+    /// so that detection tries only the formats left.
+    ruled_out: Providers,
     /// The first [`DecodeError::LISTED`] key names, for messages; kept only
     /// by a scan for a message ([`Level::collecting`]), so that a decode
     /// that succeeds allocates nothing for them.
@@ -86,9 +89,10 @@ impl<'de> Level<'de> {
     }
 
     /// Notes a key, `id` being its number in the [`KeyTable`].
-    fn push(&mut self, id: Option<u16>, key: Cow<'de, str>) {
+    fn push(&mut self, table: &KeyTable, id: Option<u16>, key: Cow<'de, str>) {
         if let Some(id) = id {
             self.known.insert(id);
+            self.ruled_out = self.ruled_out.union(table.owners(id).complement());
         }
         if self.collecting && self.names.len() < DecodeError::LISTED {
             self.names.push(key);
@@ -205,18 +209,24 @@ impl<'de> Shape<'de> {
         seen
     }
 
+    /// The levels whose keys count: the body's (unless it is a list) and
+    /// its envelopes'.
+    fn levels_read(&self) -> impl Iterator<Item = &Level<'de>> {
+        (!self.is_list)
+            .then_some(&self.top)
+            .into_iter()
+            .chain(self.inner.iter().map(|(_, level)| level))
+    }
+
     /// Whether `format` fits: no key of another format, and its evidence.
     /// `named`: the caller named the format, so named-only evidence counts.
     /// Nothing is allocated: this runs on every decode.
     fn fits(&self, format: &CompiledFormat, named: bool) -> bool {
         let counts = |signature: &CompiledSignature| named || !signature.source.named_only;
-        let levels = (!self.is_list)
-            .then_some(&self.top)
-            .into_iter()
-            .chain(self.inner.iter().map(|(_, level)| level));
-        if levels
-            .into_iter()
-            .any(|level| level.known.has_any_outside(&format.knows))
+        // A key the format does not know: `push` ruled the format out.
+        if self
+            .levels_read()
+            .any(|level| level.ruled_out.has(format.format.provider))
         {
             return false;
         }
@@ -288,7 +298,15 @@ impl<'de> Shape<'de> {
 
     pub(crate) fn detect(&self) -> Result<Provider, DecodeError> {
         let table = KeyTable::get();
-        let mut fitting = table.formats.iter().filter(|f| self.fits(f, false));
+        // A format that does not know one of the body's keys cannot fit:
+        // only the others are tried.
+        let ruled_out = self.levels_read().fold(Providers::default(), |out, level| {
+            out.union(level.ruled_out)
+        });
+        let mut fitting = table
+            .formats
+            .iter()
+            .filter(|f| !ruled_out.has(f.format.provider) && self.fits(f, false));
         if let (Some(only), None) = (fitting.next(), fitting.next()) {
             return Ok(only.format.provider);
         }
@@ -435,7 +453,7 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
                 }
                 _ => read_value(&mut shape.top, info.is_status, &mut map)?,
             }
-            shape.top.push(info.id, key.0);
+            shape.top.push(self.table, info.id, key.0);
         }
         Ok(Ok(shape))
     }
@@ -511,7 +529,7 @@ impl<'de> InnerVisitor<'_> {
             let info = self.table.lookup(&key.0);
             read_value(level, first && info.is_status, &mut map)?;
             if first || level.is_new(info.id) {
-                level.push(info.id, key.0);
+                level.push(self.table, info.id, key.0);
             }
         }
         Ok(())

@@ -298,16 +298,16 @@ impl<'s, 'de, A: MapAccess<'de>> MapAccess<'de> for NotingMap<'s, 'de, A> {
                             self.next = Next::Envelope(envelope);
                         }
                     }
-                    shape.top.push(info.id, key);
+                    shape.top.push(self.table, info.id, key);
                 }
                 Where::Inner(level) => {
                     if self.first {
                         if info.is_status {
                             self.next = Next::Status;
                         }
-                        level.push(info.id, key);
+                        level.push(self.table, info.id, key);
                     } else if level.is_new(info.id) {
-                        level.push(info.id, key);
+                        level.push(self.table, info.id, key);
                     }
                 }
             }

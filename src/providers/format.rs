@@ -197,6 +197,16 @@ impl Providers {
         Providers(self.0 | 1 << provider.index())
     }
 
+    /// The providers of `self` and of `other`.
+    pub(crate) fn union(self, other: Providers) -> Self {
+        Providers(self.0 | other.0)
+    }
+
+    /// Every provider not in `self`.
+    pub(crate) fn complement(self) -> Self {
+        Providers(!self.0)
+    }
+
     pub(crate) fn has(self, provider: Provider) -> bool {
         self.0 & 1 << provider.index() != 0
     }
@@ -244,11 +254,6 @@ impl KeyBits {
             *a &= !b;
         }
         out
-    }
-
-    /// Whether any key is in `self` and not in `other`.
-    pub(crate) fn has_any_outside(&self, other: &KeyBits) -> bool {
-        self.0.iter().zip(other.0).any(|(a, b)| a & !b != 0)
     }
 
     pub(crate) fn union(&self, other: &KeyBits) -> KeyBits {
@@ -348,7 +353,6 @@ impl KeyTable {
             status: 0,
             formats: Vec::new(),
         };
-        table.status = table.intern("status");
         let formats: Vec<&'static Format> = formats.collect();
         for format in &formats {
             let mut knows = KeyBits::default();
@@ -375,6 +379,9 @@ impl KeyTable {
                 replies: Vec::new(),
             });
         }
+        // After the formats' keys, so that keys keep the order the formats
+        // list them in (which messages follow).
+        table.status = table.intern("status");
         for n in 0..table.formats.len() {
             let format = table.formats[n].format;
             for envelope in format.envelopes {
