@@ -352,7 +352,11 @@ fn normalize<Data>(
         event.status = status;
         event.provider_status = Some(flag.to_text().into_owned());
         event.operation = task.task_type.as_deref().and_then(Operation::from_vendor);
-        event.prompt = task.param_json.as_deref().and_then(echoed_prompt);
+        event.prompt = task
+            .param_json
+            .as_deref()
+            .and_then(Echo::parse)
+            .and_then(|echo| echo.prompt);
         let urls: Vec<String> = match task.result_info_json {
             Some(ResultInfo::Object(list)) => list.result_urls,
             Some(ResultInfo::Text(text)) => serde_json::from_str::<ResultList>(&text)
@@ -395,11 +399,9 @@ fn normalize<Data>(
             _ => JobStatus::Unknown,
         };
         event.provider_status = code.map(|code| code.to_text().into_owned());
-        if let Some(echo) = task.prompt_json.as_deref().and_then(parse_echo) {
-            event.prompt = text_field(&echo, "prompt");
-            event.operation = text_field(&echo, "taskType")
-                .as_deref()
-                .and_then(Operation::from_vendor);
+        if let Some(echo) = task.prompt_json.as_deref().and_then(Echo::parse) {
+            event.prompt = echo.prompt;
+            event.operation = echo.task_type.as_deref().and_then(Operation::from_vendor);
         }
         push_results(&mut event, &urls);
         if event.status == JobStatus::Failed {
@@ -419,21 +421,124 @@ fn push_results(event: &mut JobEvent, urls: &[String]) {
     }
 }
 
-/// The request parameters echoed as JSON inside a string; `None` when the
-/// string is not a JSON object.
-fn parse_echo(text: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
-    serde_json::from_str(text).ok()
+/// What mjhook reads of the request parameters that KIE echoes as JSON
+/// inside a string (`promptJson`, `paramJson`): the prompt and the task
+/// type, each when it is a non-empty string. The rest of the echo is
+/// skipped unread; a repeated key counts its last value, as in any JSON
+/// object.
+#[derive(Debug, Default)]
+struct Echo {
+    prompt: Option<String>,
+    task_type: Option<String>,
 }
 
-/// A non-empty string field of the echo.
-fn text_field(echo: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<String> {
-    echo.get(key)
-        .and_then(serde_json::Value::as_str)
-        .filter(|text| !text.trim().is_empty())
-        .map(str::to_owned)
+impl Echo {
+    /// The echo in `text`; `None` when `text` is not a JSON object.
+    fn parse(text: &str) -> Option<Echo> {
+        serde_json::from_str(text).ok()
+    }
 }
 
-/// The prompt in a `paramJson` echo.
-fn echoed_prompt(text: &str) -> Option<String> {
-    parse_echo(text).and_then(|echo| text_field(&echo, "prompt"))
+impl<'de> Deserialize<'de> for Echo {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EchoVisitor;
+        impl<'de> Visitor<'de> for EchoVisitor {
+            type Value = Echo;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object of request parameters")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Echo, A::Error> {
+                let mut echo = Echo::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let slot = match key.as_ref() {
+                        "prompt" => &mut echo.prompt,
+                        "taskType" => &mut echo.task_type,
+                        _ => {
+                            map.next_value::<de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = map
+                        .next_value::<EchoText>()?
+                        .0
+                        .filter(|text| !text.trim().is_empty());
+                }
+                Ok(echo)
+            }
+        }
+        deserializer.deserialize_map(EchoVisitor)
+    }
+}
+
+/// A value of the echo: its text when it is a string, `None` for any other
+/// JSON value.
+struct EchoText(Option<String>);
+
+impl<'de> Deserialize<'de> for EchoText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = EchoText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<EchoText, E> {
+                Ok(EchoText(Some(text.to_owned())))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<EchoText, E> {
+                Ok(EchoText(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<EchoText, E> {
+                Ok(EchoText(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<EchoText, E> {
+                Ok(EchoText(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<EchoText, E> {
+                Ok(EchoText(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<EchoText, E> {
+                Ok(EchoText(None))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<EchoText, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(EchoText(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EchoText, A::Error> {
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(EchoText(None))
+            }
+        }
+        deserializer.deserialize_any(TextVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Echo;
+
+    #[test]
+    fn an_echo_gives_its_prompt_and_task_type_when_they_are_text() {
+        let echo = Echo::parse(
+            r#"{"prompt": "a fox", "taskType": "mj_txt2img", "speed": {"nested": [1, "x"]}, "version": 7}"#,
+        )
+        .expect("an object");
+        assert_eq!(echo.prompt.as_deref(), Some("a fox"));
+        assert_eq!(echo.task_type.as_deref(), Some("mj_txt2img"));
+    }
+
+    #[test]
+    fn an_echo_keeps_a_repeated_key_last_value_and_no_blank_or_non_text() {
+        let echo = Echo::parse(r#"{"prompt": "first", "prompt": "last", "taskType": 3}"#)
+            .expect("an object");
+        assert_eq!(echo.prompt.as_deref(), Some("last"));
+        assert_eq!(echo.task_type, None);
+        let blank = Echo::parse(r#"{"prompt": "  "}"#).expect("an object");
+        assert_eq!(blank.prompt, None);
+        assert!(Echo::parse("[1, 2]").is_none());
+        assert!(Echo::parse("not json").is_none());
+    }
 }
