@@ -17,8 +17,9 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 mod record;
 
 use crate::error::DecodeError;
+use crate::event::Folded;
 use crate::providers::format::{
-    word_in, CompiledFormat, CompiledSignature, Envelope, KeyBits, KeyTable, Providers, StatusMark,
+    CompiledFormat, CompiledSignature, Envelope, KeyBits, KeyTable, Providers, StatusMark,
 };
 use crate::providers::{DecodeOptions, Provider};
 
@@ -52,7 +53,9 @@ pub(crate) enum Status<'de> {
     Absent,
     /// An integer, or a string of digits: an API result code.
     Code,
-    Word(Cow<'de, str>),
+    /// A word, folded as the status tables are ([`Folded`]) once, when
+    /// read.
+    Word(Folded<'de>),
     Other,
 }
 
@@ -107,7 +110,9 @@ impl<'de> Level<'de> {
         let status = match (&signature.status, &self.status) {
             (StatusMark::Any, _) => true,
             (StatusMark::Code, Status::Code) => true,
-            (StatusMark::Words(words), Status::Word(word)) => word_in(word, words),
+            (StatusMark::Words(words), Status::Word(word)) => {
+                words.iter().any(|candidate| word.matches(candidate))
+            }
             _ => false,
         };
         status
@@ -637,7 +642,7 @@ impl<'de> Scalar<'de> {
         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
             Scalar(Status::Code)
         } else {
-            Scalar(Status::Word(text))
+            Scalar(Status::Word(Folded::of(text)))
         }
     }
 }

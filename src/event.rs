@@ -291,6 +291,7 @@ impl std::error::Error for UnknownStatus {}
 /// the stack: matching a status costs no allocation. Longer words (which no
 /// table lists, but whose prefix an operation family may still match) are
 /// folded into a `String`.
+#[derive(Clone, Debug)]
 pub(crate) enum Folded<'a> {
     /// Already in folded form.
     Borrowed(&'a str),
@@ -329,6 +330,24 @@ impl Folded<'_> {
         }
     }
 }
+
+impl<'a> Folded<'a> {
+    /// Folds a word that may borrow from the body for as long as it lives.
+    pub(crate) fn of(word: Cow<'a, str>) -> Self {
+        match word {
+            Cow::Borrowed(word) => fold_word(word),
+            Cow::Owned(word) => Folded::Owned((*fold_word(&word)).to_owned()),
+        }
+    }
+}
+
+impl PartialEq for Folded<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Folded<'_> {}
 
 impl std::ops::Deref for Folded<'_> {
     type Target = str;

@@ -153,7 +153,9 @@ impl<'s, 'de, V: Visitor<'de>> Visitor<'de> for NotingVisitor<'s, 'de, V> {
     }
 
     fn visit_borrowed_str<E: de::Error>(mut self, value: &'de str) -> Result<V::Value, E> {
-        self.status(Scalar::of_text(Cow::Borrowed(value)).0);
+        if matches!(self.note, Note::Status(_)) {
+            self.status(Scalar::of_text(Cow::Borrowed(value)).0);
+        }
         self.inner.visit_borrowed_str(value)
     }
 

@@ -182,12 +182,6 @@ pub fn fields_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
     list.0.get()
 }
 
-/// Whether `word` is one of `words`, as [`StatusMark::Words`] compares.
-pub(crate) fn word_in(word: &str, words: &[&str]) -> bool {
-    let word = crate::event::fold_word(word);
-    words.iter().any(|candidate| word.matches(candidate))
-}
-
 /// A set of providers, one bit each.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Providers(u32);
