@@ -486,10 +486,11 @@ impl Operation {
             return None;
         }
         let folded = fold_word(kind);
+        let folded: &str = &folded;
         // KIE.ai prefixes its task types with `mj_` (`mj_txt2img`, `mj_upscale`).
-        let word = folded.strip_prefix("mj_").unwrap_or(&folded);
+        let word = folded.strip_prefix("mj_").unwrap_or(folded);
         let kie_imagine = matches!(
-            &*folded,
+            folded,
             "mj_txt2img" | "mj_img2img" | "mj_style_reference" | "mj_omni_reference"
         );
         // A family name, optionally followed by a suffix that picks a variant
@@ -503,8 +504,15 @@ impl Operation {
         };
         // `vary_region` and AceData's `variation_region` are inpainting,
         // not variations.
-        let region = word.contains("region");
-        let operation = if family("imagine") && !word.contains("video")
+        // Task types are short: scanning their windows is cheaper than the
+        // searcher `str::contains` sets up, and this runs on every decode.
+        let mentions = |part: &str| {
+            word.as_bytes()
+                .windows(part.len())
+                .any(|window| window == part.as_bytes())
+        };
+        let region = mentions("region");
+        let operation = if family("imagine") && !mentions("video")
             || word == "generate"
             // Legnext's name, and KIE.ai's kinds of imagine (with image
             // prompts or references); GoAPI's plain `txt2img` is another model.

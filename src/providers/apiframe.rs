@@ -208,7 +208,7 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
     if let Some(grid) = task.original_image_url {
         event.images.push(Image::new(grid, ImageRole::Grid));
     }
-    push_finished_images(&mut event, &task.image_urls);
+    push_finished_images(&mut event, task.image_urls);
     if let Some(url) = task.image_url {
         let role = match event.operation {
             Some(Operation::Describe) => ImageRole::Input,

@@ -384,7 +384,7 @@ fn normalize<Data>(
         {
             event.images.push(Image::new(url, result_role));
         }
-        push_finished_images(&mut event, &result.image_urls);
+        push_finished_images(&mut event, result.image_urls);
         push_previews(&mut event, result.intermediate_image_urls);
         let messages: Vec<&str> = result
             .error_messages
@@ -406,8 +406,8 @@ fn normalize<Data>(
         {
             event.images.push(Image::new(url, result_role));
         }
-        push_finished_images(&mut event, &output.image_urls);
-        push_finished_images(&mut event, &output.temporary_image_urls);
+        push_finished_images(&mut event, output.image_urls);
+        push_finished_images(&mut event, output.temporary_image_urls);
         push_previews(&mut event, output.intermediate_image_urls);
         let descriptions = output.description.iter().chain(&output.descriptions);
         event.prompts = clean_prompts(descriptions.map(String::as_str));

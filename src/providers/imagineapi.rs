@@ -262,7 +262,7 @@ fn normalize<Payload, Data>(
         };
         event.images.push(Image::new(url, role));
     }
-    push_finished_images(&mut event, &image.upscaled_urls);
+    push_finished_images(&mut event, image.upscaled_urls);
     if status == JobStatus::Failed {
         event.error = JobError::from_vendor(None, image.error);
     }

@@ -367,7 +367,7 @@ fn normalize<Data>(
         .into_iter()
         .map(|url| url.0)
         .collect();
-        push_results(&mut event, &urls);
+        push_results(&mut event, urls);
         if status == JobStatus::Failed {
             let text = |text: &String| !text.trim().is_empty();
             let envelope_text = msg
@@ -403,7 +403,7 @@ fn normalize<Data>(
             event.prompt = echo.prompt;
             event.operation = echo.task_type.as_deref().and_then(Operation::from_vendor);
         }
-        push_results(&mut event, &urls);
+        push_results(&mut event, urls);
         if event.status == JobStatus::Failed {
             event.error = JobError::from_vendor(code.map(|code| code.to_text().into_owned()), msg);
         }
@@ -413,7 +413,7 @@ fn normalize<Data>(
 }
 
 /// The results, unless they are videos.
-fn push_results(event: &mut JobEvent, urls: &[String]) {
+fn push_results(event: &mut JobEvent, urls: Vec<String>) {
     let video = matches!(&event.operation, Some(Operation::Other(kind))
         if kind.to_ascii_lowercase().contains("video"));
     if !video {

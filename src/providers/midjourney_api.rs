@@ -267,7 +267,7 @@ fn normalize<Data>(record: Record<Data>, at: At) -> Result<JobEvent, DecodeError
     if let Some(image) = record.image.filter(|image| !quarters.contains(image)) {
         event.images.push(Image::new(image, ImageRole::Grid));
     }
-    push_finished_images(&mut event, &quarters);
+    push_finished_images(&mut event, quarters);
     if status == JobStatus::Failed {
         event.error = JobError::from_vendor(None, record.fail_reason)
             .or_else(|| JobError::from_vendor(None, record.message));

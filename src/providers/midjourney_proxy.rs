@@ -389,7 +389,7 @@ fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
             .into_iter()
             .map(|url| if is_video(&url) { String::new() } else { url })
             .collect();
-        push_finished_images(&mut event, &urls);
+        push_finished_images(&mut event, urls);
     }
 
     if status == JobStatus::Failed {

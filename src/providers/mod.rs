@@ -665,11 +665,12 @@ pub(crate) fn normalize_records<R>(
 /// from an operation that makes a grid, or one the body does not name. A
 /// single URL, an upscale's copies or a non-Midjourney model's outputs are
 /// images without a position.
-pub(crate) fn push_finished_images(event: &mut JobEvent, urls: &[String]) {
+pub(crate) fn push_finished_images(event: &mut JobEvent, urls: Vec<String>) {
     let positions_known =
         (2..=4).contains(&urls.len()) && event.operation.as_ref().is_none_or(Operation::makes_grid);
-    for (position, url) in urls.iter().enumerate() {
-        let mut image = Image::new(url.as_str(), ImageRole::Image);
+    event.images.reserve(urls.len());
+    for (position, url) in urls.into_iter().enumerate() {
+        let mut image = Image::new(url, ImageRole::Image);
         image.index = u8::try_from(position).ok().filter(|_| positions_known);
         event.images.push(image);
     }

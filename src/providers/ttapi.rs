@@ -405,8 +405,8 @@ fn fill<Data>(event: &mut JobEvent, task: Task<Data>) {
         image.height = task.height;
         event.images.push(image);
     }
-    push_finished_images(event, &task.images);
-    push_finished_images(event, &task.cdn_images);
+    push_finished_images(event, task.images);
+    push_finished_images(event, task.cdn_images);
     if event.status.is_terminal() {
         event.occurred_at = task.finish_time.as_ref().and_then(Timestamp::to_utc);
     }
