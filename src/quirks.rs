@@ -107,6 +107,14 @@ pub enum StringOrInt {
 }
 
 impl StringOrInt {
+    /// The value as text, reusing a string's own buffer.
+    pub fn into_text(self) -> String {
+        match self {
+            StringOrInt::Int(int) => int.to_string(),
+            StringOrInt::Str(text) => text,
+        }
+    }
+
     /// The value as text: a string verbatim, an integer in decimal.
     pub fn to_text(&self) -> Cow<'_, str> {
         match self {

@@ -243,7 +243,7 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
 }
 
 /// Maps a result object or a task record; `at` prefixes JSON paths in errors.
-fn normalize<Items>(task: Task<Items, Task>, at: At) -> Result<JobEvent, DecodeError> {
+fn normalize<Items>(mut task: Task<Items, Task>, at: At) -> Result<JobEvent, DecodeError> {
     let is_record = task.id.is_some() || task.request.is_some() || task.response.is_some();
     if !is_record {
         let job_id = super::job_id(
@@ -251,7 +251,7 @@ fn normalize<Items>(task: Task<Items, Task>, at: At) -> Result<JobEvent, DecodeE
             at,
             "task_id",
             "missing field `task_id`",
-            &[task.task_id.as_ref()],
+            [task.task_id.take()],
         )?;
         return Ok(finish(result_event(job_id, task, None)));
     }
@@ -261,9 +261,9 @@ fn normalize<Items>(task: Task<Items, Task>, at: At) -> Result<JobEvent, DecodeE
         at,
         "id",
         "missing field `id` (nor is there a `response.task_id`)",
-        &[
-            task.id.as_ref(),
-            task.response.as_ref().and_then(|r| r.task_id.as_ref()),
+        [
+            task.id.take(),
+            task.response.as_mut().and_then(|r| r.task_id.take()),
         ],
     )?;
     let request = task.request.unwrap_or_default();

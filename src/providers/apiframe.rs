@@ -171,7 +171,7 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
         at,
         "task_id",
         "missing field `task_id` (nor is there a `taskId`)",
-        &[task.task_id.as_ref()],
+        [task.task_id],
     )?;
     let failure = task
         .error

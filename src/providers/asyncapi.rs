@@ -206,7 +206,7 @@ fn normalize<Data>(wire: Wire<Data>, at: At, accepted: bool) -> Result<JobEvent,
         at,
         "job_id",
         "missing field `job_id` (nor is there an `id`)",
-        &[wire.job_id.as_ref(), wire.id.as_ref()],
+        [wire.job_id, wire.id],
     )?;
     let status = match (wire.status.as_deref(), accepted) {
         (None, true) => JobStatus::Pending,

@@ -335,7 +335,7 @@ fn normalize<Data>(
         at,
         "task_id",
         "missing field `task_id`",
-        &[task.task_id.as_ref()],
+        [task.task_id],
     )?;
     let provider_status = task.status.ok_or_else(|| {
         DecodeError::field(PROVIDER, format!("{at}status"), "missing field `status`")

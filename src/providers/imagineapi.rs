@@ -238,13 +238,7 @@ fn normalize<Payload, Data>(
             "the bot's status (the reply of GET /items/status), not an image",
         ));
     }
-    let id = super::job_id(
-        PROVIDER,
-        at,
-        "id",
-        "missing field `id`",
-        &[image.id.as_ref()],
-    )?;
+    let id = super::job_id(PROVIDER, at, "id", "missing field `id`", [image.id])?;
     let status = image
         .status
         .as_deref()

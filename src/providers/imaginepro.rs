@@ -171,7 +171,7 @@ fn normalize(message: Message) -> Result<JobEvent, DecodeError> {
         At::TOP,
         "messageId",
         "missing field `messageId`",
-        &[message.message_id.as_ref()],
+        [message.message_id],
     )?;
     // A submit reply has no status yet: the job is accepted, not started.
     let status = message

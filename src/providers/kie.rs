@@ -310,7 +310,7 @@ fn normalize<Data>(
         at,
         "taskId",
         "missing field `taskId`",
-        &[task.task_id.as_ref()],
+        [task.task_id],
     )?;
     let code = envelope.and_then(|envelope| envelope.code.as_ref());
     let msg = envelope.and_then(|envelope| envelope.msg.clone());

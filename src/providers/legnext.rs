@@ -251,7 +251,7 @@ fn normalize<Data>(
         at,
         "job_id",
         "missing field `job_id`",
-        &[job.job_id.as_ref()],
+        [job.job_id],
     )?;
     let provider_status = job.status.ok_or_else(|| {
         DecodeError::field(PROVIDER, format!("{at}status"), "missing field `status`")

@@ -239,7 +239,7 @@ fn normalize<Data>(record: Record<Data>, at: At) -> Result<JobEvent, DecodeError
         at,
         "taskId",
         "missing field `taskId`",
-        &[record.task_id.as_ref()],
+        [record.task_id],
     )?;
     let has_images =
         record.image.is_some() || record.images.iter().any(|url| !url.0.trim().is_empty());

@@ -321,7 +321,7 @@ fn reply(task: &Task, code: &StringOrInt) -> Result<JobEvent, DecodeError> {
         At::TOP,
         "result",
         "missing field `result` (the accepted task's id)",
-        &[task.result.as_ref()],
+        [task.result.clone()],
     )?;
     Ok(finish(JobEvent::new(PROVIDER, job_id, JobStatus::Pending)))
 }
@@ -333,7 +333,7 @@ fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
         at,
         "id",
         "missing field `id`",
-        &[task.id.as_ref(), task.task_id.as_ref()],
+        [task.id, task.task_id],
     )?;
     let status = match task.status.as_deref() {
         // Here `SUCCESS` is the task's state; the shared table keeps

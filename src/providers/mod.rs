@@ -567,11 +567,11 @@ pub(crate) fn job_id(
     at: At,
     key: &str,
     missing: &str,
-    ids: &[Option<&StringOrInt>],
+    ids: impl IntoIterator<Item = Option<StringOrInt>>,
 ) -> Result<JobId, DecodeError> {
     let mut empty = false;
-    for id in ids.iter().flatten() {
-        let text = id.to_text();
+    for id in ids.into_iter().flatten() {
+        let text = id.into_text();
         if !text.trim().is_empty() {
             return Ok(JobId::new(text));
         }

@@ -237,7 +237,7 @@ fn task_event<Data>(
         At::TOP,
         "jobId",
         "missing field `jobId` (or `data.jobId`)",
-        &ids,
+        ids.map(|id| id.cloned()),
     )?;
     if top_job_id.is_none() && !bare && task.is_only_an_id() {
         // A submit reply: its status is the request's, not the task's.
@@ -274,13 +274,13 @@ fn task_status(word: &str) -> JobStatus {
 }
 
 /// A `fetch-list` record; `at` prefixes JSON paths in errors.
-fn record(task: Task, at: At) -> Result<JobEvent, DecodeError> {
+fn record(mut task: Task, at: At) -> Result<JobEvent, DecodeError> {
     let job_id = super::job_id(
         PROVIDER,
         at,
         "job_id",
         "missing field `job_id`",
-        &[task.job_id_snake.as_ref(), task.job_id.as_ref()],
+        [task.job_id_snake.take(), task.job_id.take()],
     )?;
     let status = match &task.status {
         Some(code) => match code.as_int() {
