@@ -311,19 +311,36 @@ impl<'de> Deserialize<'de> for Percent {
 pub enum Timestamp {
     /// `1709035361` or `1766916846000`
     Epoch(i64),
-    /// `"2025-07-21T02:55:32Z"`, `""`, `"0001-01-01T00:00:00Z"`: already checked.
-    Text(String),
+    /// `"2025-07-21T02:55:32Z"`, `""`, `"0001-01-01T00:00:00Z"`: the text as
+    /// sent, with the instant it names (`None`: "not set"), read once when
+    /// the body is. Built with [`Timestamp::text`].
+    #[non_exhaustive]
+    Text {
+        /// The text as the vendor wrote it.
+        text: String,
+        /// The instant in UTC, or `None` when the text says "not set".
+        instant: Option<DateTime<Utc>>,
+    },
 }
 
 /// Integers at or above this are epoch milliseconds rather than seconds.
 const EPOCH_MILLIS_FROM: i64 = 100_000_000_000;
 
 impl Timestamp {
+    /// A date-time as a vendor writes it (RFC 3339, an epoch in a string,
+    /// `""`), or `None` when mjhook does not read it as one.
+    pub fn text(text: &str) -> Option<Timestamp> {
+        text_utc(text).ok().map(|instant| Timestamp::Text {
+            text: text.to_owned(),
+            instant,
+        })
+    }
+
     /// The instant in UTC, or `None` when the vendor says "not set".
     pub fn to_utc(&self) -> Option<DateTime<Utc>> {
         match self {
             Timestamp::Epoch(epoch) => epoch_utc(*epoch).ok().flatten(),
-            Timestamp::Text(text) => text_utc(text).ok().flatten(),
+            Timestamp::Text { instant, .. } => *instant,
         }
     }
 }
@@ -415,7 +432,7 @@ impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Timestamp::Epoch(epoch) => serializer.serialize_i64(*epoch),
-            Timestamp::Text(text) => serializer.serialize_str(text),
+            Timestamp::Text { text, .. } => serializer.serialize_str(text),
         }
     }
 }
@@ -463,7 +480,10 @@ impl<'de> Deserialize<'de> for Timestamp {
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Timestamp, E> {
                 match text_utc(text) {
-                    Ok(_) => Ok(Timestamp::Text(text.to_owned())),
+                    Ok(instant) => Ok(Timestamp::Text {
+                        text: text.to_owned(),
+                        instant,
+                    }),
                     Err(refused) => Err(E::custom(format_args!(
                         "expected an RFC 3339 date-time or an epoch, found {}{}",
                         shown(text),

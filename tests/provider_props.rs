@@ -197,7 +197,7 @@ proptest! {
         if temporary { output.temporary_image_urls = urls(salt, "tmp", quarters) } else { output.image_urls = urls(salt, "q", quarters) }
         output.intermediate_image_urls = urls(salt, "preview", previews);
         let mut meta = goapi::Meta::default();
-        meta.created_at = Some(Timestamp::Text(created.to_owned()));
+        meta.created_at = Some(Timestamp::text(created).expect("a date-time"));
         let mut task: goapi::Task = Default::default();
         task.task_id = Some(StringOrInt::Str(format!("{salt}-task")));
         task.status = Some(match spelling { 0 => status.0.to_owned(), 1 => status.0.to_uppercase(), _ => status.0[..1].to_uppercase() + &status.0[1..] });
@@ -495,7 +495,7 @@ proptest! {
         wire.kind = Some(kind.to_owned());
         wire.progress = progress.map(Percent::Int);
         wire.result = Some(result);
-        wire.timestamp = Some(Timestamp::Text("2024-05-01T12:00:00.250Z".to_owned()));
+        wire.timestamp = Some(Timestamp::text("2024-05-01T12:00:00.250Z").expect("a date-time"));
 
         let event = decode_one(Provider::Asyncapi, &wire);
         check_invariants(&event)?;
@@ -529,8 +529,8 @@ proptest! {
         output.image_url = image_url.then(|| urls(salt, "grid", 1).remove(0));
         output.image_urls = urls(salt, "q", quarters);
         let mut meta = legnext::Meta::default();
-        meta.created_at = Some(Timestamp::Text(created.to_owned()));
-        meta.ended_at = Some(Timestamp::Text(ended.to_owned()));
+        meta.created_at = Some(Timestamp::text(created).expect("a date-time"));
+        meta.ended_at = Some(Timestamp::text(ended).expect("a date-time"));
         let mut job: legnext::Job = Default::default();
         job.job_id = Some(StringOrInt::Str(format!("{salt}-job")));
         job.status = Some(if upper { status.0.to_uppercase() } else { status.0.to_owned() });
@@ -595,8 +595,8 @@ proptest! {
         record.param_json = Some(format!(r#"{{"prompt":"p {salt}","taskType":"{}"}}"#, task_type.0));
         record.success_flag = Some(StringOrInt::Int(flag.0));
         record.result_info_json = Some(if as_text { kie::ResultInfo::Text(serde_json::to_string(&list).unwrap()) } else { kie::ResultInfo::Object(list) });
-        record.create_time = Some(if epoch_ms { Timestamp::Epoch(1_772_441_400_000) } else { Timestamp::Text("2026-03-02T08:50:00Z".to_owned()) });
-        record.complete_time = Some(Timestamp::Text("2026-03-02T08:51:00Z".to_owned()));
+        record.create_time = Some(if epoch_ms { Timestamp::Epoch(1_772_441_400_000) } else { Timestamp::text("2026-03-02T08:50:00Z").expect("a date-time") });
+        record.complete_time = Some(Timestamp::text("2026-03-02T08:51:00Z").expect("a date-time"));
         record.error_message = error_message.clone();
         let mut body = kie::Task::<Box<kie::Task>>::default();
         body.code = Some(StringOrInt::Int(200));
@@ -940,7 +940,7 @@ proptest! {
             vec!["Upscale (Subtle)".into(), "Vary (Strong)".into(), "⬅️".into()]
         };
         let updated = chrono::DateTime::from_timestamp_millis(updated_ms).unwrap();
-        message.updated_at = Some(Timestamp::Text(updated.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)));
+        message.updated_at = Some(Timestamp::text(&updated.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).expect("a date-time"));
         let failed = matches!(status, Some((_, "failed")));
         message.error = failed.then(|| serde_json::from_str("\"Job failed: moderation\"").unwrap());
 
