@@ -43,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature};
-use super::{finish, At, Check, Provider};
+use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
 use crate::quirks::{
@@ -212,7 +212,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
     let mut body: Task<OneOrMany<Task<Skipped, Task>>, Task> =
         super::parse(PROVIDER, bytes, check)?;
     let has_id = body.task_id.is_some() || body.id.is_some();
@@ -239,7 +239,7 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
             message,
         });
     }
-    Ok(vec![normalize(body, At::TOP)?])
+    Ok(Events::One(normalize(body, At::TOP)?))
 }
 
 /// Maps a result object or a task record; `at` prefixes JSON paths in errors.

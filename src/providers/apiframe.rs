@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
-use super::{finish, push_finished_images, At, Check, Provider};
+use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -147,7 +147,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
     let mut task: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes, check)?;
     match task.tasks.take() {
         Some(_) if task.task_id.is_some() => Err(DecodeError::field(
@@ -156,7 +156,7 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
             "`task_id` (one task) beside `tasks` (/fetch-many's list) in one body: which is it?",
         )),
         Some(tasks) => super::normalize_records(PROVIDER, "tasks", tasks, normalize),
-        _ => Ok(vec![normalize(task, At::TOP)?]),
+        _ => Ok(Events::One(normalize(task, At::TOP)?)),
     }
 }
 

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
-use super::{finish, At, Check, Provider};
+use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -167,13 +167,13 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
     let wire: Wire<OneOrMany<Wire>> = super::parse(PROVIDER, bytes, check)?;
     normalize_body(wire)
 }
 
 /// Unwraps the REST envelopes, then normalizes each job.
-fn normalize_body(mut wire: Wire<OneOrMany<Wire>>) -> Result<Vec<JobEvent>, DecodeError> {
+fn normalize_body(mut wire: Wire<OneOrMany<Wire>>) -> Result<Events, DecodeError> {
     let has_id = wire.job_id.is_some() || wire.id.is_some();
     let envelope_status = wire.status.as_deref().map(str::to_ascii_uppercase);
     if !has_id && envelope_status.as_deref() == Some("ERROR") {
@@ -193,7 +193,7 @@ fn normalize_body(mut wire: Wire<OneOrMany<Wire>>) -> Result<Vec<JobEvent>, Deco
                 normalize(record, at, accepted)
             })
         }
-        _ => Ok(vec![normalize(wire, At::TOP, false)?]),
+        _ => Ok(Events::One(normalize(wire, At::TOP, false)?)),
     }
 }
 

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
-use super::{finish, push_finished_images, At, Check, Provider};
+use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -267,7 +267,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
     let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes, check)?;
     // A task on its own; beside a `data` that holds a task, `task_id` is the
     // envelope echoing it.
@@ -276,7 +276,7 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
         .as_ref()
         .is_some_and(|data| data.any(|task| task.task_id.is_some() || task.status.is_some()));
     if body.task_id.is_some() && !data_holds_a_task {
-        return Ok(vec![normalize(body, At::TOP, None)?]);
+        return Ok(Events::One(normalize(body, At::TOP, None)?));
     }
     let envelope_task_id = body.task_id.take();
     // An envelope: the GET reply's code says whether `data` is a task.
@@ -319,7 +319,7 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
             provider: PROVIDER,
             path: "data".to_owned(),
         }),
-        None => Ok(vec![normalize(body, At::TOP, None)?]),
+        None => Ok(Events::One(normalize(body, At::TOP, None)?)),
     }
 }
 

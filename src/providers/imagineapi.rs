@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature};
-use super::{finish, push_finished_images, At, Check, KeyPresent, Provider};
+use super::{finish, push_finished_images, At, Check, Events, KeyPresent, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -182,7 +182,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
     let mut body: Body = super::parse(PROVIDER, bytes, check)?;
     if body.directus_collection.0 {
         return Err(DecodeError::field(
@@ -222,7 +222,7 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
             "missing field `payload` (a webhook), `data` (a GET reply) or `id` (an image on its own)",
         )),
         // The GET reply's `data` object on its own: clients often unwrap it.
-        (None, None) => Ok(vec![normalize(body, At::TOP)?]),
+        (None, None) => Ok(Events::One(normalize(body, At::TOP)?)),
     }
 }
 

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Format, Signature, StatusMark};
-use super::{finish, At, Check, Provider};
+use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobStatus};
 use crate::quirks::{
@@ -139,7 +139,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
     let mut message: Message = super::parse(PROVIDER, bytes, check)?;
     if message.message_id.is_none() {
         let reason = message.error.take().and_then(|error| match error {
@@ -161,7 +161,7 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
             });
         }
     }
-    Ok(vec![normalize(message)?])
+    Ok(Events::One(normalize(message)?))
 }
 
 /// Maps one message.

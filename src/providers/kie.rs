@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature};
-use super::{finish, push_finished_images, At, Check, Provider};
+use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp};
@@ -247,10 +247,10 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
     let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes, check)?;
     if body.task_id.is_some() {
-        return Ok(vec![normalize(body, At::TOP, None)?]);
+        return Ok(Events::One(normalize(body, At::TOP, None)?));
     }
     let data = body.data.take();
     let holds_a_task = data

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature};
-use super::{finish, At, Check, Provider};
+use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -195,10 +195,10 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
     let mut body: Job<OneOrMany<Job>> = super::parse(PROVIDER, bytes, check)?;
     if body.job_id.is_some() {
-        return Ok(vec![normalize(body, At::TOP, None)?]);
+        return Ok(Events::One(normalize(body, At::TOP, None)?));
     }
     // An envelope (or the error reply): a code other than success is the
     // vendor's error, whatever `data` holds.
@@ -220,7 +220,7 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
             provider: PROVIDER,
             path: "data".to_owned(),
         }),
-        None => Ok(vec![normalize(body, At::TOP, None)?]),
+        None => Ok(Events::One(normalize(body, At::TOP, None)?)),
     }
 }
 

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
-use super::{finish, push_finished_images, At, Check, Provider};
+use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp};
@@ -171,7 +171,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
     let mut body: Record<OneOrMany<Record>> = super::parse(PROVIDER, bytes, check)?;
     // A record with `taskId` on its own. Beside a `data` that holds a
     // record, `taskId` is the envelope's (the vendor's own handlers read
@@ -181,7 +181,7 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
         .as_ref()
         .is_some_and(|data| data.any(|record| record.task_id.is_some() || record.status.is_some()));
     if body.task_id.is_some() && !data_holds_a_record {
-        return Ok(vec![normalize(body, At::TOP)?]);
+        return Ok(Events::One(normalize(body, At::TOP)?));
     }
     let envelope_task_id = body.task_id.take();
     // An envelope: its status is the API result code, not a task status.

@@ -45,7 +45,7 @@ use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
 use super::midjourney_api::ImageUrl;
-use super::{finish, push_finished_images, At, Check, Provider};
+use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -265,7 +265,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
     let starts_a_list = bytes
         .iter()
         .find(|byte| !byte.is_ascii_whitespace())
@@ -279,10 +279,10 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, Decode
     let task: Task = super::parse(PROVIDER, bytes, check)?;
     if task.id.is_none() && task.task_id.is_none() {
         if let Some(code) = &task.code {
-            return reply(&task, code).map(|event| vec![event]);
+            return reply(&task, code).map(Events::One);
         }
     }
-    Ok(vec![normalize(task, At::TOP)?])
+    Ok(Events::One(normalize(task, At::TOP)?))
 }
 
 /// `list-by-condition`: a JSON array of task objects.

@@ -123,7 +123,7 @@ impl Provider {
 
     /// Every job's event in `bytes`, with the format check `check` asks for
     /// (the size check is the caller's).
-    fn events(self, bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+    fn events(self, bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
         match self {
             Provider::Asyncapi => asyncapi::events(bytes, check),
             Provider::Apiframe => apiframe::events(bytes, check),
@@ -216,7 +216,8 @@ impl DecodeOptions {
     /// A batch body holding exactly one job gives that job; one holding
     /// several is [`DecodeError::SeveralJobs`].
     pub fn decode(&self, provider: Provider, bytes: &[u8]) -> Result<JobEvent, DecodeError> {
-        single(provider, self.decode_all(Some(provider), bytes)?)
+        self.check_size(Some(provider), bytes)?;
+        single(provider, provider.events(without_bom(bytes), Check::Named)?)
     }
 
     /// Detects the provider, then decodes one job's event.
@@ -242,6 +243,7 @@ impl DecodeOptions {
             Some(provider) => provider.events(bytes, Check::Named),
             None => auto_events(bytes).map(|(_, events)| events),
         }
+        .map(Events::into_vec)
     }
 
     /// Names the provider whose format `bytes` has.
@@ -323,7 +325,7 @@ thread_local! {
 /// (from the shape, or by a scan when the guessed type could not parse it)
 /// and decoded as the provider found. The guess changes the cost, never the
 /// result.
-fn auto_events(bytes: &[u8]) -> Result<(Provider, Vec<JobEvent>), DecodeError> {
+fn auto_events(bytes: &[u8]) -> Result<(Provider, Events), DecodeError> {
     let remember = |provider: Provider| LAST_DETECTED.with(|last| last.set(Some(provider)));
     if let Some(guess) = LAST_DETECTED.with(Cell::get) {
         let outcome = Cell::new(Guess::Right);
@@ -377,7 +379,29 @@ fn without_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
-fn single(provider: Provider, mut events: Vec<JobEvent>) -> Result<JobEvent, DecodeError> {
+/// The events of one body: most hold one job, which needs no list.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Events {
+    /// A body about one job.
+    One(JobEvent),
+    /// A batch (possibly of one).
+    Many(Vec<JobEvent>),
+}
+
+impl Events {
+    fn into_vec(self) -> Vec<JobEvent> {
+        match self {
+            Events::One(event) => vec![event],
+            Events::Many(events) => events,
+        }
+    }
+}
+
+fn single(provider: Provider, events: Events) -> Result<JobEvent, DecodeError> {
+    let mut events = match events {
+        Events::One(event) => return Ok(event),
+        Events::Many(events) => events,
+    };
     match events.len() {
         1 => Ok(events.remove(0)),
         // The decoders report an empty batch themselves, with its path.
@@ -641,9 +665,9 @@ pub(crate) fn normalize_records<R>(
     key: &str,
     records: OneOrMany<R>,
     mut normalize: impl FnMut(R, At) -> Result<JobEvent, DecodeError>,
-) -> Result<Vec<JobEvent>, DecodeError> {
+) -> Result<Events, DecodeError> {
     let records = match records {
-        OneOrMany::One(record) => return Ok(vec![normalize(*record, At::inside(key))?]),
+        OneOrMany::One(record) => return Ok(Events::One(normalize(*record, At::inside(key))?)),
         OneOrMany::Many(records) => records,
     };
     if records.is_empty() {
@@ -656,7 +680,8 @@ pub(crate) fn normalize_records<R>(
         .into_iter()
         .enumerate()
         .map(|(n, record)| normalize(record, At::item(key, n)))
-        .collect()
+        .collect::<Result<_, _>>()
+        .map(Events::Many)
 }
 
 /// Adds a list of finished images (the quarters of a grid, or any other

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
-use super::{finish, push_finished_images, At, Check, Provider};
+use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -185,7 +185,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Vec<JobEvent>, DecodeError> {
+pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
     let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes, check)?;
     let task = match body.data.take() {
         Some(OneOrMany::Many(records)) if !records.is_empty() => {
@@ -216,7 +216,7 @@ fn task_event<Data>(
     top_job_id: Option<StringOrInt>,
     task: Task<Data>,
     bare: bool,
-) -> Result<Vec<JobEvent>, DecodeError> {
+) -> Result<Events, DecodeError> {
     let ids = [
         top_job_id.as_ref(),
         task.job_id.as_ref(),
@@ -241,11 +241,11 @@ fn task_event<Data>(
     )?;
     if top_job_id.is_none() && !bare && task.is_only_an_id() {
         // A submit reply: its status is the request's, not the task's.
-        return Ok(vec![finish(JobEvent::new(
+        return Ok(Events::One(finish(JobEvent::new(
             PROVIDER,
             job_id,
             JobStatus::Pending,
-        ))]);
+        ))));
     }
     let status = match status_word.as_deref() {
         Some(word) => task_status(word),
@@ -260,7 +260,7 @@ fn task_event<Data>(
     if status == JobStatus::Failed {
         event.error = JobError::from_vendor(None, message);
     }
-    Ok(vec![finish(event)])
+    Ok(Events::One(finish(event)))
 }
 
 /// A task status word; `SUCCESS` is completed here, although the shared
