@@ -107,19 +107,20 @@ impl<'de> Level<'de> {
     /// envelope carries for its record) counted as present.
     fn shows(&self, signature: &CompiledSignature, extra: &KeyBits) -> bool {
         let keys = self.known.union(extra);
-        let status = match (&signature.status, &self.status) {
-            (StatusMark::Any, _) => true,
-            (StatusMark::Code, Status::Code) => true,
-            (StatusMark::Words(words), Status::Word(word)) => {
-                words.iter().any(|candidate| word.matches(candidate))
-            }
-            _ => false,
-        };
-        status
-            && keys.contains_all(&signature.all)
+        // Keys first: comparing bits is cheaper than comparing words.
+        let keys_hold = keys.contains_all(&signature.all)
             && (signature.source.any.is_empty() || keys.intersects(&signature.any))
             && (!signature.only || keys.is_subset_of(&signature.allowed))
-            && (!signature.closed || self.count == self.known.len())
+            && (!signature.closed || self.count == self.known.len());
+        keys_hold
+            && match (&signature.status, &self.status) {
+                (StatusMark::Any, _) => true,
+                (StatusMark::Code, Status::Code) => true,
+                (StatusMark::Words(words), Status::Word(word)) => {
+                    words.iter().any(|candidate| word.matches(candidate))
+                }
+                _ => false,
+            }
     }
 }
 
