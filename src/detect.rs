@@ -303,6 +303,24 @@ impl<'de> Shape<'de> {
     }
 
     pub(crate) fn detect(&self) -> Result<Provider, DecodeError> {
+        let flat = self.flat();
+        if let Some(provider) = flat.and_then(Decided::detected) {
+            return Ok(provider);
+        }
+        let detected = self.detect_anew()?;
+        if let Some(flat) = flat {
+            Decided::remember(flat, |decided| decided.detected = Some(detected));
+        }
+        Ok(detected)
+    }
+
+    /// What decides the format when the body is one flat object (no list,
+    /// no envelope): the only shape whose decisions [`Decided`] keeps.
+    fn flat(&self) -> Option<Flat<'_, 'de>> {
+        (!self.is_list && self.inner.is_empty()).then_some(Flat(&self.top))
+    }
+
+    fn detect_anew(&self) -> Result<Provider, DecodeError> {
         let table = KeyTable::get();
         // A format that does not know one of the body's keys cannot fit:
         // only the others are tried.
@@ -338,8 +356,17 @@ impl<'de> Shape<'de> {
     }
 
     pub(crate) fn check(&self, provider: Provider) -> Result<(), DecodeError> {
+        let flat = self.flat();
+        if flat.is_some_and(|flat| Decided::fits_named(flat, provider)) {
+            return Ok(());
+        }
         let table = KeyTable::get();
         if self.fits(table.format(provider), true) {
+            if let Some(flat) = flat {
+                Decided::remember(flat, |decided| {
+                    decided.fits_named = decided.fits_named.with(provider);
+                });
+            }
             return Ok(());
         }
         match self.misfit(table, table.format(provider), true) {
@@ -357,6 +384,115 @@ impl<'de> Shape<'de> {
                 lacks: Some(format!("{needs} (keys seen: {})", self.seen().join(", "))),
             }),
         }
+    }
+}
+
+/// A flat body's level, as far as deciding its format goes: the keys some
+/// format knows, whether it has keys no format knows, and its `status`
+/// ([`Shape::fits`] reads nothing else of a flat body).
+#[derive(Clone, Copy)]
+struct Flat<'s, 'de>(&'s Level<'de>);
+
+impl Flat<'_, '_> {
+    fn closed(self) -> bool {
+        self.0.count == self.0.known.len()
+    }
+}
+
+/// A [`Flat`] body's decisive parts, kept after the body is gone.
+#[derive(Debug, PartialEq, Eq)]
+struct FlatKey {
+    known: KeyBits,
+    closed: bool,
+    status: StatusKey,
+}
+
+/// A flat body's `status`, as [`FlatKey`] keeps it.
+#[derive(Debug, PartialEq, Eq)]
+enum StatusKey {
+    Absent,
+    Code,
+    /// Folded, as [`Status::Word`] holds it.
+    Word(String),
+    Other,
+}
+
+impl FlatKey {
+    fn of(flat: Flat) -> Self {
+        FlatKey {
+            known: flat.0.known,
+            closed: flat.closed(),
+            status: match &flat.0.status {
+                Status::Absent => StatusKey::Absent,
+                Status::Code => StatusKey::Code,
+                Status::Word(word) => StatusKey::Word(word.to_string()),
+                Status::Other => StatusKey::Other,
+            },
+        }
+    }
+
+    /// Whether `flat` is decided as this key was.
+    fn matches(&self, flat: Flat) -> bool {
+        let status = match (&self.status, &flat.0.status) {
+            (StatusKey::Absent, Status::Absent)
+            | (StatusKey::Code, Status::Code)
+            | (StatusKey::Other, Status::Other) => true,
+            (StatusKey::Word(kept), Status::Word(word)) => kept.as_str() == &**word,
+            _ => false,
+        };
+        status && self.known == flat.0.known && self.closed == flat.closed()
+    }
+}
+
+/// The decisions made for the last flat body shape seen on this thread.
+///
+/// Bodies come in runs from one vendor, with the same keys and a handful of
+/// status words, and deciding a format (every candidate's signatures)
+/// costs more than comparing a shape: a body shaped like the last one is
+/// decided as it was. Only successes are kept; an error is worked out anew,
+/// with its message.
+#[derive(Debug)]
+struct Decided {
+    key: FlatKey,
+    /// What `detect` named.
+    detected: Option<Provider>,
+    /// The providers this shape fits when named.
+    fits_named: Providers,
+}
+
+thread_local! {
+    static LAST_DECIDED: std::cell::RefCell<Option<Decided>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Decided {
+    fn detected(flat: Flat) -> Option<Provider> {
+        LAST_DECIDED.with_borrow(|last| {
+            last.as_ref()
+                .filter(|last| last.key.matches(flat))
+                .and_then(|last| last.detected)
+        })
+    }
+
+    fn fits_named(flat: Flat, provider: Provider) -> bool {
+        LAST_DECIDED.with_borrow(|last| {
+            last.as_ref()
+                .is_some_and(|last| last.key.matches(flat) && last.fits_named.has(provider))
+        })
+    }
+
+    /// Records a decision on `flat`'s shape, forgetting those on another.
+    fn remember(flat: Flat, decide: impl FnOnce(&mut Decided)) {
+        LAST_DECIDED.with_borrow_mut(|last| {
+            let decided = match last {
+                Some(decided) if decided.key.matches(flat) => decided,
+                _ => last.insert(Decided {
+                    key: FlatKey::of(flat),
+                    detected: None,
+                    fits_named: Providers::default(),
+                }),
+            };
+            decide(decided);
+        });
     }
 }
 
@@ -696,6 +832,32 @@ mod tests {
 
     fn detected(body: &str) -> Result<Provider, DecodeError> {
         detect(body.as_bytes())
+    }
+
+    /// A flat body decided like the one before it must match it in every
+    /// part that decides: keys, keys no format knows, status.
+    #[test]
+    fn a_remembered_decision_holds_only_for_the_same_shape() {
+        let sequence = [
+            (r#"{"task_id": "a", "status": "processing"}"#, true),
+            (r#"{"task_id": "b", "status": "processing", "x": 1}"#, false),
+            (r#"{"task_id": "c", "status": "processing"}"#, true),
+            (r#"{"task_id": "d", "status": "PROCESSING"}"#, true),
+            (r#"{"task_id": "e", "status": "no such word"}"#, false),
+            (r#"{"task_id": "f", "status": 3}"#, false),
+            (r#"{"task_id": "g", "status": "processing"}"#, true),
+            (r#"{"task_id": "h", "status": null}"#, false),
+        ];
+        for _ in 0..2 {
+            for (body, fits) in sequence {
+                assert_eq!(detected(body).is_ok(), fits, "{body}: {:?}", detected(body));
+                assert_eq!(
+                    crate::decode(Provider::Apiframe, body.as_bytes()).is_ok(),
+                    fits,
+                    "{body} named"
+                );
+            }
+        }
     }
 
     #[test]
