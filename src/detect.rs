@@ -33,11 +33,13 @@ pub(crate) fn detect_unchecked(bytes: &[u8]) -> Result<Provider, DecodeError> {
     Shape::scan(bytes, None)?.detect()
 }
 
-/// Parses `bytes` as `T` and gathers their shape in the same pass.
+/// Parses `bytes` as `T` and gathers their shape into `shape` in the same
+/// pass (filled in place: a shape is too large to move around for free).
 pub(crate) fn parse_noting<'de, T: de::Deserialize<'de>>(
     bytes: &'de [u8],
-) -> Result<(T, Shape<'de>), serde_json::Error> {
-    record::parse(bytes)
+    shape: &mut Shape<'de>,
+) -> Result<T, serde_json::Error> {
+    record::parse(bytes, shape)
 }
 
 /// Checks that `bytes` may be decoded as `provider`: a JSON object (or list)

@@ -296,13 +296,15 @@ pub(crate) enum Folded<'a> {
     /// Already in folded form.
     Borrowed(&'a str),
     /// Folded into a stack buffer of `len` bytes.
-    Inline([u8; Folded::INLINE], usize),
+    Inline([u8; Folded::INLINE], u8),
     /// Folded into the heap.
     Owned(String),
 }
 
 impl Folded<'_> {
-    const INLINE: usize = 40;
+    /// Room for the task types and status words vendors send, in 32 bytes
+    /// with the length and the tag.
+    const INLINE: usize = 30;
 
     fn fold_byte(byte: u8) -> u8 {
         match byte {
@@ -325,7 +327,7 @@ impl Folded<'_> {
     fn as_bytes(&self) -> &[u8] {
         match self {
             Folded::Borrowed(word) => word.as_bytes(),
-            Folded::Inline(buffer, len) => &buffer[..*len],
+            Folded::Inline(buffer, len) => &buffer[..usize::from(*len)],
             Folded::Owned(word) => word.as_bytes(),
         }
     }
@@ -357,7 +359,9 @@ impl std::ops::Deref for Folded<'_> {
             Folded::Borrowed(word) => word,
             // Folding maps ASCII bytes to ASCII bytes and keeps every other
             // byte, so the buffer holds the UTF-8 it was copied from.
-            Folded::Inline(buffer, len) => std::str::from_utf8(&buffer[..*len]).unwrap_or_default(),
+            Folded::Inline(buffer, len) => {
+                std::str::from_utf8(&buffer[..usize::from(*len)]).unwrap_or_default()
+            }
             Folded::Owned(word) => word,
         }
     }
@@ -373,12 +377,14 @@ pub(crate) fn fold_word(word: &str) -> Folded<'_> {
     {
         return Folded::Borrowed(word);
     }
-    if word.len() <= Folded::INLINE {
-        let mut buffer = [0; Folded::INLINE];
-        for (slot, byte) in buffer.iter_mut().zip(word.bytes()) {
-            *slot = Folded::fold_byte(byte);
+    if let Ok(len) = u8::try_from(word.len()) {
+        if word.len() <= Folded::INLINE {
+            let mut buffer = [0; Folded::INLINE];
+            for (slot, byte) in buffer.iter_mut().zip(word.bytes()) {
+                *slot = Folded::fold_byte(byte);
+            }
+            return Folded::Inline(buffer, len);
         }
-        return Folded::Inline(buffer, word.len());
     }
     Folded::Owned(
         word.chars()
@@ -709,6 +715,26 @@ impl JobError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_fold_alike_whatever_their_length_or_script() {
+        for (word, folded) in [
+            ("  In-Progress ", "in_progress"),
+            ("processing", "processing"),
+            (
+                "Variation Region Strong Extra Long Name",
+                "variation_region_strong_extra_long_name",
+            ),
+            ("ÉCHEC-Total", "Échec_total"),
+        ] {
+            assert_eq!(&*fold_word(word), folded, "{word:?}");
+            assert!(fold_word(folded).matches(word), "{word:?}");
+        }
+        assert_eq!(
+            Operation::from_vendor("Vary-Region-Strong-With-A-Very-Long-Suffix"),
+            Some(Operation::Inpaint)
+        );
+    }
 
     #[test]
     fn status_words_fold_case_and_separators() {

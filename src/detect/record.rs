@@ -17,22 +17,23 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use super::{Level, Scalar, Shape, Status};
 use crate::providers::format::{Envelope, KeyTable};
 
-/// Parses `bytes` as `T`, noting the shape on the way.
+/// Parses `bytes` as `T`, noting their shape in `shape` on the way.
 pub(crate) fn parse<'de, T: de::Deserialize<'de>>(
     bytes: &'de [u8],
-) -> Result<(T, Shape<'de>), serde_json::Error> {
+    shape: &mut Shape<'de>,
+) -> Result<T, serde_json::Error> {
     let table = KeyTable::get();
     let mut json = serde_json::Deserializer::from_slice(bytes);
-    let mut shape = Shape {
+    *shape = Shape {
         bytes,
         ..Shape::default()
     };
     let value = T::deserialize(Noting {
         inner: &mut json,
-        note: Note::Top(&mut shape, table),
+        note: Note::Top(shape, table),
     })?;
     json.end()?;
-    Ok((value, shape))
+    Ok(value)
 }
 
 /// Where a value's keys go.

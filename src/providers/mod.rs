@@ -431,8 +431,9 @@ pub(crate) fn parse<'de, T: Deserialize<'de>>(
             Err(_) => Err(parse_with_path::<T>(provider, bytes)),
         };
     }
-    match crate::detect::parse_noting::<DeserializeAsWrap<T, ObjectOnly>>(bytes) {
-        Ok((wire, shape)) => {
+    let mut shape = crate::detect::Shape::default();
+    match crate::detect::parse_noting::<DeserializeAsWrap<T, ObjectOnly>>(bytes, &mut shape) {
+        Ok(wire) => {
             match check {
                 Check::Named => shape.check(provider)?,
                 Check::Guess(outcome) => match shape.detect()? {
