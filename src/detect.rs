@@ -307,6 +307,8 @@ impl<'de> Shape<'de> {
     pub(crate) fn detect(&self) -> Result<Provider, DecodeError> {
         let flat = self.flat();
         if let Some(provider) = flat.and_then(Decided::detected) {
+            // Tests and fuzzing check every remembered decision.
+            debug_assert_eq!(self.detect_anew().ok(), Some(provider), "{self:?}");
             return Ok(provider);
         }
         let detected = self.detect_anew()?;
@@ -360,6 +362,10 @@ impl<'de> Shape<'de> {
     pub(crate) fn check(&self, provider: Provider) -> Result<(), DecodeError> {
         let flat = self.flat();
         if flat.is_some_and(|flat| Decided::fits_named(flat, provider)) {
+            debug_assert!(
+                self.fits(KeyTable::get().format(provider), true),
+                "{provider}: {self:?}"
+            );
             return Ok(());
         }
         let table = KeyTable::get();
