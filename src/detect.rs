@@ -261,7 +261,7 @@ impl<'de> Shape<'de> {
             }
             let mut carried = KeyBits::default();
             if let (Some(id), Some(outer)) = (envelope.carries_id, outer) {
-                if outer.known.contains_all(&bit(id)) {
+                if outer.known.contains(id) {
                     carried.insert(id);
                 }
             }
@@ -502,12 +502,6 @@ impl Decided {
             decide(decided);
         });
     }
-}
-
-fn bit(id: u16) -> KeyBits {
-    let mut bits = KeyBits::default();
-    bits.insert(id);
-    bits
 }
 
 /// Why a format does not fit a body.

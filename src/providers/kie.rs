@@ -458,61 +458,17 @@ impl<'de> Deserialize<'de> for Echo {
                             continue;
                         }
                     };
-                    *slot = map
-                        .next_value::<EchoText>()?
-                        .0
-                        .filter(|text| !text.trim().is_empty());
+                    // Only these two values are kept, so only they are
+                    // read whole; a value that is not text counts as none.
+                    *slot = match map.next_value::<serde_json::Value>()? {
+                        serde_json::Value::String(text) if !text.trim().is_empty() => Some(text),
+                        _ => None,
+                    };
                 }
                 Ok(echo)
             }
         }
         deserializer.deserialize_map(EchoVisitor)
-    }
-}
-
-/// A value of the echo: its text when it is a string, `None` for any other
-/// JSON value.
-struct EchoText(Option<String>);
-
-impl<'de> Deserialize<'de> for EchoText {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = EchoText;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<EchoText, E> {
-                Ok(EchoText(Some(text.to_owned())))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<EchoText, E> {
-                Ok(EchoText(None))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<EchoText, E> {
-                Ok(EchoText(None))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<EchoText, E> {
-                Ok(EchoText(None))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<EchoText, E> {
-                Ok(EchoText(None))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<EchoText, E> {
-                Ok(EchoText(None))
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<EchoText, A::Error> {
-                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-                Ok(EchoText(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EchoText, A::Error> {
-                while map
-                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
-                    .is_some()
-                {}
-                Ok(EchoText(None))
-            }
-        }
-        deserializer.deserialize_any(TextVisitor)
     }
 }
 
