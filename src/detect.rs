@@ -28,24 +28,24 @@ pub fn detect(bytes: &[u8]) -> Result<Provider, DecodeError> {
     DecodeOptions::default().detect(bytes)
 }
 
-/// Detection without the size check (callers did it).
-pub(crate) fn detect_unchecked(bytes: &[u8]) -> Result<Provider, DecodeError> {
-    Shape::scan(bytes, None)?.detect()
+/// Detection of a body whose size and text were checked.
+pub(crate) fn detect_unchecked(text: &str) -> Result<Provider, DecodeError> {
+    Shape::scan(text, None)?.detect()
 }
 
-/// Parses `bytes` as `T` and gathers their shape into `shape` in the same
+/// Parses `text` as `T` and gathers its shape into `shape` in the same
 /// pass (filled in place: a shape is too large to move around for free).
 pub(crate) fn parse_noting<'de, T: de::Deserialize<'de>>(
-    bytes: &'de [u8],
+    text: &'de str,
     shape: &mut Shape<'de>,
 ) -> Result<T, serde_json::Error> {
-    record::parse(bytes, shape)
+    record::parse(text, shape)
 }
 
-/// Checks that `bytes` may be decoded as `provider`: a JSON object (or list)
+/// Checks that `text` may be decoded as `provider`: a JSON object (or list)
 /// with `provider`'s evidence and no foreign key.
-pub(crate) fn check(provider: Provider, bytes: &[u8]) -> Result<(), DecodeError> {
-    Shape::scan(bytes, Some(provider))?.check(provider)
+pub(crate) fn check(provider: Provider, text: &str) -> Result<(), DecodeError> {
+    Shape::scan(text, Some(provider))?.check(provider)
 }
 
 /// What a level's `status` holds.
@@ -138,22 +138,22 @@ pub(crate) struct Shape<'de> {
     /// The provider being checked, for error messages.
     named: Option<Provider>,
     /// The body, to scan again for key names when a message needs them.
-    bytes: &'de [u8],
+    text: &'de str,
 }
 
 impl<'de> Shape<'de> {
-    fn scan(bytes: &'de [u8], named: Option<Provider>) -> Result<Self, DecodeError> {
-        Shape::scan_keeping(bytes, named, false)
+    fn scan(text: &'de str, named: Option<Provider>) -> Result<Self, DecodeError> {
+        Shape::scan_keeping(text, named, false)
     }
 
     /// A scan that keeps key names (`names`) for messages.
     fn scan_keeping(
-        bytes: &'de [u8],
+        text: &'de str,
         named: Option<Provider>,
         names: bool,
     ) -> Result<Self, DecodeError> {
         let table = KeyTable::get();
-        let mut json = serde_json::Deserializer::from_slice(bytes);
+        let mut json = serde_json::Deserializer::from_str(text);
         let shape = (&mut json)
             .deserialize_any(ShapeVisitor { table, names })
             .and_then(|shape| json.end().map(|()| shape))
@@ -163,7 +163,7 @@ impl<'de> Shape<'de> {
             found: found.to_owned(),
         })?;
         shape.named = named;
-        shape.bytes = bytes;
+        shape.text = text;
         Ok(shape)
     }
 
@@ -192,7 +192,7 @@ impl<'de> Shape<'de> {
             .levels()
             .any(|(_, level)| level.count > 0 && level.names.is_empty());
         if unnamed {
-            if let Ok(named) = Shape::scan_keeping(self.bytes, self.named, true) {
+            if let Ok(named) = Shape::scan_keeping(self.text, self.named, true) {
                 return named.seen();
             }
         }

@@ -17,15 +17,15 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use super::{Level, Scalar, Shape, Status};
 use crate::providers::format::{Envelope, KeyTable};
 
-/// Parses `bytes` as `T`, noting their shape in `shape` on the way.
+/// Parses `text` as `T`, noting its shape in `shape` on the way.
 pub(crate) fn parse<'de, T: de::Deserialize<'de>>(
-    bytes: &'de [u8],
+    text: &'de str,
     shape: &mut Shape<'de>,
 ) -> Result<T, serde_json::Error> {
     let table = KeyTable::get();
-    let mut json = serde_json::Deserializer::from_slice(bytes);
+    let mut json = serde_json::Deserializer::from_str(text);
     *shape = Shape {
-        bytes,
+        text,
         ..Shape::default()
     };
     let value = T::deserialize(Noting {

@@ -212,9 +212,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
-    let mut body: Task<OneOrMany<Task<Skipped, Task>>, Task> =
-        super::parse(PROVIDER, bytes, check)?;
+pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
+    let mut body: Task<OneOrMany<Task<Skipped, Task>>, Task> = super::parse(PROVIDER, text, check)?;
     let has_id = body.task_id.is_some() || body.id.is_some();
     if !has_id {
         if let Some(items) = body.items.take() {

@@ -147,8 +147,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
-    let mut task: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes, check)?;
+pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
+    let mut task: Task<OneOrMany<Task>> = super::parse(PROVIDER, text, check)?;
     match task.tasks.take() {
         Some(_) if task.task_id.is_some() => Err(DecodeError::field(
             PROVIDER,

@@ -167,8 +167,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
-    let wire: Wire<OneOrMany<Wire>> = super::parse(PROVIDER, bytes, check)?;
+pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
+    let wire: Wire<OneOrMany<Wire>> = super::parse(PROVIDER, text, check)?;
     normalize_body(wire)
 }
 

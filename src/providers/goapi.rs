@@ -267,8 +267,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
-    let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes, check)?;
+pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
+    let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, text, check)?;
     // A task on its own; beside a `data` that holds a task, `task_id` is the
     // envelope echoing it.
     let data_holds_a_task = body

@@ -182,8 +182,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
-    let mut body: Body = super::parse(PROVIDER, bytes, check)?;
+pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
+    let mut body: Body = super::parse(PROVIDER, text, check)?;
     if body.directus_collection.0 {
         return Err(DecodeError::field(
             PROVIDER,

@@ -139,8 +139,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
-    let mut message: Message = super::parse(PROVIDER, bytes, check)?;
+pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
+    let mut message: Message = super::parse(PROVIDER, text, check)?;
     if message.message_id.is_none() {
         let reason = message.error.take().and_then(|error| match error {
             ErrorDetail::Text(text) => Some(text),

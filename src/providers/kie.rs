@@ -247,8 +247,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
-    let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes, check)?;
+pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
+    let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, text, check)?;
     if body.task_id.is_some() {
         return Ok(Events::One(normalize(body, At::TOP, None)?));
     }

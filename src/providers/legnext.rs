@@ -195,8 +195,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
-    let mut body: Job<OneOrMany<Job>> = super::parse(PROVIDER, bytes, check)?;
+pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
+    let mut body: Job<OneOrMany<Job>> = super::parse(PROVIDER, text, check)?;
     if body.job_id.is_some() {
         return Ok(Events::One(normalize(body, At::TOP, None)?));
     }

@@ -171,8 +171,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
-    let mut body: Record<OneOrMany<Record>> = super::parse(PROVIDER, bytes, check)?;
+pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
+    let mut body: Record<OneOrMany<Record>> = super::parse(PROVIDER, text, check)?;
     // A record with `taskId` on its own. Beside a `data` that holds a
     // record, `taskId` is the envelope's (the vendor's own handlers read
     // `data.taskId || taskId`), and the envelope's `status` is its API code.

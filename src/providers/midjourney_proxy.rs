@@ -265,18 +265,17 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
-    let starts_a_list = bytes
-        .iter()
-        .find(|byte| !byte.is_ascii_whitespace())
-        .is_some_and(|byte| *byte == b'[');
+pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
+    let starts_a_list = text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .starts_with('[');
     if starts_a_list {
         // A list is parsed by its own path, so its format is checked by a scan.
-        super::check_by_scan(PROVIDER, bytes, check)?;
-        let tasks = parse_list(bytes)?;
+        super::check_by_scan(PROVIDER, text, check)?;
+        let tasks = parse_list(text)?;
         return super::normalize_records(PROVIDER, "", OneOrMany::Many(tasks), normalize);
     }
-    let task: Task = super::parse(PROVIDER, bytes, check)?;
+    let task: Task = super::parse(PROVIDER, text, check)?;
     if task.id.is_none() && task.task_id.is_none() {
         if let Some(code) = &task.code {
             return reply(&task, code).map(Events::One);
@@ -286,12 +285,12 @@ pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> 
 }
 
 /// `list-by-condition`: a JSON array of task objects.
-fn parse_list(bytes: &[u8]) -> Result<Vec<Task>, DecodeError> {
+fn parse_list(text: &str) -> Result<Vec<Task>, DecodeError> {
     type List = DeserializeAsWrap<Vec<Task>, Vec<ObjectOnly>>;
-    match serde_json::from_slice::<List>(bytes) {
+    match serde_json::from_str::<List>(text) {
         Ok(list) => Ok(list.into_inner()),
         Err(_) => {
-            let mut json = serde_json::Deserializer::from_slice(bytes);
+            let mut json = serde_json::Deserializer::from_str(text);
             let error = match serde_path_to_error::deserialize::<_, List>(&mut json) {
                 Err(error) => {
                     let path = error.path().to_string();

@@ -121,21 +121,21 @@ impl Provider {
         DecodeOptions::default().decode(self, bytes)
     }
 
-    /// Every job's event in `bytes`, with the format check `check` asks for
+    /// Every job's event in `text`, with the format check `check` asks for
     /// (the size check is the caller's).
-    fn events(self, bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
+    fn events(self, text: &str, check: Check) -> Result<Events, DecodeError> {
         match self {
-            Provider::Asyncapi => asyncapi::events(bytes, check),
-            Provider::Apiframe => apiframe::events(bytes, check),
-            Provider::Goapi => goapi::events(bytes, check),
-            Provider::Imagineapi => imagineapi::events(bytes, check),
-            Provider::MidjourneyApi => midjourney_api::events(bytes, check),
-            Provider::MidjourneyProxy => midjourney_proxy::events(bytes, check),
-            Provider::Ttapi => ttapi::events(bytes, check),
-            Provider::Legnext => legnext::events(bytes, check),
-            Provider::Kie => kie::events(bytes, check),
-            Provider::Acedata => acedata::events(bytes, check),
-            Provider::Imaginepro => imaginepro::events(bytes, check),
+            Provider::Asyncapi => asyncapi::events(text, check),
+            Provider::Apiframe => apiframe::events(text, check),
+            Provider::Goapi => goapi::events(text, check),
+            Provider::Imagineapi => imagineapi::events(text, check),
+            Provider::MidjourneyApi => midjourney_api::events(text, check),
+            Provider::MidjourneyProxy => midjourney_proxy::events(text, check),
+            Provider::Ttapi => ttapi::events(text, check),
+            Provider::Legnext => legnext::events(text, check),
+            Provider::Kie => kie::events(text, check),
+            Provider::Acedata => acedata::events(text, check),
+            Provider::Imaginepro => imaginepro::events(text, check),
         }
     }
 }
@@ -216,14 +216,14 @@ impl DecodeOptions {
     /// A batch body holding exactly one job gives that job; one holding
     /// several is [`DecodeError::SeveralJobs`].
     pub fn decode(&self, provider: Provider, bytes: &[u8]) -> Result<JobEvent, DecodeError> {
-        self.check_size(Some(provider), bytes)?;
-        single(provider, provider.events(without_bom(bytes), Check::Named)?)
+        let text = self.checked_text(Some(provider), bytes)?;
+        single(provider, provider.events(text, Check::Named)?)
     }
 
     /// Detects the provider, then decodes one job's event.
     pub fn decode_auto(&self, bytes: &[u8]) -> Result<JobEvent, DecodeError> {
-        self.check_size(None, bytes)?;
-        let (provider, events) = auto_events(without_bom(bytes))?;
+        let text = self.checked_text(None, bytes)?;
+        let (provider, events) = auto_events(text)?;
         single(provider, events)
     }
 
@@ -235,26 +235,29 @@ impl DecodeOptions {
         provider: Option<Provider>,
         bytes: &[u8],
     ) -> Result<Vec<JobEvent>, DecodeError> {
-        self.check_size(provider, bytes)?;
-        let bytes = without_bom(bytes);
+        let text = self.checked_text(provider, bytes)?;
         match provider {
             // A named provider skips the choice but not the evidence: a body
             // of another format is refused, never read as an emptier event.
-            Some(provider) => provider.events(bytes, Check::Named),
-            None => auto_events(bytes).map(|(_, events)| events),
+            Some(provider) => provider.events(text, Check::Named),
+            None => auto_events(text).map(|(_, events)| events),
         }
         .map(Events::into_vec)
     }
 
     /// Names the provider whose format `bytes` has.
     pub fn detect(&self, bytes: &[u8]) -> Result<Provider, DecodeError> {
-        self.check_size(None, bytes)?;
-        crate::detect::detect_unchecked(without_bom(bytes))
+        crate::detect::detect_unchecked(self.checked_text(None, bytes)?)
     }
 
-    /// Refuses what is too large, or not text that
-    /// `serde_json::from_slice::<Value>` would read, before any parsing.
-    fn check_size(&self, provider: Option<Provider>, bytes: &[u8]) -> Result<(), DecodeError> {
+    /// The body as text, after a byte-order mark; refuses what is too
+    /// large, or not text that `serde_json::from_slice::<Value>` would read,
+    /// before any parsing.
+    fn checked_text<'a>(
+        &self,
+        provider: Option<Provider>,
+        bytes: &'a [u8],
+    ) -> Result<&'a str, DecodeError> {
         if bytes.len() > self.max_bytes {
             return Err(DecodeError::TooLarge {
                 provider,
@@ -325,36 +328,37 @@ thread_local! {
 /// (from the shape, or by a scan when the guessed type could not parse it)
 /// and decoded as the provider found. The guess changes the cost, never the
 /// result.
-fn auto_events(bytes: &[u8]) -> Result<(Provider, Events), DecodeError> {
+fn auto_events(text: &str) -> Result<(Provider, Events), DecodeError> {
     let remember = |provider: Provider| LAST_DETECTED.with(|last| last.set(Some(provider)));
     if let Some(guess) = LAST_DETECTED.with(Cell::get) {
         let outcome = Cell::new(Guess::Right);
-        let result = guess.events(bytes, Check::Guess(&outcome));
+        let result = guess.events(text, Check::Guess(&outcome));
         match outcome.get() {
             Guess::Right => return Ok((guess, result?)),
             Guess::Wrong(provider) => {
                 remember(provider);
-                return Ok((provider, provider.events(bytes, Check::Detected)?));
+                return Ok((provider, provider.events(text, Check::Detected)?));
             }
             Guess::Unparsed => {}
         }
     }
-    let provider = crate::detect::detect_unchecked(bytes)?;
+    let provider = crate::detect::detect_unchecked(text)?;
     remember(provider);
-    Ok((provider, provider.events(bytes, Check::Detected)?))
+    Ok((provider, provider.events(text, Check::Detected)?))
 }
 
-/// Refuses invalid UTF-8 and escaped lone surrogates (`"\ud800"`) anywhere
-/// in the body, values the decoders skip included, as a syntax error with
-/// serde_json's own line, column and words: the typed pass skips unread
-/// values without checking their text, and mjhook accepts exactly the
-/// bodies `serde_json::from_slice::<Value>` accepts.
+/// The body as text: refuses invalid UTF-8 and escaped lone surrogates
+/// (`"\ud800"`) anywhere in it, values the decoders skip included, as a
+/// syntax error with serde_json's own line, column and words. The typed pass
+/// skips unread values without checking their text, and mjhook accepts
+/// exactly the bodies `serde_json::from_slice::<Value>` accepts.
 ///
-/// UTF-8 is checked in full (a fraction of a parse). A surrogate can only
+/// UTF-8 is checked in full, once: the typed pass then reads the text as a
+/// `str`, and serde_json checks no string of it again. A surrogate can only
 /// come from a `\uD800`–`\uDFFF` escape, rare outside escaped emoji: only a
 /// body holding one is read once more, as a `Value`, which checks every
 /// escape's pairing.
-fn check_text(provider: Option<Provider>, bytes: &[u8]) -> Result<(), DecodeError> {
+fn check_text(provider: Option<Provider>, bytes: &[u8]) -> Result<&str, DecodeError> {
     let surrogate_escape = || {
         memchr::memchr_iter(b'\\', bytes).any(|at| {
             matches!(
@@ -363,14 +367,18 @@ fn check_text(provider: Option<Provider>, bytes: &[u8]) -> Result<(), DecodeErro
             )
         })
     };
-    if std::str::from_utf8(bytes).is_err() || surrogate_escape() {
-        if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+    let text = std::str::from_utf8(bytes);
+    if text.is_err() || surrogate_escape() {
+        // A `Value` checks every string's UTF-8, so invalid text fails here,
+        // where serde_json says where.
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
             .and_then(|_| serde_json::from_slice::<serde_json::Value>(bytes).map(|_| ()))
-        {
-            return Err(DecodeError::from_json(provider, ".".to_owned(), error));
-        }
+            .map_err(|error| DecodeError::from_json(provider, ".".to_owned(), error))?;
     }
-    Ok(())
+    text.map_err(|error| {
+        let error = <serde_json::Error as serde::de::Error>::custom(error);
+        DecodeError::from_json(provider, ".".to_owned(), error)
+    })
 }
 
 /// The bytes after a UTF-8 byte-order mark, which RFC 8259 lets a parser
@@ -413,7 +421,7 @@ fn single(provider: Provider, events: Events) -> Result<JobEvent, DecodeError> {
     }
 }
 
-/// Parses `bytes` into a provider's wire type in one typed pass, checking
+/// Parses `text` into a provider's wire type in one typed pass, checking
 /// the body's format as `check` says on the shape gathered in that pass.
 ///
 /// Tracking the JSON path of every value costs more than the parse itself,
@@ -422,17 +430,17 @@ fn single(provider: Provider, events: Events) -> Result<JobEvent, DecodeError> {
 /// parse is deterministic) and says where.
 pub(crate) fn parse<'de, T: Deserialize<'de>>(
     provider: Provider,
-    bytes: &'de [u8],
+    text: &'de str,
     check: Check,
 ) -> Result<T, DecodeError> {
     if let Check::Detected = check {
-        return match serde_json::from_slice::<DeserializeAsWrap<T, ObjectOnly>>(bytes) {
+        return match serde_json::from_str::<DeserializeAsWrap<T, ObjectOnly>>(text) {
             Ok(wire) => Ok(wire.into_inner()),
-            Err(_) => Err(parse_with_path::<T>(provider, bytes)),
+            Err(_) => Err(parse_with_path::<T>(provider, text)),
         };
     }
     let mut shape = crate::detect::Shape::default();
-    match crate::detect::parse_noting::<DeserializeAsWrap<T, ObjectOnly>>(bytes, &mut shape) {
+    match crate::detect::parse_noting::<DeserializeAsWrap<T, ObjectOnly>>(text, &mut shape) {
         Ok(wire) => {
             match check {
                 Check::Named => shape.check(provider)?,
@@ -459,8 +467,8 @@ pub(crate) fn parse<'de, T: Deserialize<'de>>(
                 });
             }
             // A body of another format fails for that reason first.
-            crate::detect::check(provider, bytes)?;
-            Err(parse_with_path::<T>(provider, bytes))
+            crate::detect::check(provider, text)?;
+            Err(parse_with_path::<T>(provider, text))
         }
     }
 }
@@ -469,13 +477,13 @@ pub(crate) fn parse<'de, T: Deserialize<'de>>(
 /// its own (a bare list): by a scan before that parse.
 pub(crate) fn check_by_scan(
     provider: Provider,
-    bytes: &[u8],
+    text: &str,
     check: Check,
 ) -> Result<(), DecodeError> {
     match check {
-        Check::Named => crate::detect::check(provider, bytes),
+        Check::Named => crate::detect::check(provider, text),
         Check::Detected => Ok(()),
-        Check::Guess(outcome) => match crate::detect::detect_unchecked(bytes)? {
+        Check::Guess(outcome) => match crate::detect::detect_unchecked(text)? {
             found if found == provider => Ok(()),
             found => {
                 outcome.set(Guess::Wrong(found));
@@ -489,10 +497,10 @@ pub(crate) fn check_by_scan(
 }
 
 #[cold]
-fn parse_with_path<'de, T: Deserialize<'de>>(provider: Provider, bytes: &'de [u8]) -> DecodeError {
-    let mut json = serde_json::Deserializer::from_slice(bytes);
+fn parse_with_path<'de, T: Deserialize<'de>>(provider: Provider, text: &'de str) -> DecodeError {
+    let mut json = serde_json::Deserializer::from_str(text);
     match serde_path_to_error::deserialize::<_, DeserializeAsWrap<T, ObjectOnly>>(&mut json) {
-        Err(error) => match json_type_if_not_object(bytes) {
+        Err(error) => match json_type_if_not_object(text) {
             Some(found) => DecodeError::NotAnObject {
                 provider: Some(provider),
                 found: found.to_owned(),
@@ -504,15 +512,18 @@ fn parse_with_path<'de, T: Deserialize<'de>>(provider: Provider, bytes: &'de [u8
         },
         Ok(_) => match json.end() {
             Err(error) => DecodeError::from_json(Some(provider), ".".to_owned(), error),
-            // Unreachable in practice: the plain parse failed on these bytes.
+            // Unreachable in practice: the plain parse failed on this text.
             Ok(()) => DecodeError::field(provider, ".", "the body could not be parsed"),
         },
     }
 }
 
 /// What a body that is valid JSON but not an object is ("an array", …).
-fn json_type_if_not_object(bytes: &[u8]) -> Option<&'static str> {
-    let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace())?;
+fn json_type_if_not_object(text: &str) -> Option<&'static str> {
+    let first = text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .bytes()
+        .next()?;
     let found = match first {
         b'[' => "an array",
         b'"' => "a string",
@@ -521,7 +532,7 @@ fn json_type_if_not_object(bytes: &[u8]) -> Option<&'static str> {
         b'-' | b'0'..=b'9' => "a number",
         _ => return None,
     };
-    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
         .is_ok()
         .then_some(found)
 }
@@ -784,11 +795,14 @@ mod tests {
     #[test]
     fn one_pass_checks_agree_with_the_scan() {
         for (path, bytes) in every_fixture() {
-            let bytes = without_bom(&bytes);
+            // Text that is not UTF-8 is refused before any of these runs.
+            let Ok(text) = std::str::from_utf8(without_bom(&bytes)) else {
+                continue;
+            };
             for provider in Provider::ALL {
-                let scanned = crate::detect::check(provider, bytes)
-                    .and_then(|()| provider.events(bytes, Check::Detected));
-                let one_pass = provider.events(bytes, Check::Named);
+                let scanned = crate::detect::check(provider, text)
+                    .and_then(|()| provider.events(text, Check::Detected));
+                let one_pass = provider.events(text, Check::Named);
                 match (&scanned, &one_pass) {
                     (Ok(a), Ok(b)) => assert_eq!(a, b, "{} as {provider}", path.display()),
                     (Err(_), Err(_)) => {}
@@ -798,11 +812,11 @@ mod tests {
                     ),
                 }
             }
-            let scanned = crate::detect::detect_unchecked(bytes)
-                .and_then(|provider| provider.events(bytes, Check::Detected));
+            let scanned = crate::detect::detect_unchecked(text)
+                .and_then(|provider| provider.events(text, Check::Detected));
             for guess in Provider::ALL {
                 LAST_DETECTED.with(|last| last.set(Some(guess)));
-                let guessed = auto_events(bytes).map(|(_, events)| events);
+                let guessed = auto_events(text).map(|(_, events)| events);
                 assert_eq!(
                     guessed.is_ok(),
                     scanned.is_ok(),

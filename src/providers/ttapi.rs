@@ -185,8 +185,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     PROVIDER.decode(bytes)
 }
 
-pub(super) fn events(bytes: &[u8], check: Check) -> Result<Events, DecodeError> {
-    let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, bytes, check)?;
+pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
+    let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, text, check)?;
     let task = match body.data.take() {
         Some(OneOrMany::Many(records)) if !records.is_empty() => {
             return super::normalize_records(PROVIDER, "data", OneOrMany::Many(records), record);
