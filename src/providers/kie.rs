@@ -439,6 +439,16 @@ impl Echo {
     }
 }
 
+/// A key of the echo, matched as it is read: no key is copied.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum EchoKey {
+    Prompt,
+    TaskType,
+    #[serde(other)]
+    Other,
+}
+
 impl<'de> Deserialize<'de> for Echo {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct EchoVisitor;
@@ -449,11 +459,11 @@ impl<'de> Deserialize<'de> for Echo {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Echo, A::Error> {
                 let mut echo = Echo::default();
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                    let slot = match key.as_ref() {
-                        "prompt" => &mut echo.prompt,
-                        "taskType" => &mut echo.task_type,
-                        _ => {
+                while let Some(key) = map.next_key::<EchoKey>()? {
+                    let slot = match key {
+                        EchoKey::Prompt => &mut echo.prompt,
+                        EchoKey::TaskType => &mut echo.task_type,
+                        EchoKey::Other => {
                             map.next_value::<de::IgnoredAny>()?;
                             continue;
                         }

@@ -8,6 +8,7 @@ use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 use serde_with::de::DeserializeAsWrap;
@@ -354,23 +355,14 @@ fn auto_events(text: &str) -> Result<(Provider, Events), DecodeError> {
 /// exactly the bodies `serde_json::from_slice::<Value>` accepts.
 ///
 /// UTF-8 is checked in full, once: the typed pass then reads the text as a
-/// `str`, and serde_json checks no string of it again. A surrogate can only
-/// come from a `\uD800`–`\uDFFF` escape, rare outside escaped emoji: only a
-/// body holding one is read once more, as a `Value`, which checks every
-/// escape's pairing.
+/// `str`, and serde_json checks no string of it again. Surrogate escapes are
+/// paired by a walk over the body's escapes; only a body where one looks
+/// unpaired is read once more, as a `Value`, which says where and why.
 fn check_text(provider: Option<Provider>, bytes: &[u8]) -> Result<&str, DecodeError> {
-    let surrogate_escape = || {
-        memchr::memchr_iter(b'\\', bytes).any(|at| {
-            matches!(
-                bytes.get(at + 1..at + 4),
-                Some([b'u', b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'])
-            )
-        })
-    };
     let text = std::str::from_utf8(bytes);
-    if text.is_err() || surrogate_escape() {
-        // A `Value` checks every string's UTF-8, so invalid text fails here,
-        // where serde_json says where.
+    if text.is_err() || has_unpaired_surrogate_escape(bytes) {
+        // A `Value` checks every string's UTF-8 and every escape, so invalid
+        // text fails here, where serde_json says where.
         serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
             .and_then(|_| serde_json::from_slice::<serde_json::Value>(bytes).map(|_| ()))
             .map_err(|error| DecodeError::from_json(provider, ".".to_owned(), error))?;
@@ -379,6 +371,56 @@ fn check_text(provider: Option<Provider>, bytes: &[u8]) -> Result<&str, DecodeEr
         let error = <serde_json::Error as serde::de::Error>::custom(error);
         DecodeError::from_json(provider, ".".to_owned(), error)
     })
+}
+
+/// Whether a `\uD800`–`\uDBFF` escape in `bytes` is not followed at once by
+/// a `\uDC00`–`\uDFFF` one, or a low one comes without a high one: the
+/// escapes serde_json refuses in a string it reads, and skips unchecked in
+/// one it does not.
+///
+/// Only `\u` is searched for; it starts an escape when an even number of
+/// backslashes (escaped ones) comes before it. A backslash outside a string
+/// is a syntax error the parse reports; here it at worst sends the body to
+/// the `Value` check, which decides.
+fn has_unpaired_surrogate_escape(bytes: &[u8]) -> bool {
+    static UNICODE_ESCAPE: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"\\u"));
+    let code_unit = |at: usize| -> Option<u32> {
+        let hex = bytes.get(at + 2..at + 6)?;
+        hex.iter().try_fold(0, |unit, digit| {
+            Some(unit * 16 + char::from(*digit).to_digit(16)?)
+        })
+    };
+    // Most bodies hold no escape at all, which one memchr tells.
+    let Some(first_backslash) = memchr::memchr(b'\\', bytes) else {
+        return false;
+    };
+    let escapes = UNICODE_ESCAPE.find_iter(&bytes[first_backslash..]);
+    // Where the escape after a high surrogate ended: a low one must start there.
+    let mut high_ended_at = None;
+    for at in escapes.map(|at| at + first_backslash) {
+        let backslashes_before = bytes[..at]
+            .iter()
+            .rev()
+            .take_while(|b| **b == b'\\')
+            .count();
+        if backslashes_before % 2 == 1 {
+            continue;
+        }
+        let unit = code_unit(at);
+        let follows_high = match high_ended_at.take() {
+            Some(end) if end == at => true,
+            Some(_) => return true,
+            None => false,
+        };
+        if follows_high != matches!(unit, Some(0xDC00..=0xDFFF)) {
+            return true;
+        }
+        if matches!(unit, Some(0xD800..=0xDBFF)) {
+            high_ended_at = Some(at + 6);
+        }
+    }
+    high_ended_at.is_some()
 }
 
 /// The bytes after a UTF-8 byte-order mark, which RFC 8259 lets a parser
@@ -767,6 +809,42 @@ fn keep_first_of_each<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The escape walk finds every body serde_json refuses for its
+        /// surrogates (it may flag more: the `Value` check then decides),
+        /// and passes paired ones, which escaped emoji make common.
+        #[test]
+        fn unpaired_surrogates_are_found_and_pairs_pass(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    r"\ud83c", r"\udf38", r"\uD83C\uDF38", r"\\", r"\\ud800", r"\n",
+                    r"\u00e9", r"\u", "a", "夜",
+                ]),
+                0..8,
+            ),
+            in_key in proptest::bool::ANY,
+        ) {
+            let text: String = pieces.concat();
+            let body = if in_key {
+                format!(r#"{{"{text}": 1}}"#)
+            } else {
+                format!(r#"{{"skipped": ["{text}"]}}"#)
+            };
+            let refused = serde_json::from_str::<serde_json::Value>(&body).is_err();
+            // What a parse that skips the value (as the typed pass does) lets by.
+            let skipping_accepts = serde_json::from_str::<serde::de::IgnoredAny>(&body).is_ok();
+            let flagged = has_unpaired_surrogate_escape(body.as_bytes());
+            proptest::prop_assert!(
+                flagged || !(refused && skipping_accepts),
+                "{body}: refused, skipped unchecked, and not flagged"
+            );
+            let surrogates_paired = !body.contains(r"\u\") && !refused;
+            if surrogates_paired {
+                proptest::prop_assert!(!flagged, "{body}: valid but flagged");
+            }
+        }
+    }
 
     /// Every body under `fixtures/`, good, bad and foreign.
     fn every_fixture() -> Vec<(std::path::PathBuf, Vec<u8>)> {
