@@ -35,6 +35,7 @@ pub(crate) fn detect_unchecked(text: &str) -> Result<Provider, DecodeError> {
 
 /// Parses `text` as `T` and gathers its shape into `shape` in the same
 /// pass (filled in place: a shape is too large to move around for free).
+#[inline]
 pub(crate) fn parse_noting<'de, T: de::Deserialize<'de>>(
     text: &'de str,
     shape: &mut Shape<'de>,

@@ -18,6 +18,7 @@ use super::{Level, Scalar, Shape, Status};
 use crate::providers::format::{Envelope, KeyTable};
 
 /// Parses `text` as `T`, noting its shape in `shape` on the way.
+#[inline]
 pub(crate) fn parse<'de, T: de::Deserialize<'de>>(
     text: &'de str,
     shape: &mut Shape<'de>,

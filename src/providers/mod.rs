@@ -275,16 +275,19 @@ impl DecodeOptions {
 /// Detection is skipped: the caller knows who sent the body (by route or
 /// header). A body of another vendor's format is an error, never a silently
 /// empty event.
+#[inline]
 pub fn decode(provider: Provider, bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     DecodeOptions::default().decode(provider, bytes)
 }
 
 /// Detects the provider from the body's keys, then decodes one job's event.
+#[inline]
 pub fn decode_auto(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
     DecodeOptions::default().decode_auto(bytes)
 }
 
 /// Decodes every job a body holds, detecting the provider when it is `None`.
+#[inline]
 pub fn decode_all(provider: Option<Provider>, bytes: &[u8]) -> Result<Vec<JobEvent>, DecodeError> {
     DecodeOptions::default().decode_all(provider, bytes)
 }
@@ -447,6 +450,7 @@ impl Events {
     }
 }
 
+#[inline]
 fn single(provider: Provider, events: Events) -> Result<JobEvent, DecodeError> {
     let mut events = match events {
         Events::One(event) => return Ok(event),
@@ -470,6 +474,7 @@ fn single(provider: Provider, events: Events) -> Result<JobEvent, DecodeError> {
 /// so the path is tracked only on the way to an error: a body that fails is
 /// parsed again with serde_path_to_error, which fails at the same place (the
 /// parse is deterministic) and says where.
+#[inline]
 pub(crate) fn parse<'de, T: Deserialize<'de>>(
     provider: Provider,
     text: &'de str,
@@ -761,6 +766,7 @@ pub(crate) fn push_finished_images(event: &mut JobEvent, urls: Vec<String>) {
 /// partial image while in progress"), and a completed job that does not
 /// state its progress, or states 0 (what GoAPI sends on plans without
 /// progress reports), is at 100.
+#[inline]
 pub(crate) fn finish(mut event: JobEvent) -> JobEvent {
     keep_first_of_each(&mut event.images, |image| image.url.as_str());
     keep_first_of_each(&mut event.prompts, String::as_str);
