@@ -833,29 +833,28 @@ fn has_keycap(text: &str) -> bool {
 
 /// The texts between keycap markers (`1️⃣`, with or without the variation
 /// selector), trimmed, empty ones dropped.
+///
+/// A marker is an ASCII digit, an optional variation selector and the
+/// combining keycap; the keycap is what is searched for.
 fn split_at_keycaps(text: &str) -> impl Iterator<Item = &str> {
-    let mut pieces = Vec::new();
+    let markers = text
+        .match_indices(COMBINING_KEYCAP)
+        .filter_map(move |(at, keycap)| {
+            let before = &text[..at];
+            let before = before.strip_suffix(VARIATION_SELECTOR).unwrap_or(before);
+            let digit_at = before.len().checked_sub(1)?;
+            before.as_bytes()[digit_at]
+                .is_ascii_digit()
+                .then_some((digit_at, at + keycap.len()))
+        });
     let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
-        if !c.is_ascii_digit() {
-            continue;
-        }
-        let mut end = at + c.len_utf8();
-        if let Some(&(_, VARIATION_SELECTOR)) = chars.peek() {
-            chars.next();
-            end += VARIATION_SELECTOR.len_utf8();
-        }
-        if let Some(&(_, COMBINING_KEYCAP)) = chars.peek() {
-            chars.next();
-            end += COMBINING_KEYCAP.len_utf8();
-            pieces.push(&text[start..at]);
-            start = end;
-        }
-    }
-    pieces.push(&text[start..]);
-    pieces
-        .into_iter()
+    markers
+        .chain(std::iter::once((text.len(), text.len())))
+        .map(move |(marker_start, marker_end)| {
+            let piece = &text[start..marker_start];
+            start = marker_end;
+            piece
+        })
         .map(str::trim)
         .filter(|piece| !piece.is_empty())
 }
@@ -1091,5 +1090,16 @@ mod tests {
             ["plain prompt", "second line"]
         );
         assert_eq!(clean_prompts(["a 4:3 frame"]), ["a 4:3 frame"]);
+    }
+
+    #[test]
+    fn only_a_digit_before_the_keycap_makes_a_marker() {
+        // A keycap after two selectors, or after no digit, is text; of `11⃣`
+        // only the second digit is the marker's.
+        assert_eq!(
+            clean_prompts(["x\u{20E3} a 1\u{FE0F}\u{FE0F}\u{20E3} b 11\u{20E3} c"]),
+            ["x\u{20E3} a 1\u{FE0F}\u{FE0F}\u{20E3} b 1", "c"]
+        );
+        assert_eq!(clean_prompts(["1\u{20E3}\u{20E3}2\u{20E3}"]), ["\u{20E3}"]);
     }
 }
