@@ -396,7 +396,7 @@ fn epoch_utc(epoch: i64) -> Result<Option<DateTime<Utc>>, Refused> {
         DateTime::from_timestamp(epoch, 0)
     };
     let instant = writable(instant.ok_or(Refused::OutOfRange(None))?)?;
-    Ok((epoch != 0 && instant != go_zero_time()).then_some(instant))
+    Ok((epoch != 0 && instant != GO_ZERO_TIME).then_some(instant))
 }
 
 fn text_utc(text: &str) -> Result<Option<DateTime<Utc>>, Refused> {
@@ -417,16 +417,19 @@ fn text_utc(text: &str) -> Result<Option<DateTime<Utc>>, Refused> {
         .with_timezone(&Utc);
     let instant = writable(instant)?;
     // Go's zero time is what GoAPI sends for "not yet".
-    Ok((instant != go_zero_time()).then_some(instant))
+    Ok((instant != GO_ZERO_TIME).then_some(instant))
 }
 
-/// `0001-01-01T00:00:00Z`, the zero value of Go's `time.Time`.
-fn go_zero_time() -> DateTime<Utc> {
-    chrono::NaiveDate::from_ymd_opt(1, 1, 1)
-        .and_then(|day| day.and_hms_opt(0, 0, 0))
-        .map(|midnight| midnight.and_utc())
-        .unwrap_or_default()
-}
+/// `0001-01-01T00:00:00Z`, the zero value of Go's `time.Time`, built at
+/// compile time (so the `panic!`s below can only stop a build, never a
+/// decode): it is compared with every timestamp read.
+const GO_ZERO_TIME: DateTime<Utc> = match chrono::NaiveDate::from_ymd_opt(1, 1, 1) {
+    Some(day) => match day.and_hms_opt(0, 0, 0) {
+        Some(midnight) => midnight.and_utc(),
+        None => panic!("midnight exists"),
+    },
+    None => panic!("the first of January of year 1 exists"),
+};
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
