@@ -1,5 +1,6 @@
 //! Any bytes given to detection and the detecting entry points: they agree
-//! with each other and with decoding as the detected provider.
+//! with each other and with decoding as the detected provider, and refuse
+//! every body serde_json refuses as a `Value`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -37,6 +38,13 @@ fuzz_target!(|bytes: &[u8]| {
             );
             assert_eq!(all, Err(error), "decode_all decoded an undetected body");
         }
+    }
+
+    // Exactly the text serde_json reads as a `Value` is read: invalid UTF-8
+    // and lone surrogate escapes are refused even where no decoder looks.
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if serde_json::from_slice::<serde_json::Value>(text).is_err() {
+        assert!(all.is_err(), "a body serde_json refuses was decoded: {all:?}");
     }
 
     // The size limit is checked before anything is parsed.
