@@ -19,7 +19,8 @@ mod record;
 use crate::error::DecodeError;
 use crate::event::Folded;
 use crate::providers::format::{
-    CompiledFormat, CompiledSignature, Envelope, KeyBits, KeyTable, Providers, StatusMark,
+    describe, CompiledFormat, CompiledSignature, Envelope, KeyBits, KeyTable, Providers, Signature,
+    StatusMark,
 };
 use crate::providers::{DecodeOptions, Provider};
 
@@ -299,7 +300,8 @@ impl<'de> Shape<'de> {
             }
         }
         if foreign.is_empty() {
-            Some(Misfit::NoEvidence(needs(format)))
+            let flat = !self.is_list && self.inner.is_empty();
+            Some(Misfit::NoEvidence(needs(format, flat.then_some(&self.top))))
         } else {
             Some(Misfit::Foreign(foreign))
         }
@@ -520,17 +522,69 @@ impl fmt::Display for Misfit {
                 f.write_str("it carries ")?;
                 crate::error::write_foreign(f, foreign)
             }
-            Misfit::NoEvidence(needs) => write!(f, "it has no {needs}"),
+            Misfit::NoEvidence(needs) => f.write_str(needs),
         }
     }
 }
 
-/// A format's record evidence, in words: its first signature.
-fn needs(format: &CompiledFormat) -> String {
-    match format.format.record.first() {
-        Some(signature) => crate::providers::format::describe(signature),
-        None => "record".to_owned(),
-    }
+/// Why a body shows none of a format's record evidence, in words. For a
+/// flat body (`top`) that has every key one of the format's signatures
+/// requires, what else that signature asks for and the body lacks;
+/// otherwise the format's first signature.
+fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
+    // The nearest signature: one whose keys the body has, and better, one
+    // whose keys and any of whose other keys it has.
+    let nearest = top.and_then(|level| {
+        let has_keys = |signature: &&CompiledSignature| {
+            !signature.source.all.is_empty() && level.known.contains_all(&signature.all)
+        };
+        let has_any = |signature: &&CompiledSignature| {
+            signature.source.any.is_empty() || level.known.intersects(&signature.any)
+        };
+        let mut candidates = format.record.iter().filter(has_keys);
+        let first = candidates.clone().next()?;
+        Some((level, candidates.find(has_any).unwrap_or(first)))
+    });
+    let Some((level, signature)) = nearest else {
+        return match format.format.record.first() {
+            Some(signature) => format!("it has no {}", describe(signature)),
+            None => "it has no record".to_owned(),
+        };
+    };
+    let source = &signature.source;
+    let has = describe(&Signature::keys(source.all, &[]));
+    let unknown_keys = level.count != level.known.len();
+    let status_holds = match (&source.status, &level.status) {
+        (StatusMark::Any, _) | (StatusMark::Code, Status::Code) => true,
+        (StatusMark::Words(words), Status::Word(word)) => {
+            words.iter().any(|candidate| word.matches(candidate))
+        }
+        _ => false,
+    };
+    let lacks = if !source.any.is_empty() && !level.known.intersects(&signature.any) {
+        let listed = describe(&Signature::keys(&[], source.any));
+        format!(
+            "none of {}",
+            listed.strip_prefix("one of ").unwrap_or(&listed)
+        )
+    } else if source.only && (unknown_keys || !level.known.is_subset_of(&signature.allowed)) {
+        "other keys beside them".to_owned()
+    } else if source.closed && unknown_keys {
+        "keys no known format sends beside them".to_owned()
+    } else if !status_holds {
+        match (source.status, &level.status) {
+            (StatusMark::Words(words), Status::Word(word)) => {
+                format!("its `status` `{}` is none of {}", &**word, words.join(", "))
+            }
+            (StatusMark::Words(words), _) => {
+                format!("its `status` is no word (one of {})", words.join(", "))
+            }
+            _ => "its `status` is not a numeric code".to_owned(),
+        }
+    } else {
+        "that counts only when the provider is named".to_owned()
+    };
+    format!("it has {has}, but {lacks}")
 }
 
 /// Visitor methods for the scalars, which hold no keys: each gives

@@ -65,8 +65,10 @@ pub enum DecodeError {
         /// Foreign keys (JSON paths) with the formats that send them, at most
         /// [`DecodeError::LISTED`].
         foreign: Vec<(String, Vec<Provider>)>,
-        /// What the body lacks when it has no foreign key: the provider's
-        /// evidence, in words.
+        /// Why the body shows none of the provider's evidence, when it has
+        /// no foreign key, in words: "it has no `task_id`", or what the
+        /// nearest piece of evidence asks for beside the keys it has ("it
+        /// has `job_id` and `status`, but a `status` other than …").
         lacks: Option<String>,
     },
 
@@ -290,7 +292,7 @@ struct Why<'a>(&'a [(String, Vec<Provider>)], &'a Option<String>);
 impl fmt::Display for Why<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(lacks) = self.1 {
-            return write!(f, "it has no {lacks}");
+            return f.write_str(lacks);
         }
         f.write_str("it carries ")?;
         write_foreign(f, self.0)

@@ -20,6 +20,10 @@
 //! - `error` is reported only for a failed job: the spec's examples carry an
 //!   error object on running and completed jobs too.
 //! - `occurred_at` is `timestamp` (or, in a polled job object, `updated_at`).
+//! - Many APIs send `{job_id, status}` or `{id, type, status}` objects. Without
+//!   an `event`, a body is AsyncAPI's only when it holds no key the spec does
+//!   not document, and (for `job_id`) one of the spec's status words; a
+//!   `result` holding any key but `images` and `prompts` is an error.
 
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
@@ -80,10 +84,13 @@ pub struct Wire<Data = Skipped> {
     pub message: Option<String>,
 }
 
-/// `result` of a completed job.
+/// `result` of a completed job: the spec's two keys and no other, so that
+/// another API's `{job_id, status, result: {urls}}` is refused rather than
+/// read as a job that finished with no images.
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct JobResult {
     /// The grid and the images.
     #[serde_as(as = "NullableList<ObjectOnly>")]
@@ -109,6 +116,10 @@ pub struct WireImage {
     pub height: Option<u32>,
 }
 
+/// The spec's job status words.
+const STATUSES: StatusMark =
+    StatusMark::Words(&["pending", "in_progress", "completed", "failed", "cancelled"]);
+
 /// How AsyncAPI bodies look: a job keyed by `job_id` (the webhook) or `id`
 /// (the REST job object), bare or in the REST list's `data`; the REST error
 /// reply `{status: "ERROR", code, message}`.
@@ -127,13 +138,19 @@ pub const FORMAT: Format = Format {
         "offset",
     ],
     record: &[
-        // The webhook: an event name, or a status on a body of its own keys.
+        // The webhook: an event name, or one of the spec's status words on a
+        // body of its own keys (`{job_id, status}` alone is what many APIs
+        // send).
         Signature::keys(&["job_id", "event"], &[]),
-        Signature::keys(&["job_id", "status"], &[]).closed(),
+        Signature::keys(&["job_id", "status"], &[])
+            .status(STATUSES)
+            .closed(),
         // The creation reply's `data` holds the new job's id alone.
         Signature::keys(&["job_id"], &[]).only(),
-        // The REST job object: `id` with the job's `type`.
-        Signature::keys(&["id", "type"], &[]),
+        // The REST job object: `id` with the job's `type`, on a body of the
+        // job object's documented keys (`{id, type, status}` is the shape of
+        // many other APIs' objects too).
+        Signature::keys(&["id", "type"], &[]).closed(),
         Signature::keys(
             &["id"],
             &[
@@ -143,7 +160,8 @@ pub const FORMAT: Format = Format {
                 "webhook_url",
                 "webhook_type",
             ],
-        ),
+        )
+        .closed(),
     ],
     envelopes: &[Envelope {
         key: "data",
