@@ -19,8 +19,8 @@ mod record;
 use crate::error::DecodeError;
 use crate::event::Folded;
 use crate::providers::format::{
-    describe, CompiledFormat, CompiledSignature, Envelope, KeyBits, KeyTable, Providers, Signature,
-    StatusMark,
+    describe, every_key, some_keys, CompiledFormat, CompiledSignature, Envelope, KeyBits, KeyTable,
+    Providers, Signature, StatusMark,
 };
 use crate::providers::{DecodeOptions, Provider};
 
@@ -115,16 +115,24 @@ impl<'de> Level<'de> {
         let keys_hold = keys.contains_all(&signature.all)
             && (signature.source.any.is_empty() || keys.intersects(&signature.any))
             && (!signature.only || keys.is_subset_of(&signature.allowed))
-            && (!signature.closed || self.count == self.known.len());
-        keys_hold
-            && match (&signature.status, &self.status) {
-                (StatusMark::Any, _) => true,
-                (StatusMark::Code, Status::Code) => true,
-                (StatusMark::Words(words), Status::Word(word)) => {
-                    words.iter().any(|candidate| word.matches(candidate))
-                }
-                _ => false,
+            && (!signature.closed || !self.has_unknown_keys());
+        keys_hold && self.status_fits(&signature.status)
+    }
+
+    /// Whether the level has keys no format knows.
+    fn has_unknown_keys(&self) -> bool {
+        self.count != self.known.len()
+    }
+
+    /// Whether the level's `status` is what `mark` asks for.
+    fn status_fits(&self, mark: &StatusMark) -> bool {
+        match (mark, &self.status) {
+            (StatusMark::Any, _) | (StatusMark::Code, Status::Code) => true,
+            (StatusMark::Words(words), Status::Word(word)) => {
+                words.iter().any(|candidate| word.matches(candidate))
             }
+            _ => false,
+        }
     }
 }
 
@@ -406,7 +414,7 @@ struct Flat<'s, 'de>(&'s Level<'de>);
 
 impl Flat<'_, '_> {
     fn closed(self) -> bool {
-        self.0.count == self.0.known.len()
+        !self.0.has_unknown_keys()
     }
 }
 
@@ -547,34 +555,35 @@ fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
     });
     let Some((level, signature)) = nearest else {
         return match format.format.record.first() {
-            Some(signature) => format!("it has no {}", describe(signature)),
+            // What it must have: whether other keys may stand beside it
+            // matters only once it has it.
+            Some(signature) => format!(
+                "it has no {}",
+                describe(&Signature {
+                    only: false,
+                    closed: false,
+                    ..*signature
+                })
+            ),
             None => "it has no record".to_owned(),
         };
     };
     let source = &signature.source;
-    let has = describe(&Signature::keys(source.all, &[]));
-    let unknown_keys = level.count != level.known.len();
-    let status_holds = match (&source.status, &level.status) {
-        (StatusMark::Any, _) | (StatusMark::Code, Status::Code) => true,
-        (StatusMark::Words(words), Status::Word(word)) => {
-            words.iter().any(|candidate| word.matches(candidate))
-        }
-        _ => false,
-    };
     let lacks = if !source.any.is_empty() && !level.known.intersects(&signature.any) {
-        let listed = describe(&Signature::keys(&[], source.any));
-        format!(
-            "none of {}",
-            listed.strip_prefix("one of ").unwrap_or(&listed)
-        )
-    } else if source.only && (unknown_keys || !level.known.is_subset_of(&signature.allowed)) {
+        format!("none of {}", some_keys(source.any))
+    } else if source.only
+        && (level.has_unknown_keys() || !level.known.is_subset_of(&signature.allowed))
+    {
         "other keys beside them".to_owned()
-    } else if source.closed && unknown_keys {
+    } else if source.closed && level.has_unknown_keys() {
         "keys no known format sends beside them".to_owned()
-    } else if !status_holds {
+    } else if !level.status_fits(&source.status) {
         match (source.status, &level.status) {
             (StatusMark::Words(words), Status::Word(word)) => {
                 format!("its `status` `{}` is none of {}", &**word, words.join(", "))
+            }
+            (StatusMark::Words(words), Status::Absent) => {
+                format!("no `status` (one of {})", words.join(", "))
             }
             (StatusMark::Words(words), _) => {
                 format!("its `status` is no word (one of {})", words.join(", "))
@@ -584,6 +593,7 @@ fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
     } else {
         "that counts only when the provider is named".to_owned()
     };
+    let has = every_key(source.all);
     format!("it has {has}, but {lacks}")
 }
 

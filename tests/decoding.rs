@@ -645,6 +645,7 @@ fn invalid_text_anywhere_is_a_syntax_error_even_in_skipped_fields() {
 fn asyncapi_without_an_event_needs_its_own_words_and_keys() {
     // The spec's status words on its own keys are AsyncAPI's, by detection too.
     for body in [
+        r#"{"job_id": "j", "event": "job.progress", "status": "in_progress", "timestamp": "2026-03-02T10:00:00Z"}"#,
         r#"{"job_id": "j", "status": "in_progress", "progress": 40}"#,
         r#"{"id": "j", "type": "upscale", "status": "completed", "created_at": "2026-03-02T10:00:00Z"}"#,
         r#"{"job_id": "j", "status": "completed", "result": {"images": [{"url": "https://example.com/a.png"}]}}"#,
@@ -657,6 +658,7 @@ fn asyncapi_without_an_event_needs_its_own_words_and_keys() {
         r#"{"job_id": "j", "status": "processing", "progress": 40}"#,
         r#"{"id": "j", "type": "video", "status": "completed", "download": "https://example.com/v.mp4"}"#,
         r#"{"job_id": "j", "status": "completed", "result": {"urls": ["https://example.com/a.png"]}}"#,
+        r#"{"job_id": "j", "event": "generation.done", "status": "completed", "output_url": "https://example.com/a.png"}"#,
     ] {
         assert!(decode_auto(body.as_bytes()).is_err(), "{body}");
         let refused = error(Provider::Asyncapi, body).to_string();

@@ -20,10 +20,11 @@
 //! - `error` is reported only for a failed job: the spec's examples carry an
 //!   error object on running and completed jobs too.
 //! - `occurred_at` is `timestamp` (or, in a polled job object, `updated_at`).
-//! - Many APIs send `{job_id, status}` or `{id, type, status}` objects. Without
-//!   an `event`, a body is AsyncAPI's only when it holds no key the spec does
-//!   not document, and (for `job_id`) one of the spec's status words; a
-//!   `result` holding any key but `images` and `prompts` is an error.
+//! - Many APIs send `{job_id, event, status}` or `{id, type, status}`
+//!   objects. A body is AsyncAPI's only when it holds no key the spec does
+//!   not document, and, for `job_id` without `event`, one of the spec's
+//!   status words; a `result` holding any key but `images` and `prompts` is
+//!   an error.
 
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
@@ -138,10 +139,11 @@ pub const FORMAT: Format = Format {
         "offset",
     ],
     record: &[
-        // The webhook: an event name, or one of the spec's status words on a
-        // body of its own keys (`{job_id, status}` alone is what many APIs
-        // send).
-        Signature::keys(&["job_id", "event"], &[]),
+        // The webhook: an event name, or one of the spec's status words,
+        // on a body of the payload's and the job object's documented keys
+        // (`{job_id, event|status}` with keys of its own is what many other
+        // APIs send).
+        Signature::keys(&["job_id", "event"], &[]).closed(),
         Signature::keys(&["job_id", "status"], &[])
             .status(STATUSES)
             .closed(),

@@ -476,30 +476,14 @@ impl KeyTable {
 pub(crate) fn describe(signature: &Signature) -> String {
     let mut parts = Vec::new();
     if !signature.all.is_empty() {
-        parts.push(
-            signature
-                .all
-                .iter()
-                .map(|key| format!("`{key}`"))
-                .collect::<Vec<_>>()
-                .join(" and "),
-        );
+        parts.push(every_key(signature.all));
     }
     if !signature.any.is_empty() {
-        const NAMED: usize = 4;
-        let mut any: Vec<String> = signature
-            .any
-            .iter()
-            .take(NAMED)
-            .map(|key| format!("`{key}`"))
-            .collect();
-        if signature.any.len() > NAMED {
-            any.push(format!("… ({} keys)", signature.any.len()));
-        }
-        parts.push(if any.len() == 1 {
-            any.remove(0)
+        let any = some_keys(signature.any);
+        parts.push(if signature.any.len() == 1 {
+            any
         } else {
-            format!("one of {}", any.join(", "))
+            format!("one of {any}")
         });
     }
     match signature.status {
@@ -514,6 +498,28 @@ pub(crate) fn describe(signature: &Signature) -> String {
         text.push_str(" and no key of its own");
     }
     text
+}
+
+/// Keys that are all needed, in words: "`job_id` and `status`".
+pub(crate) fn every_key(keys: &[&str]) -> String {
+    keys.iter()
+        .map(|key| format!("`{key}`"))
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// Keys of which one is needed, the first few named: "`a`, `b`, … (9 keys)".
+pub(crate) fn some_keys(keys: &[&str]) -> String {
+    const NAMED: usize = 4;
+    let mut named: Vec<String> = keys
+        .iter()
+        .take(NAMED)
+        .map(|key| format!("`{key}`"))
+        .collect();
+    if keys.len() > NAMED {
+        named.push(format!("… ({} keys)", keys.len()));
+    }
+    named.join(", ")
 }
 
 #[cfg(test)]

@@ -266,9 +266,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 }
 
 pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
-    let starts_a_list = text
-        .trim_start_matches([' ', '\t', '\n', '\r'])
-        .starts_with('[');
+    let starts_a_list = super::first_json_byte(text) == Some(b'[');
     if starts_a_list {
         // A list is parsed by its own path, so its format is checked by a scan.
         super::check_by_scan(PROVIDER, text, check)?;

@@ -565,12 +565,17 @@ fn parse_with_path<'de, T: Deserialize<'de>>(provider: Provider, text: &'de str)
     }
 }
 
+/// The first byte of a JSON text that is not white space (RFC 8259's four
+/// characters, not Unicode's).
+fn first_json_byte(text: &str) -> Option<u8> {
+    text.trim_start_matches([' ', '\t', '\n', '\r'])
+        .bytes()
+        .next()
+}
+
 /// What a body that is valid JSON but not an object is ("an array", …).
 fn json_type_if_not_object(text: &str) -> Option<&'static str> {
-    let first = text
-        .trim_start_matches([' ', '\t', '\n', '\r'])
-        .bytes()
-        .next()?;
+    let first = first_json_byte(text)?;
     let found = match first {
         b'[' => "an array",
         b'"' => "a string",
