@@ -354,9 +354,16 @@ impl<'de> Shape<'de> {
         for format in &table.formats {
             match self.misfit(table, format, false) {
                 None => fits.push(format.format.provider),
-                Some(misfit) => tried.push((format.format.provider, misfit.to_string())),
+                Some(misfit) => tried.push((format.format.provider, misfit)),
             }
         }
+        // Nearest first: the formats that know every key and lack only
+        // evidence say most about what the body is missing.
+        tried.sort_by_key(|(_, misfit)| matches!(misfit, Misfit::Foreign(_)));
+        let tried = tried
+            .into_iter()
+            .map(|(provider, misfit)| (provider, misfit.brief()))
+            .collect();
         match fits.as_slice() {
             [provider] => Ok(*provider),
             [] => Err(DecodeError::Undetected {
@@ -523,6 +530,32 @@ enum Misfit {
     NoEvidence(String),
 }
 
+impl Misfit {
+    /// The reason without the formats that send each foreign key: in a
+    /// list of every format's reasons, those would name the formats again
+    /// and again.
+    fn brief(&self) -> String {
+        match self {
+            Misfit::Foreign(foreign) => {
+                const NAMED: usize = 3;
+                let mut keys: Vec<String> = foreign
+                    .iter()
+                    .take(NAMED)
+                    .map(|(key, _)| format!("`{key}`"))
+                    .collect();
+                // `misfit` lists at most LISTED keys: past that, no count.
+                if foreign.len() >= DecodeError::LISTED {
+                    keys.push("…".to_owned());
+                } else if foreign.len() > NAMED {
+                    keys.push(format!("… ({} keys)", foreign.len()));
+                }
+                format!("it carries {}", keys.join(", "))
+            }
+            Misfit::NoEvidence(needs) => needs.clone(),
+        }
+    }
+}
+
 impl fmt::Display for Misfit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -555,6 +588,14 @@ fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
     });
     let Some((level, signature)) = nearest else {
         return match format.format.record.first() {
+            Some(signature) if signature.all.is_empty() && signature.any.len() > 1 => {
+                format!("it has none of {}", some_keys(signature.any))
+            }
+            // A flat body without the format's id key: the id is all there
+            // is to say (and formats with the same id share the reason).
+            Some(signature) if top.is_some() && !signature.all.is_empty() => {
+                format!("it has no {}", every_key(signature.all))
+            }
             // What it must have: whether other keys may stand beside it
             // matters only once it has it.
             Some(signature) => format!(
@@ -1011,6 +1052,27 @@ mod tests {
         };
         assert_eq!(seen, &["order", "data", "data.sku"]);
         assert!(tried.iter().any(|(p, _)| *p == Provider::MidjourneyApi));
+    }
+
+    #[test]
+    fn formats_that_fail_alike_share_one_reason_nearest_first() {
+        let message = detected(r#"{"challenge": "c-1"}"#).unwrap_err().to_string();
+        assert!(
+            message.contains("; not apiframe, goapi: it has no `task_id`;"),
+            "{message}"
+        );
+        let message = detected(r#"{"job_id": "j", "status": "processing", "progress": 4}"#)
+            .unwrap_err()
+            .to_string();
+        // AsyncAPI knows every key and lacks only a status word: it comes
+        // first, before the formats that do not know the keys.
+        let nearest = message.find("; not asyncapi: it has `job_id` and `status`, but");
+        let others = message.find("it carries `job_id`");
+        assert!(nearest.is_some() && nearest < others, "{message}");
+        assert!(
+            !message.contains("(asyncapi"),
+            "owners are left out: {message}"
+        );
     }
 
     #[test]

@@ -92,7 +92,9 @@ pub enum DecodeError {
         /// The keys seen at the top level and, after `data.`/`payload.`/`tasks.`,
         /// one level in (at most [`DecodeError::LISTED`], then a count).
         seen: Vec<String>,
-        /// Each format, and why it does not fit.
+        /// Each format, and why it does not fit: first the formats that know
+        /// every key seen and lack only evidence, then the others, with the
+        /// keys they do not know.
         tried: Vec<(Provider, String)>,
     },
 
@@ -275,14 +277,23 @@ impl fmt::Display for Keys<'_> {
     }
 }
 
+/// "not goapi, ttapi: it carries `id`; not kie: …": formats with the same
+/// reason share it, so that eleven formats' reasons stay readable.
 struct Reasons<'a>(&'a [(Provider, String)]);
 impl fmt::Display for Reasons<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (n, (provider, reason)) in self.0.iter().enumerate() {
+        for (n, (first, reason)) in self.0.iter().enumerate() {
+            if self.0[..n].iter().any(|(_, earlier)| earlier == reason) {
+                continue;
+            }
             if n > 0 {
                 f.write_str("; ")?;
             }
-            write!(f, "not {provider}: {reason}")?;
+            write!(f, "not {first}")?;
+            for (provider, _) in self.0[n + 1..].iter().filter(|(_, other)| other == reason) {
+                write!(f, ", {provider}")?;
+            }
+            write!(f, ": {reason}")?;
         }
         Ok(())
     }
