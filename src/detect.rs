@@ -2,7 +2,8 @@
 //!
 //! One pass over the body reads the keys at the top level and one level into
 //! an envelope (`data`, `payload`, `tasks`, `items`, or a body that is a list), and
-//! the value of each level's `status`; every other value is skipped, and no
+//! the values of each level's `status`, `type` and `event` (the
+//! [`WordKey`]s); every other value is skipped, and no
 //! `serde_json::Value` is built. Each [`Format`](crate::providers::format::Format)
 //! is then checked against what was seen: a format fits when the body shows
 //! its evidence and carries no key that only other formats send. The one
@@ -19,8 +20,8 @@ mod record;
 use crate::error::DecodeError;
 use crate::event::Folded;
 use crate::providers::format::{
-    describe, every_key, some_keys, CompiledFormat, CompiledSignature, Envelope, KeyBits, KeyTable,
-    Providers, Signature, StatusMark,
+    describe, every_key, some_keys, CompiledFormat, CompiledSignature, Envelope, KeyBits, KeyInfo,
+    KeyTable, Providers, Signature, StatusMark, WordKey,
 };
 use crate::providers::{DecodeOptions, Provider};
 
@@ -50,7 +51,7 @@ pub(crate) fn check(provider: Provider, text: &str) -> Result<(), DecodeError> {
     Shape::scan(text, Some(provider))?.check(provider)
 }
 
-/// What a level's `status` holds.
+/// What a level's `status`, or one of its word keys, holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) enum Status<'de> {
     #[default]
@@ -84,6 +85,8 @@ pub(crate) struct Level<'de> {
     /// Whether the level is a list (possibly empty).
     is_list: bool,
     status: Status<'de>,
+    /// What the [`WordKey`]s hold, by slot.
+    words: [Status<'de>; WordKey::ALL.len()],
 }
 
 impl<'de> Level<'de> {
@@ -116,7 +119,17 @@ impl<'de> Level<'de> {
             && (signature.source.any.is_empty() || keys.intersects(&signature.any))
             && (!signature.only || keys.is_subset_of(&signature.allowed))
             && (!signature.closed || !self.has_unknown_keys());
-        keys_hold && self.status_fits(&signature.status)
+        keys_hold && self.status_fits(&signature.status) && self.word_fits(signature.word)
+    }
+
+    /// Where the value of `key` goes, if detection reads it: `status`, or
+    /// a [`WordKey`].
+    pub(crate) fn slot(&mut self, key: KeyInfo) -> Option<&mut Status<'de>> {
+        if key.is_status {
+            Some(&mut self.status)
+        } else {
+            key.word.map(|word| &mut self.words[word.slot()])
+        }
     }
 
     /// Whether the level has keys no format knows.
@@ -127,12 +140,22 @@ impl<'de> Level<'de> {
     /// Whether the level's `status` is what `mark` asks for.
     fn status_fits(&self, mark: &StatusMark) -> bool {
         match (mark, &self.status) {
-            (StatusMark::Any, _) | (StatusMark::Code, Status::Code) => true,
-            (StatusMark::Words(words), Status::Word(word)) => {
+            (StatusMark::Any, _)
+            | (StatusMark::Code, Status::Code)
+            | (StatusMark::NoneOrWords(_), Status::Absent) => true,
+            (StatusMark::Words(words) | StatusMark::NoneOrWords(words), Status::Word(word)) => {
                 words.iter().any(|candidate| word.matches(candidate))
             }
             _ => false,
         }
+    }
+
+    /// Whether the level's word key holds one of the words `mark` asks for.
+    fn word_fits(&self, mark: Option<(WordKey, &[&str])>) -> bool {
+        mark.is_none_or(|(key, words)| match &self.words[key.slot()] {
+            Status::Word(word) => words.iter().any(|candidate| word.matches(candidate)),
+            _ => false,
+        })
     }
 }
 
@@ -431,6 +454,7 @@ struct FlatKey {
     known: KeyBits,
     closed: bool,
     status: StatusKey,
+    words: [StatusKey; WordKey::ALL.len()],
 }
 
 /// A flat body's `status`, as [`FlatKey`] keeps it.
@@ -443,30 +467,47 @@ enum StatusKey {
     Other,
 }
 
-impl FlatKey {
-    fn of(flat: Flat) -> Self {
-        FlatKey {
-            known: flat.0.known,
-            closed: flat.closed(),
-            status: match &flat.0.status {
-                Status::Absent => StatusKey::Absent,
-                Status::Code => StatusKey::Code,
-                Status::Word(word) => StatusKey::Word(word.to_string()),
-                Status::Other => StatusKey::Other,
-            },
+impl StatusKey {
+    fn of(status: &Status) -> Self {
+        match status {
+            Status::Absent => StatusKey::Absent,
+            Status::Code => StatusKey::Code,
+            Status::Word(word) => StatusKey::Word(word.to_string()),
+            Status::Other => StatusKey::Other,
         }
     }
 
-    /// Whether `flat` is decided as this key was.
-    fn matches(&self, flat: Flat) -> bool {
-        let status = match (&self.status, &flat.0.status) {
+    fn matches(&self, status: &Status) -> bool {
+        match (self, status) {
             (StatusKey::Absent, Status::Absent)
             | (StatusKey::Code, Status::Code)
             | (StatusKey::Other, Status::Other) => true,
             (StatusKey::Word(kept), Status::Word(word)) => kept.as_str() == &**word,
             _ => false,
-        };
-        status && self.known == flat.0.known && self.closed == flat.closed()
+        }
+    }
+}
+
+impl FlatKey {
+    fn of(flat: Flat) -> Self {
+        FlatKey {
+            known: flat.0.known,
+            closed: flat.closed(),
+            status: StatusKey::of(&flat.0.status),
+            words: flat.0.words.each_ref().map(StatusKey::of),
+        }
+    }
+
+    /// Whether `flat` is decided as this key was.
+    fn matches(&self, flat: Flat) -> bool {
+        self.known == flat.0.known
+            && self.closed == flat.closed()
+            && self.status.matches(&flat.0.status)
+            && self
+                .words
+                .iter()
+                .zip(&flat.0.words)
+                .all(|(kept, word)| kept.matches(word))
     }
 }
 
@@ -596,13 +637,14 @@ fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
             Some(signature) if top.is_some() && !signature.all.is_empty() => {
                 format!("it has no {}", every_key(signature.all))
             }
-            // What it must have: whether other keys may stand beside it
-            // matters only once it has it.
+            // What it must have: whether other keys may stand beside it,
+            // and what its word key holds, matter only once it has it.
             Some(signature) => format!(
                 "it has no {}",
                 describe(&Signature {
                     only: false,
                     closed: false,
+                    word: None,
                     ..*signature
                 })
             ),
@@ -619,23 +661,29 @@ fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
     } else if source.closed && level.has_unknown_keys() {
         "keys no known format sends beside them".to_owned()
     } else if !level.status_fits(&source.status) {
-        match (source.status, &level.status) {
-            (StatusMark::Words(words), Status::Word(word)) => {
-                format!("its `status` `{}` is none of {}", &**word, words.join(", "))
-            }
-            (StatusMark::Words(words), Status::Absent) => {
-                format!("no `status` (one of {})", words.join(", "))
-            }
-            (StatusMark::Words(words), _) => {
-                format!("its `status` is no word (one of {})", words.join(", "))
+        match source.status {
+            StatusMark::Words(words) | StatusMark::NoneOrWords(words) => {
+                word_misfit("status", words, &level.status)
             }
             _ => "its `status` is not a numeric code".to_owned(),
         }
+    } else if let Some((key, words)) = source.word.filter(|_| !level.word_fits(source.word)) {
+        word_misfit(key.name(), words, &level.words[key.slot()])
     } else {
         "that counts only when the provider is named".to_owned()
     };
     let has = every_key(source.all);
     format!("it has {has}, but {lacks}")
+}
+
+/// Why `found`, the value of `key`, is none of `words`, in words.
+fn word_misfit(key: &str, words: &[&str], found: &Status) -> String {
+    let words = words.join(", ");
+    match found {
+        Status::Word(word) => format!("its `{key}` `{}` is none of {words}", &**word),
+        Status::Absent => format!("no `{key}` (one of {words})"),
+        _ => format!("its `{key}` is no word (one of {words})"),
+    }
 }
 
 /// Visitor methods for the scalars, which hold no keys: each gives
@@ -701,7 +749,7 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
                         shape.inner.push((envelope, level));
                     }
                 }
-                _ => read_value(&mut shape.top, info.is_status, &mut map)?,
+                _ => read_value(&mut shape.top, info, true, &mut map)?,
             }
             shape.top.push(self.table, info.id, key.0);
         }
@@ -731,16 +779,19 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
     scalar_arms!(found => Err(found));
 }
 
-/// Reads one value of a level: `status` is looked at, the rest skipped.
+/// Reads one value of a level: `status` and the word keys are looked at
+/// (in a list, the first record's: `first`), the rest skipped.
 fn read_value<'de, A: MapAccess<'de>>(
     level: &mut Level<'de>,
-    is_status: bool,
+    key: KeyInfo,
+    first: bool,
     map: &mut A,
 ) -> Result<(), A::Error> {
-    if is_status {
-        level.status = map.next_value::<Scalar<'de>>()?.0;
-    } else {
-        map.next_value::<IgnoredAny>()?;
+    match level.slot(key).filter(|_| first) {
+        Some(slot) => *slot = map.next_value::<Scalar<'de>>()?.0,
+        None => {
+            map.next_value::<IgnoredAny>()?;
+        }
     }
     Ok(())
 }
@@ -777,7 +828,7 @@ impl<'de> InnerVisitor<'_> {
         level.records += 1;
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let info = self.table.lookup(&key.0);
-            read_value(level, first && info.is_status, &mut map)?;
+            read_value(level, info, first, &mut map)?;
             if first || level.is_new(info.id) {
                 level.push(self.table, info.id, key.0);
             }
@@ -964,6 +1015,72 @@ mod tests {
                     fits,
                     "{body} named"
                 );
+            }
+        }
+    }
+
+    /// A word key decides as `status` does, and a remembered decision
+    /// holds only for the same words.
+    #[test]
+    fn a_word_key_must_hold_one_of_the_formats_words() {
+        let sequence = [
+            (
+                r#"{"id": "a", "type": "imagine", "status": "pending"}"#,
+                Some(Provider::Asyncapi),
+            ),
+            (
+                r#"{"id": "b", "type": "image_generation_call", "status": "pending"}"#,
+                None,
+            ),
+            (
+                r#"{"id": "c", "type": "Upscale", "status": "pending"}"#,
+                Some(Provider::Asyncapi),
+            ),
+            (r#"{"id": "d", "type": 3, "status": "pending"}"#, None),
+            (
+                r#"{"job_id": "e", "event": "job.completed"}"#,
+                Some(Provider::Asyncapi),
+            ),
+            (r#"{"job_id": "f", "event": "generation.completed"}"#, None),
+            (
+                r#"{"event": "images.items.update", "payload": {"id": "g"}}"#,
+                Some(Provider::Imagineapi),
+            ),
+            (
+                r#"{"event": "transcription.success", "payload": {"id": "h"}}"#,
+                None,
+            ),
+            // An unknown event still counts beside the image's own keys.
+            (
+                r#"{"event": "images.items.delete", "payload": {"id": "i", "upscaled_urls": []}}"#,
+                Some(Provider::Imagineapi),
+            ),
+            (r#"{"jobId": "j", "progress": "10"}"#, Some(Provider::Ttapi)),
+            (
+                r#"{"jobId": "k", "progress": "10", "status": "ON_QUEUE"}"#,
+                Some(Provider::Ttapi),
+            ),
+            (
+                r#"{"jobId": "l", "progress": 10, "status": "running"}"#,
+                None,
+            ),
+        ];
+        for _ in 0..2 {
+            for (body, provider) in sequence {
+                assert_eq!(
+                    detected(body).ok(),
+                    provider,
+                    "{body}: {:?}",
+                    detected(body)
+                );
+                for named in Provider::ALL {
+                    if provider.is_none() {
+                        assert!(
+                            crate::decode(named, body.as_bytes()).is_err(),
+                            "{body} as {named}"
+                        );
+                    }
+                }
             }
         }
     }

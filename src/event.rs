@@ -517,7 +517,7 @@ impl Operation {
                 .windows(part.len())
                 .any(|window| window == part.as_bytes())
         };
-        let region = mentions("region");
+        let region = || mentions("region");
         let operation = if family("imagine") && !mentions("video")
             || word == "generate"
             // Legnext's name, and KIE.ai's kinds of imagine (with image
@@ -533,7 +533,7 @@ impl Operation {
             || family("high_variation")
             || family("low_variation")
             || family("vary"))
-            && !region
+            && !region()
         {
             Operation::Variation
         } else if family("reroll") {
@@ -546,7 +546,7 @@ impl Operation {
             Operation::Outpaint
         } else if family("pan") {
             Operation::Pan
-        } else if family("inpaint") || region && (family("vary") || family("variation")) {
+        } else if family("inpaint") || (family("vary") || family("variation")) && region() {
             Operation::Inpaint
         } else if family("seed") {
             Operation::Seed

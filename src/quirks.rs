@@ -205,6 +205,15 @@ fn float_progress(float: f64) -> Option<Progress> {
 /// (no exponent, sign, `inf` or `NaN`), read exactly: the fraction only
 /// matters for telling 100 from more than 100, and is otherwise dropped.
 fn text_progress(text: &str) -> Result<Option<Progress>, ()> {
+    // What vendors send: up to three digits, nothing around them.
+    if (1..=3).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text
+            .parse()
+            .ok()
+            .and_then(Progress::new)
+            .map(Some)
+            .ok_or(());
+    }
     let number = text.trim();
     let number = number.strip_suffix('%').unwrap_or(number).trim_end();
     if number.is_empty() && !text.contains('%') {

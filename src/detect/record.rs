@@ -15,7 +15,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::{Level, Scalar, Shape, Status};
-use crate::providers::format::{Envelope, KeyTable};
+use crate::providers::format::{Envelope, KeyInfo, KeyTable};
 
 /// Parses `text` as `T`, noting its shape in `shape` on the way.
 #[inline]
@@ -45,8 +45,8 @@ enum Note<'s, 'de> {
     Inner(&'s mut Level<'de>, &'static KeyTable),
     /// One record of a list inside an envelope.
     Record(&'s mut Level<'de>, &'static KeyTable),
-    /// A `status` value.
-    Status(&'s mut Status<'de>),
+    /// A value detection reads: `status`'s, or a word key's.
+    Value(&'s mut Status<'de>),
 }
 
 /// A deserializer that notes what passes through it.
@@ -106,7 +106,7 @@ impl<'s, 'de, D: Deserializer<'de>> Deserializer<'de> for Noting<'s, 'de, D> {
 
 impl<'s, 'de, V: Visitor<'de>> NotingVisitor<'s, 'de, V> {
     fn status(&mut self, status: Status<'de>) {
-        if let Note::Status(slot) = &mut self.note {
+        if let Note::Value(slot) = &mut self.note {
             **slot = status;
         }
     }
@@ -148,21 +148,21 @@ impl<'s, 'de, V: Visitor<'de>> Visitor<'de> for NotingVisitor<'s, 'de, V> {
     }
 
     fn visit_str<E: de::Error>(mut self, value: &str) -> Result<V::Value, E> {
-        if matches!(self.note, Note::Status(_)) {
+        if matches!(self.note, Note::Value(_)) {
             self.status(Scalar::of_text(Cow::Owned(value.to_owned())).0);
         }
         self.inner.visit_str(value)
     }
 
     fn visit_borrowed_str<E: de::Error>(mut self, value: &'de str) -> Result<V::Value, E> {
-        if matches!(self.note, Note::Status(_)) {
+        if matches!(self.note, Note::Value(_)) {
             self.status(Scalar::of_text(Cow::Borrowed(value)).0);
         }
         self.inner.visit_borrowed_str(value)
     }
 
     fn visit_string<E: de::Error>(mut self, value: String) -> Result<V::Value, E> {
-        if matches!(self.note, Note::Status(_)) {
+        if matches!(self.note, Note::Value(_)) {
             self.status(Scalar::of_text(Cow::Owned(value.clone())).0);
         }
         self.inner.visit_string(value)
@@ -224,7 +224,7 @@ impl<'s, 'de, V: Visitor<'de>> Visitor<'de> for NotingVisitor<'s, 'de, V> {
                     next: Next::Plain,
                 })
             }
-            Note::Status(_) => self.inner.visit_map(map),
+            Note::Value(_) => self.inner.visit_map(map),
         }
     }
 
@@ -246,7 +246,7 @@ impl<'s, 'de, V: Visitor<'de>> Visitor<'de> for NotingVisitor<'s, 'de, V> {
                 level,
                 table,
             }),
-            Note::Record(..) | Note::Status(_) => self.inner.visit_seq(seq),
+            Note::Record(..) | Note::Value(_) => self.inner.visit_seq(seq),
         }
     }
 
@@ -265,7 +265,8 @@ enum Where<'s, 'de> {
 #[derive(Clone, Copy)]
 enum Next {
     Plain,
-    Status,
+    /// A value detection reads: `status` or a word key.
+    Read(KeyInfo),
     Envelope(&'static str),
 }
 
@@ -295,8 +296,8 @@ impl<'s, 'de, A: MapAccess<'de>> MapAccess<'de> for NotingMap<'s, 'de, A> {
             self.next = Next::Plain;
             match &mut self.level {
                 Where::Top(shape) => {
-                    if info.is_status {
-                        self.next = Next::Status;
+                    if info.is_status || info.word.is_some() {
+                        self.next = Next::Read(info);
                     } else if let Some(envelope) = info.envelope {
                         if shape.inner(envelope).is_none() {
                             self.next = Next::Envelope(envelope);
@@ -306,8 +307,8 @@ impl<'s, 'de, A: MapAccess<'de>> MapAccess<'de> for NotingMap<'s, 'de, A> {
                 }
                 Where::Inner(level) => {
                     if self.first {
-                        if info.is_status {
-                            self.next = Next::Status;
+                        if info.is_status || info.word.is_some() {
+                            self.next = Next::Read(info);
                         }
                         level.push(self.table, info.id, key);
                     } else if level.is_new(info.id) {
@@ -320,15 +321,18 @@ impl<'s, 'de, A: MapAccess<'de>> MapAccess<'de> for NotingMap<'s, 'de, A> {
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        let read = match (self.next, &mut self.level) {
+            (Next::Read(key), Where::Top(shape)) => shape.top.slot(key),
+            (Next::Read(key), Where::Inner(level)) => level.slot(key),
+            _ => None,
+        };
+        if let Some(slot) = read {
+            return self.inner.next_value_seed(NotingSeed {
+                inner: seed,
+                note: Note::Value(slot),
+            });
+        }
         match (self.next, &mut self.level) {
-            (Next::Status, Where::Top(shape)) => self.inner.next_value_seed(NotingSeed {
-                inner: seed,
-                note: Note::Status(&mut shape.top.status),
-            }),
-            (Next::Status, Where::Inner(level)) => self.inner.next_value_seed(NotingSeed {
-                inner: seed,
-                note: Note::Status(&mut level.status),
-            }),
             (Next::Envelope(envelope), Where::Top(shape)) => {
                 let mut level = Level::default();
                 let value = self.inner.next_value_seed(NotingSeed {

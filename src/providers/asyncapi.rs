@@ -29,7 +29,7 @@
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
+use super::format::{fields_of, Envelope, Format, Signature, StatusMark, WordKey};
 use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobStatus, Operation};
@@ -121,6 +121,17 @@ pub struct WireImage {
 const STATUSES: StatusMark =
     StatusMark::Words(&["pending", "in_progress", "completed", "failed", "cancelled"]);
 
+/// The spec's webhook event names.
+const EVENTS: &[&str] = &[
+    "job.progress",
+    "job.completed",
+    "job.failed",
+    "job.cancelled",
+];
+
+/// The spec's job types.
+const TYPES: &[&str] = &["imagine", "upscale", "variation", "describe", "blend"];
+
 /// How AsyncAPI bodies look: a job keyed by `job_id` (the webhook) or `id`
 /// (the REST job object), bare or in the REST list's `data`; the REST error
 /// reply `{status: "ERROR", code, message}`.
@@ -139,20 +150,24 @@ pub const FORMAT: Format = Format {
         "offset",
     ],
     record: &[
-        // The webhook: an event name, or one of the spec's status words,
-        // on a body of the payload's and the job object's documented keys
+        // The webhook: one of the spec's event names or status words, on a
+        // body of the payload's and the job object's documented keys
         // (`{job_id, event|status}` with keys of its own is what many other
         // APIs send).
-        Signature::keys(&["job_id", "event"], &[]).closed(),
+        Signature::keys(&["job_id", "event"], &[])
+            .word(WordKey::Event, EVENTS)
+            .closed(),
         Signature::keys(&["job_id", "status"], &[])
             .status(STATUSES)
             .closed(),
         // The creation reply's `data` holds the new job's id alone.
         Signature::keys(&["job_id"], &[]).only(),
-        // The REST job object: `id` with the job's `type`, on a body of the
-        // job object's documented keys (`{id, type, status}` is the shape of
-        // many other APIs' objects too).
-        Signature::keys(&["id", "type"], &[]).closed(),
+        // The REST job object: `id` with one of the spec's job types, on a
+        // body of the job object's documented keys (`{id, type, status}` is
+        // the shape of many other APIs' objects too).
+        Signature::keys(&["id", "type"], &[])
+            .word(WordKey::Type, TYPES)
+            .closed(),
         Signature::keys(
             &["id"],
             &[

@@ -12,6 +12,9 @@
 //!   that key holds. A key no known format sends is an extra field, ignored.
 //! - A body is `P` only on positive evidence: one of `P`'s [`Signature`]s
 //!   holds on its record (or on the envelope, for a vendor's error reply).
+//!   A signature names keys, and may ask `status`, `type` or `event` for one
+//!   of `P`'s words: many APIs send `{id, type, status}` or `{event,
+//!   payload}`, and their words are what tells them apart.
 //! - `detect` names the one format with evidence and no foreign key; none is
 //!   "unknown format", several is a tie, and both are errors.
 
@@ -48,6 +51,9 @@ pub struct Signature {
     pub any: &'static [&'static str],
     /// What `status` must hold.
     pub status: StatusMark,
+    /// A word another key must hold (`type` one of the format's job
+    /// types), if any.
+    pub word: Option<(WordKey, &'static [&'static str])>,
     /// Whether the level may hold no key but `all`'s and `any`'s.
     pub only: bool,
     /// Whether every key of the level must be one the format knows: for
@@ -67,6 +73,7 @@ impl Signature {
             all,
             any,
             status: StatusMark::Any,
+            word: None,
             only: false,
             closed: false,
             named_only: false,
@@ -76,6 +83,13 @@ impl Signature {
     /// The same keys, with a condition on `status`.
     pub const fn status(mut self, status: StatusMark) -> Self {
         self.status = status;
+        self
+    }
+
+    /// The same, with `key` holding one of `words` (ASCII case ignored,
+    /// `-`, `_` and space alike).
+    pub const fn word(mut self, key: WordKey, words: &'static [&'static str]) -> Self {
+        self.word = Some((key, words));
         self
     }
 
@@ -109,6 +123,38 @@ pub enum StatusMark {
     Words(&'static [&'static str]),
     /// An API result code: an integer, or a string of digits.
     Code,
+    /// No `status`, or one of these words: for a record that may leave its
+    /// status to an envelope, but whose own must be the format's.
+    NoneOrWords(&'static [&'static str]),
+}
+
+/// A key other than `status` whose value, a word, can be evidence
+/// ([`Signature::word`]): many APIs send `type` and `event`, with words of
+/// their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WordKey {
+    /// `type`: what kind of job or object.
+    Type,
+    /// `event`: what happened.
+    Event,
+}
+
+impl WordKey {
+    /// Every word key, in the order of their slots in a level.
+    pub const ALL: [WordKey; 2] = [WordKey::Type, WordKey::Event];
+
+    /// The key's name in a body.
+    pub const fn name(self) -> &'static str {
+        match self {
+            WordKey::Type => "type",
+            WordKey::Event => "event",
+        }
+    }
+
+    /// Its slot among a level's words.
+    pub(crate) const fn slot(self) -> usize {
+        self as usize
+    }
 }
 
 /// An envelope: a key holding one record or a list of records, with keys
@@ -278,6 +324,7 @@ pub(crate) struct CompiledSignature {
     pub(crate) all: KeyBits,
     pub(crate) any: KeyBits,
     pub(crate) status: StatusMark,
+    pub(crate) word: Option<(WordKey, &'static [&'static str])>,
     /// `all` and `any` together: the keys an `only` signature allows.
     pub(crate) allowed: KeyBits,
     pub(crate) only: bool,
@@ -317,6 +364,8 @@ pub(crate) struct KeyTable {
     envelope_keys: KeyBits,
     /// The number of `status`, whose value detection reads.
     status: u16,
+    /// The numbers of the [`WordKey`]s, by slot.
+    words: [u16; WordKey::ALL.len()],
     pub(crate) formats: Vec<CompiledFormat>,
 }
 
@@ -327,6 +376,8 @@ pub(crate) struct KeyInfo {
     pub(crate) id: Option<u16>,
     /// Whether it is `status`.
     pub(crate) is_status: bool,
+    /// The [`WordKey`] it is, if any.
+    pub(crate) word: Option<WordKey>,
     /// The key, if some format declares it an envelope.
     pub(crate) envelope: Option<&'static str>,
 }
@@ -345,6 +396,7 @@ impl KeyTable {
             owners: Vec::new(),
             envelope_keys: KeyBits::default(),
             status: 0,
+            words: [0; WordKey::ALL.len()],
             formats: Vec::new(),
         };
         let formats: Vec<&'static Format> = formats.collect();
@@ -376,6 +428,7 @@ impl KeyTable {
         // After the formats' keys, so that keys keep the order the formats
         // list them in (which messages follow).
         table.status = table.intern("status");
+        table.words = WordKey::ALL.map(|key| table.intern(key.name()));
         for n in 0..table.formats.len() {
             let format = table.formats[n].format;
             for envelope in format.envelopes {
@@ -433,6 +486,7 @@ impl KeyTable {
             any,
             allowed: all.union(&any),
             status: signature.status,
+            word: signature.word,
             only: signature.only,
             closed: signature.closed,
             source: *signature,
@@ -449,6 +503,9 @@ impl KeyTable {
         KeyInfo {
             id: Some(id),
             is_status: id == self.status,
+            word: WordKey::ALL
+                .into_iter()
+                .find(|key| self.words[key.slot()] == id),
             envelope: self
                 .envelope_keys
                 .contains(id)
@@ -490,6 +547,12 @@ pub(crate) fn describe(signature: &Signature) -> String {
         StatusMark::Any => {}
         StatusMark::Code => parts.push("a numeric `status`".to_owned()),
         StatusMark::Words(words) => parts.push(format!("`status` {}", words.join("/"))),
+        StatusMark::NoneOrWords(words) => {
+            parts.push(format!("`status`, if any, {}", words.join("/")));
+        }
+    }
+    if let Some((key, words)) = signature.word {
+        parts.push(format!("`{}` {}", key.name(), words.join("/")));
     }
     let mut text = parts.join(" with ");
     if signature.only {

@@ -25,7 +25,7 @@
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::format::{fields_of, Envelope, Format, Signature};
+use super::format::{fields_of, Envelope, Format, Signature, WordKey};
 use super::{finish, push_finished_images, At, Check, Events, KeyPresent, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
@@ -110,6 +110,9 @@ pub struct DirectusErrorExtensions {
 /// A whole ImagineAPI body: a webhook, a GET reply, or an image on its own.
 pub type Body = ImageRecord<OneOrMany<ImageRecord>, OneOrMany<ImageRecord>>;
 
+/// The events of ImagineAPI's webhook flow (Directus's item events).
+const EVENTS: &[&str] = &["images.items.create", "images.items.update"];
+
 /// ImagineAPI's own keys beside an image's `id` (Directus's item fields).
 const MARKS: &[&str] = &[
     "upscaled_urls",
@@ -151,11 +154,19 @@ pub const FORMAT: Format = Format {
         Signature::keys(&["bot_status"], &[]),
     ],
     envelopes: &[
-        // The webhook: `event` beside the image, which carries few of its
-        // fields while pending.
+        // The webhook: `event` beside the image.
         Envelope {
             key: "payload",
             outer: Some(Signature::keys(&["event"], &[])),
+            carries_id: None,
+            record: &[],
+        },
+        // An image with few of its fields (a pending one) counts when the
+        // event is one of ImagineAPI's: other APIs send `{event, payload:
+        // {id}}` too.
+        Envelope {
+            key: "payload",
+            outer: Some(Signature::keys(&["event"], &[]).word(WordKey::Event, EVENTS)),
             carries_id: None,
             record: &[Signature::keys(&["id"], &[]).closed()],
         },

@@ -143,7 +143,8 @@ const MARKS: &[&str] = &[
 ];
 
 /// The envelope's status words.
-const STATUSES: StatusMark = StatusMark::Words(&["PENDING_QUEUE", "ON_QUEUE", "SUCCESS", "FAILED"]);
+const STATUS_WORDS: &[&str] = &["PENDING_QUEUE", "ON_QUEUE", "SUCCESS", "FAILED"];
+const STATUSES: StatusMark = StatusMark::Words(STATUS_WORDS);
 
 /// How TTAPI bodies look: the envelope `{status, message, jobId, data}` with
 /// a status word of TTAPI's, around a task with TTAPI's image keys, a task
@@ -157,7 +158,11 @@ pub const FORMAT: Format = Format {
     also_sends: &["created_at", "updated_at"],
     record: &[
         Signature::keys(&[], MARKS),
-        Signature::keys(&["jobId"], &["progress", "action", "actions", "prompt"]).closed(),
+        // A task without its envelope: its `status`, if any, is TTAPI's
+        // (`{jobId, status, progress}` is what other APIs send too).
+        Signature::keys(&["jobId"], &["progress", "action", "actions", "prompt"])
+            .status(StatusMark::NoneOrWords(STATUS_WORDS))
+            .closed(),
     ],
     envelopes: &[Envelope {
         key: "data",
