@@ -150,9 +150,12 @@ impl<'de> Level<'de> {
         }
     }
 
-    /// Whether the level's word key holds one of the words `mark` asks for.
+    /// Whether the level's word key, if present, holds one of the words
+    /// `mark` asks for (whether it must be present is the signature's keys'
+    /// business).
     fn word_fits(&self, mark: Option<(WordKey, &[&str])>) -> bool {
         mark.is_none_or(|(key, words)| match &self.words[key.slot()] {
+            Status::Absent => true,
             Status::Word(word) => words.iter().any(|candidate| word.matches(candidate)),
             _ => false,
         })
@@ -1062,6 +1065,27 @@ mod tests {
             ),
             (
                 r#"{"jobId": "l", "progress": 10, "status": "running"}"#,
+                None,
+            ),
+            // A word key that need not be there must be the format's when it is.
+            (
+                r#"{"job_id": "m", "status": "completed"}"#,
+                Some(Provider::Asyncapi),
+            ),
+            (
+                r#"{"job_id": "n", "status": "completed", "type": "blend"}"#,
+                Some(Provider::Asyncapi),
+            ),
+            (
+                r#"{"job_id": "o", "status": "completed", "type": "video"}"#,
+                None,
+            ),
+            (
+                r#"{"task_id": "p", "image_url": "https://a.example/p.png"}"#,
+                Some(Provider::Apiframe),
+            ),
+            (
+                r#"{"task_id": "q", "status": "success", "image_url": "https://a.example/q.png"}"#,
                 None,
             ),
         ];

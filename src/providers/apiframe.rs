@@ -102,7 +102,7 @@ const MARKS: &[&str] = &[
 const COMMON: &[&str] = &["image_url", "seed", "video_url", "actions", "model"];
 
 /// APIFRAME's status words.
-const STATUSES: StatusMark = StatusMark::Words(&[
+const STATUS_WORDS: &[&str] = &[
     "staged",
     "pending",
     "starting",
@@ -111,7 +111,7 @@ const STATUSES: StatusMark = StatusMark::Words(&[
     "failed",
     "retry",
     "retrying",
-]);
+];
 
 /// How APIFRAME and JourneyAPI bodies look: a task keyed by `task_id` (once
 /// `taskId`) with its results at the top, or `/fetch-many`'s `tasks`; the
@@ -123,8 +123,13 @@ pub const FORMAT: Format = Format {
     record: &[
         Signature::keys(&["task_id"], MARKS),
         Signature::keys(&["taskId"], MARKS),
-        Signature::keys(&["task_id"], COMMON).closed(),
-        Signature::keys(&["task_id"], &[]).status(STATUSES).closed(),
+        // Look-alike keys: no status, or APIFRAME's own.
+        Signature::keys(&["task_id"], COMMON)
+            .status(StatusMark::NoneOrWords(STATUS_WORDS))
+            .closed(),
+        Signature::keys(&["task_id"], &[])
+            .status(StatusMark::Words(STATUS_WORDS))
+            .closed(),
         Signature::keys(&["task_id"], &[]).only(),
         Signature::keys(&["task_id"], &["message", "error"]).only(),
     ],

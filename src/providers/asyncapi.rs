@@ -159,6 +159,7 @@ pub const FORMAT: Format = Format {
             .closed(),
         Signature::keys(&["job_id", "status"], &[])
             .status(STATUSES)
+            .word(WordKey::Type, TYPES)
             .closed(),
         // The creation reply's `data` holds the new job's id alone.
         Signature::keys(&["job_id"], &[]).only(),

@@ -51,8 +51,8 @@ pub struct Signature {
     pub any: &'static [&'static str],
     /// What `status` must hold.
     pub status: StatusMark,
-    /// A word another key must hold (`type` one of the format's job
-    /// types), if any.
+    /// A word another key holds if present (`type` one of the format's job
+    /// types), if any; [`Signature::all`] says whether it must be present.
     pub word: Option<(WordKey, &'static [&'static str])>,
     /// Whether the level may hold no key but `all`'s and `any`'s.
     pub only: bool,
@@ -86,8 +86,9 @@ impl Signature {
         self
     }
 
-    /// The same, with `key` holding one of `words` (ASCII case ignored,
-    /// `-`, `_` and space alike).
+    /// The same, with `key`, if present, holding one of `words` (ASCII case
+    /// ignored, `-`, `_` and space alike). Name `key` in `all` too when it
+    /// must be present.
     pub const fn word(mut self, key: WordKey, words: &'static [&'static str]) -> Self {
         self.word = Some((key, words));
         self
