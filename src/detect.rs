@@ -311,7 +311,12 @@ impl<'de> Shape<'de> {
                 .record
                 .iter()
                 .any(|s| counts(s) && self.top.shows(s, &no_extra));
-        let reply = !self.is_list && format.replies.iter().any(|s| self.top.shows(s, &no_extra));
+        // A reply is the vendor's answer without a job: an envelope that
+        // holds an object with keys holds a record, whose evidence counts.
+        let no_record = self.inner.iter().all(|(_, level)| level.count == 0);
+        let reply = !self.is_list
+            && no_record
+            && format.replies.iter().any(|s| self.top.shows(s, &no_extra));
         bare || reply
     }
 

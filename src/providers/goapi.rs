@@ -248,7 +248,10 @@ pub const FORMAT: Format = Format {
         key: "data",
         outer: Some(Signature::keys(&[], &["timestamp", "code"])),
         carries_id: Some("task_id"),
-        record: &[],
+        // Inside GoAPI's own envelope, a task of GoAPI's keys needs no
+        // more (`{code, data, message}` is many APIs' envelope, but holds
+        // their own keys).
+        record: &[Signature::keys(&["task_id"], &[]).closed()],
     }],
     replies: &[
         Signature::keys(&["code", "message"], &[]).only(),

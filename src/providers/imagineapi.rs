@@ -152,6 +152,9 @@ pub const FORMAT: Format = Format {
     record: &[
         Signature::keys(&["id"], MARKS),
         Signature::keys(&["bot_status"], &[]),
+        // Directus's own webhook, which holds no image: recognised so that
+        // decoding can say so.
+        Signature::keys(&["collection"], &["payload", "keys"]),
     ],
     envelopes: &[
         // The webhook: `event` beside the image.
@@ -177,10 +180,7 @@ pub const FORMAT: Format = Format {
             record: &[],
         },
     ],
-    replies: &[
-        Signature::keys(&["errors"], &[]).only(),
-        Signature::keys(&["collection"], &["payload", "keys"]),
-    ],
+    replies: &[Signature::keys(&["errors"], &[]).only()],
 };
 
 /// Every image in an ImagineAPI body.
