@@ -465,7 +465,7 @@ struct FlatKey {
     words: [StatusKey; WordKey::ALL.len()],
 }
 
-/// A flat body's `status`, as [`FlatKey`] keeps it.
+/// A flat body's `status`, or one of its word keys, as [`FlatKey`] keeps it.
 #[derive(Debug, PartialEq, Eq)]
 enum StatusKey {
     Absent,
