@@ -636,28 +636,33 @@ fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
         Some((level, candidates.find(has_any).unwrap_or(first)))
     });
     let Some((level, signature)) = nearest else {
-        return match format.format.record.first() {
-            Some(signature) if signature.all.is_empty() && signature.any.len() > 1 => {
-                format!("it has none of {}", some_keys(signature.any))
-            }
-            // A flat body without the format's id key: the id is all there
-            // is to say (and formats with the same id share the reason).
-            Some(signature) if top.is_some() && !signature.all.is_empty() => {
-                format!("it has no {}", every_key(signature.all))
-            }
-            // What it must have: whether other keys may stand beside it,
-            // and what its word key holds, matter only once it has it.
-            Some(signature) => format!(
-                "it has no {}",
-                describe(&Signature {
-                    only: false,
-                    closed: false,
-                    word: None,
-                    ..*signature
-                })
-            ),
-            None => "it has no record".to_owned(),
+        let Some(first) = format.format.record.first() else {
+            return "it has no record".to_owned();
         };
+        // A flat body: the keys of the first signature it lacks (its id,
+        // mostly) are all there is to say, and formats with the same id
+        // share the reason.
+        if let Some(level) = top.filter(|_| !first.all.is_empty()) {
+            let table = KeyTable::get();
+            let lacks: Vec<&str> = (first.all.iter().copied())
+                .filter(|key| (table.lookup(key).id).is_none_or(|id| !level.known.contains(id)))
+                .collect();
+            return format!("it has no {}", every_key(&lacks));
+        }
+        if first.all.is_empty() && first.any.len() > 1 {
+            return format!("it has none of {}", some_keys(first.any));
+        }
+        // What it must have: whether other keys may stand beside it, and
+        // what its word key holds, matter only once it has it.
+        return format!(
+            "it has no {}",
+            describe(&Signature {
+                only: false,
+                closed: false,
+                word: None,
+                ..*first
+            })
+        );
     };
     let source = &signature.source;
     let lacks = if !source.any.is_empty() && !level.known.intersects(&signature.any) {

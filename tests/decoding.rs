@@ -317,8 +317,15 @@ fn midjourney_api_records_read_what_other_clients_of_the_api_read() {
     assert_eq!(nothing.status, JobStatus::Pending);
     let prompt = event(r#"{"taskId": "t", "status": 0, "prompt": "", "mjPrompt": "a kite --v 7"}"#);
     assert_eq!(prompt.prompt.as_deref(), Some("a kite --v 7"));
-    let word = event(r#"{"taskId": "t", "status": "processing"}"#);
+    // A status word is read inside the vendor's envelope; bare, `{taskId,
+    // status}` with a word is what other APIs send (Pollo's webhook).
+    let word = event(r#"{"status": 0, "data": {"taskId": "t", "status": "processing"}}"#);
     assert_eq!(word.status, JobStatus::InProgress);
+    assert!(decode(
+        Provider::MidjourneyApi,
+        br#"{"taskId": "t", "status": "processing"}"#
+    )
+    .is_err());
     let unstated = event(r#"{"taskId": "t", "images": ["https://example.com/0.png"]}"#);
     assert_eq!(unstated.status, JobStatus::Completed);
     let unstated = event(r#"{"taskId": "t", "failReason": "banned"}"#);

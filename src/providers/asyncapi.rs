@@ -161,8 +161,6 @@ pub const FORMAT: Format = Format {
             .status(STATUSES)
             .word(WordKey::Type, TYPES)
             .closed(),
-        // The creation reply's `data` holds the new job's id alone.
-        Signature::keys(&["job_id"], &[]).only(),
         // The REST job object: `id` with one of the spec's job types, on a
         // body of the job object's documented keys (`{id, type, status}` is
         // the shape of many other APIs' objects too).
@@ -181,12 +179,24 @@ pub const FORMAT: Format = Format {
         )
         .closed(),
     ],
-    envelopes: &[Envelope {
-        key: "data",
-        outer: None,
-        carries_id: None,
-        record: &[],
-    }],
+    envelopes: &[
+        // The job list.
+        Envelope {
+            key: "data",
+            outer: None,
+            carries_id: None,
+            record: &[],
+        },
+        // The creation reply, `{status: "SUCCESS", message, data: {job_id}}`:
+        // the new job's id alone (bare, `{job_id}` is other APIs' submit
+        // reply, and no AsyncAPI body).
+        Envelope {
+            key: "data",
+            outer: Some(Signature::keys(&["status"], &[]).status(StatusMark::Words(&["SUCCESS"]))),
+            carries_id: None,
+            record: &[Signature::keys(&["job_id"], &[]).only()],
+        },
+    ],
     replies: &[
         Signature::keys(&["status"], &["code", "message"]).status(StatusMark::Words(&["error"]))
     ],

@@ -113,19 +113,24 @@ pub type Body = ImageRecord<OneOrMany<ImageRecord>, OneOrMany<ImageRecord>>;
 /// The events of ImagineAPI's webhook flow (Directus's item events).
 const EVENTS: &[&str] = &["images.items.create", "images.items.update"];
 
-/// ImagineAPI's own keys beside an image's `id` (Directus's item fields).
+/// ImagineAPI's own keys beside an image's `id`.
 const MARKS: &[&str] = &[
     "upscaled_urls",
     "upscaled",
+    "discord_message_id",
+    "discord_image_url",
+    "generation_type",
+];
+
+/// Directus's item fields, which every Directus collection (and many
+/// other APIs' objects) has: evidence only on a body of ImagineAPI's keys.
+const ITEM_FIELDS: &[&str] = &[
     "user_created",
     "user_updated",
     "date_created",
     "date_updated",
     "results",
     "ref",
-    "discord_message_id",
-    "discord_image_url",
-    "generation_type",
 ];
 
 /// How ImagineAPI bodies look: an image keyed by `id` with its Directus item
@@ -151,6 +156,7 @@ pub const FORMAT: Format = Format {
     ],
     record: &[
         Signature::keys(&["id"], MARKS),
+        Signature::keys(&["id"], ITEM_FIELDS).closed(),
         Signature::keys(&["bot_status"], &[]),
         // Directus's own webhook, which holds no image: recognised so that
         // decoding can say so.

@@ -120,7 +120,13 @@ pub const FORMAT: Format = Format {
             ],
         ),
         Signature::keys(&["messageId"], &[]).status(STATUSES),
-        Signature::keys(&["messageId"], &[]).closed(),
+        // Another status word, or none, beside a message's own keys (many
+        // APIs answer `{messageId}` or `{messageId, status}`).
+        Signature::keys(
+            &["messageId"],
+            &["prompt", "progress", "createdAt", "updatedAt", "ref"],
+        )
+        .closed(),
     ],
     envelopes: &[],
     replies: &[

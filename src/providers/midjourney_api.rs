@@ -141,15 +141,16 @@ pub const FORMAT: Format = Format {
         Signature::keys(&["taskId"], &[])
             .status(StatusMark::Code)
             .closed(),
-        // A status word (undocumented, but sent) on a body of its own keys.
-        Signature::keys(&["taskId", "status"], &[]).closed(),
         Signature::keys(&["taskId"], &[]).only(),
     ],
     envelopes: &[Envelope {
         key: "data",
         outer: None,
         carries_id: Some("taskId"),
-        record: &[],
+        // A status word (undocumented, but sent by hybrids) on a record of
+        // its own keys, inside the vendor's envelope: bare, `{taskId,
+        // status}` with a word is what other APIs send too.
+        record: &[Signature::keys(&["taskId", "status"], &[]).closed()],
     }],
     replies: &[
         Signature::keys(&["status", "message"], &[])

@@ -146,17 +146,17 @@ pub struct Properties {
 }
 
 /// Keys of the task object that no other format sends.
-const MARKS: &[&str] = &[
+const MARKS: &[&str] = &["promptEn", "promptFull", "failReason", "fail_reason"];
+
+/// Keys beside the id that other APIs' objects have too (an image URL,
+/// camelCase times): evidence only on a body of keys the proxy knows.
+const COMMON: &[&str] = &[
     "imageUrl",
     "imageUrls",
     "submitTime",
     "startTime",
     "finishTime",
-    "promptEn",
-    "promptFull",
-    "failReason",
     "grid_image_url",
-    "fail_reason",
     "buttons",
 ];
 
@@ -240,6 +240,7 @@ pub const FORMAT: Format = Format {
     ],
     record: &[
         Signature::keys(&["id"], MARKS),
+        Signature::keys(&["id"], COMMON).closed(),
         Signature::keys(&["id", "action"], &[]).closed(),
         Signature::keys(&["id", "status"], &[])
             .status(STATUSES)
