@@ -104,7 +104,7 @@ fn numeric_ids_become_decimal_strings_everywhere() {
         (Provider::Asyncapi, r#"{"job_id": 42, "status": "pending"}"#),
         (
             Provider::Goapi,
-            r#"{"code": 200, "data": {"task_id": 42, "status": "pending"}, "message": "success"}"#,
+            r#"{"code": 200, "data": {"task_id": 42, "model": "midjourney", "status": "pending"}, "message": "success"}"#,
         ),
         (
             Provider::Imagineapi,
@@ -141,7 +141,7 @@ fn goapi_reports_an_error_only_for_a_failed_task() {
 
 #[test]
 fn goapi_reads_the_envelope_code_before_its_data() {
-    let failed_reply = br#"{"code": 500, "data": {"task_id": "t", "status": "pending"}, "message": "internal error"}"#;
+    let failed_reply = br#"{"code": 500, "data": {"task_id": "t", "model": "midjourney", "status": "pending"}, "message": "internal error"}"#;
     assert_eq!(
         decode(Provider::Goapi, failed_reply),
         Err(DecodeError::Vendor {
@@ -154,6 +154,15 @@ fn goapi_reads_the_envelope_code_before_its_data() {
     assert!(matches!(
         decode(Provider::Goapi, empty_reply),
         Err(DecodeError::NoJob { .. })
+    ));
+    // A task of an id and a status alone, in this envelope, is what many
+    // APIs reply to a submission: GoAPI's task carries its model, type,
+    // input and output too.
+    let bare_task =
+        br#"{"code": 0, "message": "ok", "data": {"task_id": "t", "status": "processing"}}"#;
+    assert!(matches!(
+        decode(Provider::Goapi, bare_task),
+        Err(DecodeError::WrongProvider { .. })
     ));
 }
 

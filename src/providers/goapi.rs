@@ -209,6 +209,20 @@ const MARKS: &[&str] = &[
     "retry_count",
 ];
 
+/// The unified task's keys beside its id and status, which it sends every
+/// time.
+const UNIFIED_KEYS: &[&str] = &[
+    "model",
+    "task_type",
+    "input",
+    "output",
+    "meta",
+    "config",
+    "detail",
+    "logs",
+    "error",
+];
+
 /// How GoAPI bodies look: a v2 or unified task keyed by `task_id`, bare or in
 /// `data` beside `timestamp` (webhook) or `code` and `message` (GET), which
 /// may echo the id; the v2 submit reply `{task_id, status: "success"}`;
@@ -248,10 +262,10 @@ pub const FORMAT: Format = Format {
         key: "data",
         outer: Some(Signature::keys(&[], &["timestamp", "code"])),
         carries_id: Some("task_id"),
-        // Inside GoAPI's own envelope, a task of GoAPI's keys needs no
-        // more (`{code, data, message}` is many APIs' envelope, but holds
-        // their own keys).
-        record: &[Signature::keys(&["task_id"], &[]).closed()],
+        // Inside GoAPI's own envelope, a task of GoAPI's keys with one of
+        // the unified task's own (`{code, message, data: {task_id,
+        // status}}` is many APIs' submit reply).
+        record: &[Signature::keys(&["task_id"], UNIFIED_KEYS).closed()],
     }],
     replies: &[
         Signature::keys(&["code", "message"], &[]).only(),

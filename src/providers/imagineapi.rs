@@ -25,7 +25,7 @@
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::format::{fields_of, Envelope, Format, Signature, WordKey};
+use super::format::{fields_of, Envelope, Format, Signature, StatusMark, WordKey};
 use super::{finish, push_finished_images, At, Check, Events, KeyPresent, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
@@ -122,8 +122,13 @@ const MARKS: &[&str] = &[
     "generation_type",
 ];
 
+/// The image statuses.
+const STATUSES: StatusMark =
+    StatusMark::Words(&["pending", "queued", "in-progress", "completed", "failed"]);
+
 /// Directus's item fields, which every Directus collection (and many
-/// other APIs' objects) has: evidence only on a body of ImagineAPI's keys.
+/// other APIs' objects) has: evidence only with an image status, on a body
+/// of ImagineAPI's keys.
 const ITEM_FIELDS: &[&str] = &[
     "user_created",
     "user_updated",
@@ -156,7 +161,9 @@ pub const FORMAT: Format = Format {
     ],
     record: &[
         Signature::keys(&["id"], MARKS),
-        Signature::keys(&["id"], ITEM_FIELDS).closed(),
+        Signature::keys(&["id"], ITEM_FIELDS)
+            .status(STATUSES)
+            .closed(),
         Signature::keys(&["bot_status"], &[]),
         // Directus's own webhook, which holds no image: recognised so that
         // decoding can say so.

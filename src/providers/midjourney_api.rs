@@ -145,7 +145,9 @@ pub const FORMAT: Format = Format {
     ],
     envelopes: &[Envelope {
         key: "data",
-        outer: None,
+        // Beside `data`, only the vendor's own keys (its result code and
+        // message; the job-status sample has neither).
+        outer: Some(Signature::keys(&[], &[]).closed()),
         carries_id: Some("taskId"),
         // A status word (undocumented, but sent by hybrids) on a record of
         // its own keys, inside the vendor's envelope: bare, `{taskId,
