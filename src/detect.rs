@@ -119,7 +119,9 @@ impl<'de> Level<'de> {
             && (signature.source.any.is_empty() || keys.intersects(&signature.any))
             && (!signature.only || keys.is_subset_of(&signature.allowed))
             && (!signature.closed || !self.has_unknown_keys());
-        keys_hold && self.status_fits(&signature.status) && self.word_fits(signature.word)
+        keys_hold
+            && self.status_fits(&signature.status)
+            && (signature.source.word_marks()).all(|(key, words)| self.word_fits(key, words))
     }
 
     /// Where the value of `key` goes, if detection reads it: `status`, or
@@ -150,15 +152,14 @@ impl<'de> Level<'de> {
         }
     }
 
-    /// Whether the level's word key, if present, holds one of the words
-    /// `mark` asks for (whether it must be present is the signature's keys'
-    /// business).
-    fn word_fits(&self, mark: Option<(WordKey, &[&str])>) -> bool {
-        mark.is_none_or(|(key, words)| match &self.words[key.slot()] {
+    /// Whether the level's `key`, if present, holds one of `words`
+    /// (whether it must be present is the signature's keys' business).
+    fn word_fits(&self, key: WordKey, words: &[&str]) -> bool {
+        match &self.words[key.slot()] {
             Status::Absent => true,
             Status::Word(word) => words.iter().any(|candidate| word.matches(candidate)),
             _ => false,
-        })
+        }
     }
 }
 
@@ -659,7 +660,7 @@ fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
             describe(&Signature {
                 only: false,
                 closed: false,
-                word: None,
+                words: [None; WordKey::ALL.len()],
                 ..*first
             })
         );
@@ -680,7 +681,9 @@ fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
             }
             _ => "its `status` is not a numeric code".to_owned(),
         }
-    } else if let Some((key, words)) = source.word.filter(|_| !level.word_fits(source.word)) {
+    } else if let Some((key, words)) =
+        (source.word_marks()).find(|&(key, words)| !level.word_fits(key, words))
+    {
         word_misfit(key.name(), words, &level.words[key.slot()])
     } else {
         "that counts only when the provider is named".to_owned()
@@ -1088,6 +1091,11 @@ mod tests {
             ),
             (
                 r#"{"job_id": "o", "status": "completed", "type": "video"}"#,
+                None,
+            ),
+            // Every word key a signature names is checked, not only the first.
+            (
+                r#"{"job_id": "o2", "event": "job.completed", "status": "completed", "type": "video"}"#,
                 None,
             ),
             (

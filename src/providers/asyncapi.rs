@@ -153,9 +153,10 @@ pub const FORMAT: Format = Format {
         // The webhook: one of the spec's event names or status words, on a
         // body of the payload's and the job object's documented keys
         // (`{job_id, event|status}` with keys of its own is what many other
-        // APIs send).
+        // APIs send). A `type`, wherever sent, is one of the spec's.
         Signature::keys(&["job_id", "event"], &[])
             .word(WordKey::Event, EVENTS)
+            .word(WordKey::Type, TYPES)
             .closed(),
         Signature::keys(&["job_id", "status"], &[])
             .status(STATUSES)
@@ -177,6 +178,7 @@ pub const FORMAT: Format = Format {
                 "webhook_type",
             ],
         )
+        .word(WordKey::Type, TYPES)
         .closed(),
     ],
     envelopes: &[

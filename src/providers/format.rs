@@ -51,9 +51,10 @@ pub struct Signature {
     pub any: &'static [&'static str],
     /// What `status` must hold.
     pub status: StatusMark,
-    /// A word another key holds if present (`type` one of the format's job
-    /// types), if any; [`Signature::all`] says whether it must be present.
-    pub word: Option<(WordKey, &'static [&'static str])>,
+    /// By [`WordKey`] slot, the words that key holds if present (`type`
+    /// one of the format's job types), or `None` for any;
+    /// [`Signature::all`] says whether it must be present.
+    pub words: [Option<&'static [&'static str]>; WordKey::ALL.len()],
     /// Whether the level may hold no key but `all`'s and `any`'s.
     pub only: bool,
     /// Whether every key of the level must be one the format knows: for
@@ -73,7 +74,7 @@ impl Signature {
             all,
             any,
             status: StatusMark::Any,
-            word: None,
+            words: [None; WordKey::ALL.len()],
             only: false,
             closed: false,
             named_only: false,
@@ -90,8 +91,17 @@ impl Signature {
     /// ignored, `-`, `_` and space alike). Name `key` in `all` too when it
     /// must be present.
     pub const fn word(mut self, key: WordKey, words: &'static [&'static str]) -> Self {
-        self.word = Some((key, words));
+        self.words[key.slot()] = Some(words);
         self
+    }
+
+    /// The word keys this signature asks words of, with the words.
+    pub(crate) fn word_marks(
+        &self,
+    ) -> impl Iterator<Item = (WordKey, &'static [&'static str])> + '_ {
+        WordKey::ALL
+            .into_iter()
+            .filter_map(|key| Some((key, self.words[key.slot()]?)))
     }
 
     /// The same keys, and nothing else: no other key, known or not.
@@ -325,7 +335,6 @@ pub(crate) struct CompiledSignature {
     pub(crate) all: KeyBits,
     pub(crate) any: KeyBits,
     pub(crate) status: StatusMark,
-    pub(crate) word: Option<(WordKey, &'static [&'static str])>,
     /// `all` and `any` together: the keys an `only` signature allows.
     pub(crate) allowed: KeyBits,
     pub(crate) only: bool,
@@ -487,7 +496,6 @@ impl KeyTable {
             any,
             allowed: all.union(&any),
             status: signature.status,
-            word: signature.word,
             only: signature.only,
             closed: signature.closed,
             source: *signature,
@@ -552,7 +560,7 @@ pub(crate) fn describe(signature: &Signature) -> String {
             parts.push(format!("`status`, if any, {}", words.join("/")));
         }
     }
-    if let Some((key, words)) = signature.word {
+    for (key, words) in signature.word_marks() {
         parts.push(format!("`{}` {}", key.name(), words.join("/")));
     }
     let mut text = parts.join(" with ");

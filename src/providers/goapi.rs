@@ -209,19 +209,11 @@ const MARKS: &[&str] = &[
     "retry_count",
 ];
 
-/// The unified task's keys beside its id and status, which it sends every
-/// time.
-const UNIFIED_KEYS: &[&str] = &[
-    "model",
-    "task_type",
-    "input",
-    "output",
-    "meta",
-    "config",
-    "detail",
-    "logs",
-    "error",
-];
+/// Keys of the unified task beside its id that look-alike vendors send too
+/// (other APIs' tasks have a model, a type, an error): evidence only inside
+/// GoAPI's own envelope, on a task of GoAPI's keys. [`MARKS`] counts
+/// anywhere.
+const UNIFIED_KEYS: &[&str] = &["model", "task_type", "error"];
 
 /// How GoAPI bodies look: a v2 or unified task keyed by `task_id`, bare or in
 /// `data` beside `timestamp` (webhook) or `code` and `message` (GET), which
@@ -262,9 +254,8 @@ pub const FORMAT: Format = Format {
         key: "data",
         outer: Some(Signature::keys(&[], &["timestamp", "code"])),
         carries_id: Some("task_id"),
-        // Inside GoAPI's own envelope, a task of GoAPI's keys with one of
-        // the unified task's own (`{code, message, data: {task_id,
-        // status}}` is many APIs' submit reply).
+        // `{code, message, data: {task_id, status}}` alone is many APIs'
+        // submit reply: the unified task has more.
         record: &[Signature::keys(&["task_id"], UNIFIED_KEYS).closed()],
     }],
     replies: &[
