@@ -16,23 +16,64 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::event::{JobError, Progress};
 
+/// Text borrowed from the body where no escape is in the way, for
+/// `serde_as` on `Cow<str>` fields (with `#[serde(borrow)]`): serde's own
+/// `Cow<str>` always copies. Written here rather than taken from
+/// `serde_with::BorrowCow` so that a value of the wrong type is "expected a
+/// string", as it is for a `String`.
+pub struct BorrowedText;
+
+impl<'de: 'a, 'a> serde_with::DeserializeAs<'de, Cow<'a, str>> for BorrowedText {
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<Cow<'a, str>, D::Error> {
+        struct TextVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for TextVisitor<'a> {
+            type Value = Cow<'a, str>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Cow<'a, str>, E> {
+                Ok(Cow::Borrowed(text))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Cow<'a, str>, E> {
+                Ok(Cow::Owned(text.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Cow<'a, str>, E> {
+                Ok(Cow::Owned(text))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor(std::marker::PhantomData))
+    }
+}
+
+impl serde_with::SerializeAs<Cow<'_, str>> for BorrowedText {
+    fn serialize_as<S: Serializer>(text: &Cow<'_, str>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(text)
+    }
+}
+
 /// `""`, a string of white space only, `null` and a missing field all mean
 /// "none" (with `#[serde(default)]`); any other string is kept verbatim.
 ///
-/// For `serde_as` on `Option<String>`. `None` serializes as `""`. Vendors
-/// pad empty fields: a URL of `" "` or `"\t"` is no image, as `""` is not.
+/// For `serde_as` on `Option<Cow<str>>`, borrowing from the body where no
+/// escape is in the way. `None` serializes as `""`. Vendors pad empty
+/// fields: a URL of `" "` or `"\t"` is no image, as `""` is not.
 pub struct EmptyAsNone;
 
-impl<'de> serde_with::DeserializeAs<'de, Option<String>> for EmptyAsNone {
-    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-        let text: Option<String> = Option::deserialize(deserializer)?;
+impl<'de: 'a, 'a> serde_with::DeserializeAs<'de, Option<Cow<'a, str>>> for EmptyAsNone {
+    fn deserialize_as<D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Cow<'a, str>>, D::Error> {
+        let text: Option<Cow<'a, str>> = <Option<BorrowedText> as serde_with::DeserializeAs<
+            'de,
+            _,
+        >>::deserialize_as(deserializer)?;
         Ok(text.filter(|text| !is_blank(text)))
     }
 }
 
-impl serde_with::SerializeAs<Option<String>> for EmptyAsNone {
+impl serde_with::SerializeAs<Option<Cow<'_, str>>> for EmptyAsNone {
     fn serialize_as<S: Serializer>(
-        text: &Option<String>,
+        text: &Option<Cow<'_, str>>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(text.as_deref().unwrap_or_default())
@@ -78,6 +119,18 @@ impl<'de, T: Deserialize<'de> + Blank> serde_with::DeserializeAs<'de, T> for Unb
     }
 }
 
+/// A text element, borrowed from the body where no escape is in the way.
+impl<'de: 'a, 'a> serde_with::DeserializeAs<'de, Cow<'a, str>> for Unblank {
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<Cow<'a, str>, D::Error> {
+        let text = BorrowedText::deserialize_as(deserializer)?;
+        Ok(if is_blank(&text) {
+            Cow::Borrowed("")
+        } else {
+            text
+        })
+    }
+}
+
 impl<T: Serialize> serde_with::SerializeAs<T> for Unblank {
     fn serialize_as<S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
         value.serialize(serializer)
@@ -99,18 +152,19 @@ fn shown(text: &str) -> String {
 ///
 /// Exhaustive on purpose: a JSON scalar read as an id is one or the other.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum StringOrInt {
+pub enum StringOrInt<'a> {
     /// `1234567890123`
     Int(i64),
-    /// `"1234567890123"`, `"abc"`
-    Str(String),
+    /// `"1234567890123"`, `"abc"`: borrowed from the body where no escape
+    /// is in the way.
+    Str(Cow<'a, str>),
 }
 
-impl StringOrInt {
-    /// The value as text, reusing a string's own buffer.
-    pub fn into_text(self) -> String {
+impl<'a> StringOrInt<'a> {
+    /// The value as text, keeping a string as it is.
+    pub fn into_text(self) -> Cow<'a, str> {
         match self {
-            StringOrInt::Int(int) => int.to_string(),
+            StringOrInt::Int(int) => Cow::Owned(int.to_string()),
             StringOrInt::Str(text) => text,
         }
     }
@@ -132,7 +186,7 @@ impl StringOrInt {
     }
 }
 
-impl Serialize for StringOrInt {
+impl Serialize for StringOrInt<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             StringOrInt::Int(int) => serializer.serialize_i64(*int),
@@ -141,30 +195,38 @@ impl Serialize for StringOrInt {
     }
 }
 
-impl<'de> Deserialize<'de> for StringOrInt {
+impl<'de: 'a, 'a> Deserialize<'de> for StringOrInt<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StringOrIntVisitor;
-        impl Visitor<'_> for StringOrIntVisitor {
-            type Value = StringOrInt;
+        struct StringOrIntVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for StringOrIntVisitor<'a> {
+            type Value = StringOrInt<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string or an integer")
             }
-            fn visit_i64<E: de::Error>(self, int: i64) -> Result<StringOrInt, E> {
+            fn visit_i64<E: de::Error>(self, int: i64) -> Result<StringOrInt<'a>, E> {
                 Ok(StringOrInt::Int(int))
             }
-            fn visit_u64<E: de::Error>(self, int: u64) -> Result<StringOrInt, E> {
+            fn visit_u64<E: de::Error>(self, int: u64) -> Result<StringOrInt<'a>, E> {
                 // Above `i64::MAX` (an unsigned id): kept as its decimal text.
-                Ok(i64::try_from(int)
-                    .map_or_else(|_| StringOrInt::Str(int.to_string()), StringOrInt::Int))
+                Ok(i64::try_from(int).map_or_else(
+                    |_| StringOrInt::Str(Cow::Owned(int.to_string())),
+                    StringOrInt::Int,
+                ))
             }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<StringOrInt, E> {
-                Ok(StringOrInt::Str(text.to_owned()))
+            fn visit_borrowed_str<E: de::Error>(
+                self,
+                text: &'de str,
+            ) -> Result<StringOrInt<'a>, E> {
+                Ok(StringOrInt::Str(Cow::Borrowed(text)))
             }
-            fn visit_string<E: de::Error>(self, text: String) -> Result<StringOrInt, E> {
-                Ok(StringOrInt::Str(text))
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<StringOrInt<'a>, E> {
+                Ok(StringOrInt::Str(Cow::Owned(text.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, text: String) -> Result<StringOrInt<'a>, E> {
+                Ok(StringOrInt::Str(Cow::Owned(text)))
             }
         }
-        deserializer.deserialize_any(StringOrIntVisitor)
+        deserializer.deserialize_any(StringOrIntVisitor(std::marker::PhantomData))
     }
 }
 
@@ -174,16 +236,16 @@ impl<'de> Deserialize<'de> for StringOrInt {
 /// naming what it found. Fractions are rounded down, so 99.9 is not done.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub enum Percent {
+pub enum Percent<'a> {
     /// `45`
     Int(u8),
     /// `45.5`
     Float(f64),
     /// `"45"`, `"45%"`, `""`: already checked to read as a percentage or nothing.
-    Text(String),
+    Text(Cow<'a, str>),
 }
 
-impl Percent {
+impl Percent<'_> {
     /// The percentage, or `None` for `""`.
     pub fn progress(&self) -> Option<Progress> {
         match self {
@@ -238,7 +300,7 @@ fn text_progress(text: &str) -> Result<Option<Progress>, ()> {
     }
 }
 
-impl Serialize for Percent {
+impl Serialize for Percent<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Percent::Int(int) => serializer.serialize_u8(*int),
@@ -248,17 +310,17 @@ impl Serialize for Percent {
     }
 }
 
-impl<'de> Deserialize<'de> for Percent {
+impl<'de: 'a, 'a> Deserialize<'de> for Percent<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PercentVisitor;
-        impl Visitor<'_> for PercentVisitor {
-            type Value = Percent;
+        struct PercentVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for PercentVisitor<'a> {
+            type Value = Percent<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(
                     "a progress from 0 to 100 (a number, or a string such as \"45\" or \"45%\")",
                 )
             }
-            fn visit_u64<E: de::Error>(self, int: u64) -> Result<Percent, E> {
+            fn visit_u64<E: de::Error>(self, int: u64) -> Result<Percent<'a>, E> {
                 u8::try_from(int)
                     .ok()
                     .and_then(Progress::new)
@@ -269,7 +331,7 @@ impl<'de> Deserialize<'de> for Percent {
                         ))
                     })
             }
-            fn visit_i64<E: de::Error>(self, int: i64) -> Result<Percent, E> {
+            fn visit_i64<E: de::Error>(self, int: i64) -> Result<Percent<'a>, E> {
                 match u64::try_from(int) {
                     Ok(int) => self.visit_u64(int),
                     Err(_) => Err(E::custom(format_args!(
@@ -277,7 +339,7 @@ impl<'de> Deserialize<'de> for Percent {
                     ))),
                 }
             }
-            fn visit_f64<E: de::Error>(self, float: f64) -> Result<Percent, E> {
+            fn visit_f64<E: de::Error>(self, float: f64) -> Result<Percent<'a>, E> {
                 float_progress(float)
                     .map(|_| Percent::Float(float))
                     .ok_or_else(|| {
@@ -286,17 +348,22 @@ impl<'de> Deserialize<'de> for Percent {
                         ))
                     })
             }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Percent, E> {
-                match text_progress(text) {
-                    Ok(_) => Ok(Percent::Text(text.to_owned())),
-                    Err(()) => Err(E::custom(format_args!(
-                        "expected a progress from 0 to 100, found the string {}",
-                        shown(text)
-                    ))),
-                }
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Percent<'a>, E> {
+                checked_percent(text).map(|()| Percent::Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Percent<'a>, E> {
+                checked_percent(text).map(|()| Percent::Text(Cow::Owned(text.to_owned())))
             }
         }
-        deserializer.deserialize_any(PercentVisitor)
+        fn checked_percent<E: de::Error>(text: &str) -> Result<(), E> {
+            text_progress(text).map(|_| ()).map_err(|()| {
+                E::custom(format_args!(
+                    "expected a progress from 0 to 100, found the string {}",
+                    shown(text)
+                ))
+            })
+        }
+        deserializer.deserialize_any(PercentVisitor(std::marker::PhantomData))
     }
 }
 
@@ -317,7 +384,7 @@ impl<'de> Deserialize<'de> for Percent {
 /// `date-time` the schema promises.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Timestamp {
+pub enum Timestamp<'a> {
     /// `1709035361` or `1766916846000`
     Epoch(i64),
     /// `"2025-07-21T02:55:32Z"`, `""`, `"0001-01-01T00:00:00Z"`: the text as
@@ -326,7 +393,7 @@ pub enum Timestamp {
     #[non_exhaustive]
     Text {
         /// The text as the vendor wrote it.
-        text: String,
+        text: Cow<'a, str>,
         /// The instant in UTC, or `None` when the text says "not set".
         instant: Option<DateTime<Utc>>,
     },
@@ -335,14 +402,14 @@ pub enum Timestamp {
 /// Integers at or above this are epoch milliseconds rather than seconds.
 const EPOCH_MILLIS_FROM: i64 = 100_000_000_000;
 
-impl Timestamp {
+impl<'a> Timestamp<'a> {
     /// A date-time as a vendor writes it (RFC 3339, an epoch in a string,
     /// `""`), or `None` when mjhook does not read it as one.
-    pub fn text(text: &str) -> Option<Timestamp> {
-        text_utc(text).ok().map(|instant| Timestamp::Text {
-            text: text.to_owned(),
-            instant,
-        })
+    pub fn text(text: impl Into<Cow<'a, str>>) -> Option<Timestamp<'a>> {
+        let text = text.into();
+        text_utc(&text)
+            .ok()
+            .map(|instant| Timestamp::Text { text, instant })
     }
 
     /// The instant in UTC, or `None` when the vendor says "not set".
@@ -440,7 +507,7 @@ const GO_ZERO_TIME: DateTime<Utc> = match chrono::NaiveDate::from_ymd_opt(1, 1, 
     None => panic!("the first of January of year 1 exists"),
 };
 
-impl Serialize for Timestamp {
+impl Serialize for Timestamp<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Timestamp::Epoch(epoch) => serializer.serialize_i64(*epoch),
@@ -449,17 +516,17 @@ impl Serialize for Timestamp {
     }
 }
 
-impl<'de> Deserialize<'de> for Timestamp {
+impl<'de: 'a, 'a> Deserialize<'de> for Timestamp<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TimestampVisitor;
-        impl Visitor<'_> for TimestampVisitor {
-            type Value = Timestamp;
+        struct TimestampVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for TimestampVisitor<'a> {
+            type Value = Timestamp<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(
                     "an RFC 3339 date-time string or an integer epoch in seconds or milliseconds",
                 )
             }
-            fn visit_i64<E: de::Error>(self, epoch: i64) -> Result<Timestamp, E> {
+            fn visit_i64<E: de::Error>(self, epoch: i64) -> Result<Timestamp<'a>, E> {
                 epoch_utc(epoch)
                     .map(|_| Timestamp::Epoch(epoch))
                     .map_err(|refused| {
@@ -469,7 +536,7 @@ impl<'de> Deserialize<'de> for Timestamp {
                         ))
                     })
             }
-            fn visit_u64<E: de::Error>(self, epoch: u64) -> Result<Timestamp, E> {
+            fn visit_u64<E: de::Error>(self, epoch: u64) -> Result<Timestamp<'a>, E> {
                 match i64::try_from(epoch) {
                     Ok(epoch) => self.visit_i64(epoch),
                     Err(_) => Err(E::custom(format_args!(
@@ -478,7 +545,7 @@ impl<'de> Deserialize<'de> for Timestamp {
                     ))),
                 }
             }
-            fn visit_f64<E: de::Error>(self, epoch: f64) -> Result<Timestamp, E> {
+            fn visit_f64<E: de::Error>(self, epoch: f64) -> Result<Timestamp<'a>, E> {
                 // `1746000000.0`: a whole number written as a float.
                 let whole = epoch as i64;
                 let exact = epoch.fract() == 0.0 && whole as f64 == epoch;
@@ -490,21 +557,29 @@ impl<'de> Deserialize<'de> for Timestamp {
                     )))
                 }
             }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Timestamp, E> {
-                match text_utc(text) {
-                    Ok(instant) => Ok(Timestamp::Text {
-                        text: text.to_owned(),
-                        instant,
-                    }),
-                    Err(refused) => Err(E::custom(format_args!(
-                        "expected an RFC 3339 date-time or an epoch, found {}{}",
-                        shown(text),
-                        refused.reason()
-                    ))),
-                }
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Timestamp<'a>, E> {
+                text_instant(text).map(|instant| Timestamp::Text {
+                    text: Cow::Borrowed(text),
+                    instant,
+                })
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Timestamp<'a>, E> {
+                text_instant(text).map(|instant| Timestamp::Text {
+                    text: Cow::Owned(text.to_owned()),
+                    instant,
+                })
             }
         }
-        deserializer.deserialize_any(TimestampVisitor)
+        fn text_instant<E: de::Error>(text: &str) -> Result<Option<DateTime<Utc>>, E> {
+            text_utc(text).map_err(|refused| {
+                E::custom(format_args!(
+                    "expected an RFC 3339 date-time or an epoch, found {}{}",
+                    shown(text),
+                    refused.reason()
+                ))
+            })
+        }
+        deserializer.deserialize_any(TimestampVisitor(std::marker::PhantomData))
     }
 }
 
@@ -742,49 +817,49 @@ impl<T: Serialize> serde_with::SerializeAs<T> for ObjectOnly {
 /// code and a message (GoAPI adds `raw_message`).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub enum ErrorDetail {
+pub enum ErrorDetail<'a> {
     /// `"Content policy violation"`
-    Text(String),
+    Text(Cow<'a, str>),
     /// `{"code": "content_policy_violation", "message": "…"}`
-    Object(ErrorObject),
+    Object(ErrorObject<'a>),
 }
 
 /// The object form of [`ErrorDetail`].
 #[serde_with::serde_as]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ErrorObject {
+pub struct ErrorObject<'a> {
     /// A machine-readable code: a string, or an integer where 0 means "no error".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<StringOrInt>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub code: Option<StringOrInt<'a>>,
     /// A human-readable message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     #[serde_as(as = "EmptyAsNone")]
-    pub message: Option<String>,
+    pub message: Option<Cow<'a, str>>,
     /// The upstream message behind `message` (GoAPI).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     #[serde_as(as = "EmptyAsNone")]
-    pub raw_message: Option<String>,
+    pub raw_message: Option<Cow<'a, str>>,
 }
 
-impl ErrorDetail {
+impl ErrorDetail<'_> {
     /// The canonical error, or `None` when the vendor's object says "no error"
     /// (GoAPI always sends `{"code": 0, "message": ""}`).
     pub fn to_job_error(&self) -> Option<JobError> {
         match self {
-            ErrorDetail::Text(text) => JobError::from_vendor(None, Some(text.clone())),
+            ErrorDetail::Text(text) => JobError::from_vendor(None, Some(text.clone().into_owned())),
             ErrorDetail::Object(object) => {
                 let code = object.code.as_ref().filter(|code| code.as_int() != Some(0));
                 let message = object.message.as_ref().or(object.raw_message.as_ref());
                 JobError::from_vendor(
                     code.map(|code| code.to_text().into_owned()),
-                    message.cloned(),
+                    message.map(|message| message.clone().into_owned()),
                 )
             }
         }
     }
 }
 
-impl Serialize for ErrorDetail {
+impl Serialize for ErrorDetail<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             ErrorDetail::Text(text) => serializer.serialize_str(text),
@@ -793,23 +868,29 @@ impl Serialize for ErrorDetail {
     }
 }
 
-impl<'de> Deserialize<'de> for ErrorDetail {
+impl<'de: 'a, 'a> Deserialize<'de> for ErrorDetail<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ErrorDetailVisitor;
-        impl<'de> Visitor<'de> for ErrorDetailVisitor {
-            type Value = ErrorDetail;
+        struct ErrorDetailVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for ErrorDetailVisitor<'a> {
+            type Value = ErrorDetail<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an error message string or an error object")
             }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<ErrorDetail, E> {
-                Ok(ErrorDetail::Text(text.to_owned()))
+            fn visit_borrowed_str<E: de::Error>(
+                self,
+                text: &'de str,
+            ) -> Result<ErrorDetail<'a>, E> {
+                Ok(ErrorDetail::Text(Cow::Borrowed(text)))
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ErrorDetail, A::Error> {
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<ErrorDetail<'a>, E> {
+                Ok(ErrorDetail::Text(Cow::Owned(text.to_owned())))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ErrorDetail<'a>, A::Error> {
                 ErrorObject::deserialize(de::value::MapAccessDeserializer::new(map))
                     .map(ErrorDetail::Object)
             }
         }
-        deserializer.deserialize_any(ErrorDetailVisitor)
+        deserializer.deserialize_any(ErrorDetailVisitor(std::marker::PhantomData))
     }
 }
 
@@ -819,9 +900,10 @@ impl<'de> Deserialize<'de> for ErrorDetail {
 /// Each item may itself hold several numbered prompts (GoAPI sends one
 /// `description` string); it is split at every keycap marker. An item without
 /// markers is split into its non-empty lines. Empty prompts are dropped.
-pub fn clean_prompts<'a>(items: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+pub fn clean_prompts(items: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<String> {
     let mut prompts = Vec::new();
     for item in items {
+        let item = item.as_ref();
         if has_keycap(item) {
             prompts.extend(split_at_keycaps(item).map(str::to_owned));
         } else {
@@ -1002,13 +1084,13 @@ mod tests {
 
     #[serde_with::serde_as]
     #[derive(Debug, Default, Deserialize, Serialize, PartialEq)]
-    struct Urls {
-        #[serde(default)]
+    struct Urls<'a> {
+        #[serde(borrow, default)]
         #[serde_as(as = "EmptyAsNone")]
-        one: Option<String>,
-        #[serde(default)]
+        one: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
         #[serde_as(as = "NullableList")]
-        many: Vec<String>,
+        many: Vec<Cow<'a, str>>,
     }
 
     #[test]
@@ -1020,6 +1102,11 @@ mod tests {
         assert_eq!(urls.many, ["", "a", "", "", " b "]);
         let urls: Urls = serde_json::from_str(r#"{"one": " a "}"#).unwrap();
         assert_eq!(urls.one.as_deref(), Some(" a "));
+        // Text borrows from the body unless an escape is in the way.
+        let urls: Urls =
+            serde_json::from_str(r#"{"one": "a\u0062", "many": ["c", "d\n"]}"#).unwrap();
+        assert!(matches!(urls.one, Some(Cow::Owned(ref text)) if text == "ab"));
+        assert!(matches!(&urls.many[..], [Cow::Borrowed("c"), Cow::Owned(text)] if text == "d\n"));
         let urls: Urls = serde_json::from_str(r#"{"one": null, "many": null}"#).unwrap();
         assert_eq!(urls, Urls::default());
         assert_eq!(

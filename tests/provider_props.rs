@@ -11,6 +11,7 @@
 // update syntax outside the crate; the tests set fields one by one throughout.
 #![allow(clippy::field_reassign_with_default)]
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use mjhook::providers::{
@@ -23,19 +24,19 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 /// Four distinct image URLs under one job, with a per-case salt so cases differ.
-fn urls(salt: u32, kind: &str, count: usize) -> Vec<String> {
+fn urls(salt: u32, kind: &str, count: usize) -> Vec<Cow<'static, str>> {
     (0..count)
-        .map(|n| format!("https://cdn.example.com/{salt}/{kind}_{n}.png"))
+        .map(|n| format!("https://cdn.example.com/{salt}/{kind}_{n}.png").into())
         .collect()
 }
 
 /// Every form vendors send a progress in.
-fn percent() -> impl Strategy<Value = (Percent, Option<u8>)> {
+fn percent() -> impl Strategy<Value = (Percent<'static>, Option<u8>)> {
     prop_oneof![
         (0u8..=100).prop_map(|n| (Percent::Int(n), Some(n))),
-        (0u8..=100).prop_map(|n| (Percent::Text(n.to_string()), Some(n))),
-        (0u8..=100).prop_map(|n| (Percent::Text(format!("{n}%")), Some(n))),
-        Just((Percent::Text(String::new()), None)),
+        (0u8..=100).prop_map(|n| (Percent::Text(n.to_string().into()), Some(n))),
+        (0u8..=100).prop_map(|n| (Percent::Text(format!("{n}%").into()), Some(n))),
+        Just((Percent::Text(String::new().into()), None)),
     ]
 }
 
@@ -134,9 +135,9 @@ proptest! {
         numeric_id in any::<bool>(),
     ) {
         let mut task: apiframe::Task = Default::default();
-        task.task_id = Some(if numeric_id { StringOrInt::Int(i64::from(salt)) } else { StringOrInt::Str(format!("t-{salt}")) });
-        task.status = status.map(|(word, _)| word.to_owned());
-        task.task_type = Some(task_type.0.to_owned());
+        task.task_id = Some(if numeric_id { StringOrInt::Int(i64::from(salt)) } else { StringOrInt::Str(format!("t-{salt}").into()) });
+        task.status = status.map(|(word, _)| word.into());
+        task.task_type = Some(task_type.0.into());
         task.percentage = percentage.as_ref().map(|(form, _)| form.clone());
         task.original_image_url = grid.then(|| urls(salt, "grid", 1).remove(0));
         task.image_urls = urls(salt, "q", quarters);
@@ -154,7 +155,7 @@ proptest! {
         prop_assert_eq!(event.operation.as_ref().map(|op| op.as_str()), Some(task_type.1));
         let expected_progress = completed_at_100(expected_status, percentage.and_then(|(_, n)| n));
         prop_assert_eq!(event.progress.map(|p| p.get()), expected_progress);
-        let expected_urls: BTreeSet<String> = task.original_image_url.iter().chain(&task.image_urls).chain(&task.image_url).cloned().collect();
+        let expected_urls: BTreeSet<String> = task.original_image_url.iter().chain(&task.image_urls).chain(&task.image_url).map(|url| url.to_string()).collect();
         prop_assert_eq!(url_set(&event), expected_urls.iter().map(String::as_str).collect::<BTreeSet<_>>());
         let expected_id = if numeric_id { salt.to_string() } else { format!("t-{salt}") };
         prop_assert_eq!(event.job_id.as_str(), expected_id.as_str());
@@ -165,8 +166,8 @@ proptest! {
         let mut body = apiframe::Task::<Vec<apiframe::Task>>::default();
         body.tasks = Some((0..count).map(|n| {
             let mut task: apiframe::Task = Default::default();
-            task.task_id = Some(StringOrInt::Str(format!("t-{salt}-{n}")));
-            task.status = Some("processing".to_owned());
+            task.task_id = Some(StringOrInt::Str(format!("t-{salt}-{n}").into()));
+            task.status = Some("processing".into());
             task
         }).collect());
         let bytes = serde_json::to_vec(&body).unwrap();
@@ -199,9 +200,9 @@ proptest! {
         let mut meta = goapi::Meta::default();
         meta.created_at = Some(Timestamp::text(created).expect("a date-time"));
         let mut task: goapi::Task = Default::default();
-        task.task_id = Some(StringOrInt::Str(format!("{salt}-task")));
-        task.status = Some(match spelling { 0 => status.0.to_owned(), 1 => status.0.to_uppercase(), _ => status.0[..1].to_uppercase() + &status.0[1..] });
-        task.task_type = Some(task_type.to_owned());
+        task.task_id = Some(StringOrInt::Str(format!("{salt}-task").into()));
+        task.status = Some(match spelling { 0 => status.0.into(), 1 => status.0.to_uppercase().into(), _ => (status.0[..1].to_uppercase() + &status.0[1..]).into() });
+        task.task_type = Some(task_type.into());
         task.output = Some(output.clone());
         task.meta = Some(meta);
         task.error = Some(serde_json::from_str(r#"{"code": 0, "raw_message": "", "message": ""}"#).unwrap());
@@ -217,7 +218,7 @@ proptest! {
             _ => {
                 let mut body = goapi::Task::<Box<goapi::Task>>::default();
                 body.code = Some(StringOrInt::Int(200));
-                body.message = Some("success".to_owned());
+                body.message = Some("success".into());
                 body.data = Some(Box::new(task));
                 decode_one(Provider::Goapi, &body)
             }
@@ -229,7 +230,7 @@ proptest! {
         prop_assert_eq!(event.occurred_at.is_some(), envelope == 1);
         let expected_progress = completed_at_100(status.1, progress);
         prop_assert_eq!(event.progress.map(|p| p.get()), expected_progress);
-        let all: BTreeSet<String> = output.image_url.iter().chain(&output.image_urls).chain(&output.temporary_image_urls).chain(&output.intermediate_image_urls).cloned().collect();
+        let all: BTreeSet<String> = output.image_url.iter().chain(&output.image_urls).chain(&output.temporary_image_urls).chain(&output.intermediate_image_urls).map(|url| url.to_string()).collect();
         prop_assert_eq!(url_set(&event), all.iter().map(String::as_str).collect::<BTreeSet<_>>());
         // A running task's results are previews too.
         let running = matches!(status.1, "pending" | "in_progress");
@@ -250,13 +251,13 @@ proptest! {
         result.task_progress = progress.map(Percent::Int);
         result.image_url = Some(urls(salt, "grid", 1).remove(0));
         result.image_urls = urls(salt, "q", 4);
-        result.error_messages = errors.clone();
+        result.error_messages = errors.iter().map(Cow::from).collect();
         let mut meta = goapi::Meta::default();
         meta.created_at = Some(Timestamp::Epoch(epoch));
-        meta.task_type = Some("imagine".to_owned());
+        meta.task_type = Some("imagine".into());
         let mut task: goapi::Task = Default::default();
-        task.task_id = Some(StringOrInt::Str(format!("{salt}-v2")));
-        task.status = Some(status.0.to_owned());
+        task.task_id = Some(StringOrInt::Str(format!("{salt}-v2").into()));
+        task.status = Some(status.0.into());
         task.task_result = Some(result);
         task.meta = Some(meta);
 
@@ -279,14 +280,14 @@ proptest! {
         webhook in any::<bool>(),
     ) {
         let mut image = imagineapi::ImageRecord::default();
-        image.id = Some(StringOrInt::Str(format!("img-{salt}")));
-        image.status = Some(status.0.to_owned());
+        image.id = Some(StringOrInt::Str(format!("img-{salt}").into()));
+        image.status = Some(status.0.into());
         image.progress = progress.as_ref().map(|(form, _)| form.clone());
         image.url = url.then(|| urls(salt, "url", 1).remove(0));
         image.upscaled_urls = urls(salt, "q", quarters);
         let mut envelope = imagineapi::Body::default();
         if webhook {
-            envelope.event = Some("images.items.update".to_owned());
+            envelope.event = Some("images.items.update".into());
             envelope.payload = Some(OneOrMany::One(Box::new(image.clone())));
         } else {
             envelope.data = Some(OneOrMany::One(Box::new(image.clone())));
@@ -296,10 +297,10 @@ proptest! {
         check_invariants(&event)?;
         prop_assert_eq!(event.status.as_str(), status.1);
         prop_assert_eq!(event.operation.as_ref().map(|op| op.as_str()), Some("imagine"));
-        let url_role = event.images.iter().find(|i| Some(&i.url) == image.url.as_ref()).map(|i| i.role);
+        let url_role = event.images.iter().find(|i| Some(i.url.as_str()) == image.url.as_deref()).map(|i| i.role);
         let expected_role = image.url.as_ref().map(|_| if status.1 == "completed" { mjhook::ImageRole::Grid } else { mjhook::ImageRole::Preview });
         prop_assert_eq!(url_role, expected_role);
-        let quarters_out: Vec<_> = event.images.iter().filter(|i| image.upscaled_urls.contains(&i.url)).collect();
+        let quarters_out: Vec<_> = event.images.iter().filter(|i| image.upscaled_urls.contains(&Cow::from(&i.url))).collect();
         // One URL is no grid: it has no position.
         let expected_indexes: Vec<_> = (0..quarters as u8).map(|n| (quarters >= 2).then_some(n)).collect();
         prop_assert_eq!(quarters_out.iter().map(|i| i.index).collect::<Vec<_>>(), expected_indexes);
@@ -322,18 +323,18 @@ proptest! {
         shape in 0usize..3,
     ) {
         let mut record = midjourney_api::Record::default();
-        record.task_id = Some(StringOrInt::Str(format!("task_{salt}")));
-        record.status = Some(if as_string { StringOrInt::Str(status.0.to_string()) } else { StringOrInt::Int(status.0) });
-        record.images = urls(salt, "q", quarters).into_iter().map(midjourney_api::ImageUrl).collect();
+        record.task_id = Some(StringOrInt::Str(format!("task_{salt}").into()));
+        record.status = Some(if as_string { StringOrInt::Str(status.0.to_string().into()) } else { StringOrInt::Int(status.0) });
+        record.images = urls(salt, "q", quarters).into_iter().map(|url| midjourney_api::ImageUrl(url.into_owned())).collect();
         record.image = grid.then(|| urls(salt, "grid", 1).remove(0));
         record.created_at = Some(Timestamp::Epoch(created_ms));
-        record.fail_reason = (status.0 == 2).then(|| "Invalid parameter".to_owned());
+        record.fail_reason = (status.0 == 2).then(|| "Invalid parameter".into());
 
         let event = match shape {
             0 => decode_one(Provider::MidjourneyApi, &record),
             _ => {
                 let mut body = midjourney_api::Record::<OneOrMany<midjourney_api::Record>>::default();
-                body.status = Some(if shape == 1 { StringOrInt::Int(0) } else { StringOrInt::Str("0".to_owned()) });
+                body.status = Some(if shape == 1 { StringOrInt::Int(0) } else { StringOrInt::Str("0".into()) });
                 body.data = Some(if shape == 1 { OneOrMany::One(Box::new(record.clone())) } else { OneOrMany::Many(vec![record.clone()]) });
                 decode_one(Provider::MidjourneyApi, &body)
             }
@@ -360,15 +361,15 @@ proptest! {
         listed in any::<bool>(),
     ) {
         let mut task = midjourney_proxy::Task::default();
-        task.id = Some(if numeric_id { StringOrInt::Int(i64::from(salt)) } else { StringOrInt::Str(format!("task_{salt}")) });
-        task.status = Some(status.0.to_owned());
-        task.action = Some(action.0.to_owned());
+        task.id = Some(if numeric_id { StringOrInt::Int(i64::from(salt)) } else { StringOrInt::Str(format!("task_{salt}").into()) });
+        task.status = Some(status.0.into());
+        task.action = Some(action.0.into());
         task.progress = progress.as_ref().map(|(form, _)| form.clone());
         task.image_url = grid.then(|| urls(salt, "grid", 1).remove(0));
-        task.image_urls = urls(salt, "q", quarters).into_iter().map(midjourney_api::ImageUrl).collect();
+        task.image_urls = urls(salt, "q", quarters).into_iter().map(|url| midjourney_api::ImageUrl(url.into_owned())).collect();
         task.submit_time = Some(Timestamp::Epoch(submit_ms));
         task.finish_time = Some(Timestamp::Epoch(submit_ms + 60_000));
-        task.fail_reason = Some(format!("reason {salt}"));
+        task.fail_reason = Some(format!("reason {salt}").into());
 
         let event = if listed { decode_one(Provider::MidjourneyProxy, &vec![task.clone()]) } else { decode_one(Provider::MidjourneyProxy, &task) };
         check_invariants(&event)?;
@@ -376,7 +377,7 @@ proptest! {
         prop_assert_eq!(event.provider_status.as_deref(), Some(status.0));
         prop_assert_eq!(event.operation.as_ref().map(|op| op.as_str()), Some(action.1));
         prop_assert_eq!(event.progress.map(|p| p.get()), completed_at_100(status.1, progress.and_then(|(_, n)| n)));
-        let expected_urls: BTreeSet<String> = task.image_url.iter().cloned().chain(task.image_urls.iter().map(|url| url.0.clone())).collect();
+        let expected_urls: BTreeSet<String> = task.image_url.iter().map(|url| url.to_string()).chain(task.image_urls.iter().map(|url| url.0.clone())).collect();
         prop_assert_eq!(url_set(&event), expected_urls.iter().map(String::as_str).collect::<BTreeSet<_>>());
         let expected_id = if numeric_id { salt.to_string() } else { format!("task_{salt}") };
         prop_assert_eq!(event.job_id.as_str(), expected_id.as_str());
@@ -391,9 +392,9 @@ proptest! {
     fn midjourney_proxy_lists_keep_every_task(count in 1usize..6, salt in any::<u32>()) {
         let tasks: Vec<midjourney_proxy::Task> = (0..count).map(|n| {
             let mut task = midjourney_proxy::Task::default();
-            task.id = Some(StringOrInt::Str(format!("t-{salt}-{n}")));
-            task.status = Some("SUCCESS".to_owned());
-            task.image_url = Some(format!("https://cdn.example.com/{salt}/{n}.png"));
+            task.id = Some(StringOrInt::Str(format!("t-{salt}-{n}").into()));
+            task.status = Some("SUCCESS".into());
+            task.image_url = Some(format!("https://cdn.example.com/{salt}/{n}.png").into());
             task
         }).collect();
         let bytes = serde_json::to_vec(&tasks).unwrap();
@@ -419,8 +420,8 @@ proptest! {
     ) {
         let job = format!("7d2e0c4a-{salt:08x}");
         let mut task = ttapi::Task::default();
-        task.job_id = Some(StringOrInt::Str(job.clone()));
-        if legacy { task.actions = Some(action.0.to_owned()) } else { task.action = Some(action.0.to_owned()) }
+        task.job_id = Some(StringOrInt::Str(job.clone().into()));
+        if legacy { task.actions = Some(action.0.into()) } else { task.action = Some(action.0.into()) }
         task.progress = progress.as_ref().map(|(form, _)| form.clone());
         task.cdn_image = cdn.then(|| urls(salt, "cdn", 1).remove(0));
         // No Discord copy, the same URL as the CDN copy, or its own.
@@ -431,9 +432,9 @@ proptest! {
         };
         task.images = urls(salt, "q", quarters);
         let mut body = ttapi::Task::<OneOrMany<ttapi::Task>>::default();
-        body.status = Some(StringOrInt::Str(status.0.to_owned()));
-        body.message = Some(format!("message {salt}"));
-        body.job_id = top_id.then(|| StringOrInt::Str(job.clone()));
+        body.status = Some(StringOrInt::Str(status.0.into()));
+        body.message = Some(format!("message {salt}").into());
+        body.job_id = top_id.then(|| StringOrInt::Str(job.clone().into()));
         body.data = Some(OneOrMany::One(Box::new(task.clone())));
 
         let event = decode_one(Provider::Ttapi, &body);
@@ -443,7 +444,7 @@ proptest! {
         prop_assert_eq!(event.provider_status.as_deref(), Some(status.0));
         prop_assert_eq!(event.operation.as_ref().map(|op| op.as_str()), Some(action.1));
         prop_assert_eq!(event.progress.map(|p| p.get()), completed_at_100(status.1, progress.and_then(|(_, n)| n)));
-        let expected_urls: BTreeSet<String> = task.discord_image.iter().chain(&task.cdn_image).chain(&task.images).cloned().collect();
+        let expected_urls: BTreeSet<String> = task.discord_image.iter().chain(&task.cdn_image).chain(&task.images).map(|url| url.to_string()).collect();
         prop_assert_eq!(url_set(&event), expected_urls.iter().map(String::as_str).collect::<BTreeSet<_>>());
         let expected_error = (status.1 == "failed").then(|| format!("message {salt}"));
         prop_assert_eq!(event.error.map(|error| error.message), expected_error);
@@ -452,12 +453,12 @@ proptest! {
     #[test]
     fn ttapi_fetch_list_keeps_every_record(count in 1usize..6, salt in any::<u32>(), status in 0i64..4) {
         let mut body = ttapi::Task::<OneOrMany<ttapi::Task>>::default();
-        body.status = Some(StringOrInt::Str("SUCCESS".to_owned()));
+        body.status = Some(StringOrInt::Str("SUCCESS".into()));
         body.data = Some(OneOrMany::Many((0..count).map(|n| {
             let mut record = ttapi::Task::default();
-            record.job_id_snake = Some(StringOrInt::Str(format!("t-{salt}-{n}")));
+            record.job_id_snake = Some(StringOrInt::Str(format!("t-{salt}-{n}").into()));
             record.status = Some(StringOrInt::Int(status));
-            record.cdn_image_snake = Some(format!("https://cdn.example.com/{salt}/{n}.png"));
+            record.cdn_image_snake = Some(format!("https://cdn.example.com/{salt}/{n}.png").into());
             record
         }).collect()));
         let bytes = serde_json::to_vec(&body).unwrap();
@@ -486,13 +487,13 @@ proptest! {
             result.images.push(asyncapi::WireImage { url: Some(urls(salt, "grid", 1).remove(0)), ..Default::default() });
         }
         for index in &indexed {
-            result.images.push(asyncapi::WireImage { url: Some(format!("https://example.com/{salt}/{index}.png")), index: Some(*index), width: Some(1024), height: Some(1024) });
+            result.images.push(asyncapi::WireImage { url: Some(format!("https://example.com/{salt}/{index}.png").into()), index: Some(*index), width: Some(1024), height: Some(1024) });
         }
         let mut wire: asyncapi::Wire = Default::default();
-        if use_id { wire.id = Some(StringOrInt::Str(format!("job-{salt}"))) } else { wire.job_id = Some(StringOrInt::Str(format!("job-{salt}"))) }
-        wire.event = Some(status.1.to_owned());
-        wire.status = Some(match spelling { 0 => status.0.to_owned(), 1 => status.0.to_uppercase(), _ => status.0.replace('_', "-") });
-        wire.kind = Some(kind.to_owned());
+        if use_id { wire.id = Some(StringOrInt::Str(format!("job-{salt}").into())) } else { wire.job_id = Some(StringOrInt::Str(format!("job-{salt}").into())) }
+        wire.event = Some(status.1.into());
+        wire.status = Some(match spelling { 0 => status.0.into(), 1 => status.0.to_uppercase().into(), _ => status.0.replace('_', "-").into() });
+        wire.kind = Some(kind.into());
         wire.progress = progress.map(Percent::Int);
         wire.result = Some(result);
         wire.timestamp = Some(Timestamp::text("2024-05-01T12:00:00.250Z").expect("a date-time"));
@@ -532,9 +533,9 @@ proptest! {
         meta.created_at = Some(Timestamp::text(created).expect("a date-time"));
         meta.ended_at = Some(Timestamp::text(ended).expect("a date-time"));
         let mut job: legnext::Job = Default::default();
-        job.job_id = Some(StringOrInt::Str(format!("{salt}-job")));
-        job.status = Some(if upper { status.0.to_uppercase() } else { status.0.to_owned() });
-        job.task_type = Some(task_type.0.to_owned());
+        job.job_id = Some(StringOrInt::Str(format!("{salt}-job").into()));
+        job.status = Some(if upper { status.0.to_uppercase().into() } else { status.0.into() });
+        job.task_type = Some(task_type.0.into());
         job.output = Some(output.clone());
         job.meta = Some(meta);
         job.error = Some(serde_json::from_str(if status.1 == "failed" {
@@ -560,13 +561,13 @@ proptest! {
         let expected_occurred = if callback { Some(1_767_506_100_000) } else if terminal && ended.starts_with("2026") { Some(1_767_506_098_000) } else { None };
         prop_assert_eq!(event.occurred_at.map(|at| at.timestamp_millis()), expected_occurred);
         prop_assert_eq!(event.error.as_ref().and_then(|e| e.code.as_deref()), (status.1 == "failed").then_some("10002"));
-        let all: BTreeSet<String> = output.image_url.iter().chain(&output.image_urls).cloned().collect();
+        let all: BTreeSet<String> = output.image_url.iter().chain(&output.image_urls).map(|url| url.to_string()).collect();
         prop_assert_eq!(url_set(&event), all.iter().map(String::as_str).collect::<BTreeSet<_>>());
         let running = matches!(status.1, "pending" | "in_progress");
         for image in &event.images {
             let expected_role = if running {
                 mjhook::ImageRole::Preview
-            } else if Some(&image.url) == output.image_url.as_ref() && !task_type.2 {
+            } else if Some(image.url.as_str()) == output.image_url.as_deref() && !task_type.2 {
                 mjhook::ImageRole::Grid
             } else {
                 mjhook::ImageRole::Image
@@ -588,19 +589,19 @@ proptest! {
         error_message in prop::option::of("[a-z ]{0,12}"),
     ) {
         let urls = urls(salt, "r", results);
-        let list = kie::ResultList { result_urls: urls.iter().cloned().map(kie::ResultUrl).collect() };
+        let list = kie::ResultList { result_urls: urls.iter().map(|url| kie::ResultUrl(url.to_string())).collect() };
         let mut record: kie::Task = Default::default();
-        record.task_id = Some(StringOrInt::Str(format!("mj_task_{salt}")));
-        record.task_type = Some(task_type.0.to_owned());
-        record.param_json = Some(format!(r#"{{"prompt":"p {salt}","taskType":"{}"}}"#, task_type.0));
+        record.task_id = Some(StringOrInt::Str(format!("mj_task_{salt}").into()));
+        record.task_type = Some(task_type.0.into());
+        record.param_json = Some(format!(r#"{{"prompt":"p {salt}","taskType":"{}"}}"#, task_type.0).into());
         record.success_flag = Some(StringOrInt::Int(flag.0));
         record.result_info_json = Some(if as_text { kie::ResultInfo::Text(serde_json::to_string(&list).unwrap()) } else { kie::ResultInfo::Object(list) });
         record.create_time = Some(if epoch_ms { Timestamp::Epoch(1_772_441_400_000) } else { Timestamp::text("2026-03-02T08:50:00Z").expect("a date-time") });
         record.complete_time = Some(Timestamp::text("2026-03-02T08:51:00Z").expect("a date-time"));
-        record.error_message = error_message.clone();
+        record.error_message = error_message.clone().map(Cow::from);
         let mut body = kie::Task::<Box<kie::Task>>::default();
         body.code = Some(StringOrInt::Int(200));
-        body.msg = Some("success".to_owned());
+        body.msg = Some("success".into());
         body.data = Some(Box::new(record));
 
         let event = decode_one(Provider::Kie, &body);
@@ -637,19 +638,19 @@ proptest! {
         broken_echo in any::<bool>(),
     ) {
         let mut callback: kie::Task = Default::default();
-        callback.task_id = Some(StringOrInt::Str(format!("mj_task_{salt}")));
+        callback.task_id = Some(StringOrInt::Str(format!("mj_task_{salt}").into()));
         callback.prompt_json = Some(if broken_echo {
-            "{prompt: not json".to_owned()
+            "{prompt: not json".into()
         } else {
             match echo_type {
-                Some((kind, _)) => format!(r#"{{"prompt":"p {salt}","taskType":"{kind}"}}"#),
-                None => format!(r#"{{"prompt":"p {salt}"}}"#),
+                Some((kind, _)) => format!(r#"{{"prompt":"p {salt}","taskType":"{kind}"}}"#).into(),
+                None => format!(r#"{{"prompt":"p {salt}"}}"#).into(),
             }
         });
         callback.result_urls = Some(urls(salt, "r", results));
         let mut body = kie::Task::<Box<kie::Task>>::default();
         body.code = Some(StringOrInt::Int(code.0));
-        body.msg = Some(if code.0 == 500 { "Image generation failed".to_owned() } else { "success".to_owned() });
+        body.msg = Some(if code.0 == 500 { "Image generation failed".into() } else { "success".into() });
         body.data = Some(Box::new(callback));
 
         let event = decode_one(Provider::Kie, &body);
@@ -796,7 +797,7 @@ proptest! {
         success in any::<bool>(),
         progress in prop::option::of(prop_oneof![
             (0u8..=100).prop_map(|n| (Percent::Int(n), n)),
-            (0u8..=100).prop_map(|n| (Percent::Text(n.to_string()), n)),
+            (0u8..=100).prop_map(|n| (Percent::Text(n.to_string().into()), n)),
         ]),
         thumbnail in any::<bool>(),
         raw in any::<bool>(),
@@ -805,7 +806,7 @@ proptest! {
     ) {
         let mut task: acedata::Task = Default::default();
         task.success = Some(success);
-        task.task_id = Some(StringOrInt::Str(format!("ace-{salt}")));
+        task.task_id = Some(StringOrInt::Str(format!("ace-{salt}").into()));
         task.progress = progress.as_ref().map(|(form, _)| form.clone());
         if thumbnail {
             task.image_url = Some(urls(salt, "thumb", 1).remove(0));
@@ -844,7 +845,7 @@ proptest! {
         prop_assert_eq!(event.operation.as_ref(), None);
         let expected_progress = completed_at_100(expected_status, progress.map(|(_, n)| n));
         prop_assert_eq!(event.progress.map(|p| p.get()), expected_progress);
-        let expected_urls: BTreeSet<String> = task.image_url.iter().chain(&task.raw_image_url).chain(&task.sub_image_urls).cloned().collect();
+        let expected_urls: BTreeSet<String> = task.image_url.iter().chain(&task.raw_image_url).chain(&task.sub_image_urls).map(|url| url.to_string()).collect();
         prop_assert_eq!(url_set(&event), expected_urls.iter().map(String::as_str).collect::<BTreeSet<_>>());
         let running = matches!(expected_status, "pending" | "in_progress");
         let whole_role = if running {
@@ -874,18 +875,18 @@ proptest! {
     ) {
         let id = format!("rec-{salt}");
         let mut request = acedata::Request::default();
-        request.action = Some(action.0.to_owned());
-        request.prompt = Some(format!("a lighthouse {salt}"));
+        request.action = Some(action.0.into());
+        request.prompt = Some(format!("a lighthouse {salt}").into());
         let mut record: acedata::Task<mjhook::quirks::Skipped, acedata::Task> = Default::default();
-        record.id = Some(StringOrInt::Str(id.clone()));
+        record.id = Some(StringOrInt::Str(id.clone().into()));
         record.application_id = Some(Default::default());
-        record.kind = Some("imagine".to_owned());
+        record.kind = Some("imagine".into());
         record.request = Some(request);
         record.created_at = Some(FractionalEpoch(created_ms as f64 / 1000.0));
         if finished {
             let mut response: acedata::Task = Default::default();
             response.success = Some(true);
-            response.task_id = Some(StringOrInt::Str(id.clone()));
+            response.task_id = Some(StringOrInt::Str(id.clone().into()));
             response.image_url = Some(urls(salt, "result", 1).remove(0));
             response.progress = Some(Percent::Int(100));
             record.response = Some(response);
@@ -929,8 +930,8 @@ proptest! {
         updated_ms in 1_600_000_000_000i64..1_900_000_000_000,
     ) {
         let mut message = imaginepro::Message::default();
-        message.message_id = Some(StringOrInt::Str(format!("msg-{salt}")));
-        message.status = status.map(|(word, _)| word.to_owned());
+        message.message_id = Some(StringOrInt::Str(format!("msg-{salt}").into()));
+        message.status = status.map(|(word, _)| word.into());
         message.progress = progress.as_ref().map(|(form, _)| form.clone());
         message.uri = uri.then(|| urls(salt, "cdn", 1).remove(0));
         message.original_url = original.then(|| urls(salt, "discord", 1).remove(0));
@@ -940,7 +941,7 @@ proptest! {
             vec!["Upscale (Subtle)".into(), "Vary (Strong)".into(), "⬅️".into()]
         };
         let updated = chrono::DateTime::from_timestamp_millis(updated_ms).unwrap();
-        message.updated_at = Some(Timestamp::text(&updated.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).expect("a date-time"));
+        message.updated_at = Some(Timestamp::text(updated.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).expect("a date-time"));
         let failed = matches!(status, Some((_, "failed")));
         message.error = failed.then(|| serde_json::from_str("\"Job failed: moderation\"").unwrap());
 
@@ -952,7 +953,7 @@ proptest! {
         prop_assert_eq!(event.operation.as_ref(), None);
         let expected_progress = completed_at_100(expected_status, progress.and_then(|(_, n)| n));
         prop_assert_eq!(event.progress.map(|p| p.get()), expected_progress);
-        let expected_urls: Vec<&str> = message.uri.iter().chain(&message.original_url).map(String::as_str).collect();
+        let expected_urls: Vec<&str> = message.uri.iter().chain(&message.original_url).map(|url| url.as_ref()).collect();
         prop_assert_eq!(event.images.iter().map(|image| image.url.as_str()).collect::<Vec<_>>(), expected_urls);
         let role = if matches!(expected_status, "pending" | "in_progress") {
             mjhook::ImageRole::Preview

@@ -39,6 +39,8 @@
 //!   for it (the two events agree but for `provider`); naming `acedata`
 //!   decodes it as AceData's.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
@@ -47,8 +49,8 @@ use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
 use crate::quirks::{
-    clean_prompts, EmptyAsNone, ErrorDetail, FractionalEpoch, NullableList, ObjectOnly, OneOrMany,
-    Percent, Skipped, StringOrInt,
+    clean_prompts, BorrowedText, EmptyAsNone, ErrorDetail, FractionalEpoch, NullableList,
+    ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt,
 };
 
 const PROVIDER: Provider = Provider::Acedata;
@@ -63,50 +65,53 @@ const PROVIDER: Provider = Provider::Acedata;
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Task<Items = Skipped, Response = Skipped> {
+pub struct Task<'a, Items = Skipped, Response = Skipped> {
     /// `true` when the task succeeded (or is running); `false` on failure.
     pub success: Option<bool>,
     /// The task id (a UUID).
-    pub task_id: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub task_id: Option<StringOrInt<'a>>,
     /// The Discord message id to pass with the next action (not read).
     pub image_id: Option<Skipped>,
     /// The image, thumbnail-sized.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub image_url: Option<String>,
+    #[serde(borrow, default)]
+    pub image_url: Option<Cow<'a, str>>,
     /// `image_url`'s width.
     pub image_width: Option<u32>,
     /// `image_url`'s height.
     pub image_height: Option<u32>,
     /// The same image, full size.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub raw_image_url: Option<String>,
+    #[serde(borrow, default)]
+    pub raw_image_url: Option<Cow<'a, str>>,
     /// `raw_image_url`'s width.
     pub raw_image_width: Option<u32>,
     /// `raw_image_url`'s height.
     pub raw_image_height: Option<u32>,
     /// The four quarters of the grid (edits, `split_images`).
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub sub_image_urls: Vec<String>,
+    #[serde(borrow, default)]
+    pub sub_image_urls: Vec<Cow<'a, str>>,
     /// 0–100.
-    pub progress: Option<Percent>,
+    #[serde(borrow)]
+    pub progress: Option<Percent<'a>>,
     /// The actions the image offers next (`upscale1`, `variation_subtle`, …);
     /// `[]` while running.
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub actions: Vec<String>,
+    #[serde(borrow, default)]
+    pub actions: Vec<Cow<'a, str>>,
     /// Describe's four prompts.
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub descriptions: Vec<String>,
+    #[serde(borrow, default)]
+    pub descriptions: Vec<Cow<'a, str>>,
     /// A video task's id (not read).
     pub video_id: Option<Skipped>,
     /// A video task's results: videos, not images (only their presence is read).
     pub video_urls: Option<Skipped>,
     /// Why the task or the request failed: `{code, message}`.
-    pub error: Option<ErrorDetail>,
+    #[serde(borrow)]
+    pub error: Option<ErrorDetail<'a>>,
     /// Error replies: the request's trace id (not read).
     pub trace_id: Option<Skipped>,
     /// Midjourney's own job id (not read).
@@ -117,7 +122,8 @@ pub struct Task<Items = Skipped, Response = Skipped> {
     #[serde(rename = "_id")]
     pub storage_id: Option<Skipped>,
     /// Records: the task id.
-    pub id: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub id: Option<StringOrInt<'a>>,
     /// Records: the account's application (not read).
     pub application_id: Option<Skipped>,
     /// Records: the credential used (not read).
@@ -129,12 +135,14 @@ pub struct Task<Items = Skipped, Response = Skipped> {
     /// Records: the run time in seconds (not read).
     pub duration: Option<Skipped>,
     /// Records: the API family, `imagine` or `describe`.
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
     #[serde(rename = "type")]
-    pub kind: Option<String>,
+    pub kind: Option<Cow<'a, str>>,
     /// Records: the request as sent.
     #[serde_as(as = "Option<ObjectOnly>")]
-    #[serde(default)]
-    pub request: Option<Request>,
+    #[serde(borrow, default)]
+    pub request: Option<Request<'a>>,
     /// Records: the result object.
     pub response: Option<Response>,
     /// `/midjourney/tasks` `retrieve_batch`: the records.
@@ -147,21 +155,21 @@ pub struct Task<Items = Skipped, Response = Skipped> {
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Request {
+pub struct Request<'a> {
     /// `generate`, `upscale1`…`upscale4`, `upscale_2x`, `variation1`,
     /// `variation_subtle`, `variation_region`, `reroll`, `zoom_out_2x`,
     /// `pan_left`, …
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub action: Option<String>,
+    #[serde(borrow, default)]
+    pub action: Option<Cow<'a, str>>,
     /// The prompt.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub prompt: Option<String>,
+    #[serde(borrow, default)]
+    pub prompt: Option<Cow<'a, str>>,
     /// The input image (describe, edits).
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub image_url: Option<String>,
+    #[serde(borrow, default)]
+    pub image_url: Option<Cow<'a, str>>,
 }
 
 /// A result's keys that no other format sends.
@@ -235,7 +243,7 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
         return Err(DecodeError::Vendor {
             provider: PROVIDER,
             code: code.unwrap_or_else(|| "success=false".to_owned()),
-            message,
+            message: message.map(Cow::into_owned),
         });
     }
     Ok(Events::One(normalize(body, At::TOP)?))
@@ -280,7 +288,7 @@ fn normalize<Items>(mut task: Task<Items, Task>, at: At) -> Result<JobEvent, Dec
         event.images.insert(0, Image::new(input, ImageRole::Input));
     }
     event.operation = operation.or(event.operation);
-    event.prompt = request.prompt;
+    event.prompt = request.prompt.map(Cow::into_owned);
     event.created_at = task.created_at.and_then(FractionalEpoch::to_utc);
     event.occurred_at = task.finished_at.and_then(FractionalEpoch::to_utc);
     Ok(finish(event))
@@ -352,7 +360,7 @@ fn result_event<Items, Response>(
             _ => image,
         });
     }
-    event.prompts = clean_prompts(result.descriptions.iter().map(String::as_str));
+    event.prompts = clean_prompts(&result.descriptions);
     if status == JobStatus::Failed {
         event.error = result.error.as_ref().and_then(ErrorDetail::to_job_error);
     }
@@ -364,12 +372,9 @@ fn shows_a_grid<Items, Response>(
     result: &Task<Items, Response>,
     operation: Option<&Operation>,
 ) -> bool {
-    let quarter_upscale = |action: &String| {
-        action
-            .trim()
-            .to_ascii_lowercase()
-            .strip_prefix("upscale")
-            .is_some_and(|n| matches!(n, "1" | "2" | "3" | "4"))
+    let quarter_upscale = |action: &Cow<'_, str>| {
+        let (word, number) = action.trim().split_at_checked(7).unwrap_or_default();
+        word.eq_ignore_ascii_case("upscale") && matches!(number, "1" | "2" | "3" | "4")
     };
     match operation {
         Some(Operation::Upscale) => false,

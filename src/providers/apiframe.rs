@@ -19,6 +19,8 @@
 //!   `actions`, `model`) are not read, so an unexpected value there cannot
 //!   fail the decode; `seed` and the video fields still count as a result.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
@@ -27,7 +29,8 @@ use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, EmptyAsNone, ErrorDetail, NullableList, OneOrMany, Percent, Skipped, StringOrInt,
+    clean_prompts, BorrowedText, EmptyAsNone, ErrorDetail, NullableList, OneOrMany, Percent,
+    Skipped, StringOrInt,
 };
 
 const PROVIDER: Provider = Provider::Apiframe;
@@ -41,33 +44,38 @@ const PROVIDER: Provider = Provider::Apiframe;
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Task<Tasks = Skipped> {
+pub struct Task<'a, Tasks = Skipped> {
     /// The task's id: a UUID, a legacy integer, or (one APIFRAME example) `taskId`.
-    #[serde(alias = "taskId")]
-    pub task_id: Option<StringOrInt>,
+    #[serde(borrow, alias = "taskId")]
+    pub task_id: Option<StringOrInt<'a>>,
     /// `imagine`, `upscale#1`, `variation-strong`, `outpaint-2`, `pan-left`, …
-    pub task_type: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub task_type: Option<Cow<'a, str>>,
     /// `staged`, `pending`, `starting`, `processing`, `finished`, `failed`,
     /// `retry`, `retrying`; missing on many finished bodies.
-    pub status: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub status: Option<Cow<'a, str>>,
     /// `"80"` on Midjourney tasks, `40` on others.
-    pub percentage: Option<Percent>,
+    #[serde(borrow)]
+    pub percentage: Option<Percent<'a>>,
     /// The 2×2 grid.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub original_image_url: Option<String>,
+    #[serde(borrow, default)]
+    pub original_image_url: Option<Cow<'a, str>>,
     /// The four images of the grid.
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub image_urls: Vec<String>,
+    #[serde(borrow, default)]
+    pub image_urls: Vec<Cow<'a, str>>,
     /// One output image, or describe's input.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub image_url: Option<String>,
+    #[serde(borrow, default)]
+    pub image_url: Option<Cow<'a, str>>,
     /// Describe's four prompts, shorten's three, with keycap numbering.
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub content: Vec<String>,
+    #[serde(borrow, default)]
+    pub content: Vec<Cow<'a, str>>,
     /// A seed task's result (only its presence is read).
     pub seed: Option<Skipped>,
     /// imagine-video's results (only their presence is read).
@@ -75,11 +83,12 @@ pub struct Task<Tasks = Skipped> {
     /// A non-Midjourney video task's result (only its presence is read).
     pub video_url: Option<Skipped>,
     /// JourneyAPI's failure text.
-    pub error: Option<ErrorDetail>,
+    #[serde(borrow)]
+    pub error: Option<ErrorDetail<'a>>,
     /// APIFRAME's failure text.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub message: Option<String>,
+    #[serde(borrow, default)]
+    pub message: Option<Cow<'a, str>>,
     /// `/fetch-many`: the tasks.
     pub tasks: Option<Tasks>,
 }
@@ -166,7 +175,10 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
 }
 
 fn is_success_word(text: &str) -> bool {
-    ["success", "ok"].contains(&text.trim().to_ascii_lowercase().as_str())
+    let text = text.trim();
+    ["success", "ok"]
+        .iter()
+        .any(|word| text.eq_ignore_ascii_case(word))
 }
 
 /// Maps one task; `at` prefixes JSON paths in errors.
@@ -185,7 +197,7 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
         .or_else(|| {
             // A submission's `"message": "success"` is no failure text.
             let message = task.message.clone().filter(|text| !is_success_word(text));
-            JobError::from_vendor(None, message)
+            JobError::from_vendor(None, message.map(Cow::into_owned))
         });
     let has_result = task.original_image_url.is_some()
         || task.image_urls.iter().any(|url| !url.trim().is_empty())
@@ -207,7 +219,7 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
     };
 
     let mut event = JobEvent::new(PROVIDER, job_id, status);
-    event.provider_status = task.status;
+    event.provider_status = task.status.map(Cow::into_owned);
     event.progress = task.percentage.as_ref().and_then(Percent::progress);
     event.operation = task.task_type.as_deref().and_then(Operation::from_vendor);
     if let Some(grid) = task.original_image_url {
@@ -221,7 +233,7 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
         };
         event.images.push(Image::new(url, role));
     }
-    event.prompts = clean_prompts(task.content.iter().map(String::as_str));
+    event.prompts = clean_prompts(&task.content);
     if status == JobStatus::Failed {
         event.error = failure;
     }

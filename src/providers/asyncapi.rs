@@ -26,6 +26,8 @@
 //!   status words; a `result` holding any key but `images` and `prompts` is
 //!   an error.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
@@ -34,8 +36,8 @@ use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, ErrorDetail, NullableList, ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt,
-    Timestamp,
+    clean_prompts, BorrowedText, ErrorDetail, NullableList, ObjectOnly, OneOrMany, Percent,
+    Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Asyncapi;
@@ -48,41 +50,59 @@ const PROVIDER: Provider = Provider::Asyncapi;
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Wire<Data = Skipped> {
+pub struct Wire<'a, Data = Skipped> {
     /// `job.progress`, `job.completed`, `job.failed`, `job.cancelled`.
-    pub event: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub event: Option<Cow<'a, str>>,
     /// The job's id in the webhook.
-    pub job_id: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub job_id: Option<StringOrInt<'a>>,
     /// The job's id in the REST job object.
-    pub id: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub id: Option<StringOrInt<'a>>,
     /// `pending`, `in_progress`, `completed`, `failed`, `cancelled`; in the
     /// REST envelopes `SUCCESS` or `ERROR`.
-    pub status: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub status: Option<Cow<'a, str>>,
     /// 0–100.
-    pub progress: Option<Percent>,
+    #[serde(borrow)]
+    pub progress: Option<Percent<'a>>,
     /// `imagine`, `upscale`, `variation`, `describe`, `blend`.
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
     #[serde(rename = "type")]
-    pub kind: Option<String>,
+    pub kind: Option<Cow<'a, str>>,
     /// The prompt.
-    pub prompt: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub prompt: Option<Cow<'a, str>>,
     /// Present once the job completed.
     #[serde_as(as = "Option<ObjectOnly>")]
-    #[serde(default)]
-    pub result: Option<JobResult>,
+    #[serde(borrow, default)]
+    pub result: Option<JobResult<'a>>,
     /// Present once the job failed (and, in practice, sometimes otherwise).
-    pub error: Option<ErrorDetail>,
+    #[serde(borrow)]
+    pub error: Option<ErrorDetail<'a>>,
     /// When the event was generated.
-    pub timestamp: Option<Timestamp>,
+    #[serde(borrow)]
+    pub timestamp: Option<Timestamp<'a>>,
     /// REST job object only.
-    pub created_at: Option<Timestamp>,
+    #[serde(borrow)]
+    pub created_at: Option<Timestamp<'a>>,
     /// REST job object only.
-    pub updated_at: Option<Timestamp>,
+    #[serde(borrow)]
+    pub updated_at: Option<Timestamp<'a>>,
     /// REST envelopes: the job list, or `{job_id}` after creation.
     pub data: Option<Data>,
     /// REST error reply (a string; a number is read as its decimal text).
-    pub code: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub code: Option<StringOrInt<'a>>,
     /// REST envelopes.
-    pub message: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub message: Option<Cow<'a, str>>,
 }
 
 /// `result` of a completed job: the spec's two keys and no other, so that
@@ -92,23 +112,26 @@ pub struct Wire<Data = Skipped> {
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct JobResult {
+pub struct JobResult<'a> {
     /// The grid and the images.
     #[serde_as(as = "NullableList<ObjectOnly>")]
-    #[serde(default)]
-    pub images: Vec<WireImage>,
+    #[serde(borrow, default)]
+    pub images: Vec<WireImage<'a>>,
     /// Describe's prompt suggestions.
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub prompts: Vec<String>,
+    #[serde(borrow, default)]
+    pub prompts: Vec<Cow<'a, str>>,
 }
 
 /// One generated image.
+#[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct WireImage {
+pub struct WireImage<'a> {
     /// The image's URL.
-    pub url: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub url: Option<Cow<'a, str>>,
     /// 1 (top left) to 4 (bottom right); absent or null for a grid or an upscale.
     pub index: Option<i64>,
     /// Pixels.
@@ -223,20 +246,24 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
 /// Unwraps the REST envelopes, then normalizes each job.
 fn normalize_body(mut wire: Wire<OneOrMany<Wire>>) -> Result<Events, DecodeError> {
     let has_id = wire.job_id.is_some() || wire.id.is_some();
-    let envelope_status = wire.status.as_deref().map(str::to_ascii_uppercase);
-    if !has_id && envelope_status.as_deref() == Some("ERROR") {
+    let envelope_says = |word: &str| {
+        wire.status
+            .as_deref()
+            .is_some_and(|status| status.eq_ignore_ascii_case(word))
+    };
+    if !has_id && envelope_says("ERROR") {
         return Err(DecodeError::Vendor {
             provider: PROVIDER,
             code: wire
                 .code
                 .map_or_else(|| "ERROR".to_owned(), |code| code.to_text().into_owned()),
-            message: wire.message,
+            message: wire.message.map(Cow::into_owned),
         });
     }
     match wire.data.take() {
         Some(data) if !has_id => {
             // `{status: "SUCCESS", data: {job_id}}` acknowledges a new job.
-            let accepted = envelope_status.as_deref() == Some("SUCCESS");
+            let accepted = envelope_says("SUCCESS");
             super::normalize_records(PROVIDER, "data", data, |record, at| {
                 normalize(record, at, accepted)
             })
@@ -275,10 +302,13 @@ fn normalize<Data>(wire: Wire<Data>, at: At, accepted: bool) -> Result<JobEvent,
     };
 
     let mut event = JobEvent::new(PROVIDER, job_id, status);
-    event.provider_status = wire.status;
+    event.provider_status = wire.status.map(Cow::into_owned);
     event.progress = wire.progress.as_ref().and_then(Percent::progress);
     event.operation = wire.kind.as_deref().and_then(Operation::from_vendor);
-    event.prompt = wire.prompt.filter(|prompt| !prompt.is_empty());
+    event.prompt = wire
+        .prompt
+        .filter(|prompt| !prompt.is_empty())
+        .map(Cow::into_owned);
     if let Some(result) = wire.result {
         let single_image = event.operation == Some(Operation::Upscale);
         for (n, image) in result.images.into_iter().enumerate() {
@@ -297,7 +327,7 @@ fn normalize<Data>(wire: Wire<Data>, at: At, accepted: bool) -> Result<JobEvent,
             image_out.height = image.height;
             event.images.push(image_out);
         }
-        event.prompts = clean_prompts(result.prompts.iter().map(String::as_str));
+        event.prompts = clean_prompts(&result.prompts);
     }
     if status == JobStatus::Failed {
         event.error = wire.error.as_ref().and_then(ErrorDetail::to_job_error);

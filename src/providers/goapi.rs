@@ -29,6 +29,8 @@
 //! - Where v2 puts a describe's prompts is undocumented; only the unified
 //!   `output.description` / `output.descriptions` are read.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
@@ -37,8 +39,8 @@ use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, EmptyAsNone, ErrorDetail, NullableList, ObjectOnly, OneOrMany, Percent, Skipped,
-    StringOrInt, Timestamp,
+    clean_prompts, BorrowedText, EmptyAsNone, ErrorDetail, NullableList, ObjectOnly, OneOrMany,
+    Percent, Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Goapi;
@@ -51,149 +53,168 @@ const PROVIDER: Provider = Provider::Goapi;
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Task<Data = Skipped> {
+pub struct Task<'a, Data = Skipped> {
     /// The task's id.
-    pub task_id: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub task_id: Option<StringOrInt<'a>>,
     /// `pending`, `staged`, `processing`, `finished` (v2), `completed`
     /// (unified), `failed`, sometimes capitalised.
-    pub status: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub status: Option<Cow<'a, str>>,
     /// `imagine`, `upscale`, `variation`, `reroll`, `describe`, `blend`,
     /// `seed`, `inpaint`, `outpaint`, `pan`.
-    pub task_type: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub task_type: Option<Cow<'a, str>>,
     /// Times and the original request.
     #[serde_as(as = "Option<ObjectOnly>")]
-    #[serde(default)]
-    pub meta: Option<Meta>,
+    #[serde(borrow, default)]
+    pub meta: Option<Meta<'a>>,
     /// v2: the results.
     #[serde_as(as = "Option<ObjectOnly>")]
-    #[serde(default)]
-    pub task_result: Option<TaskResult>,
+    #[serde(borrow, default)]
+    pub task_result: Option<TaskResult<'a>>,
     /// Unified: an echo of the request (may be `{}`).
     #[serde_as(as = "Option<ObjectOnly>")]
-    #[serde(default)]
-    pub input: Option<Input>,
+    #[serde(borrow, default)]
+    pub input: Option<Input<'a>>,
     /// Unified: the results (`null` while pending).
     #[serde_as(as = "Option<ObjectOnly>")]
-    #[serde(default)]
-    pub output: Option<Output>,
+    #[serde(borrow, default)]
+    pub output: Option<Output<'a>>,
     /// Unified: always present; code 0 and empty messages mean "no error".
-    pub error: Option<ErrorDetail>,
+    #[serde(borrow)]
+    pub error: Option<ErrorDetail<'a>>,
     /// Webhook envelope: when it was sent, in epoch seconds.
-    pub timestamp: Option<Timestamp>,
+    #[serde(borrow)]
+    pub timestamp: Option<Timestamp<'a>>,
     /// GET envelope: 200 on success.
-    pub code: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub code: Option<StringOrInt<'a>>,
     /// GET envelope and v2 submit reply.
-    pub message: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub message: Option<Cow<'a, str>>,
     /// The task inside a webhook or GET envelope.
     pub data: Option<Data>,
     /// Account notifications (`mj_penalty_triggered`, …) share the webhook
     /// URL but are not tasks.
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
     #[serde(rename = "type")]
-    pub notification_type: Option<String>,
+    pub notification_type: Option<Cow<'a, str>>,
 }
 
 /// `meta`.
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Meta {
+pub struct Meta<'a> {
     /// v2: epoch seconds; unified: RFC 3339.
-    pub created_at: Option<Timestamp>,
+    #[serde(borrow)]
+    pub created_at: Option<Timestamp<'a>>,
     /// As `created_at`; Go's zero time until started.
-    pub started_at: Option<Timestamp>,
+    #[serde(borrow)]
+    pub started_at: Option<Timestamp<'a>>,
     /// As `created_at`; Go's zero time until ended.
-    pub ended_at: Option<Timestamp>,
+    #[serde(borrow)]
+    pub ended_at: Option<Timestamp<'a>>,
     /// v2's task type.
-    pub task_type: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub task_type: Option<Cow<'a, str>>,
     /// v2: the original request.
     #[serde_as(as = "Option<ObjectOnly>")]
-    #[serde(default)]
-    pub task_request: Option<Input>,
+    #[serde(borrow, default)]
+    pub task_request: Option<Input<'a>>,
 }
 
 /// The request fields this crate reads (`input`, `meta.task_request`).
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Input {
+pub struct Input<'a> {
     /// The prompt as submitted.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub prompt: Option<String>,
+    #[serde(borrow, default)]
+    pub prompt: Option<Cow<'a, str>>,
 }
 
 /// v2 `task_result`.
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct TaskResult {
+pub struct TaskResult<'a> {
     /// The Discord attachment of the grid (plan-gated, often `""`).
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub discord_image_url: Option<String>,
+    #[serde(borrow, default)]
+    pub discord_image_url: Option<Cow<'a, str>>,
     /// GoAPI's cached copy of the result.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub image_url: Option<String>,
+    #[serde(borrow, default)]
+    pub image_url: Option<Cow<'a, str>>,
     /// The four quarters.
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub image_urls: Vec<String>,
+    #[serde(borrow, default)]
+    pub image_urls: Vec<Cow<'a, str>>,
     /// A permanent copy (paid plans), else `""`.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub permanent_url: Option<String>,
+    #[serde(borrow, default)]
+    pub permanent_url: Option<Cow<'a, str>>,
     /// 0–100 (plan-gated).
-    pub task_progress: Option<Percent>,
+    #[serde(borrow)]
+    pub task_progress: Option<Percent<'a>>,
     /// Previews while running.
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub intermediate_image_urls: Vec<String>,
+    #[serde(borrow, default)]
+    pub intermediate_image_urls: Vec<Cow<'a, str>>,
     /// GoAPI's message, `""` when none.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub message: Option<String>,
+    #[serde(borrow, default)]
+    pub message: Option<Cow<'a, str>>,
     /// GoAPI's and Midjourney's errors.
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub error_messages: Vec<String>,
+    #[serde(borrow, default)]
+    pub error_messages: Vec<Cow<'a, str>>,
 }
 
 /// Unified `output`.
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Output {
+pub struct Output<'a> {
     /// The result (the grid, or an upscale).
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub image_url: Option<String>,
+    #[serde(borrow, default)]
+    pub image_url: Option<Cow<'a, str>>,
     /// The four quarters on Midjourney's CDN (some plans, some months).
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub image_urls: Vec<String>,
+    #[serde(borrow, default)]
+    pub image_urls: Vec<Cow<'a, str>>,
     /// The four quarters on GoAPI's CDN (the others).
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub temporary_image_urls: Vec<String>,
+    #[serde(borrow, default)]
+    pub temporary_image_urls: Vec<Cow<'a, str>>,
     /// The Discord attachment, `""` when not given.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub discord_image_url: Option<String>,
+    #[serde(borrow, default)]
+    pub discord_image_url: Option<Cow<'a, str>>,
     /// 0–100.
-    pub progress: Option<Percent>,
+    #[serde(borrow)]
+    pub progress: Option<Percent<'a>>,
     /// Previews while running.
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub intermediate_image_urls: Vec<String>,
+    #[serde(borrow, default)]
+    pub intermediate_image_urls: Vec<Cow<'a, str>>,
     /// Describe: the prompts in one string.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub description: Option<String>,
+    #[serde(borrow, default)]
+    pub description: Option<Cow<'a, str>>,
     /// Describe, in some clients' types: the prompts as a list.
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub descriptions: Vec<String>,
+    #[serde(borrow, default)]
+    pub descriptions: Vec<Cow<'a, str>>,
 }
 
 /// GoAPI's own keys beside `task_id`: where it keeps results and metadata.
@@ -293,7 +314,7 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
             return Err(DecodeError::Vendor {
                 provider: PROVIDER,
                 code: code.to_text().into_owned(),
-                message: body.message,
+                message: body.message.map(Cow::into_owned),
             });
         }
     }
@@ -371,7 +392,8 @@ fn normalize<Data>(
     event.prompt = task
         .input
         .and_then(|input| input.prompt)
-        .or(meta.task_request.and_then(|request| request.prompt));
+        .or(meta.task_request.and_then(|request| request.prompt))
+        .map(Cow::into_owned);
     // The one result URL: the grid of an operation that makes one (or of an
     // unnamed one), else the one image. (While the task runs, `finish` makes
     // it a preview.)
@@ -401,7 +423,7 @@ fn normalize<Data>(
             .filter(|message| !message.is_empty())
             .collect();
         failure = if messages.is_empty() {
-            JobError::from_vendor(None, result.message)
+            JobError::from_vendor(None, result.message.map(Cow::into_owned))
         } else {
             JobError::from_vendor(None, Some(messages.join("; ")))
         };
@@ -418,7 +440,7 @@ fn normalize<Data>(
         push_finished_images(&mut event, output.temporary_image_urls);
         push_previews(&mut event, output.intermediate_image_urls);
         let descriptions = output.description.iter().chain(&output.descriptions);
-        event.prompts = clean_prompts(descriptions.map(String::as_str));
+        event.prompts = clean_prompts(descriptions);
     }
     if let Some(error) = task.error.as_ref().and_then(ErrorDetail::to_job_error) {
         failure = Some(error);
@@ -427,18 +449,18 @@ fn normalize<Data>(
     // (beside a `code`, the message is the envelope's "success").
     let failure = failure.or_else(|| {
         let message = task.message.filter(|_| task.code.is_none());
-        JobError::from_vendor(None, message)
+        JobError::from_vendor(None, message.map(Cow::into_owned))
     });
     // Vendors send error text on tasks that go on (a retried step, a
     // warning); the model reports an error only for a failed job.
     event.error = failure.filter(|_| status == JobStatus::Failed);
-    event.provider_status = Some(provider_status);
+    event.provider_status = Some(provider_status.into_owned());
     event.occurred_at = sent_at.and_then(Timestamp::to_utc);
     event.created_at = meta.created_at.as_ref().and_then(Timestamp::to_utc);
     Ok(finish(event))
 }
 
-fn push_previews(event: &mut JobEvent, urls: Vec<String>) {
+fn push_previews(event: &mut JobEvent, urls: Vec<Cow<'_, str>>) {
     for url in urls {
         event.images.push(Image::new(url, ImageRole::Preview));
     }

@@ -22,6 +22,8 @@
 //!   `upscaled`, `ref`) are not read, so an unexpected value there cannot
 //!   fail the decode.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
@@ -30,7 +32,8 @@ use super::{finish, push_finished_images, At, Check, Events, KeyPresent, Provide
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    EmptyAsNone, NullableList, ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt, Timestamp,
+    BorrowedText, EmptyAsNone, NullableList, ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt,
+    Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Imagineapi;
@@ -45,39 +48,48 @@ const PROVIDER: Provider = Provider::Imagineapi;
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ImageRecord<Payload = Skipped, Data = Skipped> {
+pub struct ImageRecord<'a, Payload = Skipped, Data = Skipped> {
     /// `images.items.create` or `images.items.update` (webhook).
-    pub event: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub event: Option<Cow<'a, str>>,
     /// The image, in a webhook.
     pub payload: Option<Payload>,
     /// The image (or a list of them), in a GET reply.
     pub data: Option<Data>,
     /// The image's id (a UUID).
-    pub id: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub id: Option<StringOrInt<'a>>,
     /// The prompt as submitted.
-    pub prompt: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub prompt: Option<Cow<'a, str>>,
     /// When the image was requested, RFC 3339 with milliseconds.
-    pub date_created: Option<Timestamp>,
+    #[serde(borrow)]
+    pub date_created: Option<Timestamp<'a>>,
     /// `pending`, `queued`, `in-progress`, `completed`, `failed`.
-    pub status: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub status: Option<Cow<'a, str>>,
     /// 0–100 while running; null when pending and when completed.
-    pub progress: Option<Percent>,
+    #[serde(borrow)]
+    pub progress: Option<Percent<'a>>,
     /// A preview while running, the grid once completed.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub url: Option<String>,
+    #[serde(borrow, default)]
+    pub url: Option<Cow<'a, str>>,
     /// Why it failed.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub error: Option<String>,
+    #[serde(borrow, default)]
+    pub error: Option<Cow<'a, str>>,
     /// The four quarters, once completed.
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub upscaled_urls: Vec<String>,
+    #[serde(borrow, default)]
+    pub upscaled_urls: Vec<Cow<'a, str>>,
     /// Directus's error reply, instead of `data`.
     #[serde_as(as = "NullableList<ObjectOnly>")]
-    #[serde(default)]
-    pub errors: Vec<DirectusError>,
+    #[serde(borrow, default)]
+    pub errors: Vec<DirectusError<'a>>,
     /// The bot's health, in the reply of `GET /items/status` (not an image).
     #[serde(rename = "bot_status", default, skip_serializing)]
     bot_status: KeyPresent,
@@ -90,25 +102,30 @@ pub struct ImageRecord<Payload = Skipped, Data = Skipped> {
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct DirectusError {
+pub struct DirectusError<'a> {
     /// What went wrong, for people.
-    pub message: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub message: Option<Cow<'a, str>>,
     /// `{"code": "FORBIDDEN"}` and the like.
     #[serde_as(as = "Option<ObjectOnly>")]
-    #[serde(default)]
-    pub extensions: Option<DirectusErrorExtensions>,
+    #[serde(borrow, default)]
+    pub extensions: Option<DirectusErrorExtensions<'a>>,
 }
 
 /// The `extensions` of a Directus error.
+#[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct DirectusErrorExtensions {
+pub struct DirectusErrorExtensions<'a> {
     /// Directus's error code, such as `FORBIDDEN`.
-    pub code: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub code: Option<Cow<'a, str>>,
 }
 
 /// A whole ImagineAPI body: a webhook, a GET reply, or an image on its own.
-pub type Body = ImageRecord<OneOrMany<ImageRecord>, OneOrMany<ImageRecord>>;
+pub type Body<'a> = ImageRecord<'a, OneOrMany<ImageRecord<'a>>, OneOrMany<ImageRecord<'a>>>;
 
 /// The events of ImagineAPI's webhook flow (Directus's item events).
 const EVENTS: &[&str] = &["images.items.create", "images.items.update"];
@@ -222,9 +239,10 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
                 code: error
                     .extensions
                     .as_ref()
-                    .and_then(|extensions| extensions.code.clone())
-                    .unwrap_or_else(|| "errors".to_owned()),
-                message: error.message.clone(),
+                    .and_then(|extensions| extensions.code.as_deref())
+                    .unwrap_or("errors")
+                    .to_owned(),
+                message: error.message.as_deref().map(str::to_owned),
             });
         }
     }
@@ -269,10 +287,13 @@ fn normalize<Payload, Data>(
         .map_or(JobStatus::Unknown, JobStatus::from_vendor);
 
     let mut event = JobEvent::new(PROVIDER, id, status);
-    event.provider_status = image.status;
+    event.provider_status = image.status.map(Cow::into_owned);
     event.progress = image.progress.as_ref().and_then(Percent::progress);
     event.operation = Some(Operation::Imagine);
-    event.prompt = image.prompt.filter(|prompt| !prompt.is_empty());
+    event.prompt = image
+        .prompt
+        .filter(|prompt| !prompt.is_empty())
+        .map(Cow::into_owned);
     if let Some(url) = image.url {
         let role = match status {
             JobStatus::Completed => ImageRole::Grid,
@@ -282,7 +303,7 @@ fn normalize<Payload, Data>(
     }
     push_finished_images(&mut event, image.upscaled_urls);
     if status == JobStatus::Failed {
-        event.error = JobError::from_vendor(None, image.error);
+        event.error = JobError::from_vendor(None, image.error.map(Cow::into_owned));
     }
     event.created_at = image.date_created.as_ref().and_then(Timestamp::to_utc);
     Ok(finish(event))

@@ -27,6 +27,8 @@
 //!   the string `success` of one schema, and video jobs' `videoUrl` and
 //!   `results` (videos, not images) are not read.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
@@ -35,7 +37,7 @@ use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobStatus};
 use crate::quirks::{
-    EmptyAsNone, ErrorDetail, NullableList, Percent, Skipped, StringOrInt, Timestamp,
+    BorrowedText, EmptyAsNone, ErrorDetail, NullableList, Percent, Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Imaginepro;
@@ -46,33 +48,39 @@ const PROVIDER: Provider = Provider::Imaginepro;
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Message {
+pub struct Message<'a> {
     /// The job's id (a UUID).
-    pub message_id: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub message_id: Option<StringOrInt<'a>>,
     /// The prompt (for a button job, the original prompt).
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub prompt: Option<String>,
+    #[serde(borrow, default)]
+    pub prompt: Option<Cow<'a, str>>,
     /// The image on Discord's CDN, valid for 24 hours.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub original_url: Option<String>,
+    #[serde(borrow, default)]
+    pub original_url: Option<Cow<'a, str>>,
     /// The image on ImaginePro's CDN; a preview while processing.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub uri: Option<String>,
+    #[serde(borrow, default)]
+    pub uri: Option<Cow<'a, str>>,
     /// Out of 100: a number, or a numeric string in one schema.
-    pub progress: Option<Percent>,
+    #[serde(borrow)]
+    pub progress: Option<Percent<'a>>,
     /// `QUEUED`, `PROCESSING`, `DONE`, `FAIL`.
-    pub status: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub status: Option<Cow<'a, str>>,
     /// When the job was created (RFC 3339).
-    pub created_at: Option<Timestamp>,
+    #[serde(borrow)]
+    pub created_at: Option<Timestamp<'a>>,
     /// When the message last changed (RFC 3339).
-    pub updated_at: Option<Timestamp>,
+    #[serde(borrow)]
+    pub updated_at: Option<Timestamp<'a>>,
     /// The buttons the image offers next: `U1`, `V2`, `🔄`, `Zoom Out 2x`, …
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub buttons: Vec<String>,
+    #[serde(borrow, default)]
+    pub buttons: Vec<Cow<'a, str>>,
     /// The job a button job came from (not read).
     pub originating_message_id: Option<Skipped>,
     /// `originatingMessageId` as one schema names it (not read).
@@ -81,7 +89,8 @@ pub struct Message {
     #[serde(rename = "ref")]
     pub reference: Option<Skipped>,
     /// A failed job's reason; an error reply's HTTP phrase or reason.
-    pub error: Option<ErrorDetail>,
+    #[serde(borrow)]
+    pub error: Option<ErrorDetail<'a>>,
     /// Submit replies: `true` (not read; typed as a status word in the SDK
     /// and as a request id in one schema).
     pub success: Option<Skipped>,
@@ -91,10 +100,11 @@ pub struct Message {
     pub results: Option<Skipped>,
     /// Error replies: what went wrong.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub message: Option<String>,
+    #[serde(borrow, default)]
+    pub message: Option<Cow<'a, str>>,
     /// Error replies: the HTTP status.
-    pub status_code: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub status_code: Option<StringOrInt<'a>>,
 }
 
 /// ImaginePro's status words.
@@ -146,7 +156,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 }
 
 pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
-    let mut message: Message = super::parse(PROVIDER, text, check)?;
+    let mut message: Message<'_> = super::parse(PROVIDER, text, check)?;
     if message.message_id.is_none() {
         let reason = message.error.take().and_then(|error| match error {
             ErrorDetail::Text(text) => Some(text),
@@ -156,14 +166,14 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
             return Err(DecodeError::Vendor {
                 provider: PROVIDER,
                 code: code.to_text().into_owned(),
-                message: message.message.or(reason),
+                message: message.message.or(reason).map(Cow::into_owned),
             });
         }
         if reason.is_some() {
             return Err(DecodeError::Vendor {
                 provider: PROVIDER,
                 code: "success=false".to_owned(),
-                message: reason,
+                message: reason.map(Cow::into_owned),
             });
         }
     }
@@ -186,9 +196,9 @@ fn normalize(message: Message) -> Result<JobEvent, DecodeError> {
         .map_or(JobStatus::Pending, JobStatus::from_vendor);
 
     let mut event = JobEvent::new(PROVIDER, job_id, status);
-    event.provider_status = message.status;
+    event.provider_status = message.status.map(Cow::into_owned);
     event.progress = message.progress.as_ref().and_then(Percent::progress);
-    event.prompt = message.prompt;
+    event.prompt = message.prompt.map(Cow::into_owned);
     let offers_quarters = message
         .buttons
         .iter()

@@ -35,6 +35,8 @@
 
 use std::fmt;
 
+use std::borrow::Cow;
+
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_with::{serde_as, skip_serializing_none};
@@ -55,48 +57,54 @@ const PROVIDER: Provider = Provider::Kie;
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Task<Data = Skipped> {
+pub struct Task<'a, Data = Skipped> {
     /// Envelope: 200 on success; in a callback, 500 for a failed task.
-    pub code: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub code: Option<StringOrInt<'a>>,
     /// Envelope: `"success"`, or what went wrong.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub msg: Option<String>,
+    #[serde(borrow, default)]
+    pub msg: Option<Cow<'a, str>>,
     /// Envelope: the task.
     pub data: Option<Data>,
     /// The task's id (`mj_task_…`, or 32 hex digits).
-    pub task_id: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub task_id: Option<StringOrInt<'a>>,
     /// Callback: the request parameters, as JSON inside a string.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub prompt_json: Option<String>,
+    #[serde(borrow, default)]
+    pub prompt_json: Option<Cow<'a, str>>,
     /// Callback: the result URLs; `[]` on failure.
     #[serde_as(as = "Option<NullableList>")]
-    #[serde(default)]
-    pub result_urls: Option<Vec<String>>,
+    #[serde(borrow, default)]
+    pub result_urls: Option<Vec<Cow<'a, str>>>,
     /// Record: `mj_txt2img`, `mj_img2img`, `mj_style_reference`,
     /// `mj_omni_reference`, `mj_video`, `mj_video_hd`, …
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub task_type: Option<String>,
+    #[serde(borrow, default)]
+    pub task_type: Option<Cow<'a, str>>,
     /// Record: the request parameters, as JSON inside a string.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub param_json: Option<String>,
+    #[serde(borrow, default)]
+    pub param_json: Option<Cow<'a, str>>,
     /// Record: 0 generating, 1 success, 2 failed, 3 generation failed.
-    pub success_flag: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub success_flag: Option<StringOrInt<'a>>,
     /// Record: the results (an object, despite its name).
     pub result_info_json: Option<ResultInfo>,
     /// Record: when the task was created.
-    pub create_time: Option<Timestamp>,
+    #[serde(borrow)]
+    pub create_time: Option<Timestamp<'a>>,
     /// Record: when it finished.
-    pub complete_time: Option<Timestamp>,
+    #[serde(borrow)]
+    pub complete_time: Option<Timestamp<'a>>,
     /// Record: the failure code; `null`, or 200 on success.
-    pub error_code: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub error_code: Option<StringOrInt<'a>>,
     /// Record: the failure text; `null` or `""` on success.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub error_message: Option<String>,
+    #[serde(borrow, default)]
+    pub error_message: Option<Cow<'a, str>>,
     /// A KIE Market task's state (read only to refuse it).
     pub state: Option<Skipped>,
     /// A KIE Market task's results (read only to refuse it).
@@ -192,14 +200,16 @@ impl<'de> Deserialize<'de> for ResultUrl {
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ResultUrl, A::Error> {
                 #[serde_as]
                 #[derive(Deserialize)]
-                struct UrlObject {
+                struct UrlObject<'a> {
                     #[serde(rename = "resultUrl")]
                     #[serde_as(as = "EmptyAsNone")]
-                    #[serde(default)]
-                    result_url: Option<String>,
+                    #[serde(borrow, default)]
+                    result_url: Option<Cow<'a, str>>,
                 }
                 let object = UrlObject::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(ResultUrl(object.result_url.unwrap_or_default()))
+                Ok(ResultUrl(
+                    object.result_url.map(Cow::into_owned).unwrap_or_default(),
+                ))
             }
         }
         deserializer.deserialize_any(ResultUrlVisitor)
@@ -268,7 +278,7 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
                 .as_ref()
                 .map(|code| code.to_text().into_owned())
                 .unwrap_or_default(),
-            message: body.msg,
+            message: body.msg.map(Cow::into_owned),
         });
     }
     let Some(data) = data else {
@@ -287,16 +297,16 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
 }
 
 /// The envelope around a task: in a callback, the task's outcome.
-struct Outcome {
-    code: Option<StringOrInt>,
-    msg: Option<String>,
+struct Outcome<'a> {
+    code: Option<StringOrInt<'a>>,
+    msg: Option<Cow<'a, str>>,
 }
 
 /// Maps one task; `at` prefixes JSON paths in errors.
 fn normalize<Data>(
     task: Task<Data>,
     at: At,
-    envelope: Option<&Outcome>,
+    envelope: Option<&Outcome<'_>>,
 ) -> Result<JobEvent, DecodeError> {
     if task.state.is_some() || task.result_json.is_some() {
         return Err(DecodeError::field(
@@ -369,7 +379,7 @@ fn normalize<Data>(
         .collect();
         push_results(&mut event, urls);
         if status == JobStatus::Failed {
-            let text = |text: &String| !text.trim().is_empty();
+            let text = |text: &Cow<'_, str>| !text.trim().is_empty();
             let envelope_text = msg
                 .filter(text)
                 .filter(|_| code.is_some_and(|c| c.as_int() != Some(200)));
@@ -377,10 +387,10 @@ fn normalize<Data>(
                 .error_message
                 .filter(text)
                 .or(envelope_text)
-                .or(meaning.map(str::to_owned));
+                .or(meaning.map(Cow::Borrowed));
             event.error = JobError::from_vendor(
                 task.error_code.map(|code| code.to_text().into_owned()),
-                message,
+                message.map(Cow::into_owned),
             );
         }
         if status.is_terminal() {
@@ -405,7 +415,10 @@ fn normalize<Data>(
         }
         push_results(&mut event, urls);
         if event.status == JobStatus::Failed {
-            event.error = JobError::from_vendor(code.map(|code| code.to_text().into_owned()), msg);
+            event.error = JobError::from_vendor(
+                code.map(|code| code.to_text().into_owned()),
+                msg.map(Cow::into_owned),
+            );
         }
     }
     // Otherwise a submit reply: `{taskId}` alone, accepted and not started.
@@ -413,7 +426,7 @@ fn normalize<Data>(
 }
 
 /// The results, unless they are videos.
-fn push_results(event: &mut JobEvent, urls: Vec<String>) {
+fn push_results(event: &mut JobEvent, urls: Vec<impl Into<String>>) {
     let video = matches!(&event.operation, Some(Operation::Other(kind))
         if kind.to_ascii_lowercase().contains("video"));
     if !video {

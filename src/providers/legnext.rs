@@ -29,6 +29,8 @@
 //!   reply ([`DecodeError::Vendor`]), as is a top-level `code` beside no job,
 //!   or an envelope `code` other than 0 or 200.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
@@ -37,8 +39,8 @@ use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, EmptyAsNone, ErrorDetail, NullableList, ObjectOnly, OneOrMany, Skipped,
-    StringOrInt, Timestamp,
+    clean_prompts, BorrowedText, EmptyAsNone, ErrorDetail, NullableList, ObjectOnly, OneOrMany,
+    Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Legnext;
@@ -51,48 +53,56 @@ const PROVIDER: Provider = Provider::Legnext;
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Job<Data = Skipped> {
+pub struct Job<'a, Data = Skipped> {
     /// The job's UUID; `""` in an error shaped like a job.
-    pub job_id: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub job_id: Option<StringOrInt<'a>>,
     /// `midjourney` (not read).
     pub model: Option<Skipped>,
     /// `diffusion`, `variation`, `upscale`, `reroll`, `blend`, `describe`,
     /// `shorten`, `pan`, `outpaint`, `inpaint`, `remix`, `edit`, …
-    pub task_type: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub task_type: Option<Cow<'a, str>>,
     /// `pending`, `staged`, `processing`, `completed`, `failed`.
-    pub status: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub status: Option<Cow<'a, str>>,
     /// The service mode and the callback echo (not read).
     pub config: Option<Skipped>,
     /// An echo of the request; `null` in every example.
     #[serde_as(as = "Option<ObjectOnly>")]
-    #[serde(default)]
-    pub input: Option<Input>,
+    #[serde(borrow, default)]
+    pub input: Option<Input<'a>>,
     /// The results; `null` in error bodies.
     #[serde_as(as = "Option<ObjectOnly>")]
-    #[serde(default)]
-    pub output: Option<Output>,
+    #[serde(borrow, default)]
+    pub output: Option<Output<'a>>,
     /// Times and billing; `null` in error bodies.
     #[serde_as(as = "Option<ObjectOnly>")]
-    #[serde(default)]
-    pub meta: Option<Meta>,
+    #[serde(borrow, default)]
+    pub meta: Option<Meta<'a>>,
     /// Always `null` on jobs; the error reply's details (not read).
     pub detail: Option<Skipped>,
     /// `[]` or `null` (not read).
     pub logs: Option<Skipped>,
     /// Always present on jobs; code 0 and empty messages mean "no error".
-    pub error: Option<ErrorDetail>,
+    #[serde(borrow)]
+    pub error: Option<ErrorDetail<'a>>,
     /// Callback envelope: when it was sent.
-    pub timestamp: Option<Timestamp>,
+    #[serde(borrow)]
+    pub timestamp: Option<Timestamp<'a>>,
     /// Error reply and GET envelope: the result code (200 on success).
-    pub code: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub code: Option<StringOrInt<'a>>,
     /// Error reply and GET envelope: the result text.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub message: Option<String>,
+    #[serde(borrow, default)]
+    pub message: Option<Cow<'a, str>>,
     /// Error reply: the upstream text behind `message`.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub raw_message: Option<String>,
+    #[serde(borrow, default)]
+    pub raw_message: Option<Cow<'a, str>>,
     /// The job inside a callback or GET envelope.
     pub data: Option<Data>,
 }
@@ -101,26 +111,26 @@ pub struct Job<Data = Skipped> {
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Input {
+pub struct Input<'a> {
     /// The prompt as submitted.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub prompt: Option<String>,
+    #[serde(borrow, default)]
+    pub prompt: Option<Cow<'a, str>>,
 }
 
 /// `output`: images for image tasks, prompts for describe and shorten.
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Output {
+pub struct Output<'a> {
     /// The grid, or a single-image task's result; `""` or `null` when none.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub image_url: Option<String>,
+    #[serde(borrow, default)]
+    pub image_url: Option<Cow<'a, str>>,
     /// The four quarters; `null` until done.
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub image_urls: Vec<String>,
+    #[serde(borrow, default)]
+    pub image_urls: Vec<Cow<'a, str>>,
     /// The seed as a string, `""` until done (not read).
     pub seed: Option<Skipped>,
     /// Follow-up actions per image index, mixing lists and booleans (not read).
@@ -131,26 +141,29 @@ pub struct Output {
     /// Describe: a description of the image (not read).
     pub description: Option<Skipped>,
     /// Describe and shorten: every prompt in one numbered string.
-    #[serde(rename = "finalPrompt")]
+    #[serde(borrow, rename = "finalPrompt")]
     #[serde_as(as = "EmptyAsNone")]
     #[serde(default)]
-    pub final_prompt: Option<String>,
+    pub final_prompt: Option<Cow<'a, str>>,
     /// Describe and shorten: the prompts; `[]` while pending.
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub prompts: Vec<String>,
+    #[serde(borrow, default)]
+    pub prompts: Vec<Cow<'a, str>>,
 }
 
 /// `meta`.
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Meta {
+pub struct Meta<'a> {
     /// RFC 3339; `""` in some create replies.
-    pub created_at: Option<Timestamp>,
+    #[serde(borrow)]
+    pub created_at: Option<Timestamp<'a>>,
     /// As `created_at`; Go's zero time, `""` or absent until started.
-    pub started_at: Option<Timestamp>,
+    #[serde(borrow)]
+    pub started_at: Option<Timestamp<'a>>,
     /// As `created_at`; Go's zero time, `""` or absent until ended.
-    pub ended_at: Option<Timestamp>,
+    #[serde(borrow)]
+    pub ended_at: Option<Timestamp<'a>>,
     /// Points frozen and consumed (not read).
     pub usage: Option<Skipped>,
 }
@@ -207,7 +220,7 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
             return Err(DecodeError::Vendor {
                 provider: PROVIDER,
                 code: code.to_text().into_owned(),
-                message: body.message.or(body.raw_message),
+                message: body.message.or(body.raw_message).map(Cow::into_owned),
             });
         }
     }
@@ -261,7 +274,10 @@ fn normalize<Data>(
 
     let mut event = JobEvent::new(PROVIDER, job_id, status);
     event.operation = job.task_type.as_deref().and_then(Operation::from_vendor);
-    event.prompt = job.input.and_then(|input| input.prompt);
+    event.prompt = job
+        .input
+        .and_then(|input| input.prompt)
+        .map(Cow::into_owned);
     if let Some(output) = job.output {
         let single = event.operation.as_ref().is_some_and(makes_one_image);
         if let Some(url) = output.image_url {
@@ -281,13 +297,13 @@ fn normalize<Data>(
             event.images.push(image);
         }
         event.prompts = if output.prompts.iter().any(|p| !p.trim().is_empty()) {
-            clean_prompts(output.prompts.iter().map(String::as_str))
+            clean_prompts(&output.prompts)
         } else {
             clean_prompts(output.final_prompt.as_deref())
         };
     }
     event.error = failure.filter(|_| status == JobStatus::Failed);
-    event.provider_status = Some(provider_status);
+    event.provider_status = Some(provider_status.into_owned());
     event.occurred_at = match sent_at {
         Some(sent_at) => sent_at.to_utc(),
         None if status.is_terminal() => meta.ended_at.as_ref().and_then(Timestamp::to_utc),

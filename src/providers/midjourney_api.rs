@@ -29,6 +29,8 @@
 
 use std::fmt;
 
+use std::borrow::Cow;
+
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_with::{serde_as, skip_serializing_none};
@@ -37,7 +39,9 @@ use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
 use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
-use crate::quirks::{EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp};
+use crate::quirks::{
+    BorrowedText, EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp,
+};
 
 const PROVIDER: Provider = Provider::MidjourneyApi;
 
@@ -51,34 +55,41 @@ const PROVIDER: Provider = Provider::MidjourneyApi;
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Record<Data = Skipped> {
+pub struct Record<'a, Data = Skipped> {
     /// The vendor's 21-character task id.
-    pub task_id: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub task_id: Option<StringOrInt<'a>>,
     /// Record: 0, 1 or 2. Envelope: the API result code.
-    pub status: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub status: Option<StringOrInt<'a>>,
     /// When the task was created, epoch milliseconds.
-    pub created_at: Option<Timestamp>,
+    #[serde(borrow)]
+    pub created_at: Option<Timestamp<'a>>,
     /// Why the task failed.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub fail_reason: Option<String>,
+    #[serde(borrow, default)]
+    pub fail_reason: Option<Cow<'a, str>>,
     /// A result image.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub image: Option<String>,
+    #[serde(borrow, default)]
+    pub image: Option<Cow<'a, str>>,
     /// The four quarters.
     #[serde_as(as = "NullableList")]
     #[serde(default)]
     pub images: Vec<ImageUrl>,
     /// The prompt as submitted.
-    pub prompt: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub prompt: Option<Cow<'a, str>>,
     /// The prompt as sent to Midjourney.
-    pub mj_prompt: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub mj_prompt: Option<Cow<'a, str>>,
     /// Envelope: `"success"` or the reason for a non-zero code. Record:
     /// failure text, where `failReason` is missing.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub message: Option<String>,
+    #[serde(borrow, default)]
+    pub message: Option<Cow<'a, str>>,
     /// Envelope: one record (webhook) or several (job-status).
     pub data: Option<Data>,
 }
@@ -195,7 +206,7 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
                 return Err(DecodeError::Vendor {
                     provider: PROVIDER,
                     code: code.to_text().into_owned(),
-                    message: body.message,
+                    message: body.message.map(Cow::into_owned),
                 });
             }
             None => {
@@ -265,15 +276,19 @@ fn normalize<Data>(record: Record<Data>, at: At) -> Result<JobEvent, DecodeError
     event.prompt = [record.prompt, record.mj_prompt]
         .into_iter()
         .flatten()
-        .find(|prompt| !prompt.is_empty());
+        .find(|prompt| !prompt.is_empty())
+        .map(Cow::into_owned);
     let quarters: Vec<String> = record.images.into_iter().map(|url| url.0).collect();
-    if let Some(image) = record.image.filter(|image| !quarters.contains(image)) {
+    if let Some(image) = record
+        .image
+        .filter(|image| !quarters.iter().any(|quarter| quarter == image))
+    {
         event.images.push(Image::new(image, ImageRole::Grid));
     }
     push_finished_images(&mut event, quarters);
     if status == JobStatus::Failed {
-        event.error = JobError::from_vendor(None, record.fail_reason)
-            .or_else(|| JobError::from_vendor(None, record.message));
+        event.error = JobError::from_vendor(None, record.fail_reason.map(Cow::into_owned))
+            .or_else(|| JobError::from_vendor(None, record.message.map(Cow::into_owned)));
     }
     event.created_at = record.created_at.as_ref().and_then(Timestamp::to_utc);
     Ok(finish(event))

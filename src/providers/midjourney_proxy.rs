@@ -39,6 +39,8 @@
 //!   fork's `jobId` (Midjourney's own id), `width`/`height`, `customId`,
 //!   `botType`, `mode`, …) are not read.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_with::de::DeserializeAsWrap;
 use serde_with::{serde_as, skip_serializing_none};
@@ -49,8 +51,8 @@ use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, EmptyAsNone, NullableList, ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt,
-    Timestamp,
+    clean_prompts, BorrowedText, EmptyAsNone, NullableList, ObjectOnly, OneOrMany, Percent,
+    Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::MidjourneyProxy;
@@ -61,66 +63,78 @@ const PROVIDER: Provider = Provider::MidjourneyProxy;
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Task {
+pub struct Task<'a> {
     /// The task id: a snowflake string, `task_…`, or a number.
-    pub id: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub id: Option<StringOrInt<'a>>,
     /// A hybrid relay's name for `id`.
-    #[serde(rename = "task_id")]
-    pub task_id: Option<StringOrInt>,
+    #[serde(borrow, rename = "task_id")]
+    pub task_id: Option<StringOrInt<'a>>,
     /// `IMAGINE`, `UPSCALE`, `VARIATION`, `REROLL`, `DESCRIBE`, `BLEND`,
     /// `ZOOM`, `PAN`, `INPAINT`, `SHORTEN`, …
-    pub action: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub action: Option<Cow<'a, str>>,
     /// `NOT_START`, `SUBMITTED`, `MODAL`, `IN_PROGRESS`, `SUCCESS`,
     /// `FAILURE`, `CANCEL`; relays add `FAILED`, `RUNNING`, `PENDING`.
-    pub status: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub status: Option<Cow<'a, str>>,
     /// `"65%"`; `""` on failure.
-    pub progress: Option<Percent>,
+    #[serde(borrow)]
+    pub progress: Option<Percent<'a>>,
     /// The prompt as the user wrote it (possibly not in English).
-    pub prompt: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub prompt: Option<Cow<'a, str>>,
     /// The prompt translated to English.
-    pub prompt_en: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub prompt_en: Option<Cow<'a, str>>,
     /// A human description (`/imagine …`, `Submit success`); a submit
     /// reply's message.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub description: Option<String>,
+    #[serde(borrow, default)]
+    pub description: Option<Cow<'a, str>>,
     /// Submitted, epoch milliseconds.
-    pub submit_time: Option<Timestamp>,
+    #[serde(borrow)]
+    pub submit_time: Option<Timestamp<'a>>,
     /// Started, epoch milliseconds (not read: no canonical field).
     pub start_time: Option<Skipped>,
     /// Finished, epoch milliseconds.
-    pub finish_time: Option<Timestamp>,
+    #[serde(borrow)]
+    pub finish_time: Option<Timestamp<'a>>,
     /// A preview while running, then the grid or the upscale; a describe's input.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub image_url: Option<String>,
+    #[serde(borrow, default)]
+    pub image_url: Option<Cow<'a, str>>,
     /// The four quarters, as `{url, thumbnail}` objects or strings.
     #[serde_as(as = "NullableList")]
     #[serde(default)]
     pub image_urls: Vec<ImageUrl>,
     /// apimart: the grid.
-    #[serde(rename = "grid_image_url")]
+    #[serde(borrow, rename = "grid_image_url")]
     #[serde_as(as = "EmptyAsNone")]
     #[serde(default)]
-    pub grid_image_url: Option<String>,
+    pub grid_image_url: Option<Cow<'a, str>>,
     /// apimart: the quarters, or an upscale's one image.
-    #[serde(rename = "image_urls")]
+    #[serde(borrow, rename = "image_urls")]
     #[serde_as(as = "NullableList")]
     #[serde(default)]
-    pub image_urls_snake: Vec<String>,
+    pub image_urls_snake: Vec<Cow<'a, str>>,
     /// Why the task failed.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub fail_reason: Option<String>,
+    #[serde(borrow, default)]
+    pub fail_reason: Option<Cow<'a, str>>,
     /// apimart: why the task failed.
-    #[serde(rename = "fail_reason")]
+    #[serde(borrow, rename = "fail_reason")]
     #[serde_as(as = "EmptyAsNone")]
     #[serde(default)]
-    pub fail_reason_snake: Option<String>,
+    pub fail_reason_snake: Option<Cow<'a, str>>,
     /// Internal extras; a describe's or shorten's result in `finalPrompt`.
     #[serde_as(as = "Option<ObjectOnly>")]
-    #[serde(default)]
-    pub properties: Option<Properties>,
+    #[serde(borrow, default)]
+    pub properties: Option<Properties<'a>>,
     /// Follow-up actions (not read).
     pub buttons: Option<Skipped>,
     /// A video result (not read).
@@ -128,9 +142,11 @@ pub struct Task {
     /// Video results (not read).
     pub video_urls: Option<Skipped>,
     /// Submit reply: 1 submitted, 21 exists, 22 queued; others are errors.
-    pub code: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub code: Option<StringOrInt<'a>>,
     /// Submit reply: the new task's id.
-    pub result: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub result: Option<StringOrInt<'a>>,
 }
 
 /// A task's `properties`.
@@ -138,11 +154,11 @@ pub struct Task {
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Properties {
+pub struct Properties<'a> {
     /// The prompt sent to Midjourney; a describe's or shorten's result.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub final_prompt: Option<String>,
+    #[serde(borrow, default)]
+    pub final_prompt: Option<Cow<'a, str>>,
 }
 
 /// Keys of the task object that no other format sends.
@@ -284,8 +300,8 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
 }
 
 /// `list-by-condition`: a JSON array of task objects.
-fn parse_list(text: &str) -> Result<Vec<Task>, DecodeError> {
-    type List = DeserializeAsWrap<Vec<Task>, Vec<ObjectOnly>>;
+fn parse_list(text: &str) -> Result<Vec<Task<'_>>, DecodeError> {
+    type List<'a> = DeserializeAsWrap<Vec<Task<'a>>, Vec<ObjectOnly>>;
     match serde_json::from_str::<List>(text) {
         Ok(list) => Ok(list.into_inner()),
         Err(_) => {
@@ -311,7 +327,7 @@ fn reply(task: &Task, code: &StringOrInt) -> Result<JobEvent, DecodeError> {
         return Err(DecodeError::Vendor {
             provider: PROVIDER,
             code: code.to_text().into_owned(),
-            message: task.description.clone(),
+            message: task.description.as_deref().map(str::to_owned),
         });
     }
     let job_id = super::job_id(
@@ -342,7 +358,7 @@ fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
     };
 
     let mut event = JobEvent::new(PROVIDER, job_id, status);
-    event.provider_status = task.status;
+    event.provider_status = task.status.map(Cow::into_owned);
     event.progress = task.progress.as_ref().and_then(Percent::progress);
     event.operation = task.action.as_deref().and_then(Operation::from_vendor);
     let describe = event.operation == Some(Operation::Describe);
@@ -364,7 +380,7 @@ fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
         _ => Vec::new(),
     };
     if !describe {
-        event.prompt = prompt;
+        event.prompt = prompt.map(Cow::into_owned);
     }
 
     if let Some(url) = task.image_url.filter(|url| !is_video(url)) {
@@ -379,19 +395,29 @@ fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
         event.images.push(Image::new(url, ImageRole::Grid));
     }
     for list in [
-        task.image_urls.into_iter().map(|url| url.0).collect(),
+        task.image_urls
+            .into_iter()
+            .map(|url| Cow::Owned(url.0))
+            .collect(),
         task.image_urls_snake,
     ] {
         // A video keeps its place, so the quarters after it keep theirs.
-        let urls: Vec<String> = list
+        let urls: Vec<Cow<'_, str>> = list
             .into_iter()
-            .map(|url| if is_video(&url) { String::new() } else { url })
+            .map(|url| {
+                if is_video(&url) {
+                    Cow::Borrowed("")
+                } else {
+                    url
+                }
+            })
             .collect();
         push_finished_images(&mut event, urls);
     }
 
     if status == JobStatus::Failed {
-        event.error = JobError::from_vendor(None, task.fail_reason.or(task.fail_reason_snake));
+        let reason = task.fail_reason.or(task.fail_reason_snake);
+        event.error = JobError::from_vendor(None, reason.map(Cow::into_owned));
     }
     if status.is_terminal() {
         event.occurred_at = task.finish_time.as_ref().and_then(Timestamp::to_utc);

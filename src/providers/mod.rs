@@ -650,12 +650,12 @@ impl fmt::Display for At<'_> {
 /// The job id every event needs: the first of `ids` present and not `""`
 /// (vendors' "none"). An id that is missing, `null` or `""` is an error at
 /// `key` of the record `at`, saying `missing` when there is none at all.
-pub(crate) fn job_id(
+pub(crate) fn job_id<'a>(
     provider: Provider,
     at: At,
     key: &str,
     missing: &str,
-    ids: impl IntoIterator<Item = Option<StringOrInt>>,
+    ids: impl IntoIterator<Item = Option<StringOrInt<'a>>>,
 ) -> Result<JobId, DecodeError> {
     let mut empty = false;
     for id in ids.into_iter().flatten() {
@@ -681,9 +681,9 @@ pub(crate) fn check_envelope_id<R>(
     provider: Provider,
     id_key: &str,
     envelope: &str,
-    envelope_id: Option<&StringOrInt>,
+    envelope_id: Option<&StringOrInt<'_>>,
     records: &OneOrMany<R>,
-    record_id: impl Fn(&R) -> Option<&StringOrInt>,
+    record_id: impl Fn(&R) -> Option<&StringOrInt<'_>>,
 ) -> Result<(), DecodeError> {
     let Some(envelope_id) = envelope_id else {
         return Ok(());
@@ -754,7 +754,7 @@ pub(crate) fn normalize_records<R>(
 /// from an operation that makes a grid, or one the body does not name. A
 /// single URL, an upscale's copies or a non-Midjourney model's outputs are
 /// images without a position.
-pub(crate) fn push_finished_images(event: &mut JobEvent, urls: Vec<String>) {
+pub(crate) fn push_finished_images(event: &mut JobEvent, urls: Vec<impl Into<String>>) {
     let positions_known =
         (2..=4).contains(&urls.len()) && event.operation.as_ref().is_none_or(Operation::makes_grid);
     event.images.reserve(urls.len());

@@ -33,6 +33,8 @@
 //! - `components`, `quota`, `mode`, `seed`, `hookUrl` and `notify_id` have no
 //!   place in the model and are not read.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
@@ -41,7 +43,8 @@ use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, EmptyAsNone, NullableList, OneOrMany, Percent, Skipped, StringOrInt, Timestamp,
+    clean_prompts, BorrowedText, EmptyAsNone, NullableList, OneOrMany, Percent, Skipped,
+    StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Ttapi;
@@ -56,64 +59,75 @@ const PROVIDER: Provider = Provider::Ttapi;
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Task<Data = Skipped> {
+pub struct Task<'a, Data = Skipped> {
     /// Envelope: the task's status word, or the request's outcome
     /// (`SUCCESS`, `FAILED`). `fetch-list` record: an integer.
-    pub status: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub status: Option<StringOrInt<'a>>,
     /// Envelope: `""`, `"success"`, `null`, or why the task or request failed.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub message: Option<String>,
+    #[serde(borrow, default)]
+    pub message: Option<Cow<'a, str>>,
     /// Envelope: the task, `fetch-list`'s records, or `null` on an error.
     pub data: Option<Data>,
     /// The task id.
-    pub job_id: Option<StringOrInt>,
+    #[serde(borrow)]
+    pub job_id: Option<StringOrInt<'a>>,
     /// Submit replies and `fetch-list` records: the task id.
-    #[serde(rename = "job_id")]
-    pub job_id_snake: Option<StringOrInt>,
+    #[serde(borrow, rename = "job_id")]
+    pub job_id_snake: Option<StringOrInt<'a>>,
     /// `imagine`, `upsample1`…`4`, `variation1`…`4`, `reroll`,
     /// `zoom_out_2`, `pan_left`, `describe`, …
-    pub action: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub action: Option<Cow<'a, str>>,
     /// The legacy callback's name for `action`.
-    pub actions: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub actions: Option<Cow<'a, str>>,
     /// `"100"`.
-    pub progress: Option<Percent>,
+    #[serde(borrow)]
+    pub progress: Option<Percent<'a>>,
     /// The prompt; a describe's numbered prompts.
-    pub prompt: Option<String>,
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow)]
+    pub prompt: Option<Cow<'a, str>>,
     /// The result on Discord's CDN (often the same URL as `cdnImage`).
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub discord_image: Option<String>,
+    #[serde(borrow, default)]
+    pub discord_image: Option<Cow<'a, str>>,
     /// The result on TTAPI's CDN.
     #[serde_as(as = "EmptyAsNone")]
-    #[serde(default)]
-    pub cdn_image: Option<String>,
+    #[serde(borrow, default)]
+    pub cdn_image: Option<Cow<'a, str>>,
     /// `fetch-list`: `discordImage`.
-    #[serde(rename = "discord_image")]
+    #[serde(borrow, rename = "discord_image")]
     #[serde_as(as = "EmptyAsNone")]
     #[serde(default)]
-    pub discord_image_snake: Option<String>,
+    pub discord_image_snake: Option<Cow<'a, str>>,
     /// `fetch-list`: `cdnImage`.
-    #[serde(rename = "cdn_image")]
+    #[serde(borrow, rename = "cdn_image")]
     #[serde_as(as = "EmptyAsNone")]
     #[serde(default)]
-    pub cdn_image_snake: Option<String>,
+    pub cdn_image_snake: Option<Cow<'a, str>>,
     /// Width of `cdnImage`, in pixels.
     pub width: Option<u32>,
     /// Height of `cdnImage`, in pixels.
     pub height: Option<u32>,
     /// The four quarters.
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub images: Vec<String>,
+    #[serde(borrow, default)]
+    pub images: Vec<Cow<'a, str>>,
     /// The edit product's TTAPI copies of the quarters.
     #[serde_as(as = "NullableList")]
-    #[serde(default)]
-    pub cdn_images: Vec<String>,
+    #[serde(borrow, default)]
+    pub cdn_images: Vec<Cow<'a, str>>,
     /// Submitted, RFC 3339.
-    pub submit_time: Option<Timestamp>,
+    #[serde(borrow)]
+    pub submit_time: Option<Timestamp<'a>>,
     /// Finished, RFC 3339.
-    pub finish_time: Option<Timestamp>,
+    #[serde(borrow)]
+    pub finish_time: Option<Timestamp<'a>>,
     /// Next actions (not read).
     pub components: Option<Skipped>,
     /// Credits used (not read).
@@ -201,10 +215,7 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
         // task's fields, if any, are at the top.
         Some(OneOrMany::Many(_)) | None => None,
     };
-    let status_word = body
-        .status
-        .take()
-        .map(|status| status.to_text().into_owned());
+    let status_word = body.status.take().map(StringOrInt::into_text);
     let message = body.message.take();
     let top_job_id = body.job_id.take();
     match task {
@@ -216,10 +227,10 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
 /// The event of a task body: the envelope's `status`, `message` and `jobId`
 /// around `task` (the envelope itself when `bare`).
 fn task_event<Data>(
-    status_word: Option<String>,
-    message: Option<String>,
-    top_job_id: Option<StringOrInt>,
-    task: Task<Data>,
+    status_word: Option<Cow<'_, str>>,
+    message: Option<Cow<'_, str>>,
+    top_job_id: Option<StringOrInt<'_>>,
+    task: Task<'_, Data>,
     bare: bool,
 ) -> Result<Events, DecodeError> {
     let ids = [
@@ -234,7 +245,7 @@ fn task_event<Data>(
         return Err(DecodeError::Vendor {
             provider: PROVIDER,
             code: "FAILED".to_owned(),
-            message,
+            message: message.map(Cow::into_owned),
         });
     }
     let job_id = super::job_id(
@@ -260,10 +271,10 @@ fn task_event<Data>(
         None => JobStatus::Unknown,
     };
     let mut event = JobEvent::new(PROVIDER, job_id, status);
-    event.provider_status = status_word;
+    event.provider_status = status_word.map(Cow::into_owned);
     fill(&mut event, task);
     if status == JobStatus::Failed {
-        event.error = JobError::from_vendor(None, message);
+        event.error = JobError::from_vendor(None, message.map(Cow::into_owned));
     }
     Ok(Events::One(finish(event)))
 }
@@ -301,7 +312,7 @@ fn record(mut task: Task, at: At) -> Result<JobEvent, DecodeError> {
     Ok(finish(event))
 }
 
-impl<Data> Task<Data> {
+impl<Data> Task<'_, Data> {
     /// Whether the task carries a result image.
     fn has_results(&self) -> bool {
         [
@@ -391,7 +402,7 @@ fn fill<Data>(event: &mut JobEvent, task: Task<Data>) {
             .map(|text| clean_prompts([text]))
             .unwrap_or_default();
     } else {
-        event.prompt = prompt;
+        event.prompt = prompt.map(Cow::into_owned);
     }
     let role = match &event.operation {
         Some(Operation::Describe) => ImageRole::Input,
