@@ -260,7 +260,9 @@ fn normalize<Items>(mut task: Task<Items, Task>, at: At) -> Result<JobEvent, Dec
             "missing field `task_id`",
             [task.task_id.take()],
         )?;
-        return Ok(finish(result_event(job_id, task, None)));
+        let mut event = result_event(job_id, task, None);
+        finish(&mut event);
+        return Ok(event);
     }
 
     let job_id = super::job_id(
@@ -291,7 +293,8 @@ fn normalize<Items>(mut task: Task<Items, Task>, at: At) -> Result<JobEvent, Dec
     event.prompt = request.prompt.map(Cow::into_owned);
     event.created_at = task.created_at.and_then(FractionalEpoch::to_utc);
     event.occurred_at = task.finished_at.and_then(FractionalEpoch::to_utc);
-    Ok(finish(event))
+    finish(&mut event);
+    Ok(event)
 }
 
 /// The event a result object describes; `operation` is the record's, when

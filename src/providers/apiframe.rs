@@ -237,5 +237,6 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
     if status == JobStatus::Failed {
         event.error = failure;
     }
-    Ok(finish(event))
+    finish(&mut event);
+    Ok(event)
 }

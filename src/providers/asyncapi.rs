@@ -338,7 +338,8 @@ fn normalize<Data>(wire: Wire<Data>, at: At, accepted: bool) -> Result<JobEvent,
         .as_ref()
         .and_then(Timestamp::to_utc);
     event.created_at = wire.created_at.as_ref().and_then(Timestamp::to_utc);
-    Ok(finish(event))
+    finish(&mut event);
+    Ok(event)
 }
 
 /// The status an event name implies, for payloads whose `status` is unknown.

@@ -457,7 +457,8 @@ fn normalize<Data>(
     event.provider_status = Some(provider_status.into_owned());
     event.occurred_at = sent_at.and_then(Timestamp::to_utc);
     event.created_at = meta.created_at.as_ref().and_then(Timestamp::to_utc);
-    Ok(finish(event))
+    finish(&mut event);
+    Ok(event)
 }
 
 fn push_previews(event: &mut JobEvent, urls: Vec<Cow<'_, str>>) {

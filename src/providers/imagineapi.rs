@@ -306,5 +306,6 @@ fn normalize<Payload, Data>(
         event.error = JobError::from_vendor(None, image.error.map(Cow::into_owned));
     }
     event.created_at = image.date_created.as_ref().and_then(Timestamp::to_utc);
-    Ok(finish(event))
+    finish(&mut event);
+    Ok(event)
 }

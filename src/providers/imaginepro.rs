@@ -216,5 +216,6 @@ fn normalize(message: Message) -> Result<JobEvent, DecodeError> {
     }
     event.created_at = message.created_at.as_ref().and_then(Timestamp::to_utc);
     event.occurred_at = message.updated_at.as_ref().and_then(Timestamp::to_utc);
-    Ok(finish(event))
+    finish(&mut event);
+    Ok(event)
 }

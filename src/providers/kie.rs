@@ -422,7 +422,8 @@ fn normalize<Data>(
         }
     }
     // Otherwise a submit reply: `{taskId}` alone, accepted and not started.
-    Ok(finish(event))
+    finish(&mut event);
+    Ok(event)
 }
 
 /// The results, unless they are videos.

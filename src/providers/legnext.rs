@@ -310,7 +310,8 @@ fn normalize<Data>(
         None => None,
     };
     event.created_at = meta.created_at.as_ref().and_then(Timestamp::to_utc);
-    Ok(finish(event))
+    finish(&mut event);
+    Ok(event)
 }
 
 /// The tasks whose `image_url` is their one result rather than a grid.

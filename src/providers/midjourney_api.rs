@@ -291,5 +291,6 @@ fn normalize<Data>(record: Record<Data>, at: At) -> Result<JobEvent, DecodeError
             .or_else(|| JobError::from_vendor(None, record.message.map(Cow::into_owned)));
     }
     event.created_at = record.created_at.as_ref().and_then(Timestamp::to_utc);
-    Ok(finish(event))
+    finish(&mut event);
+    Ok(event)
 }

@@ -337,7 +337,9 @@ fn reply(task: &Task, code: &StringOrInt) -> Result<JobEvent, DecodeError> {
         "missing field `result` (the accepted task's id)",
         [task.result.clone()],
     )?;
-    Ok(finish(JobEvent::new(PROVIDER, job_id, JobStatus::Pending)))
+    let mut event = JobEvent::new(PROVIDER, job_id, JobStatus::Pending);
+    finish(&mut event);
+    Ok(event)
 }
 
 /// Maps one task; `at` prefixes JSON paths in errors.
@@ -423,7 +425,8 @@ fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
         event.occurred_at = task.finish_time.as_ref().and_then(Timestamp::to_utc);
     }
     event.created_at = task.submit_time.as_ref().and_then(Timestamp::to_utc);
-    Ok(finish(event))
+    finish(&mut event);
+    Ok(event)
 }
 
 /// A shorten result's numbered prompts: what follows the `## Shortened

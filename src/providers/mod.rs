@@ -772,7 +772,7 @@ pub(crate) fn push_finished_images(event: &mut JobEvent, urls: Vec<impl Into<Str
 /// state its progress, or states 0 (what GoAPI sends on plans without
 /// progress reports), is at 100.
 #[inline]
-pub(crate) fn finish(mut event: JobEvent) -> JobEvent {
+pub(crate) fn finish(event: &mut JobEvent) {
     keep_first_of_each(&mut event.images, |image| image.url.as_str());
     keep_first_of_each(&mut event.prompts, String::as_str);
     if event.status.is_running() {
@@ -785,7 +785,6 @@ pub(crate) fn finish(mut event: JobEvent) -> JobEvent {
     if event.status == JobStatus::Completed && event.progress.is_none_or(|p| p.get() == 0) {
         event.progress = Some(Progress::DONE);
     }
-    event
 }
 
 /// Keeps the first item of each non-empty key, in one pass with a set, so a

@@ -257,11 +257,9 @@ fn task_event<Data>(
     )?;
     if top_job_id.is_none() && !bare && task.is_only_an_id() {
         // A submit reply: its status is the request's, not the task's.
-        return Ok(Events::One(finish(JobEvent::new(
-            PROVIDER,
-            job_id,
-            JobStatus::Pending,
-        ))));
+        let mut event = JobEvent::new(PROVIDER, job_id, JobStatus::Pending);
+        finish(&mut event);
+        return Ok(Events::One(event));
     }
     let status = match status_word.as_deref() {
         Some(word) => task_status(word),
@@ -276,7 +274,8 @@ fn task_event<Data>(
     if status == JobStatus::Failed {
         event.error = JobError::from_vendor(None, message.map(Cow::into_owned));
     }
-    Ok(Events::One(finish(event)))
+    finish(&mut event);
+    Ok(Events::One(event))
 }
 
 /// A task status word; `SUCCESS` is completed here, although the shared
@@ -309,7 +308,8 @@ fn record(mut task: Task, at: At) -> Result<JobEvent, DecodeError> {
     let mut event = JobEvent::new(PROVIDER, job_id, status);
     event.provider_status = task.status.as_ref().map(|code| code.to_text().into_owned());
     fill(&mut event, task);
-    Ok(finish(event))
+    finish(&mut event);
+    Ok(event)
 }
 
 impl<Data> Task<'_, Data> {
