@@ -472,7 +472,7 @@ enum StatusKey {
     Absent,
     Code,
     /// Folded, as [`Status::Word`] holds it.
-    Word(String),
+    Word(Vec<u8>),
     Other,
 }
 
@@ -481,7 +481,7 @@ impl StatusKey {
         match status {
             Status::Absent => StatusKey::Absent,
             Status::Code => StatusKey::Code,
-            Status::Word(word) => StatusKey::Word(word.to_string()),
+            Status::Word(word) => StatusKey::Word(word.to_vec()),
             Status::Other => StatusKey::Other,
         }
     }
@@ -491,7 +491,7 @@ impl StatusKey {
             (StatusKey::Absent, Status::Absent)
             | (StatusKey::Code, Status::Code)
             | (StatusKey::Other, Status::Other) => true,
-            (StatusKey::Word(kept), Status::Word(word)) => kept.as_str() == &**word,
+            (StatusKey::Word(kept), Status::Word(word)) => kept[..] == **word,
             _ => false,
         }
     }
@@ -696,7 +696,7 @@ fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
 fn word_misfit(key: &str, words: &[&str], found: &Status) -> String {
     let words = words.join(", ");
     match found {
-        Status::Word(word) => format!("its `{key}` `{}` is none of {words}", &**word),
+        Status::Word(word) => format!("its `{key}` `{}` is none of {words}", word.to_text()),
         Status::Absent => format!("no `{key}` (one of {words})"),
         _ => format!("its `{key}` is no word (one of {words})"),
     }

@@ -178,14 +178,16 @@ impl JobStatus {
     /// submission, not for the state of the job.
     pub fn from_vendor(status: &str) -> JobStatus {
         match &*fold_word(status) {
-            "pending" | "queued" | "staged" | "submitted" | "waiting" | "pending_queue"
-            | "not_start" | "modal" => JobStatus::Pending,
+            b"pending" | b"queued" | b"staged" | b"submitted" | b"waiting" | b"pending_queue"
+            | b"not_start" | b"modal" => JobStatus::Pending,
             // TTAPI's `ON_QUEUE` is its "processing" state.
-            "in_progress" | "starting" | "started" | "running" | "processing" | "retry"
-            | "retrying" | "on_queue" => JobStatus::InProgress,
-            "completed" | "complete" | "finished" | "succeeded" | "done" => JobStatus::Completed,
-            "failed" | "failure" | "error" | "fail" => JobStatus::Failed,
-            "cancelled" | "canceled" | "cancel" => JobStatus::Cancelled,
+            b"in_progress" | b"starting" | b"started" | b"running" | b"processing" | b"retry"
+            | b"retrying" | b"on_queue" => JobStatus::InProgress,
+            b"completed" | b"complete" | b"finished" | b"succeeded" | b"done" => {
+                JobStatus::Completed
+            }
+            b"failed" | b"failure" | b"error" | b"fail" => JobStatus::Failed,
+            b"cancelled" | b"canceled" | b"cancel" => JobStatus::Cancelled,
             _ => JobStatus::Unknown,
         }
     }
@@ -242,7 +244,7 @@ impl FromStr for JobStatus {
         let folded = fold_word(word);
         JobStatus::ALL
             .into_iter()
-            .find(|status| status.as_str() == &*folded)
+            .find(|status| status.as_str().as_bytes() == &*folded)
             .ok_or_else(|| UnknownStatus(word.to_owned()))
     }
 }
@@ -324,6 +326,11 @@ impl Folded<'_> {
                 .all(|(&a, &b)| a == Folded::fold_byte(b))
     }
 
+    /// The folded word as text, for messages.
+    pub(crate) fn to_text(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.as_bytes())
+    }
+
     fn as_bytes(&self) -> &[u8] {
         match self {
             Folded::Borrowed(word) => word.as_bytes(),
@@ -338,7 +345,7 @@ impl<'a> Folded<'a> {
     pub(crate) fn of(word: Cow<'a, str>) -> Self {
         match word {
             Cow::Borrowed(word) => fold_word(word),
-            Cow::Owned(word) => Folded::Owned((*fold_word(&word)).to_owned()),
+            Cow::Owned(word) => Folded::Owned(fold_word(&word).to_text().into_owned()),
         }
     }
 }
@@ -351,19 +358,14 @@ impl PartialEq for Folded<'_> {
 
 impl Eq for Folded<'_> {}
 
+/// The folded bytes: the tables match bytes, so a word folded on the stack
+/// is never checked as UTF-8 again (it is: folding maps ASCII bytes to ASCII
+/// bytes and keeps every other byte).
 impl std::ops::Deref for Folded<'_> {
-    type Target = str;
+    type Target = [u8];
 
-    fn deref(&self) -> &str {
-        match self {
-            Folded::Borrowed(word) => word,
-            // Folding maps ASCII bytes to ASCII bytes and keeps every other
-            // byte, so the buffer holds the UTF-8 it was copied from.
-            Folded::Inline(buffer, len) => {
-                std::str::from_utf8(&buffer[..usize::from(*len)]).unwrap_or_default()
-            }
-            Folded::Owned(word) => word,
-        }
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
     }
 }
 
@@ -492,34 +494,33 @@ impl Operation {
             return None;
         }
         let folded = fold_word(kind);
-        let folded: &str = &folded;
+        let folded: &[u8] = &folded;
         // KIE.ai prefixes its task types with `mj_` (`mj_txt2img`, `mj_upscale`).
-        let word = folded.strip_prefix("mj_").unwrap_or(folded);
+        let word = folded.strip_prefix(b"mj_").unwrap_or(folded);
         let kie_imagine = matches!(
             folded,
-            "mj_txt2img" | "mj_img2img" | "mj_style_reference" | "mj_omni_reference"
+            b"mj_txt2img" | b"mj_img2img" | b"mj_style_reference" | b"mj_omni_reference"
         );
         // A family name, optionally followed by a suffix that picks a variant
         // of it: `#3`, `-creative`, `2x`, `_left`, `-1.5`.
         let family = |name: &str| {
-            word.strip_prefix(name).is_some_and(|rest| {
-                rest.is_empty()
-                    || rest.starts_with(['#', '_'])
-                    || rest.starts_with(|c: char| c.is_ascii_digit())
-            })
+            word.strip_prefix(name.as_bytes())
+                .is_some_and(|rest| match rest.first() {
+                    None => true,
+                    Some(next) => matches!(next, b'#' | b'_') || next.is_ascii_digit(),
+                })
         };
         // `vary_region` and AceData's `variation_region` are inpainting,
         // not variations.
         // Task types are short: scanning their windows is cheaper than the
         // searcher `str::contains` sets up, and this runs on every decode.
         let mentions = |part: &str| {
-            word.as_bytes()
-                .windows(part.len())
+            word.windows(part.len())
                 .any(|window| window == part.as_bytes())
         };
         let region = || mentions("region");
         let operation = if family("imagine") && !mentions("video")
-            || word == "generate"
+            || word == b"generate"
             // Legnext's name, and KIE.ai's kinds of imagine (with image
             // prompts or references); GoAPI's plain `txt2img` is another model.
             || family("diffusion")
@@ -727,7 +728,7 @@ mod tests {
             ),
             ("ÉCHEC-Total", "Échec_total"),
         ] {
-            assert_eq!(&*fold_word(word), folded, "{word:?}");
+            assert_eq!(&*fold_word(word), folded.as_bytes(), "{word:?}");
             assert!(fold_word(folded).matches(word), "{word:?}");
         }
         assert_eq!(
