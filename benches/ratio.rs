@@ -10,11 +10,13 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use mjhook::{decode, decode_auto, Provider};
+use mjhook::{decode, decode_auto};
+
+mod common;
+use common::fixtures;
 
 /// Counts allocations, so the report can say how many each decode makes.
 struct Counting;
@@ -51,30 +53,6 @@ fn per_call(iterations: u32, run: &impl Fn()) -> Duration {
         run();
     }
     start.elapsed() / iterations
-}
-
-fn fixtures() -> Vec<(Provider, PathBuf, Vec<u8>)> {
-    let mut found = Vec::new();
-    for provider in Provider::ALL {
-        let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures")
-            .join(provider.as_str());
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths {
-            let Ok(bytes) = std::fs::read(&path) else {
-                continue;
-            };
-            // Single-event bodies that auto-detection decodes.
-            if decode_auto(&bytes).is_ok() {
-                found.push((provider, path, bytes));
-            }
-        }
-    }
-    found
 }
 
 fn main() {

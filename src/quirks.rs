@@ -63,10 +63,7 @@ impl<'de: 'a, 'a> serde_with::DeserializeAs<'de, Option<Cow<'a, str>>> for Empty
     fn deserialize_as<D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Cow<'a, str>>, D::Error> {
-        let text: Option<Cow<'a, str>> = <Option<BorrowedText> as serde_with::DeserializeAs<
-            'de,
-            _,
-        >>::deserialize_as(deserializer)?;
+        let text = Option::<BorrowedText>::deserialize_as(deserializer)?;
         Ok(text.filter(|text| !is_blank(text)))
     }
 }
