@@ -136,8 +136,7 @@ pub struct Task<'a, Items = Skipped, Response = Skipped> {
     pub duration: Option<Skipped>,
     /// Records: the API family, `imagine` or `describe`.
     #[serde_as(as = "Option<BorrowedText>")]
-    #[serde(borrow)]
-    #[serde(rename = "type")]
+    #[serde(borrow, rename = "type")]
     pub kind: Option<Cow<'a, str>>,
     /// Records: the request as sent.
     #[serde_as(as = "Option<ObjectOnly>")]

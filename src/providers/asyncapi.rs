@@ -71,8 +71,7 @@ pub struct Wire<'a, Data = Skipped> {
     pub progress: Option<Percent<'a>>,
     /// `imagine`, `upscale`, `variation`, `describe`, `blend`.
     #[serde_as(as = "Option<BorrowedText>")]
-    #[serde(borrow)]
-    #[serde(rename = "type")]
+    #[serde(borrow, rename = "type")]
     pub kind: Option<Cow<'a, str>>,
     /// The prompt.
     #[serde_as(as = "Option<BorrowedText>")]

@@ -101,8 +101,7 @@ pub struct Task<'a, Data = Skipped> {
     /// Account notifications (`mj_penalty_triggered`, …) share the webhook
     /// URL but are not tasks.
     #[serde_as(as = "Option<BorrowedText>")]
-    #[serde(borrow)]
-    #[serde(rename = "type")]
+    #[serde(borrow, rename = "type")]
     pub notification_type: Option<Cow<'a, str>>,
 }
 
