@@ -14,7 +14,8 @@
 
 use std::hint::black_box;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use mjhook::{decode, decode_auto, Provider};
 
@@ -91,44 +92,40 @@ fn main() {
         .map(|(provider, path, bytes)| (provider, path.display().to_string(), bytes.len()))
         .collect();
     assert!(!bodies.is_empty(), "no fixtures found");
-    // Two workers: the machine's cores.
-    let next = Arc::new(Mutex::new(0));
-    let rows = Arc::new(Mutex::new(vec![None; bodies.len()]));
-    let bodies = Arc::new(bodies);
-    let workers: Vec<_> = (0..2)
-        .map(|_| {
-            let (next, rows, bodies) = (next.clone(), rows.clone(), bodies.clone());
-            std::thread::spawn(move || loop {
-                let index = {
-                    let mut next = next.lock().expect("no worker panicked");
-                    *next += 1;
-                    *next - 1
-                };
-                let Some((provider, path, _)) = bodies.get(index) else {
-                    return Ok::<(), String>(());
-                };
-                let mut counts = [0.0; 3];
-                for (slot, decoder) in counts.iter_mut().zip(DECODERS) {
-                    *slot = count(decoder, *provider, path)?;
-                }
-                rows.lock().expect("no worker panicked")[index] = Some(counts);
-            })
-        })
-        .collect();
-    for worker in workers {
-        if let Err(error) = worker.join().expect("a worker finished") {
-            eprintln!("{error}");
-            std::process::exit(1);
+    // Two workers (the machine's cores) take the fixtures in turn.
+    let next = AtomicUsize::new(0);
+    let rows: Vec<Mutex<Option<[f64; 3]>>> = bodies.iter().map(|_| Mutex::new(None)).collect();
+    let worker = || -> Result<(), String> {
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some((provider, path, _)) = bodies.get(index) else {
+                return Ok(());
+            };
+            let mut counts = [0.0; 3];
+            for (slot, decoder) in counts.iter_mut().zip(DECODERS) {
+                *slot = count(decoder, *provider, path)?;
+            }
+            *rows[index].lock().expect("no worker panicked") = Some(counts);
         }
+    };
+    let outcomes = std::thread::scope(|scope| {
+        let workers = [scope.spawn(worker), scope.spawn(worker)];
+        workers.map(|worker| worker.join().expect("a worker finished"))
+    });
+    if let Some(Err(error)) = outcomes.into_iter().find(Result::is_err) {
+        eprintln!("{error}");
+        std::process::exit(1);
     }
-    let rows = rows.lock().expect("the workers are done");
     println!(
         "{:<70} {:>7} {:>9} {:>6} {:>6}",
         "fixture", "bytes", "Value", "auto", "named"
     );
     let mut logs = [0.0; 2];
-    for ((provider, path, size), counts) in bodies.iter().zip(rows.iter()) {
-        let [value, auto, named] = counts.expect("every fixture was counted");
+    for ((provider, path, size), counts) in bodies.iter().zip(rows) {
+        let [value, auto, named] = counts
+            .into_inner()
+            .expect("no worker panicked")
+            .expect("every fixture was counted");
         let name = format!("{provider}/{}", path.rsplit('/').next().unwrap_or_default());
         println!(
             "{name:<70} {size:>7} {value:>9.0} {:>6.2} {:>6.2}",

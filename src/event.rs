@@ -698,10 +698,16 @@ impl JobError {
     /// An error from a vendor's code and message; `None` when both are empty.
     ///
     /// The canonical message is never empty, so a code without a message
-    /// doubles as the message.
-    pub fn from_vendor(code: Option<String>, message: Option<String>) -> Option<JobError> {
+    /// doubles as the message. The message may be any text (a wire type's
+    /// borrowed `Cow<str>`, a `&str`): it is copied only when kept.
+    pub fn from_vendor(
+        code: Option<String>,
+        message: Option<impl AsRef<str> + Into<String>>,
+    ) -> Option<JobError> {
         let code = code.filter(|code| !code.trim().is_empty());
-        let message = message.filter(|message| !message.trim().is_empty());
+        let message = message
+            .filter(|message| !message.as_ref().trim().is_empty())
+            .map(Into::into);
         match (code, message) {
             (code, Some(message)) => Some(JobError { code, message }),
             (Some(code), None) => Some(JobError {
@@ -871,7 +877,7 @@ mod tests {
             JobError::from_vendor(Some("0".into()).filter(|_| false), Some(String::new())),
             None
         );
-        let error = JobError::from_vendor(Some("E42".into()), None).unwrap();
+        let error = JobError::from_vendor(Some("E42".into()), None::<String>).unwrap();
         assert_eq!(
             (error.code.as_deref(), error.message.as_str()),
             (Some("E42"), "E42")

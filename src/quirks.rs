@@ -843,13 +843,13 @@ impl ErrorDetail<'_> {
     /// (GoAPI always sends `{"code": 0, "message": ""}`).
     pub fn to_job_error(&self) -> Option<JobError> {
         match self {
-            ErrorDetail::Text(text) => JobError::from_vendor(None, Some(text.clone().into_owned())),
+            ErrorDetail::Text(text) => JobError::from_vendor(None, Some(&**text)),
             ErrorDetail::Object(object) => {
                 let code = object.code.as_ref().filter(|code| code.as_int() != Some(0));
                 let message = object.message.as_ref().or(object.raw_message.as_ref());
                 JobError::from_vendor(
                     code.map(|code| code.to_text().into_owned()),
-                    message.map(|message| message.clone().into_owned()),
+                    message.map(|message| &**message),
                 )
             }
         }

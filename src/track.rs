@@ -988,7 +988,7 @@ mod tests {
 
     fn failed(message: &str) -> JobEvent {
         let mut event = event(JobStatus::Failed);
-        event.error = JobError::from_vendor(None, Some(message.to_owned()));
+        event.error = JobError::from_vendor(None, Some(message));
         event
     }
 
@@ -1183,7 +1183,7 @@ mod tests {
     #[test]
     fn errors_come_from_failures_and_the_first_stays() {
         let mut running = event(JobStatus::InProgress);
-        running.error = JobError::from_vendor(None, Some("retrying".into()));
+        running.error = JobError::from_vendor(None, Some("retrying"));
         let mut state = JobState::new(&running);
         assert_eq!(state.error(), None);
         assert_eq!(state.apply(&event(JobStatus::Failed)), Applied::Advanced);

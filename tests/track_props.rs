@@ -108,9 +108,8 @@ fn event_of(
                 }
                 event.prompt = prompt.map(str::to_owned);
                 event.operation = operation.and_then(Operation::from_vendor);
-                event.error = error.and_then(|message| {
-                    JobError::from_vendor(Some("E1".into()), Some(message.into()))
-                });
+                event.error = error
+                    .and_then(|message| JobError::from_vendor(Some("E1".into()), Some(message)));
                 event.provider_status = wording.map(str::to_owned);
                 event.created_at = created_at;
                 event.occurred_at = occurred_at;

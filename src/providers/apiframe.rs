@@ -197,7 +197,7 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
         .or_else(|| {
             // A submission's `"message": "success"` is no failure text.
             let message = task.message.clone().filter(|text| !is_success_word(text));
-            JobError::from_vendor(None, message.map(Cow::into_owned))
+            JobError::from_vendor(None, message)
         });
     let has_result = task.original_image_url.is_some()
         || task.image_urls.iter().any(|url| !url.trim().is_empty())

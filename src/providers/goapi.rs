@@ -422,7 +422,7 @@ fn normalize<Data>(
             .filter(|message| !message.is_empty())
             .collect();
         failure = if messages.is_empty() {
-            JobError::from_vendor(None, result.message.map(Cow::into_owned))
+            JobError::from_vendor(None, result.message)
         } else {
             JobError::from_vendor(None, Some(messages.join("; ")))
         };
@@ -448,7 +448,7 @@ fn normalize<Data>(
     // (beside a `code`, the message is the envelope's "success").
     let failure = failure.or_else(|| {
         let message = task.message.filter(|_| task.code.is_none());
-        JobError::from_vendor(None, message.map(Cow::into_owned))
+        JobError::from_vendor(None, message)
     });
     // Vendors send error text on tasks that go on (a retried step, a
     // warning); the model reports an error only for a failed job.

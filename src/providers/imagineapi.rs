@@ -303,7 +303,7 @@ fn normalize<Payload, Data>(
     }
     push_finished_images(&mut event, image.upscaled_urls);
     if status == JobStatus::Failed {
-        event.error = JobError::from_vendor(None, image.error.map(Cow::into_owned));
+        event.error = JobError::from_vendor(None, image.error);
     }
     event.created_at = image.date_created.as_ref().and_then(Timestamp::to_utc);
     finish(&mut event);

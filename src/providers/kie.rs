@@ -390,7 +390,7 @@ fn normalize<Data>(
                 .or(meaning.map(Cow::Borrowed));
             event.error = JobError::from_vendor(
                 task.error_code.map(|code| code.to_text().into_owned()),
-                message.map(Cow::into_owned),
+                message,
             );
         }
         if status.is_terminal() {
@@ -415,10 +415,7 @@ fn normalize<Data>(
         }
         push_results(&mut event, urls);
         if event.status == JobStatus::Failed {
-            event.error = JobError::from_vendor(
-                code.map(|code| code.to_text().into_owned()),
-                msg.map(Cow::into_owned),
-            );
+            event.error = JobError::from_vendor(code.map(|code| code.to_text().into_owned()), msg);
         }
     }
     // Otherwise a submit reply: `{taskId}` alone, accepted and not started.

@@ -287,8 +287,8 @@ fn normalize<Data>(record: Record<Data>, at: At) -> Result<JobEvent, DecodeError
     }
     push_finished_images(&mut event, quarters);
     if status == JobStatus::Failed {
-        event.error = JobError::from_vendor(None, record.fail_reason.map(Cow::into_owned))
-            .or_else(|| JobError::from_vendor(None, record.message.map(Cow::into_owned)));
+        event.error = JobError::from_vendor(None, record.fail_reason)
+            .or_else(|| JobError::from_vendor(None, record.message));
     }
     event.created_at = record.created_at.as_ref().and_then(Timestamp::to_utc);
     finish(&mut event);

@@ -419,7 +419,7 @@ fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
 
     if status == JobStatus::Failed {
         let reason = task.fail_reason.or(task.fail_reason_snake);
-        event.error = JobError::from_vendor(None, reason.map(Cow::into_owned));
+        event.error = JobError::from_vendor(None, reason);
     }
     if status.is_terminal() {
         event.occurred_at = task.finish_time.as_ref().and_then(Timestamp::to_utc);

@@ -272,7 +272,7 @@ fn task_event<Data>(
     event.provider_status = status_word.map(Cow::into_owned);
     fill(&mut event, task);
     if status == JobStatus::Failed {
-        event.error = JobError::from_vendor(None, message.map(Cow::into_owned));
+        event.error = JobError::from_vendor(None, message);
     }
     finish(&mut event);
     Ok(Events::One(event))
