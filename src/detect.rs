@@ -98,14 +98,21 @@ impl<'de> Level<'de> {
         }
     }
 
-    /// Notes a key, `id` being its number in the [`KeyTable`].
+    /// Notes a key, `id` being its number in the [`KeyTable`], keeping its
+    /// name if the level collects them.
     fn push(&mut self, table: &KeyTable, id: Option<u16>, key: Cow<'de, str>) {
+        if self.collecting && self.names.len() < DecodeError::LISTED {
+            self.names.push(key);
+        }
+        self.note(table, id);
+    }
+
+    /// Notes a key by its number alone: the typed parse's levels collect no
+    /// names, so it need not keep the key's text.
+    pub(crate) fn note(&mut self, table: &KeyTable, id: Option<u16>) {
         if let Some(id) = id {
             self.known.insert(id);
             self.ruled_out = self.ruled_out.union(table.owners(id).complement());
-        }
-        if self.collecting && self.names.len() < DecodeError::LISTED {
-            self.names.push(key);
         }
         self.count += 1;
     }

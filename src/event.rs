@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::providers::Provider;
+use crate::quirks::is_blank;
 
 /// One observation of a Midjourney job, as one vendor reported it.
 ///
@@ -78,7 +79,7 @@ impl JobEvent {
     /// call looks through the images already there, so it suits events built
     /// by hand; the decoders de-duplicate a whole payload in one pass.
     pub fn push_image(&mut self, image: Image) {
-        if image.url.trim().is_empty() || self.images.iter().any(|seen| seen.url == image.url) {
+        if is_blank(&image.url) || self.images.iter().any(|seen| seen.url == image.url) {
             return;
         }
         self.images.push(image);
@@ -369,24 +370,22 @@ impl std::ops::Deref for Folded<'_> {
     }
 }
 
-/// Folds a vendor word (see [`Folded`]), borrowing when it is already in that
-/// form (the common case).
+/// Folds a vendor word (see [`Folded`]): on the stack when it is short, as
+/// every word a table knows is; a long word borrows when it is already in
+/// folded form.
 pub(crate) fn fold_word(word: &str) -> Folded<'_> {
     let word = word.trim();
-    if word
-        .bytes()
-        .all(|b| !b.is_ascii_uppercase() && b != b'-' && b != b' ')
-    {
-        return Folded::Borrowed(word);
-    }
-    if let Ok(len) = u8::try_from(word.len()) {
-        if word.len() <= Folded::INLINE {
-            let mut buffer = [0; Folded::INLINE];
-            for (slot, byte) in buffer.iter_mut().zip(word.bytes()) {
-                *slot = Folded::fold_byte(byte);
-            }
-            return Folded::Inline(buffer, len);
+    if word.len() <= Folded::INLINE {
+        // One pass over a fixed buffer: cheaper than first checking whether
+        // the word is folded already.
+        let mut buffer = [0; Folded::INLINE];
+        for (slot, byte) in buffer.iter_mut().zip(word.bytes()) {
+            *slot = Folded::fold_byte(byte);
         }
+        return Folded::Inline(buffer, word.len() as u8);
+    }
+    if word.bytes().all(|byte| Folded::fold_byte(byte) == byte) {
+        return Folded::Borrowed(word);
     }
     Folded::Owned(
         word.chars()
@@ -490,7 +489,7 @@ impl Operation {
     /// Maps a vendor's operation or task type to its family, ignoring case and
     /// treating `-`, `_` and spaces alike. `None` for an empty string.
     pub fn from_vendor(kind: &str) -> Option<Operation> {
-        if kind.trim().is_empty() {
+        if is_blank(kind) {
             return None;
         }
         let folded = fold_word(kind);
@@ -704,9 +703,9 @@ impl JobError {
         code: Option<String>,
         message: Option<impl AsRef<str> + Into<String>>,
     ) -> Option<JobError> {
-        let code = code.filter(|code| !code.trim().is_empty());
+        let code = code.filter(|code| !is_blank(code));
         let message = message
-            .filter(|message| !message.as_ref().trim().is_empty())
+            .filter(|message| !is_blank(message.as_ref()))
             .map(Into::into);
         match (code, message) {
             (code, Some(message)) => Some(JobError { code, message }),

@@ -79,7 +79,13 @@ impl serde_with::SerializeAs<Option<Cow<'_, str>>> for EmptyAsNone {
 
 /// Whether a vendor's text says nothing: empty or white space only.
 pub fn is_blank(text: &str) -> bool {
-    text.trim().is_empty()
+    // Most text starts with a visible ASCII character, which settles it
+    // without `trim`'s walk over characters from both ends.
+    match text.as_bytes().first() {
+        None => true,
+        Some(byte) if byte.is_ascii_graphic() => false,
+        Some(_) => text.trim().is_empty(),
+    }
 }
 
 /// A list element that can be blank, for [`NullableList`]'s default reader

@@ -289,10 +289,10 @@ impl<'s, 'de, A: MapAccess<'de>> MapAccess<'de> for NotingMap<'s, 'de, A> {
         let mut key = None;
         let value = self.inner.next_key_seed(KeySeed {
             inner: seed,
+            table: self.table,
             key: &mut key,
         })?;
-        if let Some(key) = key {
-            let info = self.table.lookup(&key);
+        if let Some(info) = key {
             self.next = Next::Plain;
             match &mut self.level {
                 Where::Top(shape) => {
@@ -303,16 +303,16 @@ impl<'s, 'de, A: MapAccess<'de>> MapAccess<'de> for NotingMap<'s, 'de, A> {
                             self.next = Next::Envelope(envelope);
                         }
                     }
-                    shape.top.push(self.table, info.id, key);
+                    shape.top.note(self.table, info.id);
                 }
                 Where::Inner(level) => {
                     if self.first {
                         if info.is_status || info.word.is_some() {
                             self.next = Next::Read(info);
                         }
-                        level.push(self.table, info.id, key);
+                        level.note(self.table, info.id);
                     } else if level.is_new(info.id) {
-                        level.push(self.table, info.id, key);
+                        level.note(self.table, info.id);
                     }
                 }
             }
@@ -396,27 +396,30 @@ impl<'s, 'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for NotingSeed<'s, '
     }
 }
 
-/// A map key's seed that keeps the key's text.
-struct KeySeed<'k, 'de, S> {
+/// A map key's seed that looks the key up in the [`KeyTable`] as it passes.
+struct KeySeed<'k, S> {
     inner: S,
-    key: &'k mut Option<Cow<'de, str>>,
+    table: &'static KeyTable,
+    key: &'k mut Option<KeyInfo>,
 }
 
-impl<'k, 'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'k, 'de, S> {
+impl<'k, 'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'k, S> {
     type Value = S::Value;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<S::Value, D::Error> {
         self.inner.deserialize(KeyDeserializer {
             inner: deserializer,
+            table: self.table,
             key: self.key,
         })
     }
 }
 
 /// A key's deserializer: whatever the seed asks for, the key is read as the
-/// string it is, noted, and shown to the seed's visitor.
-struct KeyDeserializer<'k, 'de, D> {
+/// string it is, looked up, and shown to the seed's visitor.
+struct KeyDeserializer<'k, D> {
     inner: D,
-    key: &'k mut Option<Cow<'de, str>>,
+    table: &'static KeyTable,
+    key: &'k mut Option<KeyInfo>,
 }
 
 macro_rules! key_as_str {
@@ -424,13 +427,17 @@ macro_rules! key_as_str {
         $(
             fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
                 $(let _ = $arg;)*
-                self.inner.deserialize_str(KeyVisitor { inner: visitor, key: self.key })
+                self.inner.deserialize_str(KeyVisitor {
+                    inner: visitor,
+                    table: self.table,
+                    key: self.key,
+                })
             }
         )*
     };
 }
 
-impl<'k, 'de, D: Deserializer<'de>> Deserializer<'de> for KeyDeserializer<'k, 'de, D> {
+impl<'k, 'de, D: Deserializer<'de>> Deserializer<'de> for KeyDeserializer<'k, D> {
     type Error = D::Error;
 
     key_as_str! {
@@ -450,12 +457,13 @@ impl<'k, 'de, D: Deserializer<'de>> Deserializer<'de> for KeyDeserializer<'k, 'd
     }
 }
 
-struct KeyVisitor<'k, 'de, V> {
+struct KeyVisitor<'k, V> {
     inner: V,
-    key: &'k mut Option<Cow<'de, str>>,
+    table: &'static KeyTable,
+    key: &'k mut Option<KeyInfo>,
 }
 
-impl<'k, 'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'k, 'de, V> {
+impl<'k, 'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'k, V> {
     type Value = V::Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -463,17 +471,17 @@ impl<'k, 'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'k, 'de, V> {
     }
 
     fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<V::Value, E> {
-        *self.key = Some(Cow::Borrowed(key));
+        *self.key = Some(self.table.lookup(key));
         self.inner.visit_borrowed_str(key)
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<V::Value, E> {
-        *self.key = Some(Cow::Owned(key.to_owned()));
+        *self.key = Some(self.table.lookup(key));
         self.inner.visit_str(key)
     }
 
     fn visit_string<E: de::Error>(self, key: String) -> Result<V::Value, E> {
-        *self.key = Some(Cow::Owned(key.clone()));
+        *self.key = Some(self.table.lookup(&key));
         self.inner.visit_string(key)
     }
 }

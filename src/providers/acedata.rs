@@ -49,7 +49,7 @@ use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
 use crate::quirks::{
-    clean_prompts, BorrowedText, EmptyAsNone, ErrorDetail, FractionalEpoch, NullableList,
+    clean_prompts, is_blank, BorrowedText, EmptyAsNone, ErrorDetail, FractionalEpoch, NullableList,
     ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt,
 };
 
@@ -306,14 +306,8 @@ fn result_event<Items, Response>(
     let progress = result.progress.as_ref().and_then(Percent::progress);
     let has_result = result.image_url.is_some()
         || result.raw_image_url.is_some()
-        || result
-            .sub_image_urls
-            .iter()
-            .any(|url| !url.trim().is_empty())
-        || result
-            .descriptions
-            .iter()
-            .any(|text| !text.trim().is_empty())
+        || result.sub_image_urls.iter().any(|url| !is_blank(url))
+        || result.descriptions.iter().any(|text| !is_blank(text))
         || result.video_urls.is_some();
     let status = match (result.success, progress) {
         (Some(false), _) => JobStatus::Failed,
@@ -325,11 +319,7 @@ fn result_event<Items, Response>(
 
     let mut event = JobEvent::new(PROVIDER, job_id, status);
     event.progress = progress;
-    if result
-        .descriptions
-        .iter()
-        .any(|text| !text.trim().is_empty())
-    {
+    if result.descriptions.iter().any(|text| !is_blank(text)) {
         event.operation = Some(Operation::Describe);
     }
     let role = if result.video_urls.is_some() {
@@ -382,10 +372,7 @@ fn shows_a_grid<Items, Response>(
         Some(Operation::Upscale) => false,
         Some(operation) if operation.makes_grid() => true,
         _ => {
-            result
-                .sub_image_urls
-                .iter()
-                .any(|url| !url.trim().is_empty())
+            result.sub_image_urls.iter().any(|url| !is_blank(url))
                 || result.actions.iter().any(quarter_upscale)
         }
     }

@@ -29,8 +29,8 @@ use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, BorrowedText, EmptyAsNone, ErrorDetail, NullableList, OneOrMany, Percent,
-    Skipped, StringOrInt,
+    clean_prompts, is_blank, BorrowedText, EmptyAsNone, ErrorDetail, NullableList, OneOrMany,
+    Percent, Skipped, StringOrInt,
 };
 
 const PROVIDER: Provider = Provider::Apiframe;
@@ -200,18 +200,14 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
             JobError::from_vendor(None, message)
         });
     let has_result = task.original_image_url.is_some()
-        || task.image_urls.iter().any(|url| !url.trim().is_empty())
+        || task.image_urls.iter().any(|url| !is_blank(url))
         || task.image_url.is_some()
-        || task.content.iter().any(|prompt| !prompt.trim().is_empty())
+        || task.content.iter().any(|prompt| !is_blank(prompt))
         || task.seed.is_some()
         || task.video_urls.is_some()
         || task.video_url.is_some();
     // `""` is no status, like a missing one.
-    let status = match task
-        .status
-        .as_deref()
-        .filter(|status| !status.trim().is_empty())
-    {
+    let status = match task.status.as_deref().filter(|status| !is_blank(status)) {
         Some(status) => JobStatus::from_vendor(status),
         None if has_result => JobStatus::Completed,
         None if failure.is_some() => JobStatus::Failed,

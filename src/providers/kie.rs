@@ -45,7 +45,9 @@ use super::format::{fields_of, Envelope, Format, Signature};
 use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{JobError, JobEvent, JobStatus, Operation};
-use crate::quirks::{EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp};
+use crate::quirks::{
+    is_blank, EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp,
+};
 
 const PROVIDER: Provider = Provider::Kie;
 
@@ -379,7 +381,7 @@ fn normalize<Data>(
         .collect();
         push_results(&mut event, urls);
         if status == JobStatus::Failed {
-            let text = |text: &Cow<'_, str>| !text.trim().is_empty();
+            let text = |text: &Cow<'_, str>| !is_blank(text);
             let envelope_text = msg
                 .filter(text)
                 .filter(|_| code.is_some_and(|c| c.as_int() != Some(200)));
@@ -403,7 +405,7 @@ fn normalize<Data>(
             Some(200) => JobStatus::Completed,
             Some(500) => JobStatus::Failed,
             // No envelope: the results, if any, say it is done.
-            None if code.is_none() && urls.iter().any(|url| !url.trim().is_empty()) => {
+            None if code.is_none() && urls.iter().any(|url| !is_blank(url)) => {
                 JobStatus::Completed
             }
             _ => JobStatus::Unknown,
@@ -482,7 +484,7 @@ impl<'de> Deserialize<'de> for Echo {
                     // Only these two values are kept, so only they are
                     // read whole; a value that is not text counts as none.
                     *slot = match map.next_value::<serde_json::Value>()? {
-                        serde_json::Value::String(text) if !text.trim().is_empty() => Some(text),
+                        serde_json::Value::String(text) if !is_blank(&text) => Some(text),
                         _ => None,
                     };
                 }

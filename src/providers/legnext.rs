@@ -39,8 +39,8 @@ use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, BorrowedText, EmptyAsNone, ErrorDetail, NullableList, ObjectOnly, OneOrMany,
-    Skipped, StringOrInt, Timestamp,
+    clean_prompts, is_blank, BorrowedText, EmptyAsNone, ErrorDetail, NullableList, ObjectOnly,
+    OneOrMany, Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Legnext;
@@ -249,7 +249,7 @@ fn normalize<Data>(
     let blank_id = job
         .job_id
         .as_ref()
-        .is_some_and(|id| id.to_text().trim().is_empty());
+        .is_some_and(|id| is_blank(&id.to_text()));
     if blank_id {
         if let Some(failure) = failure.as_ref().filter(|failure| failure.code.is_some()) {
             return Err(DecodeError::Vendor {
@@ -296,7 +296,7 @@ fn normalize<Data>(
             image.index = u8::try_from(position).ok().filter(|_| positions_known);
             event.images.push(image);
         }
-        event.prompts = if output.prompts.iter().any(|p| !p.trim().is_empty()) {
+        event.prompts = if output.prompts.iter().any(|p| !is_blank(p)) {
             clean_prompts(&output.prompts)
         } else {
             clean_prompts(output.final_prompt.as_deref())

@@ -40,7 +40,7 @@ use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    BorrowedText, EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp,
+    is_blank, BorrowedText, EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::MidjourneyApi;
@@ -255,8 +255,7 @@ fn normalize<Data>(record: Record<Data>, at: At) -> Result<JobEvent, DecodeError
         "missing field `taskId`",
         [record.task_id],
     )?;
-    let has_images =
-        record.image.is_some() || record.images.iter().any(|url| !url.0.trim().is_empty());
+    let has_images = record.image.is_some() || record.images.iter().any(|url| !is_blank(&url.0));
     let status = match &record.status {
         None if has_images => JobStatus::Completed,
         None if record.fail_reason.is_some() => JobStatus::Failed,

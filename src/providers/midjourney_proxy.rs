@@ -51,8 +51,8 @@ use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, BorrowedText, EmptyAsNone, NullableList, ObjectOnly, OneOrMany, Percent,
-    Skipped, StringOrInt, Timestamp,
+    clean_prompts, is_blank, BorrowedText, EmptyAsNone, NullableList, ObjectOnly, OneOrMany,
+    Percent, Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::MidjourneyProxy;
@@ -368,7 +368,7 @@ fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
     let prompt = [task.prompt, task.prompt_en]
         .into_iter()
         .flatten()
-        .find(|prompt| !prompt.trim().is_empty());
+        .find(|prompt| !is_blank(prompt));
 
     event.prompts = match &event.operation {
         Some(Operation::Describe) => match final_prompt.as_deref().or(prompt.as_deref()) {

@@ -15,7 +15,7 @@ use serde_with::de::DeserializeAsWrap;
 
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
-use crate::quirks::{ObjectOnly, OneOrMany, StringOrInt};
+use crate::quirks::{is_blank, ObjectOnly, OneOrMany, StringOrInt};
 
 pub mod acedata;
 pub mod apiframe;
@@ -660,7 +660,7 @@ pub(crate) fn job_id<'a>(
     let mut empty = false;
     for id in ids.into_iter().flatten() {
         let text = id.into_text();
-        if !text.trim().is_empty() {
+        if !is_blank(&text) {
             return Ok(JobId::new(text));
         }
         empty = true;
@@ -797,8 +797,7 @@ fn keep_first_of_each<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &str) {
         let mut kept = 0;
         for n in 0..items.len() {
             let url = key(&items[n]);
-            let first =
-                !url.trim().is_empty() && !items[..kept].iter().any(|item| key(item) == url);
+            let first = !is_blank(url) && !items[..kept].iter().any(|item| key(item) == url);
             if first {
                 items.swap(kept, n);
                 kept += 1;
@@ -810,7 +809,7 @@ fn keep_first_of_each<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &str) {
     let mut seen = HashSet::with_capacity(items.len());
     let keep: Vec<bool> = items
         .iter()
-        .map(|item| !key(item).trim().is_empty() && seen.insert(key(item)))
+        .map(|item| !is_blank(key(item)) && seen.insert(key(item)))
         .collect();
     let mut keep = keep.into_iter();
     items.retain(|_| keep.next().unwrap_or(false));

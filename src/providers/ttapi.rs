@@ -43,7 +43,7 @@ use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, BorrowedText, EmptyAsNone, NullableList, OneOrMany, Percent, Skipped,
+    clean_prompts, is_blank, BorrowedText, EmptyAsNone, NullableList, OneOrMany, Percent, Skipped,
     StringOrInt, Timestamp,
 };
 
@@ -395,7 +395,7 @@ fn fill<Data>(event: &mut JobEvent, task: Task<Data>) {
         .or(task.actions)
         .as_deref()
         .and_then(Operation::from_vendor);
-    let prompt = task.prompt.filter(|prompt| !prompt.trim().is_empty());
+    let prompt = task.prompt.filter(|prompt| !is_blank(prompt));
     if event.operation == Some(Operation::Describe) {
         event.prompts = prompt
             .as_deref()
