@@ -54,6 +54,7 @@ pub(crate) fn check(provider: Provider, text: &str) -> Result<(), DecodeError> {
 /// What a level's `status`, or one of its word keys, holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) enum Status<'de> {
+    /// No such key, or `null`.
     #[default]
     Absent,
     /// An integer, or a string of digits: an API result code.
@@ -992,8 +993,9 @@ impl<'de> de::Deserialize<'de> for Scalar<'de> {
             fn visit_bool<E: de::Error>(self, _: bool) -> Result<Scalar<'de>, E> {
                 Ok(Scalar(Status::Other))
             }
+            // A `null` is no word, as if the key were absent.
             fn visit_unit<E: de::Error>(self) -> Result<Scalar<'de>, E> {
-                Ok(Scalar(Status::Other))
+                Ok(Scalar(Status::Absent))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
@@ -1089,7 +1091,7 @@ mod tests {
             ),
             // A word key that need not be there must be the format's when it is.
             (
-                r#"{"job_id": "m", "status": "completed"}"#,
+                r#"{"job_id": "m", "status": "completed", "timestamp": "2026-03-02T10:00:00Z"}"#,
                 Some(Provider::Asyncapi),
             ),
             (

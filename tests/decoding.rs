@@ -26,7 +26,7 @@ fn arrays_are_not_read_as_structs_by_position() {
         ),
         (
             Provider::Asyncapi,
-            r#"{"job_id": "j", "status": "completed", "result": {"images": [["https://example.com/a.png", 1]]}}"#,
+            r#"{"job_id": "j", "status": "completed", "type": "imagine", "result": {"images": [["https://example.com/a.png", 1]]}}"#,
         ),
         (Provider::Apiframe, r#"{"tasks": [["t", "imagine"]]}"#),
     ];
@@ -101,7 +101,10 @@ fn fields_the_model_does_not_read_cannot_fail_a_decode() {
 #[test]
 fn numeric_ids_become_decimal_strings_everywhere() {
     let cases = [
-        (Provider::Asyncapi, r#"{"job_id": 42, "status": "pending"}"#),
+        (
+            Provider::Asyncapi,
+            r#"{"job_id": 42, "status": "pending", "type": "imagine"}"#,
+        ),
         (
             Provider::Goapi,
             r#"{"code": 200, "data": {"task_id": 42, "model": "midjourney", "status": "pending"}, "message": "success"}"#,
@@ -370,7 +373,7 @@ fn an_empty_job_id_is_no_job_id() {
     let cases = [
         (
             Provider::Asyncapi,
-            r#"{"job_id": "", "status": "pending"}"#,
+            r#"{"job_id": "", "status": "pending", "type": "imagine"}"#,
             "job_id",
         ),
         (
@@ -380,7 +383,7 @@ fn an_empty_job_id_is_no_job_id() {
         ),
         (
             Provider::Goapi,
-            r#"{"task_id": "", "status": "pending", "meta": {}}"#,
+            r#"{"task_id": "", "status": "pending", "meta": {}, "model": "midjourney"}"#,
             "task_id",
         ),
         (
@@ -402,7 +405,7 @@ fn an_empty_job_id_is_no_job_id() {
     // AsyncAPI's `id` stands in for an empty `job_id`.
     let event = decode(
         Provider::Asyncapi,
-        br#"{"job_id": "", "id": "j-1", "status": "pending"}"#,
+        br#"{"job_id": "", "id": "j-1", "status": "pending", "type": "imagine"}"#,
     )
     .unwrap();
     assert_eq!(event.job_id.as_str(), "j-1");
@@ -599,7 +602,7 @@ fn contradicting_envelopes_are_errors_that_say_what_contradicts_what() {
         ),
         (
             Provider::Goapi,
-            r#"{"code": 200, "task_id": "A", "data": {"task_id": "B", "status": "pending", "meta": {}}, "message": "success"}"#,
+            r#"{"code": 200, "task_id": "A", "data": {"task_id": "B", "model": "midjourney", "status": "pending", "meta": {}}, "message": "success"}"#,
             "contradicts `data.task_id`",
         ),
         (
@@ -662,9 +665,10 @@ fn asyncapi_without_an_event_needs_its_own_words_and_keys() {
     // The spec's status words on its own keys are AsyncAPI's, by detection too.
     for body in [
         r#"{"job_id": "j", "event": "job.progress", "status": "in_progress", "timestamp": "2026-03-02T10:00:00Z"}"#,
-        r#"{"job_id": "j", "status": "in_progress", "progress": 40}"#,
+        r#"{"job_id": "j", "status": "in_progress", "progress": 40, "timestamp": "2026-03-02T10:00:00Z"}"#,
+        r#"{"job_id": "j", "status": "in_progress", "type": "imagine"}"#,
         r#"{"id": "j", "type": "upscale", "status": "completed", "created_at": "2026-03-02T10:00:00Z"}"#,
-        r#"{"job_id": "j", "status": "completed", "result": {"images": [{"url": "https://example.com/a.png"}]}}"#,
+        r#"{"job_id": "j", "status": "completed", "result": {"images": [{"url": "https://example.com/a.png"}]}, "timestamp": "2026-03-02T10:00:00Z"}"#,
     ] {
         let event = decode_auto(body.as_bytes()).expect(body);
         assert_eq!(event.provider, Provider::Asyncapi, "{body}");
@@ -672,6 +676,9 @@ fn asyncapi_without_an_event_needs_its_own_words_and_keys() {
     // Another API's word, another API's keys, another API's result.
     for body in [
         r#"{"job_id": "j", "status": "processing", "progress": 40}"#,
+        // Other job APIs' status reply, in the spec's words and keys, but
+        // with neither the payload's `timestamp` nor a job type.
+        r#"{"job_id": "j", "status": "pending", "progress": 0, "created_at": "2026-03-02T10:00:00Z", "completed_at": null}"#,
         r#"{"id": "j", "type": "video", "status": "completed", "download": "https://example.com/v.mp4"}"#,
         r#"{"job_id": "j", "status": "completed", "result": {"urls": ["https://example.com/a.png"]}}"#,
         r#"{"job_id": "j", "event": "generation.done", "status": "completed", "output_url": "https://example.com/a.png"}"#,
@@ -680,6 +687,7 @@ fn asyncapi_without_an_event_needs_its_own_words_and_keys() {
         let refused = error(Provider::Asyncapi, body).to_string();
         assert!(
             refused.contains("processing")
+                || refused.contains("`timestamp`")
                 || refused.contains("no known format sends")
                 || refused.contains("`urls`"),
             "{body}: {refused}"

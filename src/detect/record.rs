@@ -173,13 +173,14 @@ impl<'s, 'de, V: Visitor<'de>> Visitor<'de> for NotingVisitor<'s, 'de, V> {
         self.inner.visit_bytes(value)
     }
 
+    // A `null` is no word, as if the key were absent (the scan agrees).
     fn visit_none<E: de::Error>(mut self) -> Result<V::Value, E> {
-        self.status(Status::Other);
+        self.status(Status::Absent);
         self.inner.visit_none()
     }
 
     fn visit_unit<E: de::Error>(mut self) -> Result<V::Value, E> {
-        self.status(Status::Other);
+        self.status(Status::Absent);
         self.inner.visit_unit()
     }
 

@@ -23,8 +23,8 @@
 //! - Many APIs send `{job_id, event, status}` or `{id, type, status}`
 //!   objects. A body is AsyncAPI's only when it holds no key the spec does
 //!   not document, and, for `job_id` without `event`, one of the spec's
-//!   status words; a `result` holding any key but `images` and `prompts` is
-//!   an error.
+//!   status words beside the payload's `timestamp` or a job `type`; a
+//!   `result` holding any key but `images` and `prompts` is an error.
 
 use std::borrow::Cow;
 
@@ -175,12 +175,15 @@ pub const FORMAT: Format = Format {
         // The webhook: one of the spec's event names or status words, on a
         // body of the payload's and the job object's documented keys
         // (`{job_id, event|status}` with keys of its own is what many other
-        // APIs send). A `type`, wherever sent, is one of the spec's.
+        // APIs send). A `type`, wherever sent, is one of the spec's. Without
+        // an event, the spec's status words need the payload's `timestamp`
+        // or a job type beside them: `{job_id, status, progress, created_at,
+        // completed_at}` in those words is other job APIs' status reply too.
         Signature::keys(&["job_id", "event"], &[])
             .word(WordKey::Event, EVENTS)
             .word(WordKey::Type, TYPES)
             .closed(),
-        Signature::keys(&["job_id", "status"], &[])
+        Signature::keys(&["job_id", "status"], &["timestamp", "type"])
             .status(STATUSES)
             .word(WordKey::Type, TYPES)
             .closed(),

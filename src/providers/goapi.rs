@@ -220,7 +220,6 @@ pub struct Output<'a> {
 const MARKS: &[&str] = &[
     "task_result",
     "output",
-    "meta",
     "input",
     "config",
     "detail",
@@ -258,7 +257,10 @@ pub const FORMAT: Format = Format {
             &["task_result", "process_time", "retry_count"],
         ),
         // The unified task: its results beside its metadata or request.
-        Signature::keys(&["task_id", "meta"], &[]),
+        Signature::keys(
+            &["task_id", "meta"],
+            &["model", "task_type", "input", "output"],
+        ),
         Signature::keys(
             &["task_id", "output"],
             &["input", "config", "detail", "logs"],
@@ -266,9 +268,6 @@ pub const FORMAT: Format = Format {
         Signature::keys(&["task_id"], MARKS).closed(),
         // A v2 reply with nothing but its status and message.
         Signature::keys(&["task_id", "status", "message"], &[]).only(),
-        Signature::keys(&["task_id"], &[])
-            .status(StatusMark::Words(&["success"]))
-            .closed(),
     ],
     envelopes: &[Envelope {
         key: "data",

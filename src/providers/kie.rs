@@ -405,9 +405,7 @@ fn normalize<Data>(
             Some(200) => JobStatus::Completed,
             Some(500) => JobStatus::Failed,
             // No envelope: the results, if any, say it is done.
-            None if code.is_none() && urls.iter().any(|url| !is_blank(url)) => {
-                JobStatus::Completed
-            }
+            None if code.is_none() && urls.iter().any(|url| !is_blank(url)) => JobStatus::Completed,
             _ => JobStatus::Unknown,
         };
         event.provider_status = code.map(|code| code.to_text().into_owned());

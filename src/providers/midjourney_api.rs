@@ -148,7 +148,7 @@ pub const FORMAT: Format = Format {
     wire_keys: || fields_of::<Record>().to_vec(),
     also_sends: &["jobId", "hookUrl", "meta", "action", "seed", "error"],
     record: &[
-        Signature::keys(&["taskId"], MARKS),
+        Signature::keys(&["taskId"], MARKS).closed(),
         Signature::keys(&["taskId"], &[])
             .status(StatusMark::Code)
             .closed(),

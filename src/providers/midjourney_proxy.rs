@@ -258,9 +258,6 @@ pub const FORMAT: Format = Format {
         Signature::keys(&["id"], MARKS),
         Signature::keys(&["id"], COMMON).closed(),
         Signature::keys(&["id", "action"], &[]).closed(),
-        Signature::keys(&["id", "status"], &[])
-            .status(STATUSES)
-            .closed(),
         Signature::keys(&["task_id"], &["imageUrl", "failReason"]),
     ],
     envelopes: &[Envelope {
@@ -488,7 +485,7 @@ mod tests {
 
     #[test]
     fn a_list_element_error_names_its_position() {
-        let body = br#"[{"id": "a", "status": "SUCCESS"}, {"id": "b", "progress": "abc"}]"#;
+        let body = br#"[{"id": "a", "action": "IMAGINE", "status": "SUCCESS"}, {"id": "b", "progress": "abc"}]"#;
         let error = decode_all(body).unwrap_err();
         assert_eq!(error.path(), Some("[1].progress"), "{error}");
     }
