@@ -10,7 +10,9 @@
 //! statusCode}` or `{success: false, error}`, both [`DecodeError::Vendor`].
 //!
 //! Decisions where the vendor is silent:
-//! - The submit reply (no `status`) is a pending event with its `createdAt`.
+//! - The submit reply (no `status`) is a pending event with its `createdAt`;
+//!   one with a `messageId` and an `error` (`success: false`) is a failed
+//!   event with that error.
 //! - `uri` (the durable CDN copy) comes before `originalUrl` (Discord's,
 //!   valid 24 hours), each once. While queued or processing they are
 //!   previews; once done they are the grid when `buttons` offers `U1`…`U4`,
@@ -189,11 +191,14 @@ fn normalize(message: Message) -> Result<JobEvent, DecodeError> {
         "missing field `messageId`",
         [message.message_id],
     )?;
-    // A submit reply has no status yet: the job is accepted, not started.
-    let status = message
-        .status
-        .as_deref()
-        .map_or(JobStatus::Pending, JobStatus::from_vendor);
+    let failure = message.error.as_ref().and_then(ErrorDetail::to_job_error);
+    let status = match message.status.as_deref() {
+        Some(word) => JobStatus::from_vendor(word),
+        // A submit reply has no status yet: the job is accepted, not
+        // started, unless the reply gives an error (`success: false`).
+        None if failure.is_some() => JobStatus::Failed,
+        None => JobStatus::Pending,
+    };
 
     let mut event = JobEvent::new(PROVIDER, job_id, status);
     event.provider_status = message.status.map(Cow::into_owned);
@@ -212,7 +217,7 @@ fn normalize(message: Message) -> Result<JobEvent, DecodeError> {
         event.images.push(Image::new(url, role));
     }
     if status == JobStatus::Failed {
-        event.error = message.error.as_ref().and_then(ErrorDetail::to_job_error);
+        event.error = failure;
     }
     event.created_at = message.created_at.as_ref().and_then(Timestamp::to_utc);
     event.occurred_at = message.updated_at.as_ref().and_then(Timestamp::to_utc);

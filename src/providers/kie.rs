@@ -6,7 +6,10 @@
 //! - The `record-info` poll: `data` is the task record (`successFlag` 0
 //!   generating, 1 success, 2 failed, 3 generation failed; `resultInfoJson`;
 //!   `paramJson`; RFC 3339 or epoch-millisecond times).
-//! - Submit replies: `data` is `{taskId}` alone, a pending task.
+//! - Submit replies: `data` is `{taskId}` alone under `code` 200, a pending
+//!   task. Under any other code, a bare `{taskId}` (its callback fields
+//!   `null` or missing) is a failed task, the envelope's `code` and `msg`
+//!   its error.
 //! - Error replies: `code` other than 200 with no task in `data`.
 //!
 //! Decisions where the vendor is silent:
@@ -417,6 +420,12 @@ fn normalize<Data>(
         if event.status == JobStatus::Failed {
             event.error = JobError::from_vendor(code.map(|code| code.to_text().into_owned()), msg);
         }
+    } else if let Some(code) = code.filter(|code| code.as_int() != Some(200)) {
+        // A task whose fields all came null, under a code that is no
+        // success: a failed task's callback (a submit reply is 200).
+        event.status = JobStatus::Failed;
+        event.provider_status = Some(code.to_text().into_owned());
+        event.error = JobError::from_vendor(Some(code.to_text().into_owned()), msg);
     }
     // Otherwise a submit reply: `{taskId}` alone, accepted and not started.
     finish(&mut event);

@@ -255,8 +255,12 @@ fn task_event<Data>(
         "missing field `jobId` (or `data.jobId`)",
         ids.map(|id| id.cloned()),
     )?;
-    if top_job_id.is_none() && !bare && task.is_only_an_id() {
-        // A submit reply: its status is the request's, not the task's.
+    let request_succeeded = status_word
+        .as_deref()
+        .is_none_or(|word| word.trim().eq_ignore_ascii_case("success"));
+    if top_job_id.is_none() && !bare && task.is_only_an_id() && request_succeeded {
+        // A submit reply: its status is the request's, not the task's (a
+        // task word such as `ON_QUEUE` or `FAILED` is the task's own).
         let mut event = JobEvent::new(PROVIDER, job_id, JobStatus::Pending);
         finish(&mut event);
         return Ok(Events::One(event));
