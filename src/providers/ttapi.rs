@@ -177,6 +177,11 @@ pub const FORMAT: Format = Format {
         Signature::keys(&["jobId"], &["progress", "action", "actions", "prompt"])
             .status(StatusMark::NoneOrWords(STATUS_WORDS))
             .closed(),
+        // The envelope with its task's id but `data: null` (or none): a
+        // task that failed or waits, never one that finished.
+        Signature::keys(&["status", "jobId"], &["message", "data"])
+            .status(StatusMark::Words(&["FAILED", "ON_QUEUE", "PENDING_QUEUE"]))
+            .only(),
     ],
     envelopes: &[Envelope {
         key: "data",
