@@ -45,7 +45,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::de::DeserializeAsWrap;
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
+use super::format::{fields_of, Envelope, Format, Signature};
 use super::midjourney_api::ImageUrl;
 use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
@@ -175,16 +175,6 @@ const COMMON: &[&str] = &[
     "grid_image_url",
     "buttons",
 ];
-
-/// The task statuses, less `IN_PROGRESS`, which other vendors spell alike.
-const STATUSES: StatusMark = StatusMark::Words(&[
-    "NOT_START",
-    "SUBMITTED",
-    "MODAL",
-    "SUCCESS",
-    "FAILURE",
-    "CANCEL",
-]);
 
 /// How midjourney-proxy bodies look: a bare task keyed by `id` (a hybrid
 /// relay's `task_id`) with the proxy's camelCase keys, a bare array of them,
