@@ -346,7 +346,11 @@ impl<'a> Folded<'a> {
     pub(crate) fn of(word: Cow<'a, str>) -> Self {
         match word {
             Cow::Borrowed(word) => fold_word(word),
-            Cow::Owned(word) => Folded::Owned(fold_word(&word).to_text().into_owned()),
+            Cow::Owned(word) => match fold_word(&word) {
+                // Folded on the stack: it borrows nothing from `word`.
+                Folded::Inline(buffer, len) => Folded::Inline(buffer, len),
+                folded => Folded::Owned(folded.to_text().into_owned()),
+            },
         }
     }
 }

@@ -2,14 +2,14 @@
 //! `{code, msg, data}`.
 //!
 //! - The callback: `data` is `{taskId, promptJson, resultUrls}`, and `code`
-//!   is the task's outcome (200 done, 500 failed), not an API result.
+//!   is the task's outcome (200 done, 500 failed; 501, KIE's "generation
+//!   failed", failed too; any other code unknown), not an API result.
 //! - The `record-info` poll: `data` is the task record (`successFlag` 0
 //!   generating, 1 success, 2 failed, 3 generation failed; `resultInfoJson`;
 //!   `paramJson`; RFC 3339 or epoch-millisecond times).
 //! - Submit replies: `data` is `{taskId}` alone under `code` 200, a pending
-//!   task. Under any other code, a bare `{taskId}` (its callback fields
-//!   `null` or missing) is a failed task, the envelope's `code` and `msg`
-//!   its error.
+//!   task. Under any other code, a bare `{taskId}` is a callback whose
+//!   fields came `null` or missing, read by its code like any callback.
 //! - Error replies: `code` other than 200 with no task in `data`.
 //!
 //! Decisions where the vendor is silent:
@@ -335,7 +335,11 @@ fn normalize<Data>(
         || task.task_type.is_some()
         || task.create_time.is_some()
         || task.complete_time.is_some();
-    let is_callback = task.prompt_json.is_some() || task.result_urls.is_some();
+    // A callback whose task fields all came `null` is still a callback: only
+    // the submit reply is `{taskId}` alone, and it comes under code 200.
+    let is_callback = task.prompt_json.is_some()
+        || task.result_urls.is_some()
+        || code.is_some_and(|code| code.as_int() != Some(200));
 
     let mut event = JobEvent::new(PROVIDER, job_id, JobStatus::Pending);
     if is_record {
@@ -406,7 +410,8 @@ fn normalize<Data>(
         let urls = task.result_urls.unwrap_or_default();
         event.status = match code.and_then(StringOrInt::as_int) {
             Some(200) => JobStatus::Completed,
-            Some(500) => JobStatus::Failed,
+            // 500 is the callback's failure; 501 is KIE's "generation failed".
+            Some(500 | 501) => JobStatus::Failed,
             // No envelope: the results, if any, say it is done.
             None if code.is_none() && urls.iter().any(|url| !is_blank(url)) => JobStatus::Completed,
             _ => JobStatus::Unknown,
@@ -420,12 +425,6 @@ fn normalize<Data>(
         if event.status == JobStatus::Failed {
             event.error = JobError::from_vendor(code.map(|code| code.to_text().into_owned()), msg);
         }
-    } else if let Some(code) = code.filter(|code| code.as_int() != Some(200)) {
-        // A task whose fields all came null, under a code that is no
-        // success: a failed task's callback (a submit reply is 200).
-        event.status = JobStatus::Failed;
-        event.provider_status = Some(code.to_text().into_owned());
-        event.error = JobError::from_vendor(Some(code.to_text().into_owned()), msg);
     }
     // Otherwise a submit reply: `{taskId}` alone, accepted and not started.
     finish(&mut event);
@@ -505,6 +504,28 @@ impl<'de> Deserialize<'de> for Echo {
 #[cfg(test)]
 mod tests {
     use super::Echo;
+    use crate::{JobStatus, Provider};
+
+    #[test]
+    fn a_bare_task_is_a_submit_reply_only_under_code_200() {
+        for (code, status, error) in [
+            (200, JobStatus::Pending, None),
+            (500, JobStatus::Failed, Some("failed here")),
+            (501, JobStatus::Failed, Some("failed here")),
+            (201, JobStatus::Unknown, None),
+        ] {
+            let body = format!(
+                r#"{{"code": {code}, "msg": "failed here", "data": {{"taskId": "t-1", "resultUrls": null}}}}"#
+            );
+            let event = Provider::Kie.decode(body.as_bytes()).expect(&body);
+            assert_eq!(event.status, status, "{body}");
+            assert_eq!(
+                event.error.as_ref().map(|error| error.message.as_str()),
+                error,
+                "{body}"
+            );
+        }
+    }
 
     #[test]
     fn an_echo_gives_its_prompt_and_task_type_when_they_are_text() {

@@ -177,9 +177,9 @@ pub const FORMAT: Format = Format {
         Signature::keys(&["jobId"], &["progress", "action", "actions", "prompt"])
             .status(StatusMark::NoneOrWords(STATUS_WORDS))
             .closed(),
-        // The envelope with its task's id but `data: null` (or none): a
-        // task that failed or waits, never one that finished.
-        Signature::keys(&["status", "jobId"], &["message", "data"])
+        // The whole envelope, its task's id on top and `data: null`: a task
+        // that failed or waits, never one that finished.
+        Signature::keys(&["status", "message", "jobId", "data"], &[])
             .status(StatusMark::Words(&["FAILED", "ON_QUEUE", "PENDING_QUEUE"]))
             .only(),
     ],
@@ -245,7 +245,7 @@ fn task_event<Data>(
     ];
     let failed_request = status_word
         .as_deref()
-        .is_some_and(|word| word.trim().eq_ignore_ascii_case("failed"));
+        .is_some_and(|word| is_word(word, "failed"));
     if failed_request && ids.iter().all(Option::is_none) {
         return Err(DecodeError::Vendor {
             provider: PROVIDER,
@@ -262,7 +262,7 @@ fn task_event<Data>(
     )?;
     let request_succeeded = status_word
         .as_deref()
-        .is_none_or(|word| word.trim().eq_ignore_ascii_case("success"));
+        .is_none_or(|word| is_word(word, "success"));
     if top_job_id.is_none() && !bare && task.is_only_an_id() && request_succeeded {
         // A submit reply: its status is the request's, not the task's (a
         // task word such as `ON_QUEUE` or `FAILED` is the task's own).
@@ -290,11 +290,16 @@ fn task_event<Data>(
 /// A task status word; `SUCCESS` is completed here, although the shared
 /// table keeps `success` unknown (other vendors use it for a submission).
 fn task_status(word: &str) -> JobStatus {
-    if word.trim().eq_ignore_ascii_case("success") {
+    if is_word(word, "success") {
         JobStatus::Completed
     } else {
         JobStatus::from_vendor(word)
     }
+}
+
+/// Whether a status word is `expected`, in any case, around white space.
+fn is_word(word: &str, expected: &str) -> bool {
+    word.trim().eq_ignore_ascii_case(expected)
 }
 
 /// A `fetch-list` record; `at` prefixes JSON paths in errors.
