@@ -962,6 +962,16 @@ fn split_at_keycaps(text: &str) -> impl Iterator<Item = &str> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn blank_is_empty_or_any_white_space_whatever_its_first_byte() {
+        for blank in ["", " ", "\t\r\n ", "\u{3000}", "\u{a0} \u{2003}"] {
+            assert!(is_blank(blank), "{blank:?}");
+        }
+        for text in ["a", " a", "\u{3000}a", "é", "\u{a0}x\u{a0}", "~"] {
+            assert!(!is_blank(text), "{text:?}");
+        }
+    }
+
     fn progress(json: &str) -> Result<Option<u8>, String> {
         serde_json::from_str::<Percent>(json)
             .map(|percent| percent.progress().map(Progress::get))
