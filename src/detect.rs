@@ -153,6 +153,9 @@ impl<'de> Level<'de> {
             (StatusMark::Any, _)
             | (StatusMark::Code, Status::Code)
             | (StatusMark::NoneOrWords(_), Status::Absent) => true,
+            // A blank status states nothing (APIFRAME sends `""` on finished
+            // tasks).
+            (StatusMark::NoneOrWords(_), Status::Word(word)) if word.is_empty() => true,
             (StatusMark::Words(words) | StatusMark::NoneOrWords(words), Status::Word(word)) => {
                 words.iter().any(|candidate| word.matches(candidate))
             }

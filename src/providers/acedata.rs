@@ -192,10 +192,9 @@ pub const FORMAT: Format = Format {
     record: &[
         Signature::keys(&["task_id", "success"], &[]),
         Signature::keys(&["task_id"], MARKS),
-        Signature::keys(
-            &["id", "request"],
-            &["application_id", "credential_id", "response", "_id"],
-        ),
+        // `id`, `request` and `response` alone are any HTTP log's or mock
+        // server's record: the account's ids tell AceData's apart.
+        Signature::keys(&["id", "request"], &["application_id", "credential_id"]),
         // The callback-mode acknowledgement: APIFRAME's submit reply too,
         // which detection names; decoded as AceData's when the caller says so.
         Signature::keys(&["task_id"], &[]).only().named_only(),

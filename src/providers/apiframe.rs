@@ -93,10 +93,8 @@ pub struct Task<'a, Tasks = Skipped> {
     pub tasks: Option<Tasks>,
 }
 
-/// Keys beside the id that only APIFRAME sends: its task type, progress
-/// and grid results.
+/// Keys beside the id that only APIFRAME sends: its progress and results.
 const MARKS: &[&str] = &[
-    "task_type",
     "percentage",
     "original_image_url",
     "image_urls",
@@ -108,7 +106,14 @@ const MARKS: &[&str] = &[
 
 /// Keys beside the id that look-alike vendors send too: evidence only on a
 /// body with no key APIFRAME does not know.
-const COMMON: &[&str] = &["image_url", "seed", "video_url", "actions", "model"];
+const COMMON: &[&str] = &[
+    "task_type",
+    "image_url",
+    "seed",
+    "video_url",
+    "actions",
+    "model",
+];
 
 /// APIFRAME's status words.
 const STATUS_WORDS: &[&str] = &[
@@ -139,6 +144,9 @@ pub const FORMAT: Format = Format {
         Signature::keys(&["task_id"], &[])
             .status(StatusMark::Words(STATUS_WORDS))
             .closed(),
+        // Many task APIs name a `task_type`; APIFRAME's comes with its own
+        // status words.
+        Signature::keys(&["task_id", "task_type"], &[]).status(StatusMark::Words(STATUS_WORDS)),
         Signature::keys(&["task_id"], &[]).only(),
         Signature::keys(&["task_id"], &["message", "error"]).only(),
     ],
