@@ -252,7 +252,12 @@ impl<'de> Shape<'de> {
             } else {
                 prefix
             };
-            seen.extend(level.names.iter().map(|key| format!("{prefix}{key}")));
+            seen.extend(
+                level
+                    .names
+                    .iter()
+                    .map(|key| format!("{prefix}{}", crate::quirks::shown_key(key))),
+            );
             more += level.count - level.names.len();
         }
         if seen.len() > DecodeError::LISTED {
@@ -1223,6 +1228,48 @@ mod tests {
         };
         assert_eq!(seen, &["order", "data", "data.sku"]);
         assert!(tried.iter().any(|(p, _)| *p == Provider::MidjourneyApi));
+    }
+
+    #[test]
+    fn a_key_no_format_knows_is_ignored_beside_a_formats_whole_evidence() {
+        // A vendor may add a field; beside the whole payload, in the
+        // vendor's words, it changes nothing.
+        let webhook = r#"{"job_id": "j", "event": "job.completed", "status": "completed",
+            "timestamp": "2025-03-01T10:00:00Z", "delivery_attempt": 2}"#;
+        assert_eq!(detected(webhook), Ok(Provider::Asyncapi));
+        let job = r#"{"id": "j", "type": "imagine", "status": "pending", "parameters": {},
+            "region": "eu"}"#;
+        assert_eq!(detected(job), Ok(Provider::Asyncapi));
+        let envelope = r#"{"status": 0, "message": "success", "requestId": "r",
+            "data": {"taskId": "t", "status": 1, "images": ["https://a.example/0.png"]}}"#;
+        assert_eq!(detected(envelope), Ok(Provider::MidjourneyApi));
+        let record = r#"{"taskId": "t", "status": 2, "failReason": "banned", "region": "eu"}"#;
+        assert_eq!(detected(record), Ok(Provider::MidjourneyApi));
+        // Beside less evidence, an unknown key still says "someone else's".
+        for body in [
+            r#"{"job_id": "j", "status": "completed", "timestamp": "2025-03-01T10:00:00Z", "region": "eu"}"#,
+            r#"{"job_id": "j", "event": "job.done", "status": "completed", "timestamp": "2025-03-01T10:00:00Z", "region": "eu"}"#,
+            r#"{"id": "j", "type": "render", "status": "pending", "parameters": {}, "region": "eu"}"#,
+            r#"{"taskId": "t", "status": 1, "createdAt": 1740000000, "region": "eu"}"#,
+            r#"{"status": 0, "message": "ok", "requestId": "r", "data": {"taskId": "t", "status": 1, "region": "eu"}}"#,
+        ] {
+            assert!(detected(body).is_err(), "{body}");
+        }
+    }
+
+    #[test]
+    fn a_key_with_a_control_character_is_listed_escaped() {
+        let message = detected("{\"evil\\nkey\": 1, \"tab\\there\": 2}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !message.contains('\n') && !message.contains('\t'),
+            "{message}"
+        );
+        assert!(
+            message.contains(r#"keys seen: "evil\nkey", "tab\there")"#),
+            "{message}"
+        );
     }
 
     #[test]

@@ -150,6 +150,16 @@ fn shown(text: &str) -> String {
     }
 }
 
+/// A key of the body in an error message: as it is, or escaped and quoted
+/// when it holds a control character (a newline would forge a log line).
+pub(crate) fn shown_key(key: &str) -> Cow<'_, str> {
+    if key.chars().any(char::is_control) {
+        Cow::Owned(format!("{key:?}"))
+    } else {
+        Cow::Borrowed(key)
+    }
+}
+
 /// A value vendors send as an integer or as a string: ids, status codes. An
 /// integer above `i64::MAX` (an unsigned id) is kept as its decimal text.
 ///
