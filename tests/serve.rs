@@ -311,9 +311,17 @@ fn refuses_a_non_loopback_listener_without_an_api_token() {
         .env_remove("MJHOOK_API_TOKEN")
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2), "a usage error");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--api-token"), "{stderr}");
+    assert!(
+        stderr.starts_with("mjhook serve: ") && stderr.contains("--api-token"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "said once: {stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colours off a terminal: {stderr}"
+    );
     assert!(
         !store.exists(),
         "nothing is created before the flags are checked"
@@ -468,6 +476,19 @@ async fn every_status_code_and_the_store_after_each_request() {
         (status, answer["error"].as_str()),
         (404, Some("provider_not_configured"))
     );
+    // 405: a GET on the webhook route, explained like every other refusal.
+    let (status, answer) = json(
+        client
+            .get(server.url("/webhooks/asyncapi"))
+            .send()
+            .await
+            .expect("GET"),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
     assert_eq!(deliveries(), 4, "refused deliveries are not stored");
 
     // APIFRAME's echoed secret, ImagineAPI's URL token, GoAPI accepted insecurely.
@@ -525,6 +546,13 @@ async fn every_status_code_and_the_store_after_each_request() {
         .await
         .expect("GET");
     assert_eq!(wrong.status(), 401);
+    let lower_case_scheme = client
+        .get(server.url("/events"))
+        .header("authorization", "bearer api-secret")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(lower_case_scheme.status(), 200, "the scheme's case is free");
     let get = |path: &str| {
         client
             .get(server.url(path))
@@ -745,6 +773,35 @@ async fn a_410_stops_forwarding_and_keeps_the_outbox() {
     let receiver = Receiver::start(|_| (410, None)).await;
     let server = Server::start(&store, &forward_args(&receiver, "50ms"));
     let client = reqwest::Client::new();
+    let metrics_now = || async {
+        client
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .expect("GET")
+            .text()
+            .await
+            .expect("text")
+    };
+    let mut at_start = String::new();
+    for _ in 0..50 {
+        at_start = metrics_now().await;
+        if at_start.contains("mjhook_forward_gone") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for series in [
+        "mjhook_forwarded_total 0",
+        "mjhook_forward_retries_total 0",
+        "mjhook_dead_letters_total 0",
+        "mjhook_forward_gone 0",
+    ] {
+        assert!(
+            at_start.contains(series),
+            "{series} before any event: {at_start}"
+        );
+    }
     for progress in [10, 20] {
         let body = asyncapi_body("job-gone", "in_progress", progress);
         assert_eq!(post_signed(&client, &server, &body).await.status(), 200);
@@ -796,6 +853,19 @@ async fn restart_keeps_states_events_and_the_outbox_and_dead_letters_retry() {
         2,
         "the later event waited for the first"
     );
+    // An event that arrives behind its job's dead letters joins them.
+    let body = asyncapi_body("job-r", "in_progress", 95);
+    assert_eq!(post_signed(&client, &server, &body).await.status(), 200);
+    assert_eq!(
+        query_one(&store, "SELECT COUNT(*) FROM outbox WHERE state = 'dead'"),
+        3
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        failing.seen().len(),
+        2,
+        "not sent ahead of the dead letters"
+    );
     let before = client
         .get(server.url("/events"))
         .send()
@@ -814,18 +884,18 @@ async fn restart_keeps_states_events_and_the_outbox_and_dead_letters_retry() {
     assert!(retry.status.success());
     assert_eq!(
         String::from_utf8_lossy(&retry.stdout).trim(),
-        "2 dead letters queued again"
+        "3 dead letters queued again"
     );
 
     let receiver = Receiver::start(|_| (200, None)).await;
     let server = Server::start(&store, &forward_args(&receiver, "20ms"));
-    wait_for("the re-queued events", || receiver.delivered().len() == 2).await;
+    wait_for("the re-queued events", || receiver.delivered().len() == 3).await;
     let progress: Vec<Value> = receiver
         .delivered()
         .into_iter()
         .map(|seen| seen.body["progress"].clone())
         .collect();
-    assert_eq!(progress, [10, 90]);
+    assert_eq!(progress, [10, 90, 95]);
     let after = client
         .get(server.url("/events"))
         .send()
@@ -843,7 +913,7 @@ async fn restart_keeps_states_events_and_the_outbox_and_dead_letters_retry() {
             .expect("GET"),
     )
     .await;
-    assert_eq!((status, &state["progress"]), (200, &Value::from(90)));
+    assert_eq!((status, &state["progress"]), (200, &Value::from(95)));
 
     // Undelivered events survive a restart too: stop before they go out.
     assert!(server.terminate().success());
@@ -972,5 +1042,9 @@ fn a_port_in_use_is_reported() {
     assert!(
         stderr.contains(&format!("cannot listen on {addr}")),
         "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colours off a terminal: {stderr}"
     );
 }

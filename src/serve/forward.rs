@@ -104,6 +104,12 @@ impl Forwarder {
             }
         };
         tracing::info!(url = %self.config.url, "forwarding accepted events");
+        // Scraped from the start, not from the first time each happens: a
+        // rate or an alert needs the series to exist at 0.
+        metrics::counter!("mjhook_forwarded_total").increment(0);
+        metrics::counter!("mjhook_forward_retries_total").increment(0);
+        metrics::counter!("mjhook_dead_letters_total").increment(0);
+        metrics::gauge!("mjhook_forward_gone").set(0.0);
         loop {
             if *self.stop.borrow() {
                 return;

@@ -164,7 +164,30 @@ pub(crate) fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        .layer(middleware::map_response(explain_bare_errors))
         .with_state(state)
+}
+
+/// Every answer but a success carries a JSON `{error, message}` body: the
+/// ones axum and tower-http make without one (405 for a wrong method, 408
+/// for a sender too slow) get it here.
+async fn explain_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    if status.is_success() || response.headers().contains_key(header::CONTENT_TYPE) {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("method_not_allowed", "this route does not take that method")
+        }
+        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "the request did not arrive in time"),
+        _ => ("error", status.canonical_reason().unwrap_or("error")),
+    };
+    let mut answer = problem(status, code, message.to_owned());
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        answer.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    answer
 }
 
 /// `--bare`: the same listener answering every POST with an empty 200.
@@ -323,8 +346,10 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim);
+            .and_then(|value| value.trim_start().split_once(' '))
+            // The scheme's name is case-insensitive (RFC 9110, 11.1).
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
         let authorized =
             sent.is_some_and(|sent| bool::from(sent.as_bytes().ct_eq(token.as_bytes())));
         if !authorized {
@@ -489,4 +514,38 @@ async fn render_metrics(State(state): State<AppState>) -> Response {
         state.0.metrics.render(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(response: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        serde_json::from_slice(&bytes).expect("JSON")
+    }
+
+    #[tokio::test]
+    async fn a_bare_error_gets_a_json_body_and_keeps_its_allow_header() {
+        let timeout = explain_bare_errors(StatusCode::REQUEST_TIMEOUT.into_response()).await;
+        assert_eq!(timeout.status(), StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(body_of(timeout).await["error"], "request_timeout");
+
+        let mut wrong_method = StatusCode::METHOD_NOT_ALLOWED.into_response();
+        wrong_method
+            .headers_mut()
+            .insert(header::ALLOW, "POST".parse().expect("header"));
+        let answer = explain_bare_errors(wrong_method).await;
+        assert_eq!(answer.headers()[header::ALLOW], "POST");
+        assert_eq!(body_of(answer).await["error"], "method_not_allowed");
+
+        let explained = problem(StatusCode::NOT_FOUND, "not_found", "no such route".into());
+        assert_eq!(
+            body_of(explain_bare_errors(explained).await).await["message"],
+            "no such route",
+            "a body already there is kept"
+        );
+    }
 }

@@ -18,6 +18,7 @@ mod forward;
 mod http;
 mod store;
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -43,6 +44,10 @@ pub enum Error {
         /// What SQLite said.
         source: rusqlite::Error,
     },
+    /// The store cannot be used by this mjhook (its journal mode, or a
+    /// newer schema).
+    #[error("{0}")]
+    UnusableStore(String),
     /// A store query failed.
     #[error("store: {0}")]
     Sql(#[from] rusqlite::Error),
@@ -68,7 +73,9 @@ impl Error {
 }
 
 /// Runs `mjhook serve` until SIGTERM or ctrl-c: exit status 0 after a
-/// graceful stop, 1 when the server could not start or failed.
+/// graceful stop, 2 when the flags or the environment are inconsistent (a
+/// usage error, said once on stderr), 1 when the server could not start or
+/// failed (said in the log).
 pub fn run(args: ServeArgs) -> ExitCode {
     init_logging(args.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -83,9 +90,13 @@ pub fn run(args: ServeArgs) -> ExitCode {
     };
     match runtime.block_on(serve(args)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Error::Config(reason)) => {
+            eprintln!("mjhook serve: {reason}");
+            ExitCode::from(2)
+        }
+        // The log is on stderr, in the format asked for: one line says it.
         Err(err) => {
             tracing::error!(error = %err, "mjhook serve stopped");
-            eprintln!("mjhook serve: {err}");
             ExitCode::FAILURE
         }
     }
@@ -126,6 +137,7 @@ fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("MJHOOK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     // A second call (tests, embedding) keeps the first subscriber.
     let _ = match format {
@@ -289,9 +301,12 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
 }
 
 async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener, Error> {
-    tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|err| Error::Config(format!("cannot listen on {addr}: {err}")))
+    tokio::net::TcpListener::bind(addr).await.map_err(|err| {
+        Error::Io(std::io::Error::new(
+            err.kind(),
+            format!("cannot listen on {addr}: {err}"),
+        ))
+    })
 }
 
 async fn shutdown_signal() {

@@ -88,7 +88,7 @@ pub(crate) fn open(path: &Path, durable: bool) -> Result<Connection, Error> {
     };
     let mode = setup().map_err(|err| Error::store(path, err))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(Error::Config(format!(
+        return Err(Error::UnusableStore(format!(
             "the store {} cannot use write-ahead logging (journal mode {mode})",
             path.display()
         )));
@@ -109,7 +109,7 @@ fn migrate(conn: &mut Connection) -> Result<(), Error> {
         .map_err(Error::sql)?;
     let known = MIGRATIONS.len() as i64;
     if version > known {
-        return Err(Error::Config(format!(
+        return Err(Error::UnusableStore(format!(
             "the store's schema is version {version}, newer than this mjhook knows ({known}); use a newer mjhook"
         )));
     }
@@ -269,9 +269,15 @@ pub(crate) fn write_delivery(
         )?
         .execute(params![provider, job_id, status, seq, to_json(&state)?])?;
         if let Some(instance) = forward_instance {
+            // Behind a job's dead letters, a new event is one too: a retry
+            // re-sends them all in their order, never this one first.
             tx.prepare_cached(
                 "INSERT INTO outbox (event_seq, provider, job_id, msg_id, state, next_at)
-                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+                 VALUES (?1, ?2, ?3, ?4,
+                         CASE WHEN EXISTS (SELECT 1 FROM outbox
+                                           WHERE provider = ?2 AND job_id = ?3 AND state = 'dead')
+                              THEN 'dead' ELSE 'pending' END,
+                         ?5)",
             )?
             .execute(params![
                 seq,
@@ -358,7 +364,7 @@ fn raw(json: String) -> rusqlite::Result<Box<RawValue>> {
 #[derive(Debug, Serialize)]
 pub(crate) struct JobPage {
     pub jobs: Vec<Box<RawValue>>,
-    /// The `after` of the next page; absent on the last one.
+    /// The `after` of the next page; `null` on the last one.
     pub next: Option<i64>,
 }
 
