@@ -292,10 +292,12 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
     Some(Duration::from_millis(u64::try_from(wait).unwrap_or(0)))
 }
 
-pub(crate) fn lock(conn: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
+pub(crate) fn lock<T>(shared: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding the lock cannot leave SQLite half-written (the
-    // transaction rolls back), so the connection stays usable.
-    conn.lock()
+    // transaction rolls back), nor a plain value half-set, so what is behind
+    // it stays usable.
+    shared
+        .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 

@@ -48,6 +48,9 @@ struct Inner {
     api_token: Option<String>,
     max_body: usize,
     metrics: PrometheusHandle,
+    /// Why the last delivery could not be committed, until one is: the
+    /// store may answer reads while it refuses every write (a full disk).
+    commit_failure: Mutex<Option<String>>,
 }
 
 impl AppState {
@@ -64,6 +67,7 @@ impl AppState {
             api_token: config.api_token.clone(),
             max_body: config.max_body,
             metrics,
+            commit_failure: Mutex::new(None),
         }))
     }
 }
@@ -308,7 +312,13 @@ async fn receive(
             "the store writer has stopped".into(),
         );
     }
-    match receipt.await {
+    let receipt = receipt.await;
+    *lock(&state.0.commit_failure) = match &receipt {
+        Ok(Ok(_)) => None,
+        Ok(Err(message)) => Some(message.clone()),
+        Err(_) => Some("the store writer stopped".to_owned()),
+    };
+    match receipt {
         Ok(Ok(receipt)) => {
             if receipt.duplicate_of.is_some() {
                 metrics::counter!("mjhook_deliveries_duplicate_total").increment(1);
@@ -496,15 +506,28 @@ async fn list_events(
 
 async fn healthz(State(state): State<AppState>) -> Response {
     let reader = Arc::clone(&state.0.reader);
-    match blocking(move || lock(&reader).query_row("SELECT 1", [], |row| row.get::<_, i64>(0)))
-        .await
-    {
-        Ok(_) => Json(json!({ "status": "ok" })).into_response(),
-        Err(err) => problem(
+    let read =
+        blocking(move || lock(&reader).query_row("SELECT 1", [], |row| row.get::<_, i64>(0)))
+            .await
+            .map(drop);
+    let commit_failure = lock(&state.0.commit_failure).clone();
+    health(read, commit_failure)
+}
+
+/// Healthy while the store answers and the last delivery was committed.
+fn health(read: Result<(), Error>, commit_failure: Option<String>) -> Response {
+    match (read, commit_failure) {
+        (Err(err), _) => problem(
             StatusCode::SERVICE_UNAVAILABLE,
             "store_failed",
             err.to_string(),
         ),
+        (Ok(()), Some(message)) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_failed",
+            format!("the last delivery could not be committed: {message}"),
+        ),
+        (Ok(()), None) => Json(json!({ "status": "ok" })).into_response(),
     }
 }
 
@@ -525,6 +548,21 @@ mod tests {
             .await
             .expect("body");
         serde_json::from_slice(&bytes).expect("JSON")
+    }
+
+    #[tokio::test]
+    async fn health_fails_while_commits_fail_though_reads_work() {
+        assert_eq!(health(Ok(()), None).status(), StatusCode::OK);
+        let failing = health(Ok(()), Some("database or disk is full".into()));
+        assert_eq!(failing.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = body_of(failing).await;
+        assert_eq!(body["error"], "store_failed");
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("disk is full")),
+            "{body}"
+        );
     }
 
     #[tokio::test]
