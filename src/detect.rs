@@ -102,20 +102,26 @@ impl<'de> Level<'de> {
     /// Notes a key, `id` being its number in the [`KeyTable`], keeping its
     /// name if the level collects them.
     fn push(&mut self, table: &KeyTable, id: Option<u16>, key: Cow<'de, str>) {
-        if self.collecting && self.names.len() < DecodeError::LISTED {
+        if self.note(table, id) && self.collecting && self.names.len() < DecodeError::LISTED {
             self.names.push(key);
         }
-        self.note(table, id);
     }
 
     /// Notes a key by its number alone: the typed parse's levels collect no
     /// names, so it need not keep the key's text.
-    pub(crate) fn note(&mut self, table: &KeyTable, id: Option<u16>) {
+    /// Returns whether the key counted: a known key seen before does not.
+    pub(crate) fn note(&mut self, table: &KeyTable, id: Option<u16>) -> bool {
         if let Some(id) = id {
+            if self.known.contains(id) {
+                // A repeated key is no unknown key: the typed parse refuses
+                // it by name.
+                return false;
+            }
             self.known.insert(id);
             self.ruled_out = self.ruled_out.union(table.owners(id).complement());
         }
         self.count += 1;
+        true
     }
 
     /// Whether `signature` holds on this level, with `extra` keys (an id an
@@ -1231,29 +1237,49 @@ mod tests {
     }
 
     #[test]
-    fn a_key_no_format_knows_is_ignored_beside_a_formats_whole_evidence() {
-        // A vendor may add a field; beside the whole payload, in the
-        // vendor's words, it changes nothing.
-        let webhook = r#"{"job_id": "j", "event": "job.completed", "status": "completed",
-            "timestamp": "2025-03-01T10:00:00Z", "delivery_attempt": 2}"#;
-        assert_eq!(detected(webhook), Ok(Provider::Asyncapi));
-        let job = r#"{"id": "j", "type": "imagine", "status": "pending", "parameters": {},
-            "region": "eu"}"#;
-        assert_eq!(detected(job), Ok(Provider::Asyncapi));
-        let envelope = r#"{"status": 0, "message": "success", "requestId": "r",
-            "data": {"taskId": "t", "status": 1, "images": ["https://a.example/0.png"]}}"#;
-        assert_eq!(detected(envelope), Ok(Provider::MidjourneyApi));
-        let record = r#"{"taskId": "t", "status": 2, "failReason": "banned", "region": "eu"}"#;
-        assert_eq!(detected(record), Ok(Provider::MidjourneyApi));
-        // Beside less evidence, an unknown key still says "someone else's".
-        for body in [
-            r#"{"job_id": "j", "status": "completed", "timestamp": "2025-03-01T10:00:00Z", "region": "eu"}"#,
-            r#"{"job_id": "j", "event": "job.done", "status": "completed", "timestamp": "2025-03-01T10:00:00Z", "region": "eu"}"#,
-            r#"{"id": "j", "type": "render", "status": "pending", "parameters": {}, "region": "eu"}"#,
-            r#"{"taskId": "t", "status": 1, "createdAt": 1740000000, "region": "eu"}"#,
-            r#"{"status": 0, "message": "ok", "requestId": "r", "data": {"taskId": "t", "status": 1, "region": "eu"}}"#,
+    fn an_unknown_key_beside_words_every_job_api_uses_refuses_the_body() {
+        // AsyncAPI's and midjourney-api.com's keys and words are generic job
+        // API vocabulary: with a key of their own beside them, these are
+        // other APIs' bodies (a scraper's webhook, a wrapper's reply), so
+        // only a body of the format's own keys is the format's. The same
+        // bodies without the unknown key are.
+        for (body, provider) in [
+            (
+                r#"{"job_id": "j", "event": "job.completed", "status": "completed",
+                    "timestamp": "2025-03-01T10:00:00Z", "leads_collected": 42}"#,
+                Provider::Asyncapi,
+            ),
+            (
+                r#"{"id": "j", "type": "upscale", "status": "completed",
+                    "parameters": {}, "output_url": "https://a.example/x4.png"}"#,
+                Provider::Asyncapi,
+            ),
+            (
+                r#"{"status": 0, "message": "ok", "requestId": "r",
+                    "data": {"taskId": "t", "status": 1, "images": ["https://a.example/0.png"]}}"#,
+                Provider::MidjourneyApi,
+            ),
+            (
+                r#"{"taskId": "t", "status": 2, "failReason": "banned", "region": "eu"}"#,
+                Provider::MidjourneyApi,
+            ),
+            (
+                r#"{"task_id": "t", "task_type": "text2img", "status": "failed", "reason": "x"}"#,
+                Provider::Apiframe,
+            ),
         ] {
             assert!(detected(body).is_err(), "{body}");
+            let unknown = [
+                r#", "leads_collected": 42"#,
+                r#", "output_url": "https://a.example/x4.png""#,
+                r#", "requestId": "r""#,
+                r#", "region": "eu""#,
+                r#", "reason": "x""#,
+            ];
+            let own = unknown
+                .iter()
+                .fold(body.to_owned(), |text, key| text.replace(key, ""));
+            assert_eq!(detected(&own), Ok(provider), "{own}");
         }
     }
 

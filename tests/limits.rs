@@ -100,7 +100,7 @@ fn deep_nesting_in_skipped_values_is_skipped_without_recursion() {
     // ones cost neither stack nor an error.
     let deep = String::from_utf8(nested("[", 100_000, "1", "]")).unwrap();
     let body = format!(
-        r#"{{"task_id": "t-2", "task_type": "imagine", "status": "pending", "extra": {deep}}}"#
+        r#"{{"task_id": "t-2", "percentage": 10, "status": "processing", "extra": {deep}}}"#
     );
     let event = decode(Provider::Apiframe, body.as_bytes()).unwrap();
     assert_eq!(event.job_id.as_str(), "t-2");

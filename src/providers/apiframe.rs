@@ -144,9 +144,6 @@ pub const FORMAT: Format = Format {
         Signature::keys(&["task_id"], &[])
             .status(StatusMark::Words(STATUS_WORDS))
             .closed(),
-        // Many task APIs name a `task_type`; APIFRAME's comes with its own
-        // status words.
-        Signature::keys(&["task_id", "task_type"], &[]).status(StatusMark::Words(STATUS_WORDS)),
         Signature::keys(&["task_id"], &[]).only(),
         Signature::keys(&["task_id"], &["message", "error"]).only(),
     ],

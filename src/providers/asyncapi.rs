@@ -187,26 +187,12 @@ pub const FORMAT: Format = Format {
             .status(STATUSES)
             .word(WordKey::Type, TYPES)
             .closed(),
-        // The whole payload, in the spec's words: a key the spec adds later
-        // (or a delivery id) beside it is ignored, as unknown fields are.
-        Signature::keys(&["job_id", "event", "status", "timestamp"], &[])
-            .word(WordKey::Event, EVENTS)
-            .status(STATUSES)
-            .word(WordKey::Type, TYPES),
         // The REST job object: `id` with one of the spec's job types, on a
         // body of the job object's documented keys (`{id, type, status}` is
         // the shape of many other APIs' objects too).
         Signature::keys(&["id", "type"], &[])
             .word(WordKey::Type, TYPES)
             .closed(),
-        // A job object in the spec's words, with its own keys: unknown keys
-        // beside it are ignored.
-        Signature::keys(
-            &["id", "type", "status"],
-            &["parameters", "parent_job_id", "image_index", "webhook_type"],
-        )
-        .word(WordKey::Type, TYPES)
-        .status(STATUSES),
         Signature::keys(
             &["id"],
             &[

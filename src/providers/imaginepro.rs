@@ -131,9 +131,9 @@ pub const FORMAT: Format = Format {
                 "success",
             ],
         ),
-        // A message's status words, beside what every message carries: a
-        // `messageId` and a status word are what many message APIs send.
-        Signature::keys(&["messageId"], &["prompt", "progress"]).status(STATUSES),
+        // A message's status words beside its prompt: a `messageId` with a
+        // status word, even with a progress, is what many message APIs send.
+        Signature::keys(&["messageId", "prompt"], &[]).status(STATUSES),
         // Another status word, or none, beside a message's own keys (many
         // APIs answer `{messageId}` or `{messageId, status}`).
         Signature::keys(

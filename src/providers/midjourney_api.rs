@@ -139,16 +139,6 @@ const MARKS: &[&str] = &[
     "hookUrl",
 ];
 
-/// Its keys that other task APIs do not send beside a `taskId`.
-const STRONG_MARKS: &[&str] = &[
-    "jobId",
-    "images",
-    "image",
-    "failReason",
-    "mjPrompt",
-    "hookUrl",
-];
-
 /// How midjourney-api.com bodies look: a record keyed by `taskId` whose
 /// `status` is a number (0/1/2), bare or in the envelope `{status, message,
 /// data}` whose `status` is the API result code (the envelope may carry the
@@ -159,35 +149,22 @@ pub const FORMAT: Format = Format {
     also_sends: &["jobId", "hookUrl", "meta", "action", "seed", "error"],
     record: &[
         Signature::keys(&["taskId"], MARKS).closed(),
-        // The record's numeric status beside one of its result keys: unknown
-        // keys beside them are ignored.
-        Signature::keys(&["taskId", "status"], STRONG_MARKS).status(StatusMark::Code),
         Signature::keys(&["taskId"], &[])
             .status(StatusMark::Code)
             .closed(),
         Signature::keys(&["taskId"], &[]).only(),
     ],
-    envelopes: &[
-        Envelope {
-            key: "data",
-            // Beside `data`, only the vendor's own keys (its result code and
-            // message; the job-status sample has neither).
-            outer: Some(Signature::keys(&[], &[]).closed()),
-            carries_id: Some("taskId"),
-            // A status word (undocumented, but sent by hybrids) on a record of
-            // its own keys, inside the vendor's envelope: bare, `{taskId,
-            // status}` with a word is what other APIs send too.
-            record: &[Signature::keys(&["taskId", "status"], &[]).closed()],
-        },
-        Envelope {
-            key: "data",
-            // Its result code and message, with keys the vendor may add beside
-            // them (a request id): unknown keys are ignored there.
-            outer: Some(Signature::keys(&["status", "message"], &[]).status(StatusMark::Code)),
-            carries_id: Some("taskId"),
-            record: &[],
-        },
-    ],
+    envelopes: &[Envelope {
+        key: "data",
+        // Beside `data`, only the vendor's own keys (its result code and
+        // message; the job-status sample has neither).
+        outer: Some(Signature::keys(&[], &[]).closed()),
+        carries_id: Some("taskId"),
+        // A status word (undocumented, but sent by hybrids) on a record of
+        // its own keys, inside the vendor's envelope: bare, `{taskId,
+        // status}` with a word is what other APIs send too.
+        record: &[Signature::keys(&["taskId", "status"], &[]).closed()],
+    }],
     replies: &[
         Signature::keys(&["status", "message"], &[])
             .status(StatusMark::Code)
