@@ -362,8 +362,15 @@ impl<'de> Shape<'de> {
             }
         }
         if foreign.is_empty() {
+            // Beside an envelope the top level still says what the body
+            // has: a record's keys there are not "missing".
             let flat = !self.is_list && self.inner.is_empty();
-            Some(Misfit::NoEvidence(needs(format, flat.then_some(&self.top))))
+            let top_has_record_keys = !self.is_list
+                && format.record.iter().any(|signature| {
+                    !signature.source.all.is_empty() && self.top.known.contains_all(&signature.all)
+                });
+            let top = (flat || top_has_record_keys).then_some(&self.top);
+            Some(Misfit::NoEvidence(needs(format, top)))
         } else {
             Some(Misfit::Foreign(foreign))
         }
@@ -690,12 +697,10 @@ fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
     let source = &signature.source;
     let lacks = if !source.any.is_empty() && !level.known.intersects(&signature.any) {
         format!("none of {}", some_keys(source.any))
-    } else if source.only
-        && (level.has_unknown_keys() || !level.known.is_subset_of(&signature.allowed))
-    {
-        "other keys beside them".to_owned()
     } else if source.closed && level.has_unknown_keys() {
         "keys no known format sends beside them".to_owned()
+    } else if source.only && !level.known.is_subset_of(&signature.allowed) {
+        "other keys beside them".to_owned()
     } else if !level.status_fits(&source.status) {
         match source.status {
             StatusMark::Words(words) | StatusMark::NoneOrWords(words) => {
@@ -1280,6 +1285,28 @@ mod tests {
                 .iter()
                 .fold(body.to_owned(), |text, key| text.replace(key, ""));
             assert_eq!(detected(&own), Ok(provider), "{own}");
+        }
+    }
+
+    #[test]
+    fn an_asyncapi_webhook_holds_no_list_or_error_reply_keys() {
+        let webhook = r#"{"job_id": "j", "event": "job.completed", "status": "completed",
+            "timestamp": "2025-03-01T10:00:00Z""#;
+        assert_eq!(detected(&format!("{webhook}}}")), Ok(Provider::Asyncapi));
+        // AsyncAPI knows `data`, `message` and `code`, but from its job list
+        // and its error reply, never beside a webhook's keys: other job APIs
+        // send them there.
+        for extra in [
+            r#""data": {"processed_items": 40}"#,
+            r#""message": "input file missing", "code": "E_INPUT""#,
+            r#""total": 3"#,
+        ] {
+            let body = format!("{webhook}, {extra}}}");
+            assert!(detected(&body).is_err(), "{body}");
+            assert!(
+                crate::decode(Provider::Asyncapi, body.as_bytes()).is_err(),
+                "{body}"
+            );
         }
     }
 

@@ -151,6 +151,30 @@ const EVENTS: &[&str] = &[
     "job.cancelled",
 ];
 
+/// The keys of the webhook payload and of the job object it echoes: not the
+/// list's `data` and counts, nor the error reply's `code` and `message`,
+/// which other job APIs' webhooks send beside these words.
+const JOB_KEYS: &[&str] = &[
+    "job_id",
+    "id",
+    "event",
+    "status",
+    "timestamp",
+    "type",
+    "progress",
+    "prompt",
+    "result",
+    "error",
+    "parameters",
+    "parent_job_id",
+    "image_index",
+    "created_at",
+    "updated_at",
+    "completed_at",
+    "webhook_url",
+    "webhook_type",
+];
+
 /// The spec's job types.
 const TYPES: &[&str] = &["imagine", "upscale", "variation", "describe", "blend"];
 
@@ -182,11 +206,11 @@ pub const FORMAT: Format = Format {
         Signature::keys(&["job_id", "event"], &[])
             .word(WordKey::Event, EVENTS)
             .word(WordKey::Type, TYPES)
-            .closed(),
+            .only_among(JOB_KEYS),
         Signature::keys(&["job_id", "status"], &["timestamp", "type"])
             .status(STATUSES)
             .word(WordKey::Type, TYPES)
-            .closed(),
+            .only_among(JOB_KEYS),
         // The REST job object: `id` with one of the spec's job types, on a
         // body of the job object's documented keys (`{id, type, status}` is
         // the shape of many other APIs' objects too).

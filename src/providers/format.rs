@@ -65,6 +65,8 @@ pub struct Signature {
     /// body that this format and another send alike (an id alone), which
     /// detection leaves to the other format and a named decode still reads.
     pub named_only: bool,
+    /// With `only`: further keys the level may hold besides `all` and `any`.
+    pub among: &'static [&'static str],
 }
 
 impl Signature {
@@ -78,6 +80,7 @@ impl Signature {
             only: false,
             closed: false,
             named_only: false,
+            among: &[],
         }
     }
 
@@ -106,6 +109,16 @@ impl Signature {
 
     /// The same keys, and nothing else: no other key, known or not.
     pub const fn only(mut self) -> Self {
+        self.only = true;
+        self.closed = true;
+        self
+    }
+
+    /// The same keys, beside no others than `among`: for a record whose
+    /// keys are the format's but whose format also knows keys that never
+    /// stand beside it (a list envelope's, an error reply's).
+    pub const fn only_among(mut self, among: &'static [&'static str]) -> Self {
+        self.among = among;
         self.only = true;
         self.closed = true;
         self
@@ -491,10 +504,14 @@ impl KeyTable {
         for key in signature.any {
             any.insert(self.intern(key));
         }
+        let mut among = KeyBits::default();
+        for key in signature.among {
+            among.insert(self.intern(key));
+        }
         CompiledSignature {
             all,
             any,
-            allowed: all.union(&any),
+            allowed: all.union(&any).union(&among),
             status: signature.status,
             only: signature.only,
             closed: signature.closed,
@@ -564,7 +581,9 @@ pub(crate) fn describe(signature: &Signature) -> String {
         parts.push(format!("`{}` {}", key.name(), words.join("/")));
     }
     let mut text = parts.join(" with ");
-    if signature.only {
+    if signature.only && !signature.among.is_empty() {
+        text.push_str(" and no key but its own record's");
+    } else if signature.only {
         text.push_str(" and nothing else");
     } else if signature.closed {
         text.push_str(" and no key of its own");
