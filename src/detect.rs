@@ -124,6 +124,12 @@ impl<'de> Level<'de> {
         true
     }
 
+    /// Whether the level has every key `signature` requires, and it
+    /// requires some.
+    fn has_keys_of(&self, signature: &CompiledSignature) -> bool {
+        !signature.source.all.is_empty() && self.known.contains_all(&signature.all)
+    }
+
     /// Whether `signature` holds on this level, with `extra` keys (an id an
     /// envelope carries for its record) counted as present.
     fn shows(&self, signature: &CompiledSignature, extra: &KeyBits) -> bool {
@@ -159,9 +165,6 @@ impl<'de> Level<'de> {
             (StatusMark::Any, _)
             | (StatusMark::Code, Status::Code)
             | (StatusMark::NoneOrWords(_), Status::Absent) => true,
-            // A blank status states nothing (APIFRAME sends `""` on finished
-            // tasks).
-            (StatusMark::NoneOrWords(_), Status::Word(word)) if word.is_empty() => true,
             (StatusMark::Words(words) | StatusMark::NoneOrWords(words), Status::Word(word)) => {
                 words.iter().any(|candidate| word.matches(candidate))
             }
@@ -365,10 +368,8 @@ impl<'de> Shape<'de> {
             // Beside an envelope the top level still says what the body
             // has: a record's keys there are not "missing".
             let flat = !self.is_list && self.inner.is_empty();
-            let top_has_record_keys = !self.is_list
-                && format.record.iter().any(|signature| {
-                    !signature.source.all.is_empty() && self.top.known.contains_all(&signature.all)
-                });
+            let top_has_record_keys =
+                !self.is_list && format.record.iter().any(|s| self.top.has_keys_of(s));
             let top = (flat || top_has_record_keys).then_some(&self.top);
             Some(Misfit::NoEvidence(needs(format, top)))
         } else {
@@ -655,9 +656,7 @@ fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
     // The nearest signature: one whose keys the body has, and better, one
     // whose keys and any of whose other keys it has.
     let nearest = top.and_then(|level| {
-        let has_keys = |signature: &&CompiledSignature| {
-            !signature.source.all.is_empty() && level.known.contains_all(&signature.all)
-        };
+        let has_keys = |signature: &&CompiledSignature| level.has_keys_of(signature);
         let has_any = |signature: &&CompiledSignature| {
             signature.source.any.is_empty() || level.known.intersects(&signature.any)
         };
@@ -978,7 +977,11 @@ struct Scalar<'de>(Status<'de>);
 impl<'de> Scalar<'de> {
     fn of_text(text: Cow<'de, str>) -> Self {
         let digits = text.trim();
-        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if crate::quirks::is_blank(&text) {
+            // A blank word states nothing, as a `null` (APIFRAME sends
+            // `"status": ""` on finished tasks).
+            Scalar(Status::Absent)
+        } else if digits.bytes().all(|b| b.is_ascii_digit()) {
             Scalar(Status::Code)
         } else {
             Scalar(Status::Word(Folded::of(text)))

@@ -193,6 +193,17 @@ impl JobStatus {
         }
     }
 
+    /// Maps a task's own status word, where `SUCCESS` is the task's state
+    /// (midjourney-proxy's and TTAPI's tasks), not a submission's outcome as
+    /// [`JobStatus::from_vendor`] reads it.
+    pub(crate) fn from_task_word(status: &str) -> JobStatus {
+        if is_word(status, "success") {
+            JobStatus::Completed
+        } else {
+            JobStatus::from_vendor(status)
+        }
+    }
+
     /// Pending and in-progress jobs: their images so far are previews.
     /// (`Unknown` is neither running nor terminal.)
     pub fn is_running(self) -> bool {
@@ -372,6 +383,12 @@ impl std::ops::Deref for Folded<'_> {
     fn deref(&self) -> &[u8] {
         self.as_bytes()
     }
+}
+
+/// Whether a vendor word is the table word `expected`, folded as the status
+/// tables are (case, `-`, `_` and spaces alike, around white space).
+pub(crate) fn is_word(word: &str, expected: &str) -> bool {
+    fold_word(word).matches(expected)
 }
 
 /// Folds a vendor word (see [`Folded`]): on the stack when it is short, as

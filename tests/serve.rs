@@ -168,6 +168,15 @@ async fn json(response: reqwest::Response) -> (u16, Value) {
     (status, value)
 }
 
+async fn get_json(client: &reqwest::Client, url: String) -> (u16, Value) {
+    json(client.get(url).send().await.expect("GET")).await
+}
+
+async fn get_text(client: &reqwest::Client, url: String) -> String {
+    let response = client.get(url).send().await.expect("GET");
+    response.text().await.expect("text")
+}
+
 fn query_one(store: &Path, sql: &str) -> i64 {
     let conn =
         rusqlite::Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
@@ -477,14 +486,7 @@ async fn every_status_code_and_the_store_after_each_request() {
         (404, Some("provider_not_configured"))
     );
     // 405: a GET on the webhook route, explained like every other refusal.
-    let (status, answer) = json(
-        client
-            .get(server.url("/webhooks/asyncapi"))
-            .send()
-            .await
-            .expect("GET"),
-    )
-    .await;
+    let (status, answer) = get_json(&client, server.url("/webhooks/asyncapi")).await;
     assert_eq!(
         (status, answer["error"].as_str()),
         (405, Some("method_not_allowed"))
@@ -625,14 +627,7 @@ async fn every_status_code_and_the_store_after_each_request() {
         .await
         .expect("GET");
     assert_eq!(health.status(), 200);
-    let metrics = client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("GET")
-        .text()
-        .await
-        .expect("text");
+    let metrics = get_text(&client, server.url("/metrics")).await;
     for line in [
         "mjhook_deliveries_accepted_total{provider=\"asyncapi\"} 3",
         "mjhook_deliveries_duplicate_total 1",
@@ -727,14 +722,7 @@ async fn forwards_signed_in_order_through_failures_and_duplicates_once() {
         ),
         4
     );
-    let metrics = client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("GET")
-        .text()
-        .await
-        .expect("text");
+    let metrics = get_text(&client, server.url("/metrics")).await;
     assert!(metrics.contains("mjhook_forwarded_total 4"), "{metrics}");
     assert!(
         metrics.contains("mjhook_forward_retries_total 3"),
@@ -773,19 +761,9 @@ async fn a_410_stops_forwarding_and_keeps_the_outbox() {
     let receiver = Receiver::start(|_| (410, None)).await;
     let server = Server::start(&store, &forward_args(&receiver, "50ms"));
     let client = reqwest::Client::new();
-    let metrics_now = || async {
-        client
-            .get(server.url("/metrics"))
-            .send()
-            .await
-            .expect("GET")
-            .text()
-            .await
-            .expect("text")
-    };
     let mut at_start = String::new();
     for _ in 0..50 {
-        at_start = metrics_now().await;
+        at_start = get_text(&client, server.url("/metrics")).await;
         if at_start.contains("mjhook_forward_gone") {
             break;
         }
@@ -820,14 +798,7 @@ async fn a_410_stops_forwarding_and_keeps_the_outbox() {
         ),
         2
     );
-    let metrics = client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("GET")
-        .text()
-        .await
-        .expect("text");
+    let metrics = get_text(&client, server.url("/metrics")).await;
     assert!(metrics.contains("mjhook_forward_gone 1"), "{metrics}");
 }
 
@@ -866,14 +837,7 @@ async fn restart_keeps_states_events_and_the_outbox_and_dead_letters_retry() {
         2,
         "not sent ahead of the dead letters"
     );
-    let before = client
-        .get(server.url("/events"))
-        .send()
-        .await
-        .expect("GET")
-        .text()
-        .await
-        .expect("text");
+    let before = get_text(&client, server.url("/events")).await;
     assert!(server.terminate().success());
 
     let retry = Command::new(env!("CARGO_BIN_EXE_mjhook"))
@@ -896,23 +860,9 @@ async fn restart_keeps_states_events_and_the_outbox_and_dead_letters_retry() {
         .map(|seen| seen.body["progress"].clone())
         .collect();
     assert_eq!(progress, [10, 90, 95]);
-    let after = client
-        .get(server.url("/events"))
-        .send()
-        .await
-        .expect("GET")
-        .text()
-        .await
-        .expect("text");
+    let after = get_text(&client, server.url("/events")).await;
     assert_eq!(before, after, "the events survive the restart");
-    let (status, state) = json(
-        client
-            .get(server.url("/jobs/asyncapi/job-r"))
-            .send()
-            .await
-            .expect("GET"),
-    )
-    .await;
+    let (status, state) = get_json(&client, server.url("/jobs/asyncapi/job-r")).await;
     assert_eq!((status, &state["progress"]), (200, &Value::from(95)));
 
     // Undelivered events survive a restart too: stop before they go out.

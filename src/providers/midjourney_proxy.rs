@@ -338,13 +338,10 @@ fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
         "missing field `id`",
         [task.id, task.task_id],
     )?;
-    let status = match task.status.as_deref() {
-        // Here `SUCCESS` is the task's state; the shared table keeps
-        // `success` unknown because other vendors use it for a submission.
-        Some(word) if word.trim().eq_ignore_ascii_case("success") => JobStatus::Completed,
-        Some(word) => JobStatus::from_vendor(word),
-        None => JobStatus::Unknown,
-    };
+    let status = task
+        .status
+        .as_deref()
+        .map_or(JobStatus::Unknown, JobStatus::from_task_word);
 
     let mut event = JobEvent::new(PROVIDER, job_id, status);
     event.provider_status = task.status.map(Cow::into_owned);

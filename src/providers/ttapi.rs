@@ -41,7 +41,7 @@ use serde_with::{serde_as, skip_serializing_none};
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
 use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
-use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
+use crate::event::{is_word, Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
     clean_prompts, is_blank, BorrowedText, EmptyAsNone, NullableList, OneOrMany, Percent, Skipped,
     StringOrInt, Timestamp,
@@ -271,7 +271,7 @@ fn task_event<Data>(
         return Ok(Events::One(event));
     }
     let status = match status_word.as_deref() {
-        Some(word) => task_status(word),
+        Some(word) => JobStatus::from_task_word(word),
         // A bare task (the edit product's docs) says nothing of its status:
         // its results say it finished.
         None if task.has_results() => JobStatus::Completed,
@@ -287,21 +287,6 @@ fn task_event<Data>(
     Ok(Events::One(event))
 }
 
-/// A task status word; `SUCCESS` is completed here, although the shared
-/// table keeps `success` unknown (other vendors use it for a submission).
-fn task_status(word: &str) -> JobStatus {
-    if is_word(word, "success") {
-        JobStatus::Completed
-    } else {
-        JobStatus::from_vendor(word)
-    }
-}
-
-/// Whether a status word is `expected`, in any case, around white space.
-fn is_word(word: &str, expected: &str) -> bool {
-    word.trim().eq_ignore_ascii_case(expected)
-}
-
 /// A `fetch-list` record; `at` prefixes JSON paths in errors.
 fn record(mut task: Task, at: At) -> Result<JobEvent, DecodeError> {
     let job_id = super::job_id(
@@ -315,7 +300,7 @@ fn record(mut task: Task, at: At) -> Result<JobEvent, DecodeError> {
         Some(code) => match code.as_int() {
             Some(2) => JobStatus::Completed,
             Some(_) => JobStatus::Unknown,
-            None => task_status(&code.to_text()),
+            None => JobStatus::from_task_word(&code.to_text()),
         },
         None => JobStatus::Unknown,
     };
