@@ -57,12 +57,26 @@ pub(crate) enum Status<'de> {
     /// No such key, or `null`.
     #[default]
     Absent,
-    /// An integer, or a string of digits: an API result code.
-    Code,
+    /// An integer, or a string of digits: an API result code; `http` when
+    /// it is an HTTP status (100–599), which is all a signature asks of
+    /// it ([`Signature::http_code`]).
+    Code {
+        http: bool,
+    },
     /// A word, folded as the status tables are ([`Folded`]) once, when
     /// read.
     Word(Folded<'de>),
     Other,
+}
+
+impl Status<'_> {
+    /// A numeric result code.
+    pub(crate) fn code(code: impl TryInto<u16>) -> Self {
+        let http = code
+            .try_into()
+            .is_ok_and(|code| (100..=599).contains(&code));
+        Status::Code { http }
+    }
 }
 
 /// The keys of one object: the body, or the object(s) inside its envelope.
@@ -142,6 +156,7 @@ impl<'de> Level<'de> {
         keys_hold
             && self.status_fits(&signature.status)
             && (signature.source.word_marks()).all(|(key, words)| self.word_fits(key, words))
+            && (!signature.source.http_code || self.code_is_http())
     }
 
     /// Where the value of `key` goes, if detection reads it: `status`, or
@@ -163,13 +178,21 @@ impl<'de> Level<'de> {
     fn status_fits(&self, mark: &StatusMark) -> bool {
         match (mark, &self.status) {
             (StatusMark::Any, _)
-            | (StatusMark::Code, Status::Code)
+            | (StatusMark::Code, Status::Code { .. })
             | (StatusMark::NoneOrWords(_), Status::Absent) => true,
             (StatusMark::Words(words) | StatusMark::NoneOrWords(words), Status::Word(word)) => {
                 words.iter().any(|candidate| word.matches(candidate))
             }
             _ => false,
         }
+    }
+
+    /// Whether the level's `code`, if present, is an HTTP status.
+    fn code_is_http(&self) -> bool {
+        matches!(
+            self.words[WordKey::Code.slot()],
+            Status::Absent | Status::Code { http: true }
+        )
     }
 
     /// Whether the level's `key`, if present, holds one of `words`
@@ -371,10 +394,33 @@ impl<'de> Shape<'de> {
             let top_has_record_keys =
                 !self.is_list && format.record.iter().any(|s| self.top.has_keys_of(s));
             let top = (flat || top_has_record_keys).then_some(&self.top);
-            Some(Misfit::NoEvidence(needs(format, top)))
+            let why = self
+                .envelope_misfit(format)
+                .unwrap_or_else(|| needs(format, top));
+            Some(Misfit::NoEvidence(why))
         } else {
             Some(Misfit::Foreign(foreign))
         }
+    }
+
+    /// Why a record inside one of `format`'s envelopes does not count
+    /// although it shows the format's evidence: the envelope's own level
+    /// lacks what the envelope asks of it.
+    fn envelope_misfit(&self, format: &CompiledFormat) -> Option<String> {
+        let no_extra = KeyBits::default();
+        format.envelopes.iter().find_map(|envelope| {
+            let outer = envelope.outer.as_ref().filter(|_| !self.is_list)?;
+            let inner = self.inner(envelope.key)?;
+            let record_shows = (format.record.iter().chain(&envelope.record))
+                .any(|signature| inner.shows(signature, &no_extra));
+            (record_shows && !self.top.shows(outer, &no_extra)).then(|| {
+                format!(
+                    "its `{}` holds a record, but {}",
+                    envelope.key,
+                    lacks(&self.top, outer)
+                )
+            })
+        })
     }
 
     pub(crate) fn detect(&self) -> Result<Provider, DecodeError> {
@@ -500,7 +546,9 @@ struct FlatKey {
 #[derive(Debug, PartialEq, Eq)]
 enum StatusKey {
     Absent,
-    Code,
+    Code {
+        http: bool,
+    },
     /// Folded, as [`Status::Word`] holds it.
     Word(Vec<u8>),
     Other,
@@ -510,7 +558,7 @@ impl StatusKey {
     fn of(status: &Status) -> Self {
         match status {
             Status::Absent => StatusKey::Absent,
-            Status::Code => StatusKey::Code,
+            Status::Code { http } => StatusKey::Code { http: *http },
             Status::Word(word) => StatusKey::Word(word.to_vec()),
             Status::Other => StatusKey::Other,
         }
@@ -518,9 +566,8 @@ impl StatusKey {
 
     fn matches(&self, status: &Status) -> bool {
         match (self, status) {
-            (StatusKey::Absent, Status::Absent)
-            | (StatusKey::Code, Status::Code)
-            | (StatusKey::Other, Status::Other) => true,
+            (StatusKey::Absent, Status::Absent) | (StatusKey::Other, Status::Other) => true,
+            (StatusKey::Code { http: kept }, Status::Code { http }) => kept == http,
             (StatusKey::Word(kept), Status::Word(word)) => kept[..] == **word,
             _ => false,
         }
@@ -650,8 +697,9 @@ impl fmt::Display for Misfit {
 
 /// Why a body shows none of a format's record evidence, in words. For a
 /// flat body (`top`) that has every key one of the format's signatures
-/// requires, what else that signature asks for and the body lacks;
-/// otherwise the format's first signature.
+/// requires (or is an error reply's keys and no others), what else that
+/// signature asks for and the body lacks; otherwise the format's first
+/// signature.
 fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
     // The nearest signature: one whose keys the body has, and better, one
     // whose keys and any of whose other keys it has.
@@ -660,7 +708,11 @@ fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
         let has_any = |signature: &&CompiledSignature| {
             signature.source.any.is_empty() || level.known.intersects(&signature.any)
         };
-        let mut candidates = format.record.iter().filter(has_keys);
+        let reply_keys_alone = |signature: &&CompiledSignature| {
+            signature.source.only && level.known.is_subset_of(&signature.allowed)
+        };
+        let replies = format.replies.iter().filter(reply_keys_alone);
+        let mut candidates = format.record.iter().chain(replies).filter(has_keys);
         let first = candidates.clone().next()?;
         Some((level, candidates.find(has_any).unwrap_or(first)))
     });
@@ -693,8 +745,15 @@ fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
             })
         );
     };
+    let has = every_key(signature.source.all);
+    format!("it has {has}, but {}", lacks(level, signature))
+}
+
+/// What `level` lacks of `signature`, in words, when it has the keys the
+/// signature requires.
+fn lacks(level: &Level, signature: &CompiledSignature) -> String {
     let source = &signature.source;
-    let lacks = if !source.any.is_empty() && !level.known.intersects(&signature.any) {
+    if !source.any.is_empty() && !level.known.intersects(&signature.any) {
         format!("none of {}", some_keys(source.any))
     } else if source.closed && level.has_unknown_keys() {
         "keys no known format sends beside them".to_owned()
@@ -711,11 +770,11 @@ fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
         (source.word_marks()).find(|&(key, words)| !level.word_fits(key, words))
     {
         word_misfit(key.name(), words, &level.words[key.slot()])
+    } else if source.http_code && !level.code_is_http() {
+        "its `code` is no HTTP status".to_owned()
     } else {
         "that counts only when the provider is named".to_owned()
-    };
-    let has = every_key(source.all);
-    format!("it has {has}, but {lacks}")
+    }
 }
 
 /// Why `found`, the value of `key`, is none of `words`, in words.
@@ -982,7 +1041,8 @@ impl<'de> Scalar<'de> {
             // `"status": ""` on finished tasks).
             Scalar(Status::Absent)
         } else if digits.bytes().all(|b| b.is_ascii_digit()) {
-            Scalar(Status::Code)
+            // Past `u64`, a code is no HTTP status either.
+            Scalar(Status::code(digits.parse::<u64>().unwrap_or(u64::MAX)))
         } else {
             Scalar(Status::Word(Folded::of(text)))
         }
@@ -997,11 +1057,11 @@ impl<'de> de::Deserialize<'de> for Scalar<'de> {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("any JSON value")
             }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Scalar<'de>, E> {
-                Ok(Scalar(Status::Code))
+            fn visit_i64<E: de::Error>(self, code: i64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar(Status::code(code)))
             }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Scalar<'de>, E> {
-                Ok(Scalar(Status::Code))
+            fn visit_u64<E: de::Error>(self, code: u64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar(Status::code(code)))
             }
             fn visit_f64<E: de::Error>(self, _: f64) -> Result<Scalar<'de>, E> {
                 Ok(Scalar(Status::Other))
@@ -1067,7 +1127,7 @@ mod tests {
     }
 
     /// A word key decides as `status` does, and a remembered decision
-    /// holds only for the same words.
+    /// holds only for the same words (or kind of code).
     #[test]
     fn a_word_key_must_hold_one_of_the_formats_words() {
         let sequence = [
@@ -1137,6 +1197,11 @@ mod tests {
                 r#"{"task_id": "q", "status": "success", "image_url": "https://a.example/q.png"}"#,
                 None,
             ),
+            // `code` is read as a result code: an HTTP status, or not.
+            (r#"{"code": 404, "msg": "r"}"#, Some(Provider::Kie)),
+            (r#"{"code": 0, "msg": "s"}"#, None),
+            (r#"{"code": "401", "msg": "t"}"#, Some(Provider::Kie)),
+            (r#"{"code": 1000, "msg": "u"}"#, None),
         ];
         for _ in 0..2 {
             for (body, provider) in sequence {

@@ -694,3 +694,57 @@ fn asyncapi_without_an_event_needs_its_own_words_and_keys() {
         );
     }
 }
+
+#[test]
+fn kie_and_goapi_replies_count_only_with_an_http_status_as_code() {
+    // `{code: 0, msg, data: {taskId}}` is many APIs' submit reply; KIE's
+    // `code` is an HTTP status.
+    let submit = r#"{"code": 0, "msg": "ok", "data": {"taskId": "t-1"}}"#;
+    assert!(
+        matches!(
+            decode_auto(submit.as_bytes()),
+            Err(DecodeError::Undetected { .. })
+        ),
+        "{submit}"
+    );
+    let named = error(Provider::Kie, submit).to_string();
+    assert!(named.contains("its `code` is no HTTP status"), "{named}");
+    for code in ["200", "\"200\""] {
+        let body = format!(r#"{{"code": {code}, "msg": "success", "data": {{"taskId": "t-1"}}}}"#);
+        let event = decode_auto(body.as_bytes()).expect(&body);
+        assert_eq!(
+            (event.provider, event.status),
+            (Provider::Kie, JobStatus::Pending)
+        );
+    }
+    // A task's own keys are evidence whatever the code says.
+    let callback = r#"{"code": 0, "msg": "ok", "data": {"taskId": "t-1", "resultUrls": ["https://example.com/a.png"]}}"#;
+    assert_eq!(
+        decode_auto(callback.as_bytes()).map(|event| event.provider),
+        Ok(Provider::Kie)
+    );
+    // Error replies: an HTTP status is the vendor's error, anything else
+    // another API's body.
+    for (body, vendor) in [
+        (
+            r#"{"code": 404, "msg": "no such task"}"#,
+            Some(Provider::Kie),
+        ),
+        (r#"{"code": -1121, "msg": "invalid symbol"}"#, None),
+        (r#"{"code": 0, "msg": "ok", "data": null}"#, None),
+        (
+            r#"{"code": 500, "message": "internal"}"#,
+            Some(Provider::Goapi),
+        ),
+        (r#"{"code": 0, "message": "ok"}"#, None),
+        (r#"{"code": 99991663, "message": "token invalid"}"#, None),
+    ] {
+        match (decode_auto(body.as_bytes()), vendor) {
+            (Err(DecodeError::Vendor { provider, .. }), Some(vendor)) => {
+                assert_eq!(provider, vendor, "{body}")
+            }
+            (Err(DecodeError::Undetected { .. }), None) => {}
+            (outcome, _) => panic!("{body}: {outcome:?}"),
+        }
+    }
+}

@@ -67,6 +67,10 @@ pub struct Signature {
     pub named_only: bool,
     /// With `only`: further keys the level may hold besides `all` and `any`.
     pub among: &'static [&'static str],
+    /// Whether `code`, if present, must be an HTTP status (100–599): a
+    /// vendor that answers in HTTP statuses, where many APIs answer
+    /// `{"code": 0, "msg": …}`.
+    pub http_code: bool,
 }
 
 impl Signature {
@@ -81,6 +85,7 @@ impl Signature {
             closed: false,
             named_only: false,
             among: &[],
+            http_code: false,
         }
     }
 
@@ -130,6 +135,12 @@ impl Signature {
         self
     }
 
+    /// The same, with `code`, if present, an HTTP status.
+    pub const fn http_code(mut self) -> Self {
+        self.http_code = true;
+        self
+    }
+
     /// The same, counted only when the provider is named.
     pub const fn named_only(mut self) -> Self {
         self.named_only = true;
@@ -152,26 +163,29 @@ pub enum StatusMark {
     NoneOrWords(&'static [&'static str]),
 }
 
-/// A key other than `status` whose value, a word, can be evidence
-/// ([`Signature::word`]): many APIs send `type` and `event`, with words of
-/// their own.
+/// A key other than `status` whose value can be evidence: many APIs send
+/// `type` and `event` with words of their own ([`Signature::word`]), and
+/// `code` with result codes of their own ([`Signature::http_code`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WordKey {
     /// `type`: what kind of job or object.
     Type,
     /// `event`: what happened.
     Event,
+    /// `code`: an API result code.
+    Code,
 }
 
 impl WordKey {
     /// Every word key, in the order of their slots in a level.
-    pub const ALL: [WordKey; 2] = [WordKey::Type, WordKey::Event];
+    pub const ALL: [WordKey; 3] = [WordKey::Type, WordKey::Event, WordKey::Code];
 
     /// The key's name in a body.
     pub const fn name(self) -> &'static str {
         match self {
             WordKey::Type => "type",
             WordKey::Event => "event",
+            WordKey::Code => "code",
         }
     }
 
@@ -579,6 +593,9 @@ pub(crate) fn describe(signature: &Signature) -> String {
     }
     for (key, words) in signature.word_marks() {
         parts.push(format!("`{}` {}", key.name(), words.join("/")));
+    }
+    if signature.http_code {
+        parts.push("`code`, if any, an HTTP status".to_owned());
     }
     let mut text = parts.join(" with ");
     if signature.only && !signature.among.is_empty() {

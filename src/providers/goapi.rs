@@ -277,9 +277,14 @@ pub const FORMAT: Format = Format {
         // submit reply: the unified task has more.
         record: &[Signature::keys(&["task_id"], UNIFIED_KEYS).closed()],
     }],
+    // GoAPI answers in HTTP statuses; `{code: 0, message}` is other APIs'.
     replies: &[
-        Signature::keys(&["code", "message"], &[]).only(),
-        Signature::keys(&["code", "message", "data"], &[]).only(),
+        Signature::keys(&["code", "message"], &[])
+            .only()
+            .http_code(),
+        Signature::keys(&["code", "message", "data"], &[])
+            .only()
+            .http_code(),
         Signature::keys(&["type", "time"], &[]),
     ],
 };

@@ -235,20 +235,35 @@ const MARKS: &[&str] = &[
 /// callback or record fields inside `{code, msg, data}`; the submit reply's
 /// `data` is `{taskId}` alone; error replies are `{code, msg}` with a `data`
 /// that holds no task.
+///
+/// KIE's `code` is an HTTP status (200, 4xx, 5xx): a task's own keys are
+/// evidence whatever the code, but `{taskId}` alone and the error replies
+/// are many APIs' too, and count only beside an HTTP status (`{"code": 0,
+/// "msg": "ok", "data": {"taskId": …}}` is another API's submit reply).
 pub const FORMAT: Format = Format {
     provider: PROVIDER,
     wire_keys: || fields_of::<Task>().to_vec(),
     also_sends: &[],
     record: &[Signature::keys(&["taskId"], MARKS)],
-    envelopes: &[Envelope {
-        key: "data",
-        outer: Some(Signature::keys(&[], &["code", "msg"])),
-        carries_id: None,
-        record: &[Signature::keys(&["taskId"], &[]).only()],
-    }],
+    envelopes: &[
+        Envelope {
+            key: "data",
+            outer: Some(Signature::keys(&[], &["code", "msg"])),
+            carries_id: None,
+            record: &[],
+        },
+        Envelope {
+            key: "data",
+            outer: Some(Signature::keys(&[], &["code", "msg"]).http_code()),
+            carries_id: None,
+            record: &[Signature::keys(&["taskId"], &[]).only()],
+        },
+    ],
     replies: &[
-        Signature::keys(&["code", "msg"], &[]).only(),
-        Signature::keys(&["code", "msg", "data"], &[]).only(),
+        Signature::keys(&["code", "msg"], &[]).only().http_code(),
+        Signature::keys(&["code", "msg", "data"], &[])
+            .only()
+            .http_code(),
     ],
 };
 
