@@ -697,7 +697,8 @@ pub enum ImageRole {
     Grid,
     /// One finished image: an upscale, or one quarter of a grid.
     Image,
-    /// A partial image while the job runs.
+    /// A partial image while the job runs, or the last one a job that
+    /// failed or was cancelled showed.
     Preview,
     /// An image the job was given, such as a describe source.
     Input,

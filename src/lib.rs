@@ -82,8 +82,9 @@
 //!   not images, but keep their place in a list, so the quarters after them
 //!   keep their grid positions. Only a grid's quarters (two to four URLs from
 //!   an operation that makes a grid, or an unnamed one) have an `index`.
-//! - The images of a pending or running job are previews (partial results);
-//!   each prompt appears once.
+//! - The images of a job that has not completed are previews (partial
+//!   results): a pending or running job's, and the last one a failed or
+//!   cancelled job showed; each prompt appears once.
 //! - A missing, `null` or `""` job id is an error naming the field.
 //! - `error` is set only for a failed job, from what the vendor said about
 //!   the failure; error text on a job that goes on (a warning, a retried
@@ -121,9 +122,9 @@
 //!
 //! # Out of scope, on purpose
 //!
-//! - **Video results** (`video_urls`, `video_url` of APIFRAME's video tasks)
-//!   are not images and are left out; the task still decodes, with its
-//!   operation kept verbatim (`imagine-video`).
+//! - **Video results** (`video_urls`, `video_url` of APIFRAME's video tasks,
+//!   `.mp4` files in a result list) are not images and are left out; the
+//!   task still decodes, with its operation kept verbatim (`imagine-video`).
 //! - **Fields the model has no place for**: APIFRAME's `seed`, `sref`,
 //!   `full_content` and `actions`; GoAPI's `actions`, `usage`, `meta.*_utc`
 //!   twins and `image_id`; ImagineAPI's `upscaled` asset ids (not URLs) and
@@ -134,8 +135,7 @@
 //! - **Bodies that are not job events** are errors, not events: vendors'
 //!   error replies ([`DecodeError::Vendor`]), GoAPI account notifications,
 //!   Directus's own webhook format, and request bodies.
-//! - **Neighbouring vendors** (kie.ai, Legnext, APIFRAME v2) have formats of
-//!   their own and are not decoded.
+//! - **APIFRAME v2** has a format of its own and is not decoded.
 //! - **Delivery semantics** (retries, duplicates, reordering, account-wide
 //!   fan-out) cannot be seen in one body; [`track`] folds them away. URL
 //!   lifetimes (GoAPI keeps images five days) are the caller's concern:

@@ -120,6 +120,12 @@ const TASK_TYPES: [(&str, &str); 20] = [
     ("flux-imagine", "flux-imagine"),
 ];
 
+/// Whether a job of this canonical status shows previews: one that has not
+/// completed (a failed or cancelled one keeps the last it showed).
+fn shows_previews(status: &str) -> bool {
+    matches!(status, "pending" | "in_progress" | "failed" | "cancelled")
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -146,8 +152,10 @@ proptest! {
 
         let event = decode_one(Provider::Apiframe, &task);
         check_invariants(&event)?;
+        let part_way = percentage.as_ref().and_then(|(_, n)| *n).is_some_and(|n| (1..100).contains(&n));
         let expected_status = match status {
             Some((_, canonical)) => canonical,
+            None if part_way => "in_progress",
             None if has_result => "completed",
             None => "pending",
         };
@@ -232,8 +240,8 @@ proptest! {
         prop_assert_eq!(event.progress.map(|p| p.get()), expected_progress);
         let all: BTreeSet<String> = output.image_url.iter().chain(&output.image_urls).chain(&output.temporary_image_urls).chain(&output.intermediate_image_urls).map(|url| url.to_string()).collect();
         prop_assert_eq!(url_set(&event), all.iter().map(String::as_str).collect::<BTreeSet<_>>());
-        // A running task's results are previews too.
-        let running = matches!(status.1, "pending" | "in_progress");
+        // A task that has not completed shows previews.
+        let running = shows_previews(status.1);
         let results = usize::from(image_url) + quarters;
         let previews_out = event.images.iter().filter(|image| image.role == mjhook::ImageRole::Preview).count();
         prop_assert_eq!(previews_out, previews + if running { results } else { 0 });
@@ -304,8 +312,8 @@ proptest! {
         // One URL is no grid: it has no position.
         let expected_indexes: Vec<_> = (0..quarters as u8).map(|n| (quarters >= 2).then_some(n)).collect();
         prop_assert_eq!(quarters_out.iter().map(|i| i.index).collect::<Vec<_>>(), expected_indexes);
-        // A running job's results are previews.
-        let running = matches!(status.1, "pending" | "in_progress");
+        // A job that has not completed shows previews.
+        let running = shows_previews(status.1);
         let quarter_role = if running { mjhook::ImageRole::Preview } else { mjhook::ImageRole::Image };
         prop_assert!(quarters_out.iter().all(|i| i.role == quarter_role));
         let expected_progress = completed_at_100(status.1, progress.and_then(|(_, n)| n));
@@ -563,7 +571,7 @@ proptest! {
         prop_assert_eq!(event.error.as_ref().and_then(|e| e.code.as_deref()), (status.1 == "failed").then_some("10002"));
         let all: BTreeSet<String> = output.image_url.iter().chain(&output.image_urls).map(|url| url.to_string()).collect();
         prop_assert_eq!(url_set(&event), all.iter().map(String::as_str).collect::<BTreeSet<_>>());
-        let running = matches!(status.1, "pending" | "in_progress");
+        let running = shows_previews(status.1);
         for image in &event.images {
             let expected_role = if running {
                 mjhook::ImageRole::Preview
@@ -847,7 +855,7 @@ proptest! {
         prop_assert_eq!(event.progress.map(|p| p.get()), expected_progress);
         let expected_urls: BTreeSet<String> = task.image_url.iter().chain(&task.raw_image_url).chain(&task.sub_image_urls).map(|url| url.to_string()).collect();
         prop_assert_eq!(url_set(&event), expected_urls.iter().map(String::as_str).collect::<BTreeSet<_>>());
-        let running = matches!(expected_status, "pending" | "in_progress");
+        let running = shows_previews(expected_status);
         let whole_role = if running {
             mjhook::ImageRole::Preview
         } else if quarters || offers_upscales {
@@ -955,7 +963,7 @@ proptest! {
         prop_assert_eq!(event.progress.map(|p| p.get()), expected_progress);
         let expected_urls: Vec<&str> = message.uri.iter().chain(&message.original_url).map(|url| url.as_ref()).collect();
         prop_assert_eq!(event.images.iter().map(|image| image.url.as_str()).collect::<Vec<_>>(), expected_urls);
-        let role = if matches!(expected_status, "pending" | "in_progress") {
+        let role = if shows_previews(expected_status) {
             mjhook::ImageRole::Preview
         } else if offers_upscales {
             mjhook::ImageRole::Grid

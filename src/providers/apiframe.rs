@@ -5,7 +5,8 @@
 //! `{"tasks": [...]}`.
 //!
 //! Decisions where the vendors are silent:
-//! - A body without `status` is completed when it carries a result
+//! - A body without `status` is running when its `percentage` is between 1
+//!   and 99 (its images are previews), completed when it carries a result
 //!   (`original_image_url`, `image_urls`, `image_url`, `content`, `seed`, a
 //!   video), failed when it carries failure text (`error`, `message`), and
 //!   otherwise pending: `{task_id}` alone is the submit acknowledgement.
@@ -211,17 +212,21 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
         || task.seed.is_some()
         || task.video_urls.is_some()
         || task.video_url.is_some();
+    let progress = task.percentage.as_ref().and_then(Percent::progress);
+    // A job part of the way through is running, whatever it shows so far.
+    let part_way = progress.is_some_and(|progress| (1..100).contains(&progress.get()));
     // `""` is no status, like a missing one.
     let status = match task.status.as_deref().filter(|status| !is_blank(status)) {
         Some(status) => JobStatus::from_vendor(status),
+        None if failure.is_some() && (part_way || !has_result) => JobStatus::Failed,
+        None if part_way => JobStatus::InProgress,
         None if has_result => JobStatus::Completed,
-        None if failure.is_some() => JobStatus::Failed,
         None => JobStatus::Pending,
     };
 
     let mut event = JobEvent::new(PROVIDER, job_id, status);
     event.provider_status = task.status.map(Cow::into_owned);
-    event.progress = task.percentage.as_ref().and_then(Percent::progress);
+    event.progress = progress;
     event.operation = task.task_type.as_deref().and_then(Operation::from_vendor);
     if let Some(grid) = task.original_image_url {
         event.images.push(Image::new(grid, ImageRole::Grid));

@@ -23,7 +23,8 @@
 //! - `occurred_at` is the webhook's `timestamp`; polled bodies have none.
 //! - The prompt comes from the unified `input` echo or v2's
 //!   `meta.task_request`; both may lack it.
-//! - The v2 submit reply `{task_id, status: "success"}` is a pending task.
+//! - The v2 submit reply `{task_id, status: "success"}` is a pending task
+//!   without a provider status: "success" is the request's outcome.
 //! - Account notifications (`{type, time, message}`) are refused: they are
 //!   not tasks.
 //! - Where v2 puts a describe's prompts is undocumented; only the unified
@@ -457,7 +458,9 @@ fn normalize<Data>(
     // Vendors send error text on tasks that go on (a retried step, a
     // warning); the model reports an error only for a failed job.
     event.error = failure.filter(|_| status == JobStatus::Failed);
-    event.provider_status = Some(provider_status.into_owned());
+    // The submit reply's "success" is the request's outcome, not the task's
+    // status (as the other vendors' submit replies have none).
+    event.provider_status = (!acknowledged).then(|| provider_status.into_owned());
     event.occurred_at = sent_at.and_then(Timestamp::to_utc);
     event.created_at = meta.created_at.as_ref().and_then(Timestamp::to_utc);
     finish(&mut event);

@@ -45,7 +45,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature};
-use super::{finish, push_finished_images, At, Check, Events, Provider};
+use super::{finish, is_video_url, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -446,12 +446,14 @@ fn normalize<Data>(
     Ok(event)
 }
 
-/// The results, unless they are videos.
-fn push_results(event: &mut JobEvent, urls: Vec<impl Into<String>>) {
+/// The results, unless they are videos: a video task's, or files named
+/// as videos (a callback's echo need not say the task was a video).
+fn push_results<Url: Into<String> + AsRef<str>>(event: &mut JobEvent, urls: Vec<Url>) {
     let video = matches!(&event.operation, Some(Operation::Other(kind))
         if kind.to_ascii_lowercase().contains("video"));
     if !video {
-        push_finished_images(event, urls);
+        let images = urls.into_iter().filter(|url| !is_video_url(url.as_ref()));
+        push_finished_images(event, images.collect());
     }
 }
 

@@ -146,7 +146,10 @@ const MARKS: &[&str] = &[
 pub const FORMAT: Format = Format {
     provider: PROVIDER,
     wire_keys: || fields_of::<Record>().to_vec(),
-    also_sends: &["jobId", "hookUrl", "meta", "action", "seed", "error"],
+    // The request's `mode` and `timeout` may be echoed, as `hookUrl` is.
+    also_sends: &[
+        "jobId", "hookUrl", "mode", "timeout", "meta", "action", "seed", "error",
+    ],
     record: &[
         Signature::keys(&["taskId"], MARKS).closed(),
         Signature::keys(&["taskId"], &[])

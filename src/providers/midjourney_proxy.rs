@@ -47,7 +47,7 @@ use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature};
 use super::midjourney_api::ImageUrl;
-use super::{finish, push_finished_images, At, Check, Events, Provider};
+use super::{finish, is_video_url, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -369,7 +369,7 @@ fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
         event.prompt = prompt.map(Cow::into_owned);
     }
 
-    if let Some(url) = task.image_url.filter(|url| !is_video(url)) {
+    if let Some(url) = task.image_url.filter(|url| !is_video_url(url)) {
         let role = match &event.operation {
             Some(Operation::Describe) => ImageRole::Input,
             Some(Operation::Upscale | Operation::Other(_)) => ImageRole::Image,
@@ -377,7 +377,7 @@ fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
         };
         event.images.push(Image::new(url, role));
     }
-    if let Some(url) = task.grid_image_url.filter(|url| !is_video(url)) {
+    if let Some(url) = task.grid_image_url.filter(|url| !is_video_url(url)) {
         event.images.push(Image::new(url, ImageRole::Grid));
     }
     for list in [
@@ -391,7 +391,7 @@ fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
         let urls: Vec<Cow<'_, str>> = list
             .into_iter()
             .map(|url| {
-                if is_video(&url) {
+                if is_video_url(&url) {
                     Cow::Borrowed("")
                 } else {
                     url
@@ -426,25 +426,9 @@ fn shortened_part(text: &str) -> &str {
     }
 }
 
-/// Whether a URL names a video (its path ends in `.mp4`).
-fn is_video(url: &str) -> bool {
-    let path = url.split(['?', '#']).next().unwrap_or(url);
-    path.len() >= 4
-        && path
-            .get(path.len() - 4..)
-            .is_some_and(|end| end.eq_ignore_ascii_case(".mp4"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn videos_are_not_images() {
-        assert!(is_video("https://cdn.example.com/a/0.MP4?rand=1"));
-        assert!(!is_video("https://cdn.example.com/a/0.png"));
-        assert!(!is_video("mp4"));
-    }
 
     #[test]
     fn only_the_shortened_prompts_are_prompts() {

@@ -765,17 +765,29 @@ pub(crate) fn push_finished_images(event: &mut JobEvent, urls: Vec<impl Into<Str
     }
 }
 
+/// Whether a URL names a video (its path ends in `.mp4`): a result list
+/// may hold a video job's files, which are not images.
+pub(crate) fn is_video_url(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    path.len() >= 4
+        && path
+            .get(path.len() - 4..)
+            .is_some_and(|end| end.eq_ignore_ascii_case(".mp4"))
+}
+
 /// The rules every provider shares once its fields are mapped: each image
 /// URL once (the first occurrence; empty URLs are not images), each prompt
-/// once, the results of a pending or running job are previews (the canonical model: "a
-/// partial image while in progress"), and a completed job that does not
-/// state its progress, or states 0 (what GoAPI sends on plans without
-/// progress reports), is at 100.
+/// once, the images of a job that has not completed are previews (the
+/// canonical model: "a partial image while in progress"; a failed or
+/// cancelled job keeps the last one it showed, as midjourney-proxy's tasks
+/// do), and a completed job that does not state its progress, or states 0
+/// (what GoAPI sends on plans without progress reports), is at 100.
 #[inline]
 pub(crate) fn finish(event: &mut JobEvent) {
     keep_first_of_each(&mut event.images, |image| image.url.as_str());
     keep_first_of_each(&mut event.prompts, String::as_str);
-    if event.status.is_running() {
+    let stopped_short = matches!(event.status, JobStatus::Failed | JobStatus::Cancelled);
+    if event.status.is_running() || stopped_short {
         for image in &mut event.images {
             if matches!(image.role, ImageRole::Grid | ImageRole::Image) {
                 image.role = ImageRole::Preview;
@@ -818,6 +830,13 @@ fn keep_first_of_each<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn videos_are_not_images() {
+        assert!(is_video_url("https://cdn.example.com/a/0.MP4?rand=1"));
+        assert!(!is_video_url("https://cdn.example.com/a/0.png"));
+        assert!(!is_video_url("mp4"));
+    }
 
     proptest::proptest! {
         /// The escape walk finds every body serde_json refuses for its

@@ -16,8 +16,8 @@
 //!   the request's). `FAILED` with no job id anywhere is the vendor's error
 //!   ([`DecodeError::Vendor`], code `FAILED`, since TTAPI sends no code).
 //! - The snake-case submit reply `{status, message, data: {job_id}}` is
-//!   byte for byte AsyncAPI's created reply; it is left to `asyncapi`, which
-//!   reads it as the same pending event.
+//!   byte for byte AsyncAPI's created reply: detection leaves it to
+//!   `asyncapi`, and `ttapi`, when named, reads it as the same pending event.
 //! - `SUCCESS` is completed in a task body, although the shared status table
 //!   leaves `success` unknown (other vendors use it for a submission).
 //! - `fetch-list` records: integer `status` 2 is completed (the only
@@ -187,7 +187,11 @@ pub const FORMAT: Format = Format {
         key: "data",
         outer: Some(Signature::keys(&["status"], &[]).status(STATUSES)),
         carries_id: Some("jobId"),
-        record: &[Signature::keys(&["jobId"], &[]).closed()],
+        record: &[
+            Signature::keys(&["jobId"], &[]).closed(),
+            // The snake-case submit reply, AsyncAPI's created reply to the byte.
+            Signature::keys(&["job_id"], &[]).only().named_only(),
+        ],
     }],
     replies: &[
         Signature::keys(&["status", "message"], &[])
@@ -433,13 +437,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_snake_case_submit_reply_is_left_to_asyncapi() {
+    fn the_snake_case_submit_reply_is_detected_as_asyncapi_and_read_alike_when_named() {
         let body = br#"{"status": "SUCCESS", "message": "success", "data": {"job_id": "j-1"}}"#;
-        assert!(decode(body).is_err());
-        let event = crate::decode_auto(body).unwrap();
-        assert_eq!(event.provider, Provider::Asyncapi);
-        assert_eq!(event.status, JobStatus::Pending);
-        assert_eq!(event.provider_status, None);
+        let detected = crate::decode_auto(body).unwrap();
+        assert_eq!(detected.provider, Provider::Asyncapi);
+        assert_eq!(detected.status, JobStatus::Pending);
+        assert_eq!(detected.provider_status, None);
+        let named = decode(body).unwrap();
+        assert_eq!(
+            JobEvent {
+                provider: Provider::Asyncapi,
+                ..named
+            },
+            detected
+        );
+        // Beside anything else the snake-case id is no TTAPI body.
+        let more = br#"{"status": "SUCCESS", "message": "success", "data": {"job_id": "j-1", "type": "imagine"}}"#;
+        assert!(decode(more).is_err());
     }
 
     #[test]
