@@ -166,7 +166,11 @@ fn ndjson_and_concatenated_bodies_are_one_delivery_each() {
         .collect();
     assert_eq!(ndjson.lines().count(), files.len());
     assert_eq!(
-        stdout_of(mjhook().args(["normalize", "-"]).write_stdin(ndjson)),
+        stdout_of(
+            mjhook()
+                .args(["normalize", "-"])
+                .write_stdin(ndjson.clone())
+        ),
         expected
     );
     // The files' own text, back to back: no separator at all.
@@ -181,6 +185,16 @@ fn ndjson_and_concatenated_bodies_are_one_delivery_each() {
         stdout_of(mjhook().arg("normalize").write_stdin(concatenated)),
         expected
     );
+    // A byte-order mark begins the stream (as an editor saves it), not its
+    // first body: every body still reads, from a file as from stdin.
+    let marked = [b"\xEF\xBB\xBF".as_slice(), ndjson.as_bytes()].concat();
+    assert_eq!(
+        stdout_of(mjhook().arg("normalize").write_stdin(marked.clone())),
+        expected
+    );
+    let file = scratch("marked").join("marked.ndjson");
+    std::fs::write(&file, &marked).unwrap();
+    assert_eq!(stdout_of(mjhook().arg("normalize").arg(&file)), expected);
 }
 
 #[test]

@@ -998,3 +998,53 @@ fn a_port_in_use_is_reported() {
         "no colours off a terminal: {stderr}"
     );
 }
+
+#[test]
+fn another_applications_database_is_never_written() {
+    let (_dir, store) = temp_store("foreign-db");
+    let conn = rusqlite::Connection::open(&store).expect("create");
+    conn.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine');")
+        .expect("another application's table");
+    drop(conn);
+    let before = std::fs::read(&store).expect("read");
+    let outbox = Command::new(env!("CARGO_BIN_EXE_mjhook"))
+        .args(["outbox", "retry", "--store"])
+        .arg(&store)
+        .output()
+        .expect("run");
+    assert_eq!(outbox.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&outbox.stderr);
+    assert!(
+        stderr.starts_with("mjhook: ") && stderr.contains("is not an mjhook store"),
+        "{stderr}"
+    );
+    let serve = Command::new(env!("CARGO_BIN_EXE_mjhook"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--insecure-accept",
+            "apiframe",
+            "--store",
+        ])
+        .arg(&store)
+        .output()
+        .expect("run");
+    assert_eq!(serve.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read(&store).expect("read"),
+        before,
+        "left as it was"
+    );
+
+    // An empty file is a store only for `serve`, which makes one of it.
+    let (_dir, empty) = temp_store("empty-db");
+    std::fs::write(&empty, b"").expect("empty file");
+    let outbox = Command::new(env!("CARGO_BIN_EXE_mjhook"))
+        .args(["outbox", "retry", "--store"])
+        .arg(&empty)
+        .output()
+        .expect("run");
+    assert_eq!(outbox.status.code(), Some(1));
+    assert!(std::fs::read(&empty).expect("read").is_empty());
+}

@@ -111,7 +111,7 @@ pub fn outbox(args: OutboxArgs) -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(err) => {
-                eprintln!("mjhook outbox retry: {err}");
+                eprintln!("mjhook: {err}");
                 ExitCode::FAILURE
             }
         },
@@ -128,7 +128,7 @@ pub fn outbox_retry(store: &Path) -> Result<usize, Error> {
             store.display()
         )));
     }
-    let conn = store::open(store, true)?;
+    let conn = store::open(store, true, store::IfNew::Refuse)?;
     Ok(store::requeue_dead(&conn)?)
 }
 
@@ -172,14 +172,18 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
         return Ok(());
     }
 
-    let mut writer_conn = store::open(&config.store, !config.no_fsync)?;
+    let mut writer_conn = store::open(&config.store, !config.no_fsync, store::IfNew::Create)?;
     let instance = store::instance(&writer_conn)?;
     // Checkpoints copy the log into the database and fsync both; done by the
     // writer they would stall every delivery waiting behind the commit, so a
     // thread of its own does them.
     writer_conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-    let checkpoints = store::open(&config.store, !config.no_fsync)?;
-    let reader = Arc::new(Mutex::new(store::open(&config.store, !config.no_fsync)?));
+    let checkpoints = store::open(&config.store, !config.no_fsync, store::IfNew::Create)?;
+    let reader = Arc::new(Mutex::new(store::open(
+        &config.store,
+        !config.no_fsync,
+        store::IfNew::Create,
+    )?));
     if config.providers.is_empty() {
         tracing::warn!("no provider has a secret, a token or --insecure-accept: every delivery will be refused");
     }
@@ -222,8 +226,8 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
         });
     }
     let forwarder = config.forward.clone().map(|forward| {
-        let conn =
-            store::open(&config.store, !config.no_fsync).map(|conn| Arc::new(Mutex::new(conn)));
+        let conn = store::open(&config.store, !config.no_fsync, store::IfNew::Create)
+            .map(|conn| Arc::new(Mutex::new(conn)));
         conn.map(|conn| {
             tokio::spawn(
                 forward::Forwarder {

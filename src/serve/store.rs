@@ -75,10 +75,25 @@ pub(crate) fn now_ms() -> i64 {
         })
 }
 
-/// Opens (creating and migrating) the store. `durable` selects
-/// `synchronous=FULL`; otherwise `OFF`.
-pub(crate) fn open(path: &Path, durable: bool) -> Result<Connection, Error> {
+/// What SQLite's `application_id` says of mjhook's stores ("mjhk"): a
+/// database of another application is never written to.
+const APPLICATION_ID: i64 = 0x6d6a_686b;
+
+/// What opening a database that holds no store yet does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IfNew {
+    /// Makes it a store (`mjhook serve`).
+    Create,
+    /// Refuses it (`mjhook outbox`, which only works on a gateway's store).
+    Refuse,
+}
+
+/// Opens (creating and migrating, as `if_new` allows) the store. `durable`
+/// selects `synchronous=FULL`; otherwise `OFF`.
+pub(crate) fn open(path: &Path, durable: bool, if_new: IfNew) -> Result<Connection, Error> {
     let mut conn = Connection::open(path).map_err(|err| Error::store(path, err))?;
+    // Before anything is written, not even the journal mode.
+    check_owner(&conn, path, if_new)?;
     let setup = || -> rusqlite::Result<String> {
         conn.busy_timeout(Duration::from_secs(10))?;
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))?;
@@ -100,6 +115,41 @@ pub(crate) fn open(path: &Path, durable: bool) -> Result<Connection, Error> {
     Ok(conn)
 }
 
+/// Refuses a database that is another application's: marked so, or holding
+/// tables of its own and no store schema; and, unless `if_new` allows, one
+/// that holds no store yet.
+fn check_owner(conn: &Connection, path: &Path, if_new: IfNew) -> Result<(), Error> {
+    let read = || -> rusqlite::Result<(i64, i64, i64, bool)> {
+        let application: i64 = conn.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        let tables: i64 =
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
+        // A store made before stores were marked has the first schema's.
+        let first_schema: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'deliveries')",
+            [],
+            |row| row.get(0),
+        )?;
+        Ok((application, version, tables, first_schema == 2))
+    };
+    let (application, version, tables, first_schema) =
+        read().map_err(|err| Error::store(path, err))?;
+    let unusable = |why: &str| {
+        Err(Error::UnusableStore(format!(
+            "{} is not an mjhook store: {why}",
+            path.display()
+        )))
+    };
+    match (application, version, tables) {
+        (APPLICATION_ID, _, _) => Ok(()),
+        (0, 1.., _) if first_schema => Ok(()),
+        (0, 0, 0) if if_new == IfNew::Create => Ok(()),
+        (0, 0, 0) => unusable("it holds no store yet (`mjhook serve --store` makes one)"),
+        (0, _, _) => unusable("it holds another application's tables"),
+        (other, _, _) => unusable(&format!("its application id is {other:#x}")),
+    }
+}
+
 fn migrate(conn: &mut Connection) -> Result<(), Error> {
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -118,6 +168,8 @@ fn migrate(conn: &mut Connection) -> Result<(), Error> {
         tx.pragma_update(None, "user_version", index as i64 + 1)
             .map_err(Error::sql)?;
     }
+    tx.pragma_update(None, "application_id", APPLICATION_ID)
+        .map_err(Error::sql)?;
     let instance: Option<String> = tx
         .query_row("SELECT value FROM meta WHERE key = 'instance'", [], |row| {
             row.get(0)

@@ -162,11 +162,15 @@ fn file(
 fn stream(
     source: &str,
     live: bool,
-    reader: impl BufRead,
+    mut reader: impl BufRead,
     limit: usize,
     log: &mut Log,
     visit: &mut impl FnMut(Body<'_>, &mut Log) -> Result<(), Halt>,
 ) -> Result<(), Halt> {
+    if let Err(error) = skip_byte_order_mark(&mut reader) {
+        log.reject(format_args!("{source}:1: cannot read: {error}"));
+        return Ok(());
+    }
     let mut bodies = Bodies::new(reader, limit);
     let mut count = 0usize;
     loop {
@@ -212,6 +216,18 @@ fn stream(
     }
     if count == 0 {
         log.reject(format_args!("{source}: holds no JSON body"));
+    }
+    Ok(())
+}
+
+/// Skips a UTF-8 byte-order mark at the start of an input, which some
+/// editors save: it begins the file, not its first body, and a stream of
+/// several bodies would otherwise not read as JSON. (The library skips one
+/// before a body too.)
+fn skip_byte_order_mark(reader: &mut impl BufRead) -> io::Result<()> {
+    const MARK: &[u8] = b"\xEF\xBB\xBF";
+    if reader.fill_buf()?.starts_with(MARK) {
+        reader.consume(MARK.len());
     }
     Ok(())
 }
