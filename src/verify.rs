@@ -86,8 +86,10 @@
 //! further than the tolerance in the past ([`VerifyError::Stale`]) or the
 //! future ([`VerifyError::Future`]) is refused; exactly at the tolerance is
 //! still accepted. The timestamp is read only after the signature holds, with
-//! a parse of that one field; it must be an RFC 3339 string (the spec's
-//! `date-time`), and a missing or unreadable one is an error, never "fresh".
+//! a parse of that one field, as the decoder reads it: the spec's RFC 3339
+//! `date-time`, or epoch seconds or milliseconds (the event's `occurred_at`
+//! is the same instant). A missing, unset (`""`, `0`) or unreadable one is an
+//! error, never "fresh".
 //! [`Verifier::verify_at`] takes the clock as an argument; [`Verifier::verify`]
 //! reads the system clock and calls it. The other vendors send no signed time,
 //! so asking them for a window is a [`VerifyError::ReplayWindowUnsupported`].
@@ -840,10 +842,12 @@ fn check_equal<'s>(
     }
 }
 
-/// The AsyncAPI body's own time, read with a parse of that one field.
+/// The AsyncAPI body's own time, read with a parse of that one field, as
+/// the decoder reads it (an event's `occurred_at`).
 #[derive(Deserialize)]
-struct Stamped {
-    timestamp: Option<String>,
+struct Stamped<'a> {
+    #[serde(borrow)]
+    timestamp: Option<crate::quirks::Timestamp<'a>>,
 }
 
 fn check_window(body: &[u8], tolerance: Duration, now: DateTime<Utc>) -> Result<(), VerifyError> {
@@ -851,12 +855,10 @@ fn check_window(body: &[u8], tolerance: Duration, now: DateTime<Utc>) -> Result<
         serde_json::from_slice(body).map_err(|error| VerifyError::BadTimestamp {
             reason: error.to_string(),
         })?;
-    let text = stamped.timestamp.ok_or(VerifyError::MissingTimestamp)?;
-    let at = DateTime::parse_from_rfc3339(&text)
-        .map_err(|error| VerifyError::BadTimestamp {
-            reason: format!("expected an RFC 3339 date-time: {error}"),
-        })?
-        .with_timezone(&Utc);
+    // `""`, `0` and Go's zero time say "not set": never fresh.
+    let at = (stamped.timestamp.as_ref())
+        .and_then(crate::quirks::Timestamp::to_utc)
+        .ok_or(VerifyError::MissingTimestamp)?;
     // A tolerance beyond chrono's range admits every time there is.
     let Ok(limit) = TimeDelta::from_std(tolerance) else {
         return Ok(());
@@ -1376,14 +1378,20 @@ mod tests {
             check_now(&verifier, r#"{"status":"completed"}"#, now),
             Err(VerifyError::MissingTimestamp)
         );
-        assert_eq!(
-            check_now(&verifier, r#"{"timestamp":null}"#, now),
-            Err(VerifyError::MissingTimestamp)
-        );
+        for unset in ["null", "\"\"", "0"] {
+            assert_eq!(
+                check_now(&verifier, &format!(r#"{{"timestamp":{unset}}}"#), now),
+                Err(VerifyError::MissingTimestamp),
+                "{unset}"
+            );
+        }
+        // An epoch is the instant the decoder reads from it.
+        for epoch in ["1714564820", "1714564820000", "\"1714564820\""] {
+            let body = format!(r#"{{"timestamp":{epoch}}}"#);
+            assert_eq!(check_now(&verifier, &body, now), Ok(()), "{body}");
+        }
         for body in [
             r#"{"timestamp":"yesterday"}"#,
-            r#"{"timestamp":""}"#,
-            r#"{"timestamp":1714564820}"#,
             r#"{"timestamp":"2024-05-01 12:00:20"}"#,
             r#"{"timestamp":"2024-05-01T12:00:20Z","timestamp":"2024-05-01T12:00:20Z"}"#,
             r#"[{"timestamp":"2024-05-01T12:00:20Z"}]"#,

@@ -800,6 +800,18 @@ async fn a_410_stops_forwarding_and_keeps_the_outbox() {
     );
     let metrics = get_text(&client, server.url("/metrics")).await;
     assert!(metrics.contains("mjhook_forward_gone 1"), "{metrics}");
+    // The outbox gauges still follow what waits, so an alert on them fires.
+    let body = asyncapi_body("job-gone", "in_progress", 30);
+    assert_eq!(post_signed(&client, &server, &body).await.status(), 200);
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        metrics = get_text(&client, server.url("/metrics")).await;
+        if metrics.contains("mjhook_outbox_pending 3") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(metrics.contains("mjhook_outbox_pending 3"), "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1047,4 +1059,44 @@ fn another_applications_database_is_never_written() {
         .expect("run");
     assert_eq!(outbox.status.code(), Some(1));
     assert!(std::fs::read(&empty).expect("read").is_empty());
+}
+
+#[test]
+fn a_client_that_never_finishes_its_headers_holds_neither_its_connection_nor_shutdown() {
+    use std::io::{Read, Write};
+    let (_dir, store) = temp_store("slow-headers");
+    let mut server = Server::start(&store, &["--insecure-accept", "apiframe"]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stalled = std::net::TcpStream::connect(&addr).expect("connect");
+    stalled
+        .write_all(b"POST /webhooks/apiframe HTTP/1.1\r\nHost: example.com\r\n")
+        .expect("write");
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    let kill = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(kill.success());
+    // The server stops accepting at once, but gives the connection until
+    // its headers are due (30 s), then closes it and exits.
+    let mut answer = Vec::new();
+    let _ = stalled.read_to_end(&mut answer);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(45),
+            "no exit after SIGTERM: {:?}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success());
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(40), "exited after {waited:?}");
 }

@@ -33,7 +33,26 @@ use crate::report::{Halt, Log, Out};
 /// Normalize Midjourney vendor webhook and polling payloads into one JobEvent.
 #[derive(Debug, Parser)]
 #[command(name = "mjhook", version, about)]
-#[command(after_help = "\
+#[command(after_help = top_help())]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The end of `mjhook --help`: the providers by name (from the library, so
+/// the list cannot fall behind), then inputs, exit status and examples.
+fn top_help() -> String {
+    let names: Vec<&str> = mjhook::Provider::ALL
+        .iter()
+        .map(|provider| provider.as_str())
+        .collect();
+    format!(
+        "Providers (--provider): {}.\n\n{TOP_HELP}",
+        names.join(", ")
+    )
+}
+
+const TOP_HELP: &str = "\
 Inputs: FILE, DIR (its *.json and *.ndjson files, sorted) or - (standard
 input, also read when no FILE is given). An input may hold several bodies,
 as NDJSON or one after another; each is one delivery with its own
@@ -51,11 +70,7 @@ Examples:
   mjhook track deliveries.ndjson
   mjhook verify -p asyncapi --secret-env MJ_KEY -H \"X-Midjourney-Signature: $SIG\" body.json
   mjhook completions bash > ~/.local/share/bash-completion/completions/mjhook
-  mjhook man | man -l -")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
+  mjhook man | man -l -";
 
 /// One variant, and one arm in [`run`], per subcommand.
 #[derive(Debug, Subcommand)]

@@ -124,7 +124,7 @@ impl Forwarder {
                 Ok((due, next, stats))
             })
             .await;
-            let (due, next, (pending, dead, lag_ms)) = match due {
+            let (due, next, stats) = match due {
                 Ok(found) => found,
                 Err(err) => {
                     tracing::error!(error = %err, "cannot read the outbox; trying again in 1 s");
@@ -132,9 +132,7 @@ impl Forwarder {
                     continue;
                 }
             };
-            metrics::gauge!("mjhook_outbox_pending").set(pending as f64);
-            metrics::gauge!("mjhook_outbox_dead_letters").set(dead as f64);
-            metrics::gauge!("mjhook_outbox_lag_seconds").set(lag_ms as f64 / 1000.0);
+            show_outbox(stats);
             if due.is_empty() {
                 let wait = next.map_or(Duration::from_secs(60), |at| {
                     Duration::from_millis(u64::try_from(at - now).unwrap_or(0).max(1))
@@ -168,8 +166,25 @@ impl Forwarder {
                     url = %self.config.url,
                     "the receiver answered 410 Gone: forwarding stopped until the next start; undelivered events stay in the outbox"
                 );
+                self.watch_outbox().await;
                 return;
             }
+        }
+    }
+
+    /// Once forwarding has stopped, keeps the outbox gauges current until
+    /// the server stops: the pending count and the lag grow, and an alert
+    /// on them fires.
+    async fn watch_outbox(&mut self) {
+        const EVERY: Duration = Duration::from_secs(5);
+        while !*self.stop.borrow() {
+            let conn = Arc::clone(&self.conn);
+            let now = store::now_ms();
+            match blocking(move || store::outbox_stats(&lock(&conn), now)).await {
+                Ok(stats) => show_outbox(stats),
+                Err(err) => tracing::error!(error = %err, "cannot read the outbox"),
+            }
+            self.pause(EVERY).await;
         }
     }
 
@@ -217,6 +232,13 @@ impl Forwarder {
             _ = self.stop.changed() => {}
         }
     }
+}
+
+/// Sets the outbox gauges from `(pending, dead letters, lag in ms)`.
+fn show_outbox((pending, dead, lag_ms): (i64, i64, i64)) {
+    metrics::gauge!("mjhook_outbox_pending").set(pending as f64);
+    metrics::gauge!("mjhook_outbox_dead_letters").set(dead as f64);
+    metrics::gauge!("mjhook_outbox_lag_seconds").set(lag_ms as f64 / 1000.0);
 }
 
 /// The delay before attempt `failed + 1`: the base doubled per failure, capped,

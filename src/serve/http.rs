@@ -31,7 +31,7 @@ use super::{store, Error, Job, Message};
 
 /// A request that takes longer than this (a slow sender trickling its body)
 /// is answered 408 and its connection closed.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The most items one `/jobs` or `/events` page holds.
 const MAX_PAGE: usize = 1000;
@@ -209,7 +209,8 @@ fn problem(status: StatusCode, code: &str, message: String) -> Response {
 
 fn rejected(status: StatusCode, reason: &'static str, message: String) -> Response {
     metrics::counter!("mjhook_deliveries_rejected_total", "reason" => reason).increment(1);
-    tracing::info!(status = status.as_u16(), reason, %message, "delivery refused");
+    // Not `message`: the JSON log's line has one already.
+    tracing::info!(status = status.as_u16(), reason, detail = %message, "delivery refused");
     problem(status, reason, message)
 }
 

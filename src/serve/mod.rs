@@ -16,6 +16,7 @@
 mod config;
 mod forward;
 mod http;
+mod listen;
 mod store;
 
 use std::io::IsTerminal;
@@ -166,9 +167,7 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
     if args.bare {
         let listener = bind(config.listen).await?;
         tracing::info!(addr = %listener.local_addr()?, bare = true, "listening");
-        axum::serve(listener, http::bare_router())
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        listen::serve(listener, http::bare_router(), shutdown_signal()).await;
         return Ok(());
     }
 
@@ -284,9 +283,7 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
         forward = config.forward.as_ref().map(|forward| forward.url.as_str()),
         "listening"
     );
-    let served = axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    listen::serve(listener, http::router(state), shutdown_signal()).await;
     // Every handler has returned, so every queued delivery has its answer;
     // the router's last queue sender went with it, which ends the writer.
     tracing::info!("stopping: in-flight deliveries committed");
@@ -295,7 +292,6 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
     if let Some(forwarder) = forwarder {
         let _ = tokio::time::timeout(Duration::from_secs(5), forwarder).await;
     }
-    served?;
     match joined {
         Ok(Ok(())) => {}
         _ => return Err(Error::Internal("the store writer failed".into())),
