@@ -515,7 +515,10 @@ impl<'de> Shape<'de> {
                 provider,
                 path: ".".to_owned(),
                 foreign: Vec::new(),
-                lacks: Some(format!("{needs} (keys seen: {})", self.seen().join(", "))),
+                lacks: Some(format!(
+                    "{needs} (keys seen: {})",
+                    crate::error::Keys(&self.seen())
+                )),
             }),
         }
     }

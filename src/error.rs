@@ -261,7 +261,8 @@ impl fmt::Display for Position {
     }
 }
 
-struct Keys<'a>(&'a [String]);
+/// Key names for a message, or "none".
+pub(crate) struct Keys<'a>(pub(crate) &'a [String]);
 impl fmt::Display for Keys<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_empty() {
@@ -385,7 +386,7 @@ pub enum VerifyError {
     },
 
     /// The credential is well formed but matches none of the configured secrets.
-    #[error("{method} does not match any configured secret")]
+    #[error("{method} does not match any configured {}", method.credential())]
     Mismatch {
         /// Which credential was compared.
         method: crate::verify::Method,

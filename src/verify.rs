@@ -411,6 +411,15 @@ impl Method {
             Provider::Acedata | Provider::Imaginepro => Method::UrlToken,
         }
     }
+
+    /// What the configured credentials are called for this method: the
+    /// URL's is a token, the others secrets.
+    pub fn credential(self) -> &'static str {
+        match self {
+            Method::Signature | Method::SharedSecret => "secret",
+            Method::UrlToken => "token",
+        }
+    }
 }
 
 impl fmt::Display for Method {

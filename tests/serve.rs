@@ -849,6 +849,11 @@ async fn restart_keeps_states_events_and_the_outbox_and_dead_letters_retry() {
         2,
         "not sent ahead of the dead letters"
     );
+    let metrics = get_text(&client, server.url("/metrics")).await;
+    assert!(
+        metrics.contains("mjhook_dead_letters_total 3"),
+        "the one that joined them counts: {metrics}"
+    );
     let before = get_text(&client, server.url("/events")).await;
     assert!(server.terminate().success());
 

@@ -229,8 +229,14 @@ impl Config {
         for provider in Provider::ALL {
             for (prefix, as_token) in [("MJHOOK_SECRET_", false), ("MJHOOK_TOKEN_", true)] {
                 let name = format!("{prefix}{}", env_suffix(provider));
-                if let Some(value) = env(&name).filter(|value| !value.is_empty()) {
-                    add(provider, value, as_token, &name)?;
+                match env(&name) {
+                    // As `--secret asyncapi=` is: an unset variable in a
+                    // compose file must not turn a provider off unnoticed.
+                    Some(value) if value.is_empty() => {
+                        return Err(Error::Config(format!("{name} is set but empty")));
+                    }
+                    Some(value) => add(provider, value, as_token, &name)?,
+                    None => {}
                 }
             }
         }
@@ -346,6 +352,19 @@ mod tests {
                 Provider::Imagineapi,
                 Provider::MidjourneyApi
             ]
+        );
+    }
+
+    #[test]
+    fn an_empty_variable_is_refused_as_an_empty_flag_is() {
+        let err = Config::from_args_env(&args(&[]), |name| {
+            (name == "MJHOOK_SECRET_ASYNCAPI").then(String::new)
+        })
+        .expect_err("empty");
+        assert!(
+            err.to_string()
+                .contains("MJHOOK_SECRET_ASYNCAPI is set but empty"),
+            "{err}"
         );
     }
 

@@ -60,6 +60,12 @@ impl AppState {
         reader: Arc<Mutex<Connection>>,
         metrics: PrometheusHandle,
     ) -> AppState {
+        // Scraped from the start: a rate or an alert needs the series at 0.
+        for provider in config.providers.keys() {
+            metrics::counter!("mjhook_deliveries_accepted_total", "provider" => provider.as_str())
+                .increment(0);
+        }
+        metrics::counter!("mjhook_deliveries_duplicate_total").increment(0);
         AppState(Arc::new(Inner {
             providers: config.providers.clone(),
             queue,
@@ -232,11 +238,13 @@ async fn receive(
         );
     };
     let Some(auth) = state.0.providers.get(&provider) else {
+        let credential = crate::verify::Method::of(provider).credential();
         return rejected(
             StatusCode::NOT_FOUND,
             "provider_not_configured",
             format!(
-                "{provider} deliveries are not accepted here: the gateway has no secret or token for it (--secret, --token, MJHOOK_SECRET_{0}, MJHOOK_TOKEN_{0}) and no --insecure-accept",
+                "{provider} deliveries are not accepted here: the gateway has no {credential} for it (--{credential}, MJHOOK_{}_{}) and no --insecure-accept",
+                credential.to_ascii_uppercase(),
                 super::config::env_suffix(provider)
             ),
         );
@@ -425,7 +433,7 @@ struct JobsQuery {
     provider: Option<String>,
     status: Option<String>,
     limit: Option<usize>,
-    after: Option<i64>,
+    after: Option<u64>,
 }
 
 /// The page size asked for, or why it is refused.
@@ -468,7 +476,8 @@ async fn list_jobs(
             return problem(StatusCode::BAD_REQUEST, "bad_query", error.to_string());
         }
     };
-    let after = query.after.unwrap_or(0);
+    // Past the last sequence number, a cursor is as good as the last.
+    let after = i64::try_from(query.after.unwrap_or(0)).unwrap_or(i64::MAX);
     let reader = Arc::clone(&state.0.reader);
     match blocking(move || store::jobs(&lock(&reader), provider, status.as_deref(), after, limit))
         .await
@@ -481,7 +490,7 @@ async fn list_jobs(
 /// The query of `GET /events`.
 #[derive(Debug, Deserialize)]
 struct EventsQuery {
-    after: Option<i64>,
+    after: Option<u64>,
     limit: Option<usize>,
 }
 
@@ -497,7 +506,8 @@ async fn list_events(
         Ok(limit) => limit,
         Err(message) => return problem(StatusCode::BAD_REQUEST, "bad_query", message),
     };
-    let after = query.after.unwrap_or(0);
+    // Past the last sequence number, a cursor is as good as the last.
+    let after = i64::try_from(query.after.unwrap_or(0)).unwrap_or(i64::MAX);
     let reader = Arc::clone(&state.0.reader);
     match blocking(move || store::events(&lock(&reader), after, limit)).await {
         Ok(page) => Json(page).into_response(),

@@ -279,7 +279,7 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
     tracing::info!(
         addr = %listener.local_addr()?,
         store = %config.store.display(),
-        providers = ?config.providers.keys().map(|provider| provider.as_str()).collect::<Vec<_>>(),
+        providers = %config.providers.keys().map(|provider| provider.as_str()).collect::<Vec<_>>().join(","),
         forward = config.forward.as_ref().map(|forward| forward.url.as_str()),
         "listening"
     );
@@ -380,6 +380,8 @@ fn write_loop(
                 if outcome.outbox_rows > 0 {
                     wake.notify_one();
                 }
+                metrics::counter!("mjhook_dead_letters_total")
+                    .increment(outcome.dead_on_arrival as u64);
             }
             Err(err) => {
                 tracing::error!(error = %err, deliveries = size, "a commit failed; its deliveries are answered 503 and not stored");

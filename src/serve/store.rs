@@ -223,6 +223,8 @@ pub(crate) struct JobSummary {
 #[derive(Debug, Default)]
 pub(crate) struct BatchOutcome {
     pub outbox_rows: usize,
+    /// Events queued behind their job's dead letters, dead letters too.
+    pub dead_on_arrival: usize,
 }
 
 /// The store's instance id (part of every forwarded message id).
@@ -323,22 +325,30 @@ pub(crate) fn write_delivery(
         if let Some(instance) = forward_instance {
             // Behind a job's dead letters, a new event is one too: a retry
             // re-sends them all in their order, never this one first.
-            tx.prepare_cached(
-                "INSERT INTO outbox (event_seq, provider, job_id, msg_id, state, next_at)
-                 VALUES (?1, ?2, ?3, ?4,
-                         CASE WHEN EXISTS (SELECT 1 FROM outbox
-                                           WHERE provider = ?2 AND job_id = ?3 AND state = 'dead')
-                              THEN 'dead' ELSE 'pending' END,
-                         ?5)",
-            )?
-            .execute(params![
-                seq,
-                provider,
-                job_id,
-                format!("msg_{instance}_{seq}"),
-                received_at
-            ])?;
+            let state: String = tx
+                .prepare_cached(
+                    "INSERT INTO outbox (event_seq, provider, job_id, msg_id, state, next_at)
+                     VALUES (?1, ?2, ?3, ?4,
+                             CASE WHEN EXISTS (SELECT 1 FROM outbox
+                                               WHERE provider = ?2 AND job_id = ?3 AND state = 'dead')
+                                  THEN 'dead' ELSE 'pending' END,
+                             ?5)
+                     RETURNING state",
+                )?
+                .query_row(
+                    params![
+                        seq,
+                        provider,
+                        job_id,
+                        format!("msg_{instance}_{seq}"),
+                        received_at
+                    ],
+                    |row| row.get(0),
+                )?;
             outcome.outbox_rows += 1;
+            if state == "dead" {
+                outcome.dead_on_arrival += 1;
+            }
         }
         jobs.push(JobSummary {
             provider: delivery.provider,
