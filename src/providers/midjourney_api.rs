@@ -146,9 +146,10 @@ const MARKS: &[&str] = &[
 pub const FORMAT: Format = Format {
     provider: PROVIDER,
     wire_keys: || fields_of::<Record>().to_vec(),
-    // The request's `mode` and `timeout` may be echoed, as `hookUrl` is.
+    // The request's `mode` may be echoed, as `hookUrl` is (a key another
+    // format knows, so naming it here makes no body foreign to the others).
     also_sends: &[
-        "jobId", "hookUrl", "mode", "timeout", "meta", "action", "seed", "error",
+        "jobId", "hookUrl", "mode", "meta", "action", "seed", "error",
     ],
     record: &[
         Signature::keys(&["taskId"], MARKS).closed(),
