@@ -768,11 +768,10 @@ pub(crate) fn push_finished_images(event: &mut JobEvent, urls: Vec<impl Into<Str
 /// Whether a URL names a video (its path ends in `.mp4`): a result list
 /// may hold a video job's files, which are not images.
 pub(crate) fn is_video_url(url: &str) -> bool {
-    let path = url.split(['?', '#']).next().unwrap_or(url);
-    path.len() >= 4
-        && path
-            .get(path.len() - 4..)
-            .is_some_and(|end| end.eq_ignore_ascii_case(".mp4"))
+    let url = url.as_bytes();
+    // Byte searches: this runs on every result URL of two vendors.
+    let path = memchr::memchr2(b'?', b'#', url).map_or(url, |end| &url[..end]);
+    path.len() >= 4 && path[path.len() - 4..].eq_ignore_ascii_case(b".mp4")
 }
 
 /// The rules every provider shares once its fields are mapped: each image
