@@ -190,7 +190,9 @@ pub const FORMAT: Format = Format {
     wire_keys: || fields_of::<Task>().to_vec(),
     also_sends: &[],
     record: &[
-        Signature::keys(&["task_id", "success"], &[]),
+        // Of AceData's keys only: `{success, task_id, request_id}` is
+        // another API's submit reply.
+        Signature::keys(&["task_id", "success"], &[]).closed(),
         Signature::keys(&["task_id"], MARKS),
         // `id`, `request` and `response` alone are any HTTP log's or mock
         // server's record: the account's ids tell AceData's apart.

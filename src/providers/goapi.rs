@@ -35,7 +35,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::format::{fields_of, Envelope, Format, Signature};
+use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
 use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
@@ -267,8 +267,18 @@ pub const FORMAT: Format = Format {
             &["input", "config", "detail", "logs"],
         ),
         Signature::keys(&["task_id"], MARKS).closed(),
-        // A v2 reply with nothing but its status and message.
-        Signature::keys(&["task_id", "status", "message"], &[]).only(),
+        // A v2 reply with nothing but its status and message, in v2's words
+        // (`{task_id, status, message}` is many task servers' reply).
+        Signature::keys(&["task_id", "status", "message"], &[])
+            .status(StatusMark::Words(&[
+                "success",
+                "pending",
+                "processing",
+                "finished",
+                "failed",
+                "retry",
+            ]))
+            .only(),
     ],
     envelopes: &[Envelope {
         key: "data",

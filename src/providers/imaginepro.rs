@@ -128,9 +128,11 @@ pub const FORMAT: Format = Format {
                 "originatingMessageId",
                 "originalMessageId",
                 "buttons",
-                "success",
             ],
         ),
+        // The submit reply: `{success, messageId}` alone is many message
+        // APIs' answer (Firebase's), ImaginePro's has its `createdAt`.
+        Signature::keys(&["messageId", "success", "createdAt"], &[]).closed(),
         // A message's status words beside its prompt: a `messageId` with a
         // status word, even with a progress, is what many message APIs send.
         Signature::keys(&["messageId", "prompt"], &[]).status(STATUSES),
