@@ -1295,11 +1295,20 @@ mod tests {
     }
 
     #[test]
-    fn an_id_alone_is_the_submit_reply_of_the_format_that_names_it_so() {
-        // APIFRAME spells its id `taskId` in one example, beside results;
-        // midjourney-api.com's submit reply is `{taskId}` alone.
-        assert_eq!(detected(r#"{"taskId": "t"}"#), Ok(Provider::MidjourneyApi));
+    fn an_id_alone_is_the_submit_reply_of_the_format_that_sends_it_so() {
+        // APIFRAME's submit reply is `{task_id}` alone; midjourney-api.com's
+        // is `{taskId}` inside its envelope. A bare `{taskId}` is many APIs'
+        // reply, and no midjourney-api.com body.
         assert_eq!(detected(r#"{"task_id": "t"}"#), Ok(Provider::Apiframe));
+        assert_eq!(
+            detected(r#"{"status": 0, "message": "ok", "data": {"taskId": "t"}}"#),
+            Ok(Provider::MidjourneyApi)
+        );
+        assert!(matches!(
+            detected(r#"{"taskId": "t"}"#),
+            Err(DecodeError::Undetected { .. })
+        ));
+        assert!(crate::decode(Provider::MidjourneyApi, br#"{"taskId": "t"}"#).is_err());
     }
 
     #[test]

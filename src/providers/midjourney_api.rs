@@ -3,8 +3,10 @@
 //! Every reply is an envelope `{status, message?, data}` whose `status` is an
 //! API result code (0 = OK; 1001 = quota, 1002 = concurrency), around one task
 //! record (the webhook) or an array of them (job-status). A bare record is
-//! accepted too. A record's own `status` is 0 (in progress), 1 (completed) or
-//! 2 (failed), as a number or a numeric string.
+//! accepted too, but not a bare `{taskId}`: the submit reply's `data` comes
+//! in its envelope, and an id alone is many APIs' reply. A record's own
+//! `status` is 0 (in progress), 1 (completed) or 2 (failed), as a number or
+//! a numeric string.
 //!
 //! Decisions where the vendor is silent:
 //! - An envelope with a non-zero result code is [`DecodeError::Vendor`].
@@ -156,7 +158,8 @@ pub const FORMAT: Format = Format {
         Signature::keys(&["taskId"], &[])
             .status(StatusMark::Code)
             .closed(),
-        Signature::keys(&["taskId"], &[]).only(),
+        // `{taskId}` alone is many APIs' submit reply, and this vendor's
+        // only inside its envelope (below).
     ],
     envelopes: &[Envelope {
         key: "data",
@@ -167,7 +170,11 @@ pub const FORMAT: Format = Format {
         // A status word (undocumented, but sent by hybrids) on a record of
         // its own keys, inside the vendor's envelope: bare, `{taskId,
         // status}` with a word is what other APIs send too.
-        record: &[Signature::keys(&["taskId", "status"], &[]).closed()],
+        record: &[
+            Signature::keys(&["taskId", "status"], &[]).closed(),
+            // The submit reply's `data`.
+            Signature::keys(&["taskId"], &[]).only(),
+        ],
     }],
     replies: &[
         Signature::keys(&["status", "message"], &[])
