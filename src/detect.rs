@@ -415,7 +415,7 @@ impl<'de> Shape<'de> {
                 .any(|signature| inner.shows(signature, &no_extra));
             (record_shows && !self.top.shows(outer, &no_extra)).then(|| {
                 format!(
-                    "its `{}` holds a record, but {}",
+                    "its `{}` holds a record, but around it: {}",
                     envelope.key,
                     lacks(&self.top, outer)
                 )

@@ -183,16 +183,26 @@ pub const FORMAT: Format = Format {
             .status(StatusMark::Words(&["FAILED", "ON_QUEUE", "PENDING_QUEUE"]))
             .only(),
     ],
-    envelopes: &[Envelope {
-        key: "data",
-        outer: Some(Signature::keys(&["status"], &[]).status(STATUSES)),
-        carries_id: Some("jobId"),
-        record: &[
-            Signature::keys(&["jobId"], &[]).closed(),
-            // The snake-case submit reply, AsyncAPI's created reply to the byte.
-            Signature::keys(&["job_id"], &[]).only().named_only(),
-        ],
-    }],
+    envelopes: &[
+        Envelope {
+            key: "data",
+            outer: Some(Signature::keys(&["status"], &[]).status(STATUSES)),
+            carries_id: Some("jobId"),
+            record: &[Signature::keys(&["jobId"], &[]).closed()],
+        },
+        // The snake-case submit reply, AsyncAPI's created reply to the byte,
+        // and nothing beside: `{status, message, data: {job_id}}`.
+        Envelope {
+            key: "data",
+            outer: Some(
+                Signature::keys(&["status"], &[])
+                    .status(StatusMark::Words(&["SUCCESS"]))
+                    .only_among(&["message", "data"]),
+            ),
+            carries_id: None,
+            record: &[Signature::keys(&["job_id"], &[]).only().named_only()],
+        },
+    ],
     replies: &[
         Signature::keys(&["status", "message"], &[])
             .status(StatusMark::Words(&["FAILED"]))
@@ -451,9 +461,15 @@ mod tests {
             },
             detected
         );
-        // Beside anything else the snake-case id is no TTAPI body.
-        let more = br#"{"status": "SUCCESS", "message": "success", "data": {"job_id": "j-1", "type": "imagine"}}"#;
-        assert!(decode(more).is_err());
+        // Beside anything else the snake-case id is no TTAPI body (AsyncAPI
+        // reads the second as a job whose status is `SUCCESS`: found by the
+        // differential fuzz target).
+        for more in [
+            r#"{"status": "SUCCESS", "message": "success", "data": {"job_id": "j-1", "type": "imagine"}}"#,
+            r#"{"status": "SUCCESS", "job_id": "j-1", "data": {"job_id": "j-1"}}"#,
+        ] {
+            assert!(decode(more.as_bytes()).is_err(), "{more}");
+        }
     }
 
     #[test]
