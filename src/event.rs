@@ -204,8 +204,9 @@ impl JobStatus {
         }
     }
 
-    /// Pending and in-progress jobs: their images so far are previews.
-    /// (`Unknown` is neither running nor terminal.)
+    /// Pending and in-progress jobs (whose images so far are previews, as
+    /// is the last one a failed or cancelled job showed). `Unknown` is
+    /// neither running nor terminal.
     pub fn is_running(self) -> bool {
         matches!(self, JobStatus::Pending | JobStatus::InProgress)
     }

@@ -177,6 +177,19 @@ async fn get_text(client: &reqwest::Client, url: String) -> String {
     response.text().await.expect("text")
 }
 
+/// `/metrics` once it holds `series` (or, after a while, as it is, for the
+/// caller's assertion to show).
+async fn metrics_showing(client: &reqwest::Client, server: &Server, series: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let metrics = get_text(client, server.url("/metrics")).await;
+        if metrics.contains(series) || started.elapsed() > PATIENCE {
+            return metrics;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn query_one(store: &Path, sql: &str) -> i64 {
     let conn =
         rusqlite::Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
@@ -761,14 +774,7 @@ async fn a_410_stops_forwarding_and_keeps_the_outbox() {
     let receiver = Receiver::start(|_| (410, None)).await;
     let server = Server::start(&store, &forward_args(&receiver, "50ms"));
     let client = reqwest::Client::new();
-    let mut at_start = String::new();
-    for _ in 0..50 {
-        at_start = get_text(&client, server.url("/metrics")).await;
-        if at_start.contains("mjhook_forward_gone") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let at_start = metrics_showing(&client, &server, "mjhook_forward_gone").await;
     for series in [
         "mjhook_forwarded_total 0",
         "mjhook_forward_retries_total 0",
@@ -803,14 +809,7 @@ async fn a_410_stops_forwarding_and_keeps_the_outbox() {
     // The outbox gauges still follow what waits, so an alert on them fires.
     let body = asyncapi_body("job-gone", "in_progress", 30);
     assert_eq!(post_signed(&client, &server, &body).await.status(), 200);
-    let mut metrics = String::new();
-    for _ in 0..100 {
-        metrics = get_text(&client, server.url("/metrics")).await;
-        if metrics.contains("mjhook_outbox_pending 3") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let metrics = metrics_showing(&client, &server, "mjhook_outbox_pending 3").await;
     assert!(metrics.contains("mjhook_outbox_pending 3"), "{metrics}");
 }
 

@@ -28,7 +28,7 @@ use serde_with::{serde_as, skip_serializing_none};
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
 use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
-use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
+use crate::event::{is_word, Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
     clean_prompts, is_blank, BorrowedText, EmptyAsNone, ErrorDetail, NullableList, OneOrMany,
     Percent, Skipped, StringOrInt,
@@ -181,10 +181,7 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
 }
 
 fn is_success_word(text: &str) -> bool {
-    let text = text.trim();
-    ["success", "ok"]
-        .iter()
-        .any(|word| text.eq_ignore_ascii_case(word))
+    ["success", "ok"].iter().any(|word| is_word(text, word))
 }
 
 /// Maps one task; `at` prefixes JSON paths in errors.

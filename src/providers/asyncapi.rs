@@ -34,7 +34,7 @@ use serde_with::{serde_as, skip_serializing_none};
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark, WordKey};
 use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
-use crate::event::{Image, ImageRole, JobEvent, JobStatus, Operation};
+use crate::event::{is_word, Image, ImageRole, JobEvent, JobStatus, Operation};
 use crate::quirks::{
     clean_prompts, BorrowedText, ErrorDetail, NullableList, ObjectOnly, OneOrMany, Percent,
     Skipped, StringOrInt, Timestamp,
@@ -275,7 +275,7 @@ fn normalize_body(mut wire: Wire<OneOrMany<Wire>>) -> Result<Events, DecodeError
     let envelope_says = |word: &str| {
         wire.status
             .as_deref()
-            .is_some_and(|status| status.eq_ignore_ascii_case(word))
+            .is_some_and(|status| is_word(status, word))
     };
     if !has_id && envelope_says("ERROR") {
         return Err(DecodeError::Vendor {

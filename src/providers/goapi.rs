@@ -38,7 +38,7 @@ use serde_with::{serde_as, skip_serializing_none};
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
 use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
-use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
+use crate::event::{is_word, Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
     clean_prompts, BorrowedText, EmptyAsNone, ErrorDetail, NullableList, ObjectOnly, OneOrMany,
     Percent, Skipped, StringOrInt, Timestamp,
@@ -387,9 +387,8 @@ fn normalize<Data>(
 
     // The v2 submit reply `{task_id, status: "success"}` acknowledges a task
     // that has not started; elsewhere "success" is no task status.
-    let acknowledged = provider_status.eq_ignore_ascii_case("success")
-        && task.task_result.is_none()
-        && task.output.is_none();
+    let acknowledged =
+        is_word(&provider_status, "success") && task.task_result.is_none() && task.output.is_none();
     let status = if acknowledged {
         JobStatus::Pending
     } else {

@@ -206,15 +206,11 @@ impl Config {
         let mut add = |provider: Provider, value: String, as_token: bool, source: &str| {
             let wants_token = Method::of(provider) == Method::UrlToken;
             if wants_token != as_token {
-                let (given, expected) = if as_token {
-                    ("a URL token", "--secret / MJHOOK_SECRET_")
-                } else {
-                    ("a secret", "--token / MJHOOK_TOKEN_")
-                };
+                let given = if as_token { "a URL token" } else { "a secret" };
                 return Err(Error::Config(format!(
-                    "{source} gives {provider} {given}, but {provider} authenticates with {}; use {expected}{}",
+                    "{source} gives {provider} {given}, but {provider} authenticates with {}; use {}",
                     Method::of(provider),
-                    env_suffix(provider)
+                    credential_options(provider)
                 )));
             }
             secrets.entry(provider).or_default().push(value);
@@ -316,8 +312,19 @@ impl Config {
 }
 
 /// `midjourney_api` → `MIDJOURNEY_API`, the suffix of its variables.
-pub(crate) fn env_suffix(provider: Provider) -> String {
+fn env_suffix(provider: Provider) -> String {
     provider.as_str().to_ascii_uppercase()
+}
+
+/// The flag and the variable that give `provider` its credential, in the
+/// words of messages: `--secret or MJHOOK_SECRET_ASYNCAPI`.
+pub(crate) fn credential_options(provider: Provider) -> String {
+    let credential = Method::of(provider).credential();
+    format!(
+        "--{credential} or MJHOOK_{}_{}",
+        credential.to_ascii_uppercase(),
+        env_suffix(provider)
+    )
 }
 
 #[cfg(test)]

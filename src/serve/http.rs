@@ -238,14 +238,13 @@ async fn receive(
         );
     };
     let Some(auth) = state.0.providers.get(&provider) else {
-        let credential = crate::verify::Method::of(provider).credential();
         return rejected(
             StatusCode::NOT_FOUND,
             "provider_not_configured",
             format!(
-                "{provider} deliveries are not accepted here: the gateway has no {credential} for it (--{credential}, MJHOOK_{}_{}) and no --insecure-accept",
-                credential.to_ascii_uppercase(),
-                super::config::env_suffix(provider)
+                "{provider} deliveries are not accepted here: the gateway has no {} for it ({}) and no --insecure-accept",
+                crate::verify::Method::of(provider).credential(),
+                super::config::credential_options(provider)
             ),
         );
     };

@@ -171,18 +171,16 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
         return Ok(());
     }
 
-    let mut writer_conn = store::open(&config.store, !config.no_fsync, store::IfNew::Create)?;
+    // The writer, checkpoints, reads and the forwarder each have a connection.
+    let open_store = || store::open(&config.store, !config.no_fsync, store::IfNew::Create);
+    let mut writer_conn = open_store()?;
     let instance = store::instance(&writer_conn)?;
     // Checkpoints copy the log into the database and fsync both; done by the
     // writer they would stall every delivery waiting behind the commit, so a
     // thread of its own does them.
     writer_conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-    let checkpoints = store::open(&config.store, !config.no_fsync, store::IfNew::Create)?;
-    let reader = Arc::new(Mutex::new(store::open(
-        &config.store,
-        !config.no_fsync,
-        store::IfNew::Create,
-    )?));
+    let checkpoints = open_store()?;
+    let reader = Arc::new(Mutex::new(open_store()?));
     if config.providers.is_empty() {
         tracing::warn!("no provider has a secret, a token or --insecure-accept: every delivery will be refused");
     }
@@ -225,8 +223,7 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
         });
     }
     let forwarder = config.forward.clone().map(|forward| {
-        let conn = store::open(&config.store, !config.no_fsync, store::IfNew::Create)
-            .map(|conn| Arc::new(Mutex::new(conn)));
+        let conn = open_store().map(|conn| Arc::new(Mutex::new(conn)));
         conn.map(|conn| {
             tokio::spawn(
                 forward::Forwarder {
