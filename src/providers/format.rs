@@ -18,11 +18,14 @@
 //! - `detect` names the one format with evidence and no foreign key; none is
 //!   "unknown format", several is a tie, and both are errors.
 
+mod key_index;
+
 use std::sync::OnceLock;
 
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 
 use super::Provider;
+use key_index::KeyIndex;
 
 /// How one provider's bodies look.
 #[derive(Debug)]
@@ -392,9 +395,13 @@ pub(crate) struct CompiledFormat {
 /// Every key some format knows, numbered, with the formats that know it.
 #[derive(Debug)]
 pub(crate) struct KeyTable {
-    /// Looked up once per key of every body: a fast hash for short keys.
-    index: rustc_hash::FxHashMap<&'static str, u16>,
+    /// The keys by name, while the table is built.
+    interned: rustc_hash::FxHashMap<&'static str, u16>,
+    /// The keys by name, once it is: looked up once per key of every body.
+    index: KeyIndex,
     names: Vec<&'static str>,
+    /// What [`KeyTable::lookup`] answers, by key number.
+    infos: Vec<KeyInfo>,
     owners: Vec<Providers>,
     /// The keys some format declares as an envelope: the scan looks one
     /// level into their objects.
@@ -428,8 +435,10 @@ impl KeyTable {
 
     fn build(formats: impl Iterator<Item = &'static Format>) -> KeyTable {
         let mut table = KeyTable {
-            index: rustc_hash::FxHashMap::default(),
+            interned: rustc_hash::FxHashMap::default(),
+            index: KeyIndex::new(&[]),
             names: Vec::new(),
+            infos: Vec::new(),
             owners: Vec::new(),
             envelope_keys: KeyBits::default(),
             status: 0,
@@ -491,11 +500,15 @@ impl KeyTable {
             compiled.replies = replies;
             compiled.envelopes = envelopes;
         }
+        table.index = KeyIndex::new(&table.names);
+        table.infos = (0..table.names.len())
+            .map(|id| table.info(u16::try_from(id).expect("interned as a u16")))
+            .collect();
         table
     }
 
     fn intern(&mut self, key: &'static str) -> u16 {
-        if let Some(id) = self.index.get(key) {
+        if let Some(id) = self.interned.get(key) {
             return *id;
         }
         let id = u16::try_from(self.names.len()).expect("fewer keys than u16::MAX");
@@ -503,7 +516,7 @@ impl KeyTable {
             usize::from(id) < KeyBits::CAPACITY,
             "the formats know more keys than KeyBits holds"
         );
-        self.index.insert(key, id);
+        self.interned.insert(key, id);
         self.names.push(key);
         self.owners.push(Providers::default());
         id
@@ -535,11 +548,17 @@ impl KeyTable {
 
     /// What the table knows of `key`: its number, whether it is `status`,
     /// whether it is a declared envelope (a list body's [`Envelope::LIST`]
-    /// is not a key). One hash lookup: this runs for every key of a body.
+    /// is not a key). One probe of the [`KeyIndex`]: this runs for every
+    /// key of a body.
     pub(crate) fn lookup(&self, key: &str) -> KeyInfo {
-        let Some(&id) = self.index.get(key) else {
-            return KeyInfo::default();
-        };
+        match self.index.get(key, &self.names) {
+            Some(id) => self.infos[usize::from(id)],
+            None => KeyInfo::default(),
+        }
+    }
+
+    /// What [`KeyTable::lookup`] answers for the key numbered `id`.
+    fn info(&self, id: u16) -> KeyInfo {
         KeyInfo {
             id: Some(id),
             is_status: id == self.status,
