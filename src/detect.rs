@@ -79,6 +79,16 @@ impl Status<'_> {
     }
 }
 
+/// How a format fits a body, weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Fit {
+    /// Only through an empty list in one of its envelopes, whose level
+    /// shows nothing of the format's own.
+    EmptyEnvelope,
+    /// Its evidence: a record's, a reply's, or an envelope's level.
+    Evidence,
+}
+
 /// The keys of one object: the body, or the object(s) inside its envelope.
 #[derive(Debug, Default)]
 pub(crate) struct Level<'de> {
@@ -315,15 +325,21 @@ impl<'de> Shape<'de> {
     /// `named`: the caller named the format, so named-only evidence counts.
     /// Nothing is allocated: this runs on every decode.
     fn fits(&self, format: &CompiledFormat, named: bool) -> bool {
+        self.fit(format, named).is_some()
+    }
+
+    /// How `format` fits, if it does ([`Shape::fits`]).
+    fn fit(&self, format: &CompiledFormat, named: bool) -> Option<Fit> {
         let counts = |signature: &CompiledSignature| named || !signature.source.named_only;
         // A key the format does not know: `push` ruled the format out.
         if self
             .levels_read()
             .any(|level| level.ruled_out.has(format.format.provider))
         {
-            return false;
+            return None;
         }
         let no_extra = KeyBits::default();
+        let mut fit = None;
         for envelope in &format.envelopes {
             let (outer, inner) = if envelope.key == Envelope::LIST {
                 if !self.is_list {
@@ -342,7 +358,17 @@ impl<'de> Shape<'de> {
                 continue;
             }
             if inner.records == 0 {
-                return true;
+                // An empty list says nothing of whose it is; the level
+                // around it may.
+                let outer_is_evidence = envelope
+                    .outer
+                    .as_ref()
+                    .is_some_and(CompiledSignature::is_evidence);
+                if outer_is_evidence {
+                    return Some(Fit::Evidence);
+                }
+                fit = Some(Fit::EmptyEnvelope);
+                continue;
             }
             let mut carried = KeyBits::default();
             if let (Some(id), Some(outer)) = (envelope.carries_id, outer) {
@@ -352,7 +378,7 @@ impl<'de> Shape<'de> {
             }
             let mut signatures = format.record.iter().chain(&envelope.record);
             if signatures.any(|s| counts(s) && inner.shows(s, &carried)) {
-                return true;
+                return Some(Fit::Evidence);
             }
         }
         let bare = !self.is_list
@@ -366,7 +392,11 @@ impl<'de> Shape<'de> {
         let reply = !self.is_list
             && no_record
             && format.replies.iter().any(|s| self.top.shows(s, &no_extra));
-        bare || reply
+        if bare || reply {
+            Some(Fit::Evidence)
+        } else {
+            fit
+        }
     }
 
     /// Why `format` does not fit, or `None` when it does (for messages).
@@ -450,18 +480,24 @@ impl<'de> Shape<'de> {
         let ruled_out = self.levels_read().fold(Providers::default(), |out, level| {
             out.union(level.ruled_out)
         });
-        let mut fitting = table
+        let fitting = table
             .formats
             .iter()
-            .filter(|f| !ruled_out.has(f.format.provider) && self.fits(f, false));
-        if let (Some(only), None) = (fitting.next(), fitting.next()) {
-            return Ok(only.format.provider);
+            .filter(|f| !ruled_out.has(f.format.provider))
+            .filter_map(|f| Some((f.format.provider, self.fit(f, false)?)));
+        // An empty envelope is the least evidence: a format that shows more
+        // wins over the formats that have only that.
+        let best = fitting.clone().map(|(_, fit)| fit).max();
+        let mut best_fitting = fitting.filter(|(_, fit)| Some(*fit) == best);
+        if let (Some((only, _)), None) = (best_fitting.next(), best_fitting.next()) {
+            return Ok(only);
         }
         let mut fits = Vec::new();
         let mut tried = Vec::new();
         for format in &table.formats {
             match self.misfit(table, format, false) {
-                None => fits.push(format.format.provider),
+                None if self.fit(format, false) == best => fits.push(format.format.provider),
+                None => {}
                 Some(misfit) => tried.push((format.format.provider, misfit)),
             }
         }
@@ -1309,6 +1345,29 @@ mod tests {
             Err(DecodeError::Undetected { .. })
         ));
         assert!(crate::decode(Provider::MidjourneyApi, br#"{"taskId": "t"}"#).is_err());
+    }
+
+    #[test]
+    fn an_empty_list_in_an_envelope_yields_to_the_evidence_around_it() {
+        // `data: []` says nothing of whose it is: four formats put records
+        // in a `data` list. What stands beside it decides.
+        assert_eq!(
+            detected(r#"{"status": "ON_QUEUE", "message": "", "jobId": "j", "data": []}"#),
+            Ok(Provider::Ttapi)
+        );
+        assert_eq!(
+            detected(r#"{"status": 0, "message": "success", "data": []}"#),
+            Ok(Provider::MidjourneyApi)
+        );
+        assert_eq!(
+            detected(r#"{"status": "1002", "message": "busy", "data": []}"#),
+            Ok(Provider::MidjourneyApi)
+        );
+        // With nothing beside it, it is still every such format's.
+        assert!(matches!(
+            detected(r#"{"data": []}"#),
+            Err(DecodeError::Ambiguous { candidates, .. }) if candidates.len() > 1
+        ));
     }
 
     #[test]

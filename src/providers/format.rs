@@ -372,6 +372,17 @@ pub(crate) struct CompiledSignature {
     pub(crate) source: Signature,
 }
 
+impl CompiledSignature {
+    /// Whether the signature asks a level for anything of its own: keys,
+    /// a status, words. `Signature::keys(&[], &[]).closed()` does not.
+    pub(crate) fn is_evidence(&self) -> bool {
+        !self.source.all.is_empty()
+            || !self.source.any.is_empty()
+            || !matches!(self.status, StatusMark::Any)
+            || self.source.word_marks().next().is_some()
+    }
+}
+
 /// An [`Envelope`] with its keys as bits.
 #[derive(Debug)]
 pub(crate) struct CompiledEnvelope {
