@@ -277,6 +277,17 @@ impl<'de> Shape<'de> {
         }))
     }
 
+    /// The same shape with its key names, when it was gathered without
+    /// them (the typed parse keeps none): messages list them.
+    fn with_names(&self) -> Option<Shape<'de>> {
+        let unnamed = self
+            .levels()
+            .any(|(_, level)| level.count > 0 && level.names.is_empty());
+        unnamed
+            .then(|| Shape::scan_keeping(self.text, self.named, true).ok())
+            .flatten()
+    }
+
     fn seen(&self) -> Vec<String> {
         let unnamed = self
             .levels()
@@ -423,10 +434,28 @@ impl<'de> Shape<'de> {
             let flat = !self.is_list && self.inner.is_empty();
             let top_has_record_keys =
                 !self.is_list && format.record.iter().any(|s| self.top.has_keys_of(s));
-            let top = (flat || top_has_record_keys).then_some(&self.top);
-            let why = self
-                .envelope_misfit(format)
-                .unwrap_or_else(|| needs(format, top));
+            let why = self.envelope_misfit(format).unwrap_or_else(|| {
+                if flat || top_has_record_keys {
+                    return needs(format, Some(&self.top), &[]);
+                }
+                // Else the record inside one of the format's envelopes,
+                // if the body has one, says most.
+                let record = format.envelopes.iter().find_map(|envelope| {
+                    let level = self.inner(envelope.key).filter(|level| level.count > 0)?;
+                    Some((envelope, level))
+                });
+                match record {
+                    Some((envelope, level)) => {
+                        let key = if envelope.key == Envelope::LIST {
+                            "its records have".to_owned()
+                        } else {
+                            format!("its `{}` has", envelope.key)
+                        };
+                        needs(format, Some(level), &envelope.record).replacen("it has", &key, 1)
+                    }
+                    None => needs(format, None, &[]),
+                }
+            });
             Some(Misfit::NoEvidence(why))
         } else {
             Some(Misfit::Foreign(foreign))
@@ -492,6 +521,16 @@ impl<'de> Shape<'de> {
         if let (Some((only, _)), None) = (best_fitting.next(), best_fitting.next()) {
             return Ok(only);
         }
+        match self.with_names() {
+            Some(named) => named.undecided(best),
+            None => self.undecided(best),
+        }
+    }
+
+    /// The error of a body that no format, or several, fit as well as
+    /// `best`; from a shape with key names, which its messages list.
+    fn undecided(&self, best: Option<Fit>) -> Result<Provider, DecodeError> {
+        let table = KeyTable::get();
         let mut fits = Vec::new();
         let mut tried = Vec::new();
         for format in &table.formats {
@@ -539,6 +578,16 @@ impl<'de> Shape<'de> {
             }
             return Ok(());
         }
+        match self.with_names() {
+            Some(named) => named.refusal(provider),
+            None => self.refusal(provider),
+        }
+    }
+
+    /// Why the body is not `provider`'s, as the error the named decode
+    /// gives; from a shape with key names, which its messages list.
+    fn refusal(&self, provider: Provider) -> Result<(), DecodeError> {
+        let table = KeyTable::get();
         match self.misfit(table, table.format(provider), true) {
             None => Ok(()),
             Some(Misfit::Foreign(foreign)) => Err(DecodeError::WrongProvider {
@@ -739,7 +788,7 @@ impl fmt::Display for Misfit {
 /// requires (or is an error reply's keys and no others), what else that
 /// signature asks for and the body lacks; otherwise the format's first
 /// signature.
-fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
+fn needs(format: &CompiledFormat, top: Option<&Level>, also: &[CompiledSignature]) -> String {
     // The nearest signature: one whose keys the body has, and better, one
     // whose keys and any of whose other keys it has.
     let nearest = top.and_then(|level| {
@@ -751,7 +800,7 @@ fn needs(format: &CompiledFormat, top: Option<&Level>) -> String {
             signature.source.only && level.known.is_subset_of(&signature.allowed)
         };
         let replies = format.replies.iter().filter(reply_keys_alone);
-        let mut candidates = format.record.iter().chain(replies).filter(has_keys);
+        let mut candidates = (format.record.iter().chain(also).chain(replies)).filter(has_keys);
         let first = candidates.clone().next()?;
         Some((level, candidates.find(has_any).unwrap_or(first)))
     });
@@ -795,7 +844,16 @@ fn lacks(level: &Level, signature: &CompiledSignature) -> String {
     if !source.any.is_empty() && !level.known.intersects(&signature.any) {
         format!("none of {}", some_keys(source.any))
     } else if source.closed && level.has_unknown_keys() {
-        "keys no known format sends beside them".to_owned()
+        let table = KeyTable::get();
+        let unknown: Vec<String> = (level.names.iter())
+            .filter(|key| table.lookup(key).id.is_none())
+            .map(|key| format!("`{}`", crate::quirks::shown_key(key)))
+            .collect();
+        if unknown.is_empty() {
+            "keys no known format sends beside them".to_owned()
+        } else {
+            format!("also {}, which no known format sends", unknown.join(", "))
+        }
     } else if source.only && !level.known.is_subset_of(&signature.allowed) {
         "other keys beside them".to_owned()
     } else if !level.status_fits(&source.status) {
