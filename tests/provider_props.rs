@@ -961,7 +961,8 @@ proptest! {
         prop_assert_eq!(event.operation.as_ref(), None);
         let expected_progress = completed_at_100(expected_status, progress.and_then(|(_, n)| n));
         prop_assert_eq!(event.progress.map(|p| p.get()), expected_progress);
-        let expected_urls: Vec<&str> = message.uri.iter().chain(&message.original_url).map(|url| url.as_ref()).collect();
+        // Payload order: the message serializes `originalUrl` before `uri`.
+        let expected_urls: Vec<&str> = message.original_url.iter().chain(&message.uri).map(|url| url.as_ref()).collect();
         prop_assert_eq!(event.images.iter().map(|image| image.url.as_str()).collect::<Vec<_>>(), expected_urls);
         let role = if shows_previews(expected_status) {
             mjhook::ImageRole::Preview

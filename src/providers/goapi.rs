@@ -13,7 +13,8 @@
 //!   output). Like every provider's, the images of a pending or running task
 //!   are previews.
 //!   `image_urls` and `temporary_image_urls` are the four quarters;
-//!   `intermediate_image_urls` are previews.
+//!   `intermediate_image_urls` are previews. A describe's `input.image_url`
+//!   (the echo of its request) is its `input` image.
 //! - `error` is reported for a failed task only: from the unified `error`
 //!   object (`{"code": 0, "message": ""}` is no error), or v2's
 //!   `error_messages` (blank entries skipped; else `task_result.message`),
@@ -139,6 +140,10 @@ pub struct Input<'a> {
     #[serde_as(as = "EmptyAsNone")]
     #[serde(borrow, default)]
     pub prompt: Option<Cow<'a, str>>,
+    /// A describe's source image.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(borrow, default)]
+    pub image_url: Option<Cow<'a, str>>,
 }
 
 /// v2 `task_result`.
@@ -402,11 +407,19 @@ fn normalize<Data>(
         .or(meta.task_type)
         .as_deref()
         .and_then(Operation::from_vendor);
-    event.prompt = task
+    let (prompt, source_image) = task
         .input
-        .and_then(|input| input.prompt)
+        .map_or((None, None), |input| (input.prompt, input.image_url));
+    event.prompt = prompt
         .or(meta.task_request.and_then(|request| request.prompt))
         .map(Cow::into_owned);
+    // The image a describe was given, echoed with its request; other
+    // operations' echoes name no image of their own.
+    if event.operation == Some(Operation::Describe) {
+        if let Some(url) = source_image {
+            event.images.push(Image::new(url, ImageRole::Input));
+        }
+    }
     // The one result URL: the grid of an operation that makes one (or of an
     // unnamed one), else the one image. (While the task runs, `finish` makes
     // it a preview.)
@@ -417,17 +430,17 @@ fn normalize<Data>(
     };
     if let Some(result) = task.task_result {
         event.progress = result.task_progress.as_ref().and_then(Percent::progress);
-        for url in [
-            result.discord_image_url,
-            result.image_url,
-            result.permanent_url,
-        ]
-        .into_iter()
-        .flatten()
+        // In the order the vendor's bodies list them (payload order).
+        for url in [result.discord_image_url, result.image_url]
+            .into_iter()
+            .flatten()
         {
             event.images.push(Image::new(url, result_role));
         }
         push_finished_images(&mut event, result.image_urls);
+        if let Some(url) = result.permanent_url {
+            event.images.push(Image::new(url, result_role));
+        }
         push_previews(&mut event, result.intermediate_image_urls);
         let messages: Vec<&str> = result
             .error_messages
@@ -443,14 +456,15 @@ fn normalize<Data>(
     }
     if let Some(output) = task.output {
         event.progress = output.progress.as_ref().and_then(Percent::progress);
-        for url in [output.image_url, output.discord_image_url]
-            .into_iter()
-            .flatten()
-        {
+        // In the order the vendor's bodies list them (payload order).
+        if let Some(url) = output.image_url {
             event.images.push(Image::new(url, result_role));
         }
         push_finished_images(&mut event, output.image_urls);
         push_finished_images(&mut event, output.temporary_image_urls);
+        if let Some(url) = output.discord_image_url {
+            event.images.push(Image::new(url, result_role));
+        }
         push_previews(&mut event, output.intermediate_image_urls);
         let descriptions = output.description.iter().chain(&output.descriptions);
         event.prompts = clean_prompts(descriptions);

@@ -13,8 +13,8 @@
 //! - The submit reply (no `status`) is a pending event with its `createdAt`;
 //!   one with a `messageId` and an `error` (`success: false`) is a failed
 //!   event with that error.
-//! - `uri` (the durable CDN copy) comes before `originalUrl` (Discord's,
-//!   valid 24 hours), each once. While queued or processing they are
+//! - `originalUrl` (Discord's, valid 24 hours) comes before `uri` (the
+//!   durable CDN copy), each once, as the vendor's messages list them. While queued or processing they are
 //!   previews; once done they are the grid when `buttons` offers `U1`…`U4`,
 //!   otherwise a single image (an upscale: the body names no operation).
 //! - The operation is always null: a message does not say which call made
@@ -217,7 +217,7 @@ fn normalize(message: Message) -> Result<JobEvent, DecodeError> {
     } else {
         ImageRole::Image
     };
-    for url in [message.uri, message.original_url].into_iter().flatten() {
+    for url in [message.original_url, message.uri].into_iter().flatten() {
         event.images.push(Image::new(url, role));
     }
     if status == JobStatus::Failed {
