@@ -1406,6 +1406,22 @@ mod tests {
     }
 
     #[test]
+    fn an_errors_list_is_directus_only_by_its_entries() {
+        let directus = r#"{"errors": [{"message": "no", "extensions": {"code": "FORBIDDEN"}}]}"#;
+        assert_eq!(detected(directus), Ok(Provider::Imagineapi));
+        // Another image API's validation errors, and GraphQL's.
+        for other in [
+            r#"{"errors": [{"code": "invalidWidth", "message": "bad", "parameter": "width"}]}"#,
+            r#"{"errors": [{"message": "no", "locations": [], "extensions": {"code": "X"}}]}"#,
+        ] {
+            assert!(
+                matches!(detected(other), Err(DecodeError::Undetected { .. })),
+                "{other}"
+            );
+        }
+    }
+
+    #[test]
     fn an_empty_list_in_an_envelope_yields_to_the_evidence_around_it() {
         // `data: []` says nothing of whose it is: four formats put records
         // in a `data` list. What stands beside it decides.

@@ -171,10 +171,12 @@ pub const FORMAT: Format = Format {
         "discord_message_id",
         "discord_image_url",
         "generation_type",
-        // The bot-status reply's and Directus's own webhook's keys.
+        // The bot-status reply's and Directus's own webhook's keys, and an
+        // error entry's.
         "message",
         "accountability",
         "keys",
+        "extensions",
     ],
     record: &[
         Signature::keys(&["id"], MARKS),
@@ -209,8 +211,17 @@ pub const FORMAT: Format = Format {
             carries_id: None,
             record: &[],
         },
+        // Directus's error reply: `errors` alone, each entry a message and
+        // its `extensions`. `{errors: [...]}` is many APIs' error reply
+        // (GraphQL's, JSON:API's); the entries' keys tell Directus's.
+        Envelope {
+            key: "errors",
+            outer: Some(Signature::keys(&["errors"], &[]).only()),
+            carries_id: None,
+            record: &[Signature::keys(&["message", "extensions"], &[]).only()],
+        },
     ],
-    replies: &[Signature::keys(&["errors"], &[]).only()],
+    replies: &[],
 };
 
 /// Every image in an ImagineAPI body.
