@@ -230,6 +230,14 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
             return super::normalize_records(PROVIDER, "data", OneOrMany::Many(records), record);
         }
         Some(OneOrMany::One(task)) => Some(*task),
+        // `fetch-list` with no task, rather than a task without an id (a
+        // failed request's reply is the vendor's error, below).
+        Some(OneOrMany::Many(_)) if body.job_id.is_none() && !body.is_failed_request() => {
+            return Err(DecodeError::NoJob {
+                provider: PROVIDER,
+                path: "data".to_owned(),
+            });
+        }
         // `data: []` (a queued task, one client says) or no `data`: the
         // task's fields, if any, are at the top.
         Some(OneOrMany::Many(_)) | None => None,
@@ -240,6 +248,18 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
     match task {
         Some(task) => task_event(status_word, message, top_job_id, task, false),
         None => task_event(status_word, message, top_job_id, body, true),
+    }
+}
+
+/// Whether `status` is the envelope's `FAILED`.
+fn is_failed(status: Option<&str>) -> bool {
+    status.is_some_and(|word| is_word(word, "failed"))
+}
+
+impl<Data> Task<'_, Data> {
+    /// Whether the envelope reports a failed request.
+    fn is_failed_request(&self) -> bool {
+        is_failed(self.status.as_ref().map(StringOrInt::to_text).as_deref())
     }
 }
 
@@ -257,9 +277,7 @@ fn task_event<Data>(
         task.job_id.as_ref(),
         task.job_id_snake.as_ref(),
     ];
-    let failed_request = status_word
-        .as_deref()
-        .is_some_and(|word| is_word(word, "failed"));
+    let failed_request = is_failed(status_word.as_deref());
     if failed_request && ids.iter().all(Option::is_none) {
         return Err(DecodeError::Vendor {
             provider: PROVIDER,
