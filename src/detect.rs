@@ -509,16 +509,20 @@ impl<'de> Shape<'de> {
         let ruled_out = self.levels_read().fold(Providers::default(), |out, level| {
             out.union(level.ruled_out)
         });
-        let fitting = table
-            .formats
-            .iter()
-            .filter(|f| !ruled_out.has(f.format.provider))
-            .filter_map(|f| Some((f.format.provider, self.fit(f, false)?)));
+        let mut fits = [None; Provider::ALL.len()];
+        for format in &table.formats {
+            let provider = format.format.provider;
+            if !ruled_out.has(provider) {
+                fits[provider.index()] = self.fit(format, false);
+            }
+        }
         // An empty envelope is the least evidence: a format that shows more
         // wins over the formats that have only that.
-        let best = fitting.clone().map(|(_, fit)| fit).max();
-        let mut best_fitting = fitting.filter(|(_, fit)| Some(*fit) == best);
-        if let (Some((only, _)), None) = (best_fitting.next(), best_fitting.next()) {
+        let best = fits.iter().flatten().max().copied();
+        let mut best_fitting = Provider::ALL
+            .into_iter()
+            .filter(|provider| best.is_some() && fits[provider.index()] == best);
+        if let (Some(only), None) = (best_fitting.next(), best_fitting.next()) {
             return Ok(only);
         }
         match self.with_names() {
