@@ -289,13 +289,8 @@ impl<'de> Shape<'de> {
     }
 
     fn seen(&self) -> Vec<String> {
-        let unnamed = self
-            .levels()
-            .any(|(_, level)| level.count > 0 && level.names.is_empty());
-        if unnamed {
-            if let Ok(named) = Shape::scan_keeping(self.text, self.named, true) {
-                return named.seen();
-            }
+        if let Some(named) = self.with_names() {
+            return named.seen();
         }
         let mut seen = Vec::new();
         let mut more = 0;
@@ -436,7 +431,7 @@ impl<'de> Shape<'de> {
                 !self.is_list && format.record.iter().any(|s| self.top.has_keys_of(s));
             let why = self.envelope_misfit(format).unwrap_or_else(|| {
                 if flat || top_has_record_keys {
-                    return needs(format, Some(&self.top), &[]);
+                    return needs(format, Some(&self.top), &[], "it");
                 }
                 // Else the record inside one of the format's envelopes,
                 // if the body has one, says most.
@@ -446,14 +441,14 @@ impl<'de> Shape<'de> {
                 });
                 match record {
                     Some((envelope, level)) => {
-                        let key = if envelope.key == Envelope::LIST {
-                            "its records have".to_owned()
+                        let subject = if envelope.key == Envelope::LIST {
+                            "each record".to_owned()
                         } else {
-                            format!("its `{}` has", envelope.key)
+                            format!("its `{}`", envelope.key)
                         };
-                        needs(format, Some(level), &envelope.record).replacen("it has", &key, 1)
+                        needs(format, Some(level), &envelope.record, &subject)
                     }
-                    None => needs(format, None, &[]),
+                    None => needs(format, None, &[], "it"),
                 }
             });
             Some(Misfit::NoEvidence(why))
@@ -787,12 +782,18 @@ impl fmt::Display for Misfit {
     }
 }
 
-/// Why a body shows none of a format's record evidence, in words. For a
-/// flat body (`top`) that has every key one of the format's signatures
-/// requires (or is an error reply's keys and no others), what else that
-/// signature asks for and the body lacks; otherwise the format's first
-/// signature.
-fn needs(format: &CompiledFormat, top: Option<&Level>, also: &[CompiledSignature]) -> String {
+/// Why a body shows none of a format's record evidence, in words, of
+/// `subject` ("it", or "its `data`" for the record in an envelope). For a
+/// level (`top`) that has every key one of the format's signatures (or
+/// `also`, an envelope's) requires, or is an error reply's keys and no
+/// others, what else that signature asks for and the level lacks; otherwise
+/// the format's first signature.
+fn needs(
+    format: &CompiledFormat,
+    top: Option<&Level>,
+    also: &[CompiledSignature],
+    subject: &str,
+) -> String {
     // The nearest signature: one whose keys the body has, and better, one
     // whose keys and any of whose other keys it has.
     let nearest = top.and_then(|level| {
@@ -810,7 +811,7 @@ fn needs(format: &CompiledFormat, top: Option<&Level>, also: &[CompiledSignature
     });
     let Some((level, signature)) = nearest else {
         let Some(first) = format.format.record.first() else {
-            return "it has no record".to_owned();
+            return format!("{subject} has no record");
         };
         // A flat body: the keys of the first signature it lacks (its id,
         // mostly) are all there is to say, and formats with the same id
@@ -820,15 +821,15 @@ fn needs(format: &CompiledFormat, top: Option<&Level>, also: &[CompiledSignature
             let lacks: Vec<&str> = (first.all.iter().copied())
                 .filter(|key| (table.lookup(key).id).is_none_or(|id| !level.known.contains(id)))
                 .collect();
-            return format!("it has no {}", every_key(&lacks));
+            return format!("{subject} has no {}", every_key(&lacks));
         }
         if first.all.is_empty() && first.any.len() > 1 {
-            return format!("it has none of {}", some_keys(first.any));
+            return format!("{subject} has none of {}", some_keys(first.any));
         }
         // What it must have: whether other keys may stand beside it, and
         // what its word key holds, matter only once it has it.
         return format!(
-            "it has no {}",
+            "{subject} has no {}",
             describe(&Signature {
                 only: false,
                 closed: false,
@@ -838,7 +839,7 @@ fn needs(format: &CompiledFormat, top: Option<&Level>, also: &[CompiledSignature
         );
     };
     let has = every_key(signature.source.all);
-    format!("it has {has}, but {}", lacks(level, signature))
+    format!("{subject} has {has}, but {}", lacks(level, signature))
 }
 
 /// What `level` lacks of `signature`, in words, when it has the keys the
