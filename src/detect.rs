@@ -429,6 +429,12 @@ impl<'de> Shape<'de> {
             let flat = !self.is_list && self.inner.is_empty();
             let top_has_record_keys =
                 !self.is_list && format.record.iter().any(|s| self.top.has_keys_of(s));
+            let sends_lists =
+                (format.envelopes.iter()).any(|envelope| envelope.key == Envelope::LIST);
+            if self.is_list && !sends_lists {
+                let why = "it is a list, and the format's bodies are objects".to_owned();
+                return Some(Misfit::NoEvidence(why));
+            }
             let why = self.envelope_misfit(format).unwrap_or_else(|| {
                 if flat || top_has_record_keys {
                     return needs(format, Some(&self.top), &[], "it");
@@ -960,13 +966,18 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let mut values = Counted {
+            inner: seq,
+            count: 0,
+        };
         let level = InnerVisitor {
             table: self.table,
             names: self.names,
         }
-        .visit_seq(seq)?;
-        if level.as_ref().is_none_or(|level| level.records == 0) {
-            // Lists of records are bodies; a list of anything else is not.
+        .visit_seq(&mut values)?;
+        if values.count > 0 && level.as_ref().is_none_or(|level| level.records == 0) {
+            // Lists of records are bodies (an empty one holds no job); a
+            // list of anything else is not.
             return Ok(Err("an array"));
         }
         Ok(Ok(Shape {
@@ -980,6 +991,30 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
     }
 
     scalar_arms!(found => Err(found));
+}
+
+/// A list's values, counted as they are read: an empty list is a list
+/// body without a job, a list of scalars no body at all.
+struct Counted<A> {
+    inner: A,
+    count: usize,
+}
+
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Counted<A> {
+    type Error = A::Error;
+
+    fn next_element_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, A::Error> {
+        let value = self.inner.next_element_seed(seed)?;
+        self.count += usize::from(value.is_some());
+        Ok(value)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.inner.size_hint()
+    }
 }
 
 /// Reads one value of a level: `status` and the word keys are looked at
@@ -1408,6 +1443,31 @@ mod tests {
             Err(DecodeError::Undetected { .. })
         ));
         assert!(crate::decode(Provider::MidjourneyApi, br#"{"taskId": "t"}"#).is_err());
+    }
+
+    #[test]
+    fn a_list_body_is_a_list_of_records_or_no_body() {
+        // midjourney-proxy's `list-by-condition` is the one list body; an
+        // empty one holds no job.
+        let no_job = |provider| DecodeError::NoJob {
+            provider,
+            path: String::new(),
+        };
+        assert_eq!(
+            crate::decode_auto(b"[]"),
+            Err(no_job(Provider::MidjourneyProxy))
+        );
+        assert_eq!(
+            crate::decode(Provider::MidjourneyProxy, b"[]"),
+            Err(no_job(Provider::MidjourneyProxy))
+        );
+        assert!(matches!(
+            crate::decode_auto(b"[1, 2]"),
+            Err(DecodeError::NotAnObject { .. })
+        ));
+        let records = br#"[{"task_id": "t", "status": "pending"}]"#;
+        let error = crate::decode(Provider::Apiframe, records).unwrap_err();
+        assert!(error.to_string().contains("it is a list"), "{error}");
     }
 
     #[test]
