@@ -223,22 +223,36 @@ struct Receiver {
 
 type Answer = Arc<dyn Fn(usize) -> (u16, Option<&'static str>) + Send + Sync>;
 
+/// How long the receiver takes to answer an event.
+type Delay = Arc<dyn Fn(&Value) -> Duration + Send + Sync>;
+
 #[derive(Clone)]
 struct ReceiverState {
     seen: Arc<Mutex<Vec<Received>>>,
     count: Arc<AtomicUsize>,
     answer: Answer,
+    delay: Delay,
 }
 
 impl Receiver {
     async fn start(
         answer: impl Fn(usize) -> (u16, Option<&'static str>) + Send + Sync + 'static,
     ) -> Receiver {
+        Receiver::start_slow(answer, |_| Duration::ZERO).await
+    }
+
+    /// A receiver that takes `delay(event)` to answer each event (and
+    /// notes it as seen when it answers).
+    async fn start_slow(
+        answer: impl Fn(usize) -> (u16, Option<&'static str>) + Send + Sync + 'static,
+        delay: impl Fn(&Value) -> Duration + Send + Sync + 'static,
+    ) -> Receiver {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let state = ReceiverState {
             seen: Arc::clone(&seen),
             count: Arc::new(AtomicUsize::new(0)),
             answer: Arc::new(answer),
+            delay: Arc::new(delay),
         };
         let app = Router::new()
             .route("/hook", post(receive))
@@ -275,6 +289,8 @@ async fn receive(
 ) -> impl IntoResponse {
     let webhook = standardwebhooks::Webhook::new(FORWARD_SECRET).expect("secret");
     let valid = webhook.verify(&body, &headers).is_ok();
+    let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    tokio::time::sleep((state.delay)(&event)).await;
     let n = state.count.fetch_add(1, Ordering::SeqCst);
     let (status, retry_after) = (state.answer)(n);
     state.seen.lock().expect("seen lock").push(Received {
@@ -283,7 +299,7 @@ async fn receive(
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default()
             .to_owned(),
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        body: event,
         valid,
         answered: status,
     });
@@ -740,6 +756,39 @@ async fn forwards_signed_in_order_through_failures_and_duplicates_once() {
     assert!(
         metrics.contains("mjhook_forward_retries_total 3"),
         "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_receiver_for_one_job_holds_back_no_other_job() {
+    let (_dir, store) = temp_store("head-of-line");
+    let receiver = Receiver::start_slow(
+        |_| (200, None),
+        |event| match event["job_id"].as_str() {
+            Some("job-slow") => Duration::from_secs(3),
+            _ => Duration::ZERO,
+        },
+    )
+    .await;
+    let server = Server::start(&store, &forward_args(&receiver, "50ms"));
+    let client = reqwest::Client::new();
+    let slow = asyncapi_body("job-slow", "in_progress", 10);
+    assert_eq!(post_signed(&client, &server, &slow).await.status(), 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for job in ["job-fast-1", "job-fast-2"] {
+        let body = asyncapi_body(job, "in_progress", 10);
+        assert_eq!(post_signed(&client, &server, &body).await.status(), 200);
+    }
+    wait_for("three deliveries", || receiver.delivered().len() >= 3).await;
+    let jobs: Vec<Value> = receiver
+        .delivered()
+        .iter()
+        .map(|seen| seen.body["job_id"].clone())
+        .collect();
+    assert_eq!(
+        jobs,
+        ["job-fast-1", "job-fast-2", "job-slow"],
+        "the other jobs' events arrive while the slow one is in flight"
     );
 }
 

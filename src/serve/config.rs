@@ -131,8 +131,8 @@ pub struct OutboxArgs {
 /// The `mjhook outbox` subcommands.
 #[derive(Clone, Debug, clap::Subcommand)]
 pub enum OutboxCommand {
-    /// Queue every dead letter for delivery again (a running or the next
-    /// `mjhook serve` sends them).
+    /// Queue every dead letter for delivery again (a running `mjhook serve`
+    /// sends them within 5 s, or the next one does).
     Retry {
         /// The SQLite store of `mjhook serve`.
         #[arg(long, value_name = "FILE", default_value = "mjhook.db")]

@@ -1,6 +1,7 @@
 //! The outbox forwarder: POSTs each accepted event to `--forward`, signed as a
 //! Standard Webhook, at least once and in order per job.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -80,6 +81,10 @@ pub(crate) struct Forwarder {
 /// How many heads are sent at once (each from a different job).
 const PARALLEL: usize = 16;
 
+/// How long an idle forwarder waits before it reads the outbox again
+/// unprompted.
+const IDLE_POLL: Duration = Duration::from_secs(5);
+
 impl Forwarder {
     /// Runs until `stop` turns true or the receiver answers 410.
     pub async fn run(mut self) {
@@ -110,65 +115,102 @@ impl Forwarder {
         metrics::counter!("mjhook_forward_retries_total").increment(0);
         metrics::counter!("mjhook_dead_letters_total").increment(0);
         metrics::gauge!("mjhook_forward_gone").set(0.0);
+        // Sends run side by side, each job's head at most once: a slow
+        // receiver for one job holds back that job's later events only.
+        let mut sends = JoinSet::new();
+        // By task, the outbox row each send carries.
+        let mut in_flight = HashMap::new();
+        let mut gone = false;
         loop {
-            if *self.stop.borrow() {
-                return;
+            let stopping = *self.stop.borrow() || gone;
+            if stopping && sends.is_empty() {
+                break;
             }
-            let now = store::now_ms();
-            let conn = Arc::clone(&self.conn);
-            let due = blocking(move || {
-                let conn = lock(&conn);
-                let due = store::due(&conn, now, PARALLEL)?;
-                let next = store::next_due(&conn)?;
-                let stats = store::outbox_stats(&conn, now)?;
-                Ok((due, next, stats))
-            })
-            .await;
-            let (due, next, stats) = match due {
-                Ok(found) => found,
-                Err(err) => {
-                    tracing::error!(error = %err, "cannot read the outbox; trying again in 1 s");
-                    self.pause(Duration::from_secs(1)).await;
-                    continue;
+            let mut next = None;
+            if !stopping && sends.len() < PARALLEL {
+                let now = store::now_ms();
+                let conn = Arc::clone(&self.conn);
+                // The heads in flight are still pending: ask for room for them.
+                let limit = PARALLEL + in_flight.len();
+                let found = blocking(move || {
+                    let conn = lock(&conn);
+                    let due = store::due(&conn, now, limit)?;
+                    let next = store::next_due(&conn)?;
+                    let stats = store::outbox_stats(&conn, now)?;
+                    Ok((due, next, stats))
+                })
+                .await;
+                let (due, next_at, stats) = match found {
+                    Ok(found) => found,
+                    Err(err) => {
+                        tracing::error!(error = %err, "cannot read the outbox; trying again in 1 s");
+                        self.pause(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                };
+                show_outbox(stats);
+                for item in due {
+                    if sends.len() == PARALLEL {
+                        break;
+                    }
+                    if in_flight.values().any(|seq| *seq == item.seq) {
+                        continue;
+                    }
+                    let seq = item.seq;
+                    let client = client.clone();
+                    let signer = signer.clone();
+                    let url = self.config.url.clone();
+                    let task = sends.spawn(async move {
+                        let outcome = send(&client, &signer, &url, &item).await;
+                        (item, outcome)
+                    });
+                    in_flight.insert(task.id(), seq);
                 }
+                next = next_at
+                    .map(|at| Duration::from_millis(u64::try_from(at - now).unwrap_or(0).max(1)));
+            }
+            // Idle, the outbox is read again when an event arrives, when the
+            // next retry is due, or every few seconds (`mjhook outbox retry`
+            // re-queues from another process); busy, at least every second,
+            // for the heads not in flight.
+            let wait = match (sends.is_empty(), next) {
+                (true, next) => next.unwrap_or(IDLE_POLL).min(IDLE_POLL),
+                (false, _) => Duration::from_secs(1),
             };
-            show_outbox(stats);
-            if due.is_empty() {
-                let wait = next.map_or(Duration::from_secs(60), |at| {
-                    Duration::from_millis(u64::try_from(at - now).unwrap_or(0).max(1))
-                });
-                self.pause(wait.min(Duration::from_secs(60))).await;
+            if sends.is_empty() {
+                self.pause(wait).await;
                 continue;
             }
-            let mut sends = JoinSet::new();
-            for item in due {
-                let client = client.clone();
-                let signer = signer.clone();
-                let url = self.config.url.clone();
-                sends.spawn(async move {
-                    let outcome = send(&client, &signer, &url, &item).await;
-                    (item, outcome)
-                });
-            }
-            let mut gone = false;
-            while let Some(joined) = sends.join_next().await {
-                let Ok((item, outcome)) = joined else {
-                    continue;
-                };
-                gone |= matches!(outcome, Attempt::Gone);
-                if let Err(err) = self.record(item, outcome).await {
-                    tracing::error!(error = %err, "cannot record a forward attempt");
+            let finished = tokio::select! {
+                joined = sends.join_next_with_id() => joined,
+                () = self.wake.notified(), if !stopping => None,
+                () = tokio::time::sleep(wait), if !stopping => None,
+            };
+            let (item, outcome) = match finished {
+                Some(Ok((task, sent))) => {
+                    in_flight.remove(&task);
+                    sent
                 }
+                // A send that panicked: its row stays pending, and is sent
+                // again once it is no longer in flight.
+                Some(Err(failed)) => {
+                    in_flight.remove(&failed.id());
+                    continue;
+                }
+                None => continue,
+            };
+            gone |= matches!(outcome, Attempt::Gone);
+            if let Err(err) = self.record(item, outcome).await {
+                tracing::error!(error = %err, "cannot record a forward attempt");
             }
-            if gone {
-                metrics::gauge!("mjhook_forward_gone").set(1.0);
-                tracing::error!(
-                    url = %self.config.url,
-                    "the receiver answered 410 Gone: forwarding stopped until the next start; undelivered events stay in the outbox"
-                );
-                self.watch_outbox().await;
-                return;
-            }
+        }
+        if gone {
+            metrics::gauge!("mjhook_forward_gone").set(1.0);
+            tracing::error!(
+                url = %self.config.url,
+                "the receiver answered 410 Gone: forwarding stopped until the next start; undelivered events stay in the outbox"
+            );
+            self.watch_outbox().await;
         }
     }
 
