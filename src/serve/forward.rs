@@ -339,10 +339,35 @@ async fn send(
                 .and_then(parse_retry_after),
         },
         Err(err) => Attempt::Failed {
-            error: format!("{err}"),
+            error: with_causes(&err),
             retry_after: None,
         },
     }
+}
+
+/// An error and what caused it ("error sending request …: operation timed
+/// out"): reqwest's own text names neither a timeout nor a refused
+/// connection, which an operator needs told apart.
+fn with_causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(next) = cause {
+        let next_text = next.to_string();
+        // Layers often repeat their inner error's words.
+        if !text.contains(&next_text) {
+            text.push_str(": ");
+            text.push_str(&next_text);
+        }
+        cause = next.source();
+    }
+    if err
+        .downcast_ref::<reqwest::Error>()
+        .is_some_and(reqwest::Error::is_timeout)
+        && !text.contains("timed out")
+    {
+        text.push_str(": timed out");
+    }
+    text
 }
 
 /// `Retry-After`: delay seconds, or an HTTP date.
@@ -395,6 +420,22 @@ mod tests {
     fn refuses_a_secret_that_is_not_base64() {
         assert!(Signer::new("whsec_not base64!").is_err());
         assert!(Signer::new("whsec_").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_failed_send_says_why_beyond_reqwest_s_words() {
+        // A port nobody listens on: the connection is refused.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/", listener.local_addr().expect("addr"));
+        drop(listener);
+        let err = reqwest::Client::new()
+            .post(url)
+            .send()
+            .await
+            .expect_err("nothing listens");
+        let text = with_causes(&err);
+        assert!(text.starts_with("error sending request"), "{text}");
+        assert!(text.to_lowercase().contains("refused"), "{text}");
     }
 
     #[test]

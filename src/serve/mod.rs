@@ -206,9 +206,13 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
         let mut stop = stop_rx.clone();
         let checkpoints = Arc::new(Mutex::new(checkpoints));
         tokio::spawn(async move {
+            const EVERY: Duration = Duration::from_millis(500);
+            // Failing checkpoints (a full disk) are tried less and less often,
+            // so that their warnings do not fill the disk further.
+            let mut wait = EVERY;
             loop {
                 tokio::select! {
-                    () = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    () = tokio::time::sleep(wait) => {}
                     _ = stop.changed() => return,
                 }
                 let conn = Arc::clone(&checkpoints);
@@ -216,8 +220,16 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
                     forward::lock(&conn).query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
                 })
                 .await;
-                if let Err(err) = done {
-                    tracing::warn!(error = %err, "a checkpoint of the store failed; trying again");
+                match done {
+                    Ok(()) if wait > EVERY => {
+                        tracing::info!("checkpoints of the store work again");
+                        wait = EVERY;
+                    }
+                    Ok(()) => {}
+                    Err(err) => {
+                        wait = (wait * 2).min(Duration::from_secs(30));
+                        tracing::warn!(error = %err, retry_in_ms = wait.as_millis() as u64, "a checkpoint of the store failed");
+                    }
                 }
             }
         });
