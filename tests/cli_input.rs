@@ -148,6 +148,20 @@ fn stdin_is_read_when_no_file_is_given() {
 }
 
 #[test]
+fn detect_writes_one_line_per_body_whatever_the_file_is_called() {
+    let dir = scratch("detect-names");
+    let body = std::fs::read(root().join("fixtures/goapi/v2-pending.json")).unwrap();
+    std::fs::write(dir.join("two\nlines.json"), &body).unwrap();
+    std::fs::write(dir.join("plain.json"), &body).unwrap();
+    let listed = stdout_of(mjhook().arg("detect").arg(&dir));
+    let expected = format!(
+        "{dir}/plain.json: goapi\n{dir}/two\\nlines.json: goapi\n",
+        dir = dir.display()
+    );
+    assert_eq!(listed, expected);
+}
+
+#[test]
 fn ndjson_and_concatenated_bodies_are_one_delivery_each() {
     let files = good_fixtures();
     let expected = normalized_one_by_one(&files);
