@@ -29,8 +29,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PROVIDER=SECRET", value_parser = parse_pair)]
     pub secret: Vec<(Provider, String)>,
 
-    /// The URL token of a provider that sends no signal (`imagineapi`,
-    /// `midjourney_api`), checked against `?token=`, as PROVIDER=TOKEN.
+    /// The URL token of a provider that sends no signal (every provider but
+    /// `asyncapi`, `apiframe` and `goapi`), checked against `?token=`, as
+    /// PROVIDER=TOKEN.
     /// Also read from `MJHOOK_TOKEN_<PROVIDER>`.
     #[arg(long, value_name = "PROVIDER=TOKEN", value_parser = parse_pair)]
     pub token: Vec<(Provider, String)>,
