@@ -27,9 +27,8 @@ pub struct VerifyArgs {
     #[arg(long, short, value_parser = ProviderParser)]
     provider: ProviderArg,
     /// A secret: the asyncapi signing key, the apiframe/goapi webhook secret,
-    /// or the URL token of the providers that sign nothing (see `mjhook
-    /// verify --help` and the README's table). Repeat to accept any of
-    /// several (rotation).
+    /// or, for every other provider (they sign nothing), the URL token.
+    /// Repeat to accept any of several (rotation).
     #[arg(long, value_name = "SECRET", value_parser = secret_arg)]
     secret: Vec<mjhook::Secret>,
     /// The name of an environment variable holding a secret, which keeps it
