@@ -258,7 +258,14 @@ impl Config {
             providers.insert(*provider, Auth::Insecure);
         }
 
-        let api_token = args.api_token.clone().filter(|token| !token.is_empty());
+        // An empty token would be one nobody can present, or no token at
+        // all: either way not what was meant.
+        if args.api_token.as_deref() == Some("") {
+            return Err(Error::Config(
+                "--api-token (or MJHOOK_API_TOKEN) is set but empty".into(),
+            ));
+        }
+        let api_token = args.api_token.clone();
         if !args.listen.ip().is_loopback() && api_token.is_none() {
             return Err(Error::Config(format!(
                 "refusing to listen on {}, which is not a loopback address, without --api-token (or MJHOOK_API_TOKEN): /jobs and /events would be open to the network",
@@ -393,6 +400,13 @@ mod tests {
             |_| None,
         )
         .expect("with a token");
+    }
+
+    #[test]
+    fn an_empty_api_token_is_refused() {
+        let err =
+            Config::from_args_env(&args(&["--api-token", ""]), |_| None).expect_err("empty token");
+        assert!(err.to_string().contains("set but empty"), "{err}");
     }
 
     #[test]
