@@ -148,6 +148,16 @@ fn stdin_is_read_when_no_file_is_given() {
 }
 
 #[test]
+fn a_byte_limit_of_zero_is_a_usage_error() {
+    mjhook()
+        .args(["normalize", "--max-bytes", "0"])
+        .write_stdin("{}")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at least 1 byte"));
+}
+
+#[test]
 fn detect_writes_one_line_per_body_whatever_the_file_is_called() {
     let dir = scratch("detect-names");
     let body = std::fs::read(root().join("fixtures/goapi/v2-pending.json")).unwrap();

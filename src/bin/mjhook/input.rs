@@ -15,13 +15,22 @@ use serde::de::{Deserialize, IgnoredAny};
 
 use crate::report::{Halt, Log};
 
+/// A `--max-bytes` value: a limit of 0 would refuse every body.
+pub fn byte_limit(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(0) => Err("the limit must be at least 1 byte".to_owned()),
+        Ok(limit) => Ok(limit),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
 /// The inputs and the per-body limit, shared by the commands that read
 /// payload streams.
 #[derive(Debug, clap::Args)]
 pub struct InputArgs {
     /// Refuse a body larger than this many bytes. Each body of a stream has
     /// its own limit; reading stops at the first body over it.
-    #[arg(long, value_name = "BYTES", default_value_t = mjhook::DecodeOptions::DEFAULT_MAX_BYTES)]
+    #[arg(long, value_name = "BYTES", default_value_t = mjhook::DecodeOptions::DEFAULT_MAX_BYTES, value_parser = byte_limit)]
     pub max_bytes: usize,
     /// Payload files, or directories to search for `*.json` and `*.ndjson`
     /// files (sorted by name). `-` or no FILE reads standard input. Each may

@@ -53,7 +53,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "NAME", default_value = mjhook::verify::DEFAULT_TOKEN_PARAM)]
     token_param: String,
     /// Refuse a body larger than this many bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = mjhook::DecodeOptions::DEFAULT_MAX_BYTES)]
+    #[arg(long, value_name = "BYTES", default_value_t = mjhook::DecodeOptions::DEFAULT_MAX_BYTES, value_parser = crate::input::byte_limit)]
     max_bytes: usize,
     /// The request body, byte for byte as received (one body, not a
     /// stream); `-` or none reads standard input.
