@@ -365,11 +365,12 @@ impl<'de> Shape<'de> {
             }
             if inner.records == 0 {
                 // An empty list says nothing of whose it is; the level
-                // around it may.
+                // around it may, by its words (keys such as `code` or the
+                // envelope's own are every API's).
                 let outer_is_evidence = envelope
                     .outer
                     .as_ref()
-                    .is_some_and(CompiledSignature::is_evidence);
+                    .is_some_and(CompiledSignature::asks_values);
                 if outer_is_evidence {
                     return Some(Fit::Evidence);
                 }
@@ -1474,10 +1475,10 @@ mod tests {
     fn an_errors_list_is_directus_only_by_its_entries() {
         let directus = r#"{"errors": [{"message": "no", "extensions": {"code": "FORBIDDEN"}}]}"#;
         assert_eq!(detected(directus), Ok(Provider::Imagineapi));
-        // Another image API's validation errors, and GraphQL's.
+        // Other APIs' errors, with keys other formats know.
         for other in [
             r#"{"errors": [{"code": "invalidWidth", "message": "bad", "parameter": "width"}]}"#,
-            r#"{"errors": [{"message": "no", "locations": [], "extensions": {"code": "X"}}]}"#,
+            r#"{"errors": [{"message": "bad", "type": "validation"}]}"#,
         ] {
             assert!(
                 matches!(detected(other), Err(DecodeError::Undetected { .. })),
@@ -1502,11 +1503,22 @@ mod tests {
             detected(r#"{"status": "1002", "message": "busy", "data": []}"#),
             Ok(Provider::MidjourneyApi)
         );
-        // With nothing beside it, it is still every such format's.
-        assert!(matches!(
-            detected(r#"{"data": []}"#),
-            Err(DecodeError::Ambiguous { candidates, .. }) if candidates.len() > 1
-        ));
+        // With nothing of a format's own beside it, it is still every such
+        // format's.
+        for generic in [
+            r#"{"data": []}"#,
+            r#"{"code": 0, "message": "success", "data": []}"#,
+            r#"{"timestamp": 1700000000, "data": []}"#,
+        ] {
+            assert!(
+                matches!(
+                    detected(generic),
+                    Err(DecodeError::Ambiguous { ref candidates, .. }) if candidates.len() > 1
+                ),
+                "{generic}: {:?}",
+                detected(generic)
+            );
+        }
     }
 
     #[test]

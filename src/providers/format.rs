@@ -373,13 +373,11 @@ pub(crate) struct CompiledSignature {
 }
 
 impl CompiledSignature {
-    /// Whether the signature asks a level for anything of its own: keys,
-    /// a status, words. `Signature::keys(&[], &[]).closed()` does not.
-    pub(crate) fn is_evidence(&self) -> bool {
-        !self.source.all.is_empty()
-            || !self.source.any.is_empty()
-            || !matches!(self.status, StatusMark::Any)
-            || self.source.word_marks().next().is_some()
+    /// Whether the signature asks for values of the format's own: a
+    /// `status`, or words of a word key (keys alone, such as `code` or
+    /// `timestamp`, are every API's).
+    pub(crate) fn asks_values(&self) -> bool {
+        !matches!(self.status, StatusMark::Any) || self.source.word_marks().next().is_some()
     }
 }
 

@@ -171,12 +171,10 @@ pub const FORMAT: Format = Format {
         "discord_message_id",
         "discord_image_url",
         "generation_type",
-        // The bot-status reply's and Directus's own webhook's keys, and an
-        // error entry's.
+        // The bot-status reply's and Directus's own webhook's keys.
         "message",
         "accountability",
         "keys",
-        "extensions",
     ],
     record: &[
         Signature::keys(&["id"], MARKS),
@@ -211,14 +209,16 @@ pub const FORMAT: Format = Format {
             carries_id: None,
             record: &[],
         },
-        // Directus's error reply: `errors` alone, each entry a message and
-        // its `extensions`. `{errors: [...]}` is many APIs' error reply
-        // (GraphQL's, JSON:API's); the entries' keys tell Directus's.
+        // Directus's error reply: `errors` alone, each entry a `message`
+        // (and its `extensions`, a key no other format knows either, so
+        // naming it would make it foreign to them). `{errors: [...]}` is
+        // many APIs' error reply: entries with another format's keys
+        // (`code`, `type`, `detail`) are not Directus's.
         Envelope {
             key: "errors",
             outer: Some(Signature::keys(&["errors"], &[]).only()),
             carries_id: None,
-            record: &[Signature::keys(&["message", "extensions"], &[]).only()],
+            record: &[Signature::keys(&["message"], &[])],
         },
     ],
     replies: &[],
