@@ -232,7 +232,11 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
         Some(OneOrMany::One(task)) => Some(*task),
         // `fetch-list` with no task, rather than a task without an id (a
         // failed request's reply is the vendor's error, below).
-        Some(OneOrMany::Many(_)) if body.job_id.is_none() && !body.is_failed_request() => {
+        Some(OneOrMany::Many(_))
+            if body.job_id.is_none()
+                && body.job_id_snake.is_none()
+                && !body.is_failed_request() =>
+        {
             return Err(DecodeError::NoJob {
                 provider: PROVIDER,
                 path: "data".to_owned(),
@@ -492,15 +496,24 @@ mod tests {
 
     #[test]
     fn an_empty_data_list_beside_a_job_id_is_one_task() {
-        // midjourney-api.com's envelope fits this body too, so detection
-        // cannot choose; naming TTAPI reads it.
+        // An empty list is no evidence for the formats that put records in
+        // `data`: TTAPI's status word decides, named or detected.
         let body = br#"{"status": "PENDING_QUEUE", "message": "", "jobId": "j-2", "data": []}"#;
         let event = decode(body).unwrap();
         assert_eq!(event.job_id.as_str(), "j-2");
         assert_eq!(event.status, JobStatus::Pending);
         assert_eq!(event.provider_status.as_deref(), Some("PENDING_QUEUE"));
+        assert_eq!(crate::decode_auto(body), Ok(event));
+        let snake = br#"{"status": "ON_QUEUE", "message": "", "job_id": "j-3", "data": []}"#;
+        assert_eq!(decode(snake).unwrap().job_id.as_str(), "j-3");
         let empty = br#"{"status": "SUCCESS", "message": "", "data": []}"#;
-        assert!(decode(empty).is_err());
+        assert_eq!(
+            decode(empty),
+            Err(DecodeError::NoJob {
+                provider: PROVIDER,
+                path: "data".to_owned()
+            })
+        );
     }
 
     #[test]
