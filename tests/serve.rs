@@ -785,10 +785,10 @@ async fn a_slow_receiver_for_one_job_holds_back_no_other_job() {
         .iter()
         .map(|seen| seen.body["job_id"].clone())
         .collect();
+    // The two fast jobs' events are sent side by side, in either order.
     assert_eq!(
-        jobs,
-        ["job-fast-1", "job-fast-2", "job-slow"],
-        "the other jobs' events arrive while the slow one is in flight"
+        jobs[2], "job-slow",
+        "the other jobs' events arrive while the slow one is in flight: {jobs:?}"
     );
 }
 

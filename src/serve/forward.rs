@@ -118,8 +118,8 @@ impl Forwarder {
         // Sends run side by side, each job's head at most once: a slow
         // receiver for one job holds back that job's later events only.
         let mut sends = JoinSet::new();
-        // By task, the outbox row each send carries.
-        let mut in_flight = HashMap::new();
+        // By task, the outbox row each send carries (the body left out).
+        let mut in_flight: HashMap<tokio::task::Id, store::Due> = HashMap::new();
         let mut gone = false;
         loop {
             let stopping = *self.stop.borrow() || gone;
@@ -153,10 +153,13 @@ impl Forwarder {
                     if sends.len() == PARALLEL {
                         break;
                     }
-                    if in_flight.values().any(|seq| *seq == item.seq) {
+                    if in_flight.values().any(|sent| sent.seq == item.seq) {
                         continue;
                     }
-                    let seq = item.seq;
+                    let row = store::Due {
+                        body: String::new(),
+                        ..item.clone()
+                    };
                     let client = client.clone();
                     let signer = signer.clone();
                     let url = self.config.url.clone();
@@ -164,7 +167,7 @@ impl Forwarder {
                         let outcome = send(&client, &signer, &url, &item).await;
                         (item, outcome)
                     });
-                    in_flight.insert(task.id(), seq);
+                    in_flight.insert(task.id(), row);
                 }
                 next = next_at
                     .map(|at| Duration::from_millis(u64::try_from(at - now).unwrap_or(0).max(1)));
@@ -191,12 +194,19 @@ impl Forwarder {
                     in_flight.remove(&task);
                     sent
                 }
-                // A send that panicked: its row stays pending, and is sent
-                // again once it is no longer in flight.
-                Some(Err(failed)) => {
-                    in_flight.remove(&failed.id());
-                    continue;
-                }
+                // A send that panicked is a failed attempt like another:
+                // retried later, and a dead letter after the last.
+                Some(Err(failed)) => match in_flight.remove(&failed.id()) {
+                    Some(row) => {
+                        let error = "the send failed unexpectedly (a panic)".to_owned();
+                        let outcome = Attempt::Failed {
+                            error,
+                            retry_after: None,
+                        };
+                        (row, outcome)
+                    }
+                    None => continue,
+                },
                 None => continue,
             };
             gone |= matches!(outcome, Attempt::Gone);

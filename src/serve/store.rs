@@ -550,10 +550,18 @@ pub(crate) fn due(conn: &Connection, now: i64, limit: usize) -> rusqlite::Result
     rows.collect()
 }
 
-/// When the next pending head is due (ms), if any is pending.
+/// When the next pending head is due (ms), if any is pending. Only heads:
+/// an event queued behind a head that waits to be retried keeps the time it
+/// was queued at, and is not due before its head is delivered.
 pub(crate) fn next_due(conn: &Connection) -> rusqlite::Result<Option<i64>> {
-    conn.prepare_cached("SELECT MIN(next_at) FROM outbox WHERE state = 'pending'")?
-        .query_row([], |row| row.get(0))
+    conn.prepare_cached(
+        "SELECT MIN(o.next_at) FROM outbox o
+         WHERE o.state = 'pending'
+           AND o.event_seq = (SELECT MIN(h.event_seq) FROM outbox h
+                              WHERE h.provider = o.provider AND h.job_id = o.job_id
+                                AND h.state = 'pending')",
+    )?
+    .query_row([], |row| row.get(0))
 }
 
 /// Marks an event delivered.
@@ -619,4 +627,27 @@ pub(crate) fn requeue_dead(conn: &Connection) -> rusqlite::Result<usize> {
         "UPDATE outbox SET state = 'pending', attempts = 0, next_at = ?1 WHERE state = 'dead'",
         [now_ms()],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_due_time_is_a_head_s_not_a_queued_event_s() {
+        let mut conn = Connection::open_in_memory().expect("in memory");
+        migrate(&mut conn).expect("schema");
+        // The job's head waits for its retry at 5000; the event queued behind
+        // it was queued at 1000, and is not due before the head is sent. (The
+        // outbox alone is read: its rows stand without their events here.)
+        conn.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             INSERT INTO outbox (event_seq, provider, job_id, msg_id, state, next_at) VALUES
+                 (1, 'asyncapi', 'j', 'm1', 'pending', 5000),
+                 (2, 'asyncapi', 'j', 'm2', 'pending', 1000),
+                 (3, 'asyncapi', 'k', 'm3', 'delivered', 10);",
+        )
+        .expect("rows");
+        assert_eq!(next_due(&conn).expect("query"), Some(5000));
+    }
 }
