@@ -22,7 +22,8 @@
 //! - An envelope whose `code` is neither 0 nor 200 is the vendor's error
 //!   reply ([`DecodeError::Vendor`]), whatever its `data`.
 //! - `occurred_at` is the webhook's `timestamp`; a polled task in a terminal
-//!   state occurred at `meta.ended_at` (as Legnext's); otherwise none.
+//!   state (or a webhook's whose `timestamp` is `0` or blank) occurred at
+//!   `meta.ended_at` (as Legnext's); otherwise none.
 //! - The prompt comes from the unified `input` echo or v2's
 //!   `meta.task_request`; both may lack it.
 //! - The v2 submit reply `{task_id, status: "success"}` is a pending task
@@ -485,12 +486,11 @@ fn normalize<Data>(
     // The submit reply's "success" is the request's outcome, not the task's
     // status (as the other vendors' submit replies have none).
     event.provider_status = (!acknowledged).then(|| provider_status.into_owned());
-    event.occurred_at = match sent_at {
-        Some(sent_at) => sent_at.to_utc(),
-        // A polled task that ended: its end is the last thing that happened.
-        None if status.is_terminal() => meta.ended_at.as_ref().and_then(Timestamp::to_utc),
-        None => None,
-    };
+    // A polled task that ended (or a webhook without a usable time): its
+    // end is the last thing that happened.
+    let ended_at = || meta.ended_at.as_ref().and_then(Timestamp::to_utc);
+    event.occurred_at = (sent_at.and_then(Timestamp::to_utc))
+        .or_else(|| status.is_terminal().then(ended_at).flatten());
     event.created_at = meta.created_at.as_ref().and_then(Timestamp::to_utc);
     finish(&mut event);
     Ok(event)

@@ -24,7 +24,8 @@
 //! - `error` is reported for a failed job only (`{"code": 0, "message": ""}`
 //!   is no error); its message is `message`, else `raw_message`.
 //! - `occurred_at` is the callback's `timestamp`; a polled job in a terminal
-//!   state occurred at `meta.ended_at`; otherwise none.
+//!   state (or a callback's whose `timestamp` is `0` or blank) occurred at
+//!   `meta.ended_at`; otherwise none.
 //! - A `job_id` of `""` with a non-zero `error.code` is the vendor's error
 //!   reply ([`DecodeError::Vendor`]), as is a top-level `code` beside no job,
 //!   or an envelope `code` other than 0 or 200.
@@ -304,11 +305,9 @@ fn normalize<Data>(
     }
     event.error = failure.filter(|_| status == JobStatus::Failed);
     event.provider_status = Some(provider_status.into_owned());
-    event.occurred_at = match sent_at {
-        Some(sent_at) => sent_at.to_utc(),
-        None if status.is_terminal() => meta.ended_at.as_ref().and_then(Timestamp::to_utc),
-        None => None,
-    };
+    let ended_at = || meta.ended_at.as_ref().and_then(Timestamp::to_utc);
+    event.occurred_at = (sent_at.and_then(Timestamp::to_utc))
+        .or_else(|| status.is_terminal().then(ended_at).flatten());
     event.created_at = meta.created_at.as_ref().and_then(Timestamp::to_utc);
     finish(&mut event);
     Ok(event)
