@@ -162,10 +162,11 @@ fn detect_writes_one_line_per_body_whatever_the_file_is_called() {
     let dir = scratch("detect-names");
     let body = std::fs::read(root().join("fixtures/goapi/v2-pending.json")).unwrap();
     std::fs::write(dir.join("two\nlines.json"), &body).unwrap();
+    std::fs::write(dir.join("back\\nslash.json"), &body).unwrap();
     std::fs::write(dir.join("plain.json"), &body).unwrap();
     let listed = stdout_of(mjhook().arg("detect").arg(&dir));
     let expected = format!(
-        "{dir}/plain.json: goapi\n{dir}/two\\nlines.json: goapi\n",
+        "{dir}/back\\\\nslash.json: goapi\n{dir}/plain.json: goapi\n{dir}/two\\nlines.json: goapi\n",
         dir = dir.display()
     );
     assert_eq!(listed, expected);

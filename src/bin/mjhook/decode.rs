@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::input::{each_body, Body, InputArgs};
 use crate::provider_arg::{ProviderArg, ProviderParser};
-use crate::report::{Clean, Halt, Log, Out};
+use crate::report::{FileName, Halt, Log, Out};
 
 /// `mjhook normalize`'s arguments.
 #[derive(Debug, clap::Args)]
@@ -119,9 +119,9 @@ pub fn detect(args: &DetectArgs, out: &mut Out<impl Write>, log: &mut Log) -> Re
             Ok(provider) if args.with_source => {
                 out.json(&sourced(&body, ProviderField { provider }), false)?;
             }
-            // A file's name is escaped as in messages: one line per body.
+            // One line per body, whatever the file is called.
             Ok(provider) if several => {
-                out.line(format_args!("{}: {provider}", Clean(body.source)))?;
+                out.line(format_args!("{}: {provider}", FileName(body.source)))?;
             }
             Ok(provider) => out.line(provider)?,
             Err(error) => log.reject(format_args!("{}:{}: {error}", body.source, body.line)),

@@ -134,6 +134,30 @@ impl Display for Clean<'_> {
     }
 }
 
+/// A file's name on a line of output: escaped as [`Clean`] escapes a
+/// message, backslashes too (so `a\nb` and a name with a line break in it
+/// read differently), and never cut short, since it is data.
+pub struct FileName<'a>(pub &'a str);
+
+impl Display for FileName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            if c == '\\' || c.is_control() {
+                for escaped in c.escape_default() {
+                    f.write_char(escaped)?;
+                }
+            } else if invisible_layout(c) {
+                for escaped in c.escape_unicode() {
+                    f.write_char(escaped)?;
+                }
+            } else {
+                f.write_char(c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Characters that are not controls (`char::is_control`) but still break a
 /// line or reorder what a terminal shows.
 fn invisible_layout(c: char) -> bool {
