@@ -41,7 +41,7 @@ use serde_with::{serde_as, skip_serializing_none};
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
 use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
-use crate::event::{is_word, Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
+use crate::event::{is_word, Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
 use crate::quirks::{
     clean_prompts, is_blank, BorrowedText, EmptyAsNone, NullableList, OneOrMany, Percent, Skipped,
     StringOrInt, Timestamp,
@@ -227,7 +227,18 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
     let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, text, check)?;
     let task = match body.data.take() {
         Some(OneOrMany::Many(records)) if !records.is_empty() => {
-            return super::normalize_records(PROVIDER, "data", OneOrMany::Many(records), record);
+            // Ids alone under the request's `SUCCESS` are submit replies, as
+            // one is in an object (`fetch-list` records carry their status).
+            let submitted =
+                (body.status.as_ref()).is_some_and(|word| is_word(&word.to_text(), "success"));
+            let records = OneOrMany::Many(records);
+            return super::normalize_records(PROVIDER, "data", records, |task, at| {
+                if submitted && task.is_only_an_id() {
+                    submit_reply(task, at)
+                } else {
+                    record(task, at)
+                }
+            });
         }
         Some(OneOrMany::One(task)) => Some(*task),
         // `fetch-list` with no task, rather than a task without an id (a
@@ -324,14 +335,26 @@ fn task_event<Data>(
 }
 
 /// A `fetch-list` record; `at` prefixes JSON paths in errors.
-fn record(mut task: Task, at: At) -> Result<JobEvent, DecodeError> {
-    let job_id = super::job_id(
+/// A `fetch-list` record's id (`job_id`, or `jobId`).
+fn record_id(task: &mut Task, at: At) -> Result<JobId, DecodeError> {
+    super::job_id(
         PROVIDER,
         at,
         "job_id",
         "missing field `job_id`",
         [task.job_id_snake.take(), task.job_id.take()],
-    )?;
+    )
+}
+
+/// A submit reply's task: its id, pending.
+fn submit_reply(mut task: Task, at: At) -> Result<JobEvent, DecodeError> {
+    let mut event = JobEvent::new(PROVIDER, record_id(&mut task, at)?, JobStatus::Pending);
+    finish(&mut event);
+    Ok(event)
+}
+
+fn record(mut task: Task, at: At) -> Result<JobEvent, DecodeError> {
+    let job_id = record_id(&mut task, at)?;
     let status = match &task.status {
         Some(code) => match code.as_int() {
             Some(2) => JobStatus::Completed,
@@ -513,6 +536,23 @@ mod tests {
                 provider: PROVIDER,
                 path: "data".to_owned()
             })
+        );
+    }
+
+    #[test]
+    fn ids_alone_in_a_success_list_are_submit_replies_as_asyncapi_reads_them() {
+        // Found by the `differential` fuzz target: TTAPI read these records
+        // as tasks of unknown status, AsyncAPI as submitted jobs.
+        let body = br#"{"status": "SUCCESS", "data": [{"job_id": "j-1"}]}"#;
+        let event = decode(body).unwrap();
+        assert_eq!(event.status, JobStatus::Pending);
+        let asyncapi = crate::decode(Provider::Asyncapi, body).unwrap();
+        assert_eq!(
+            event,
+            JobEvent {
+                provider: PROVIDER,
+                ..asyncapi
+            }
         );
     }
 
