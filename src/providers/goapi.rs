@@ -486,11 +486,7 @@ fn normalize<Data>(
     // The submit reply's "success" is the request's outcome, not the task's
     // status (as the other vendors' submit replies have none).
     event.provider_status = (!acknowledged).then(|| provider_status.into_owned());
-    // A polled task that ended (or a webhook without a usable time): its
-    // end is the last thing that happened.
-    let ended_at = || meta.ended_at.as_ref().and_then(Timestamp::to_utc);
-    event.occurred_at = (sent_at.and_then(Timestamp::to_utc))
-        .or_else(|| status.is_terminal().then(ended_at).flatten());
+    event.occurred_at = super::sent_or_ended(sent_at, status, meta.ended_at.as_ref());
     event.created_at = meta.created_at.as_ref().and_then(Timestamp::to_utc);
     finish(&mut event);
     Ok(event)

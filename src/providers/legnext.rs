@@ -305,9 +305,7 @@ fn normalize<Data>(
     }
     event.error = failure.filter(|_| status == JobStatus::Failed);
     event.provider_status = Some(provider_status.into_owned());
-    let ended_at = || meta.ended_at.as_ref().and_then(Timestamp::to_utc);
-    event.occurred_at = (sent_at.and_then(Timestamp::to_utc))
-        .or_else(|| status.is_terminal().then(ended_at).flatten());
+    event.occurred_at = super::sent_or_ended(sent_at, status, meta.ended_at.as_ref());
     event.created_at = meta.created_at.as_ref().and_then(Timestamp::to_utc);
     finish(&mut event);
     Ok(event)

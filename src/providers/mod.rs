@@ -15,7 +15,7 @@ use serde_with::de::DeserializeAsWrap;
 
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
-use crate::quirks::{is_blank, ObjectOnly, OneOrMany, StringOrInt};
+use crate::quirks::{is_blank, ObjectOnly, OneOrMany, StringOrInt, Timestamp};
 
 pub mod acedata;
 pub mod apiframe;
@@ -746,6 +746,18 @@ pub(crate) fn normalize_records<R>(
         .map(|(n, record)| normalize(record, At::item(key, n)))
         .collect::<Result<_, _>>()
         .map(Events::Many)
+}
+
+/// When a GoAPI-style task's event occurred (GoAPI's and Legnext's): the
+/// webhook's `timestamp`, else, once the task has ended (a polled task, or
+/// a webhook whose time is `0` or blank), its `meta.ended_at`.
+pub(crate) fn sent_or_ended(
+    sent_at: Option<&Timestamp>,
+    status: JobStatus,
+    ended_at: Option<&Timestamp>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let ended = || ended_at.and_then(Timestamp::to_utc);
+    (sent_at.and_then(Timestamp::to_utc)).or_else(|| status.is_terminal().then(ended).flatten())
 }
 
 /// Adds a list of finished images (the quarters of a grid, or any other

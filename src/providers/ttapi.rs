@@ -225,12 +225,12 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 
 pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
     let mut body: Task<OneOrMany<Task>> = super::parse(PROVIDER, text, check)?;
+    let status_word = body.status.take().map(StringOrInt::into_text);
     let task = match body.data.take() {
         Some(OneOrMany::Many(records)) if !records.is_empty() => {
             // Ids alone under the request's `SUCCESS` are submit replies, as
             // one is in an object (`fetch-list` records carry their status).
-            let submitted =
-                (body.status.as_ref()).is_some_and(|word| is_word(&word.to_text(), "success"));
+            let submitted = says(status_word.as_deref(), "success");
             let records = OneOrMany::Many(records);
             return super::normalize_records(PROVIDER, "data", records, |task, at| {
                 if submitted && task.is_only_an_id() {
@@ -246,7 +246,7 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
         Some(OneOrMany::Many(_))
             if body.job_id.is_none()
                 && body.job_id_snake.is_none()
-                && !body.is_failed_request() =>
+                && !says(status_word.as_deref(), "failed") =>
         {
             return Err(DecodeError::NoJob {
                 provider: PROVIDER,
@@ -257,7 +257,6 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
         // task's fields, if any, are at the top.
         Some(OneOrMany::Many(_)) | None => None,
     };
-    let status_word = body.status.take().map(StringOrInt::into_text);
     let message = body.message.take();
     let top_job_id = body.job_id.take();
     match task {
@@ -266,16 +265,9 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
     }
 }
 
-/// Whether `status` is the envelope's `FAILED`.
-fn is_failed(status: Option<&str>) -> bool {
-    status.is_some_and(|word| is_word(word, "failed"))
-}
-
-impl<Data> Task<'_, Data> {
-    /// Whether the envelope reports a failed request.
-    fn is_failed_request(&self) -> bool {
-        is_failed(self.status.as_ref().map(StringOrInt::to_text).as_deref())
-    }
+/// Whether the envelope's `status` is `word` (the shared folding).
+fn says(status: Option<&str>, word: &str) -> bool {
+    status.is_some_and(|status| is_word(status, word))
 }
 
 /// The event of a task body: the envelope's `status`, `message` and `jobId`
@@ -292,7 +284,7 @@ fn task_event<Data>(
         task.job_id.as_ref(),
         task.job_id_snake.as_ref(),
     ];
-    let failed_request = is_failed(status_word.as_deref());
+    let failed_request = says(status_word.as_deref(), "failed");
     if failed_request && ids.iter().all(Option::is_none) {
         return Err(DecodeError::Vendor {
             provider: PROVIDER,

@@ -169,8 +169,9 @@ impl Forwarder {
                     });
                     in_flight.insert(task.id(), row);
                 }
-                next = next_at
-                    .map(|at| Duration::from_millis(u64::try_from(at - now).unwrap_or(0).max(1)));
+                next = next_at.map(|at| {
+                    Duration::from_millis(u64::try_from(at.saturating_sub(now)).unwrap_or(0).max(1))
+                });
             }
             // Idle, the outbox is read again when an event arrives, when the
             // next retry is due, or every few seconds (`mjhook outbox retry`

@@ -115,20 +115,7 @@ impl Display for Clean<'_> {
                 let more = 1 + chars.count();
                 return write!(f, "… ({more} more chars)");
             }
-            if c.is_control() {
-                for escaped in c.escape_default() {
-                    f.write_char(escaped)?;
-                    written += 1;
-                }
-            } else if invisible_layout(c) {
-                for escaped in c.escape_unicode() {
-                    f.write_char(escaped)?;
-                    written += 1;
-                }
-            } else {
-                f.write_char(c)?;
-                written += 1;
-            }
+            written += write_escaped(f, c, false)?;
         }
         Ok(())
     }
@@ -142,20 +129,33 @@ pub struct FileName<'a>(pub &'a str);
 impl Display for FileName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in self.0.chars() {
-            if c == '\\' || c.is_control() {
-                for escaped in c.escape_default() {
-                    f.write_char(escaped)?;
-                }
-            } else if invisible_layout(c) {
-                for escaped in c.escape_unicode() {
-                    f.write_char(escaped)?;
-                }
-            } else {
-                f.write_char(c)?;
-            }
+            write_escaped(f, c, true)?;
         }
         Ok(())
     }
+}
+
+/// Writes `c`, or its escape when it is a control character, an invisible
+/// layout character or (if `backslash`) a backslash; returns how many
+/// characters were written.
+fn write_escaped(
+    f: &mut fmt::Formatter<'_>,
+    c: char,
+    backslash: bool,
+) -> Result<usize, fmt::Error> {
+    let mut written = 0;
+    let mut write = |escaped: char| {
+        written += 1;
+        f.write_char(escaped)
+    };
+    if c.is_control() || (backslash && c == '\\') {
+        c.escape_default().try_for_each(&mut write)?;
+    } else if invisible_layout(c) {
+        c.escape_unicode().try_for_each(&mut write)?;
+    } else {
+        write(c)?;
+    }
+    Ok(written)
 }
 
 /// Characters that are not controls (`char::is_control`) but still break a
