@@ -181,7 +181,12 @@ impl<'de> Level<'de> {
 
     /// Whether the level has keys no format knows.
     fn has_unknown_keys(&self) -> bool {
-        self.count != self.known.len()
+        self.unknown_keys() > 0
+    }
+
+    /// How many keys of the level no format knows.
+    fn unknown_keys(&self) -> usize {
+        self.count - self.known.len()
     }
 
     /// Whether the level's `status` is what `mark` asks for.
@@ -485,23 +490,14 @@ impl<'de> Shape<'de> {
     }
 
     pub(crate) fn detect(&self) -> Result<Provider, DecodeError> {
-        let flat = self.flat();
-        if let Some(provider) = flat.and_then(Decided::detected) {
+        if let Some(provider) = Decided::detected(self) {
             // Tests and fuzzing check every remembered decision.
             debug_assert_eq!(self.detect_anew().ok(), Some(provider), "{self:?}");
             return Ok(provider);
         }
         let detected = self.detect_anew()?;
-        if let Some(flat) = flat {
-            Decided::remember(flat, |decided| decided.detected = Some(detected));
-        }
+        Decided::remember(self, |decided| decided.detected = Some(detected));
         Ok(detected)
-    }
-
-    /// What decides the format when the body is one flat object (no list,
-    /// no envelope): the only shape whose decisions [`Decided`] keeps.
-    fn flat(&self) -> Option<Flat<'_, 'de>> {
-        (!self.is_list && self.inner.is_empty()).then_some(Flat(&self.top))
     }
 
     fn detect_anew(&self) -> Result<Provider, DecodeError> {
@@ -567,8 +563,7 @@ impl<'de> Shape<'de> {
     }
 
     pub(crate) fn check(&self, provider: Provider) -> Result<(), DecodeError> {
-        let flat = self.flat();
-        if flat.is_some_and(|flat| Decided::fits_named(flat, provider)) {
+        if Decided::fits_named(self, provider) {
             debug_assert!(
                 self.fits(KeyTable::get().format(provider), true),
                 "{provider}: {self:?}"
@@ -577,11 +572,9 @@ impl<'de> Shape<'de> {
         }
         let table = KeyTable::get();
         if self.fits(table.format(provider), true) {
-            if let Some(flat) = flat {
-                Decided::remember(flat, |decided| {
-                    decided.fits_named = decided.fits_named.with(provider);
-                });
-            }
+            Decided::remember(self, |decided| {
+                decided.fits_named = decided.fits_named.with(provider);
+            });
             return Ok(());
         }
         match self.with_names() {
@@ -615,28 +608,21 @@ impl<'de> Shape<'de> {
     }
 }
 
-/// A flat body's level, as far as deciding its format goes: the keys some
-/// format knows, whether it has keys no format knows, and its `status`
-/// ([`Shape::fits`] reads nothing else of a flat body).
-#[derive(Clone, Copy)]
-struct Flat<'s, 'de>(&'s Level<'de>);
-
-impl Flat<'_, '_> {
-    fn closed(self) -> bool {
-        !self.0.has_unknown_keys()
-    }
-}
-
-/// A [`Flat`] body's decisive parts, kept after the body is gone.
+/// One level's decisive parts, kept after the body is gone: what
+/// [`Shape::fit`] reads of a level (the keys some format knows, how many
+/// others it has, whether it holds no key or no record, and the words it
+/// holds).
 #[derive(Debug, PartialEq, Eq)]
-struct FlatKey {
+struct LevelKey {
     known: KeyBits,
-    closed: bool,
+    unknown: usize,
+    keyless: bool,
+    recordless: bool,
     status: StatusKey,
     words: [StatusKey; WordKey::ALL.len()],
 }
 
-/// A flat body's `status`, or one of its word keys, as [`FlatKey`] keeps it.
+/// A level's `status`, or one of its word keys, as [`LevelKey`] keeps it.
 #[derive(Debug, PartialEq, Eq)]
 enum StatusKey {
     Absent,
@@ -668,30 +654,59 @@ impl StatusKey {
     }
 }
 
-impl FlatKey {
-    fn of(flat: Flat) -> Self {
-        FlatKey {
-            known: flat.0.known,
-            closed: flat.closed(),
-            status: StatusKey::of(&flat.0.status),
-            words: flat.0.words.each_ref().map(StatusKey::of),
+impl LevelKey {
+    fn of(level: &Level) -> Self {
+        LevelKey {
+            known: level.known,
+            unknown: level.unknown_keys(),
+            keyless: level.count == 0,
+            recordless: level.records == 0,
+            status: StatusKey::of(&level.status),
+            words: level.words.each_ref().map(StatusKey::of),
         }
     }
 
-    /// Whether `flat` is decided as this key was.
-    fn matches(&self, flat: Flat) -> bool {
-        self.known == flat.0.known
-            && self.closed == flat.closed()
-            && self.status.matches(&flat.0.status)
-            && self
-                .words
-                .iter()
-                .zip(&flat.0.words)
-                .all(|(kept, word)| kept.matches(word))
+    /// Whether `level` is decided as this key was.
+    fn matches(&self, level: &Level) -> bool {
+        self.known == level.known
+            && self.unknown == level.unknown_keys()
+            && self.keyless == (level.count == 0)
+            && self.recordless == (level.records == 0)
+            && self.status.matches(&level.status)
+            && (self.words.iter().zip(&level.words)).all(|(kept, word)| kept.matches(word))
     }
 }
 
-/// The decisions made for the last flat body shape seen on this thread.
+/// A body's decisive parts: every level's, and whether it is a list.
+#[derive(Debug, PartialEq, Eq)]
+struct ShapeKey {
+    is_list: bool,
+    top: LevelKey,
+    inner: Vec<(&'static str, LevelKey)>,
+}
+
+impl ShapeKey {
+    fn of(shape: &Shape) -> Self {
+        ShapeKey {
+            is_list: shape.is_list,
+            top: LevelKey::of(&shape.top),
+            inner: (shape.inner.iter())
+                .map(|(key, level)| (*key, LevelKey::of(level)))
+                .collect(),
+        }
+    }
+
+    /// Whether `shape` is decided as this key was.
+    fn matches(&self, shape: &Shape) -> bool {
+        self.is_list == shape.is_list
+            && self.top.matches(&shape.top)
+            && self.inner.len() == shape.inner.len()
+            && (self.inner.iter().zip(&shape.inner))
+                .all(|((kept_key, kept), (key, level))| kept_key == key && kept.matches(level))
+    }
+}
+
+/// The decisions made for the last body shape seen on this thread.
 ///
 /// Bodies come in runs from one vendor, with the same keys and a handful of
 /// status words, and deciding a format (every candidate's signatures)
@@ -700,7 +715,7 @@ impl FlatKey {
 /// with its message.
 #[derive(Debug)]
 struct Decided {
-    key: FlatKey,
+    key: ShapeKey,
     /// What `detect` named.
     detected: Option<Provider>,
     /// The providers this shape fits when named.
@@ -712,28 +727,28 @@ thread_local! {
 }
 
 impl Decided {
-    fn detected(flat: Flat) -> Option<Provider> {
+    fn detected(shape: &Shape) -> Option<Provider> {
         LAST_DECIDED.with_borrow(|last| {
             last.as_ref()
-                .filter(|last| last.key.matches(flat))
+                .filter(|last| last.key.matches(shape))
                 .and_then(|last| last.detected)
         })
     }
 
-    fn fits_named(flat: Flat, provider: Provider) -> bool {
+    fn fits_named(shape: &Shape, provider: Provider) -> bool {
         LAST_DECIDED.with_borrow(|last| {
             last.as_ref()
-                .is_some_and(|last| last.key.matches(flat) && last.fits_named.has(provider))
+                .is_some_and(|last| last.key.matches(shape) && last.fits_named.has(provider))
         })
     }
 
-    /// Records a decision on `flat`'s shape, forgetting those on another.
-    fn remember(flat: Flat, decide: impl FnOnce(&mut Decided)) {
+    /// Records a decision on `shape`, forgetting those on another.
+    fn remember(shape: &Shape, decide: impl FnOnce(&mut Decided)) {
         LAST_DECIDED.with_borrow_mut(|last| {
             let decided = match last {
-                Some(decided) if decided.key.matches(flat) => decided,
+                Some(decided) if decided.key.matches(shape) => decided,
                 _ => last.insert(Decided {
-                    key: FlatKey::of(flat),
+                    key: ShapeKey::of(shape),
                     detected: None,
                     fits_named: Providers::default(),
                 }),
@@ -1260,6 +1275,66 @@ mod tests {
                     fits,
                     "{body} named"
                 );
+            }
+        }
+    }
+
+    /// An envelope's decision is remembered too, and holds only when every
+    /// level, the record's included, is shaped as before.
+    #[test]
+    fn a_remembered_decision_on_an_envelope_holds_only_for_the_same_levels() {
+        let kie = Some(Provider::Kie);
+        let asyncapi = Some(Provider::Asyncapi);
+        let sequence = [
+            (
+                r#"{"code": 200, "msg": "ok", "data": {"taskId": "a"}}"#,
+                kie,
+            ),
+            (
+                r#"{"code": 200, "msg": "ok", "data": {"taskId": "b", "x": 1}}"#,
+                None,
+            ),
+            (
+                r#"{"code": 200, "msg": "ok", "data": {"taskId": "c"}}"#,
+                kie,
+            ),
+            (r#"{"code": 0, "msg": "ok", "data": {"taskId": "d"}}"#, None),
+            (r#"{"code": 200, "msg": "ok", "data": []}"#, kie),
+            (
+                r#"{"status": "SUCCESS", "message": "m", "data": {"job_id": "e"}}"#,
+                asyncapi,
+            ),
+            (
+                r#"{"status": "nope", "message": "m", "data": {"job_id": "f"}}"#,
+                None,
+            ),
+            (
+                r#"{"status": "SUCCESS", "message": "m", "data": {"job_id": "g", "task_id": "h"}}"#,
+                None,
+            ),
+            (
+                r#"{"status": "SUCCESS", "message": "m", "data": {"job_id": "i"}}"#,
+                asyncapi,
+            ),
+            (r#"[{"taskId": "j", "status": "SUCCESS"}]"#, None),
+            (r#"[]"#, Some(Provider::MidjourneyProxy)),
+        ];
+        for _ in 0..2 {
+            for (body, provider) in sequence {
+                assert_eq!(
+                    detected(body).ok(),
+                    provider,
+                    "{body}: {:?}",
+                    detected(body)
+                );
+                let auto = crate::decode_all(None, body.as_bytes());
+                if let Some(provider) = provider {
+                    let named = crate::decode_all(Some(provider), body.as_bytes());
+                    assert_eq!(named.is_ok(), auto.is_ok(), "{body} named");
+                    assert!(crate::decode_all(Some(Provider::Goapi), body.as_bytes()).is_err());
+                } else {
+                    assert!(auto.is_err(), "{body}");
+                }
             }
         }
     }
