@@ -18,6 +18,10 @@
 //! - The snake-case submit reply `{status, message, data: {job_id}}` is
 //!   byte for byte AsyncAPI's created reply: detection leaves it to
 //!   `asyncapi`, and `ttapi`, when named, reads it as the same pending event.
+//! - A bare task without a status (the edit product's `data`) is running
+//!   while its `progress` is short of 100 (its images are previews; `"0"`
+//!   without images is pending), and otherwise completed when it carries
+//!   images.
 //! - `SUCCESS` is completed in a task body, although the shared status table
 //!   leaves `success` unknown (other vendors use it for a submission).
 //! - `fetch-list` records: integer `status` 2 is completed (the only
@@ -41,7 +45,9 @@ use serde_with::{serde_as, skip_serializing_none};
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
 use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
-use crate::event::{is_word, Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation};
+use crate::event::{
+    is_word, Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation, Progress,
+};
 use crate::quirks::{
     clean_prompts, is_blank, BorrowedText, EmptyAsNone, NullableList, OneOrMany, Percent, Skipped,
     StringOrInt, Timestamp,
@@ -309,12 +315,18 @@ fn task_event<Data>(
         finish(&mut event);
         return Ok(Events::One(event));
     }
+    // A bare task (the edit product's docs) says nothing of its status: a
+    // progress short of 100 says it is running (its images are previews),
+    // else its results say it finished.
+    let progress = task.progress.as_ref().and_then(Percent::progress);
     let status = match status_word.as_deref() {
         Some(word) => JobStatus::from_task_word(word),
-        // A bare task (the edit product's docs) says nothing of its status:
-        // its results say it finished.
-        None if task.has_results() => JobStatus::Completed,
-        None => JobStatus::Unknown,
+        None => match progress.map(Progress::get) {
+            Some(0) if !task.has_results() => JobStatus::Pending,
+            Some(0..=99) => JobStatus::InProgress,
+            _ if task.has_results() => JobStatus::Completed,
+            _ => JobStatus::Unknown,
+        },
     };
     let mut event = JobEvent::new(PROVIDER, job_id, status);
     event.provider_status = status_word.map(Cow::into_owned);
