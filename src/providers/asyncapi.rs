@@ -21,14 +21,19 @@
 //!   error object on running and completed jobs too.
 //! - `occurred_at` is `timestamp` (or, in a polled job object, `updated_at`).
 //! - Many APIs send `{job_id, event, status}` or `{id, type, status}`
-//!   objects. A body is AsyncAPI's only when it holds no key the spec does
-//!   not document, and, for `job_id` without `event`, one of the spec's
-//!   status words beside the payload's `timestamp` or a job `type`; a
-//!   `result` holding any key but `images` and `prompts` is an error.
+//!   objects. A body is AsyncAPI's only when nearly all its keys are ones
+//!   the spec documents (see [`Signature::closed`]), its `error`, if any,
+//!   is an object, and, for `job_id` without `event`, one of the spec's
+//!   status words stands beside the payload's `timestamp` or a job `type`;
+//!   a `result` with keys but neither `images` nor `prompts` is an error.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_with::de::DeserializeAsWrap;
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark, WordKey};
@@ -104,22 +109,86 @@ pub struct Wire<'a, Data = Skipped> {
     pub message: Option<Cow<'a, str>>,
 }
 
-/// `result` of a completed job: the spec's two keys and no other, so that
-/// another API's `{job_id, status, result: {urls}}` is refused rather than
-/// read as a job that finished with no images.
+/// `result` of a completed job: the spec's `images` and `prompts`. Keys the
+/// spec does not name are ignored beside one of them; a result with keys
+/// but neither is another API's (`{job_id, status, result: {urls}}`) and an
+/// error, never a job that finished with no images.
 #[serde_as]
 #[skip_serializing_none]
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct JobResult<'a> {
     /// The grid and the images.
     #[serde_as(as = "NullableList<ObjectOnly>")]
-    #[serde(borrow, default)]
     pub images: Vec<WireImage<'a>>,
     /// Describe's prompt suggestions.
     #[serde_as(as = "NullableList")]
-    #[serde(borrow, default)]
     pub prompts: Vec<Cow<'a, str>>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for JobResult<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(field_identifier, rename_all = "lowercase")]
+        enum Field {
+            Images,
+            Prompts,
+            #[serde(other)]
+            Other,
+        }
+
+        struct ResultVisitor<'a>(PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for ResultVisitor<'a> {
+            type Value = JobResult<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object with `images` or `prompts`")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut result = JobResult::default();
+                let (mut images, mut prompts, mut others) = (false, false, false);
+                while let Some(field) = map.next_key()? {
+                    match field {
+                        Field::Images if images => {
+                            return Err(de::Error::duplicate_field("images"))
+                        }
+                        Field::Prompts if prompts => {
+                            return Err(de::Error::duplicate_field("prompts"))
+                        }
+                        Field::Images => {
+                            images = true;
+                            result.images = map
+                                .next_value::<DeserializeAsWrap<_, NullableList<ObjectOnly>>>()?
+                                .into_inner();
+                        }
+                        Field::Prompts => {
+                            prompts = true;
+                            result.prompts = map
+                                .next_value::<DeserializeAsWrap<_, NullableList>>()?
+                                .into_inner();
+                        }
+                        Field::Other => {
+                            others = true;
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                if others && !images && !prompts {
+                    return Err(de::Error::custom(
+                        "a result without `images` or `prompts`, the spec's keys",
+                    ));
+                }
+                Ok(result)
+            }
+        }
+
+        deserializer.deserialize_struct(
+            "JobResult",
+            &["images", "prompts"],
+            ResultVisitor(PhantomData),
+        )
+    }
 }
 
 /// One generated image.
@@ -203,19 +272,23 @@ pub const FORMAT: Format = Format {
         // an event, the spec's status words need the payload's `timestamp`
         // or a job type beside them: `{job_id, status, progress, created_at,
         // completed_at}` in those words is other job APIs' status reply too.
+        // Its `error` is an object, where other job APIs send text.
         Signature::keys(&["job_id", "event"], &[])
             .word(WordKey::Event, EVENTS)
             .word(WordKey::Type, TYPES)
+            .error_object()
             .only_among(JOB_KEYS),
         Signature::keys(&["job_id", "status"], &["timestamp", "type"])
             .status(STATUSES)
             .word(WordKey::Type, TYPES)
+            .error_object()
             .only_among(JOB_KEYS),
         // The REST job object: `id` with one of the spec's job types, on a
         // body of the job object's documented keys (`{id, type, status}` is
         // the shape of many other APIs' objects too).
         Signature::keys(&["id", "type"], &[])
             .word(WordKey::Type, TYPES)
+            .error_object()
             .closed(),
         Signature::keys(
             &["id"],
@@ -228,6 +301,7 @@ pub const FORMAT: Format = Format {
             ],
         )
         .word(WordKey::Type, TYPES)
+        .error_object()
         .closed(),
     ],
     envelopes: &[

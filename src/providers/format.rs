@@ -9,7 +9,10 @@
 //! - A key that some known format sends and `P` does not is *foreign* to `P`.
 //!   A body with a foreign key, at the top or inside an envelope, whatever its
 //!   value (`null` included), is not `P`: decoding it as `P` would drop what
-//!   that key holds. A key no known format sends is an extra field, ignored.
+//!   that key holds. A key no known format sends is an extra field, ignored;
+//!   but where `P`'s evidence is weak ([`Signature::closed`]), a body needs
+//!   four keys some format knows for each such key, or it is another API's
+//!   body that shares a few keys with `P`.
 //! - A body is `P` only on positive evidence: one of `P`'s [`Signature`]s
 //!   holds on its record (or on the envelope, for a vendor's error reply).
 //!   A signature names keys, and may ask `status`, `type` or `event` for one
@@ -60,9 +63,11 @@ pub struct Signature {
     pub words: [Option<&'static [&'static str]>; WordKey::ALL.len()],
     /// Whether the level may hold no key but `all`'s and `any`'s.
     pub only: bool,
-    /// Whether every key of the level must be one the format knows: for
-    /// weak evidence (an id and a common status word), which a look-alike
-    /// body with keys of its own must not pass for.
+    /// Whether the level's keys must be ones the format knows: for weak
+    /// evidence (an id and a common status word), which a look-alike body
+    /// with keys of its own must not pass for. A body with one key no
+    /// format knows for every four that some format knows still passes:
+    /// unknown fields are ignored, and vendors add fields now and then.
     pub closed: bool,
     /// Whether the signature counts only when the provider is named: for a
     /// body that this format and another send alike (an id alone), which
@@ -74,6 +79,9 @@ pub struct Signature {
     /// vendor that answers in HTTP statuses, where many APIs answer
     /// `{"code": 0, "msg": …}`.
     pub http_code: bool,
+    /// Whether `error`, if present, must be an object: a format whose
+    /// errors are `{code, message}`, where many APIs send text.
+    pub error_object: bool,
 }
 
 impl Signature {
@@ -89,6 +97,7 @@ impl Signature {
             named_only: false,
             among: &[],
             http_code: false,
+            error_object: false,
         }
     }
 
@@ -144,6 +153,12 @@ impl Signature {
         self
     }
 
+    /// The same, with `error`, if present, an object.
+    pub const fn error_object(mut self) -> Self {
+        self.error_object = true;
+        self
+    }
+
     /// The same, counted only when the provider is named.
     pub const fn named_only(mut self) -> Self {
         self.named_only = true;
@@ -164,11 +179,16 @@ pub enum StatusMark {
     /// No `status`, or one of these words: for a record that may leave its
     /// status to an envelope, but whose own must be the format's.
     NoneOrWords(&'static [&'static str]),
+    /// No `status`, or an API result code: for a vendor whose statuses are
+    /// numbers, where other APIs send words.
+    NoneOrCode,
 }
 
 /// A key other than `status` whose value can be evidence: many APIs send
 /// `type` and `event` with words of their own ([`Signature::word`]), and
-/// `code` with result codes of their own ([`Signature::http_code`]).
+/// `code` with result codes of their own ([`Signature::http_code`]), and
+/// `error` as text where a format sends an object
+/// ([`Signature::error_object`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WordKey {
     /// `type`: what kind of job or object.
@@ -177,11 +197,13 @@ pub enum WordKey {
     Event,
     /// `code`: an API result code.
     Code,
+    /// `error`: an error's text, or an object of its parts.
+    Error,
 }
 
 impl WordKey {
     /// Every word key, in the order of their slots in a level.
-    pub const ALL: [WordKey; 3] = [WordKey::Type, WordKey::Event, WordKey::Code];
+    pub const ALL: [WordKey; 4] = [WordKey::Type, WordKey::Event, WordKey::Code, WordKey::Error];
 
     /// The key's name in a body.
     pub const fn name(self) -> &'static str {
@@ -189,6 +211,7 @@ impl WordKey {
             WordKey::Type => "type",
             WordKey::Event => "event",
             WordKey::Code => "code",
+            WordKey::Error => "error",
         }
     }
 
@@ -614,6 +637,7 @@ pub(crate) fn describe(signature: &Signature) -> String {
     match signature.status {
         StatusMark::Any => {}
         StatusMark::Code => parts.push("a numeric `status`".to_owned()),
+        StatusMark::NoneOrCode => parts.push("`status`, if any, numeric".to_owned()),
         StatusMark::Words(words) => parts.push(format!("`status` {}", words.join("/"))),
         StatusMark::NoneOrWords(words) => {
             parts.push(format!("`status`, if any, {}", words.join("/")));
@@ -625,13 +649,16 @@ pub(crate) fn describe(signature: &Signature) -> String {
     if signature.http_code {
         parts.push("`code`, if any, an HTTP status".to_owned());
     }
+    if signature.error_object {
+        parts.push("`error`, if any, an object".to_owned());
+    }
     let mut text = parts.join(" with ");
     if signature.only && !signature.among.is_empty() {
         text.push_str(" and no key but its own record's");
     } else if signature.only {
         text.push_str(" and nothing else");
     } else if signature.closed {
-        text.push_str(" and no key of its own");
+        text.push_str(" and few keys of its own");
     }
     text
 }

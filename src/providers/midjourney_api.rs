@@ -154,7 +154,11 @@ pub const FORMAT: Format = Format {
         "jobId", "hookUrl", "mode", "meta", "action", "seed", "error",
     ],
     record: &[
-        Signature::keys(&["taskId"], MARKS).closed(),
+        // Its statuses are numbers: a record with a status word is other
+        // APIs' (`{taskId, status: "succeeded", images}`).
+        Signature::keys(&["taskId"], MARKS)
+            .status(StatusMark::NoneOrCode)
+            .closed(),
         Signature::keys(&["taskId"], &[])
             .status(StatusMark::Code)
             .closed(),
