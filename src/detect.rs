@@ -1574,7 +1574,7 @@ mod tests {
         // empty one holds no job.
         let no_job = |provider| DecodeError::NoJob {
             provider,
-            path: String::new(),
+            path: ".".to_owned(),
         };
         assert_eq!(
             crate::decode_auto(b"[]"),

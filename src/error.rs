@@ -5,7 +5,7 @@
 //! line and column where serde_json knows them) and what was found. None of
 //! them carries a secret or more of the input than the offending value.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use crate::providers::Provider;
 
@@ -349,8 +349,34 @@ struct Message<'a>(Option<&'a str>);
 impl fmt::Display for Message<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Some(message) => write!(f, ": {message}"),
+            Some(message) => write!(f, ": {}", PayloadText(message)),
             None => Ok(()),
+        }
+    }
+}
+
+/// Text from a payload, as a message shows it: control characters escaped
+/// (a vendor's text must not forge a line of the log it lands in), and no
+/// more than [`PayloadText::SHOWN`] characters.
+struct PayloadText<'a>(&'a str);
+
+impl PayloadText<'_> {
+    const SHOWN: usize = 500;
+}
+
+impl fmt::Display for PayloadText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut chars = self.0.chars();
+        for c in chars.by_ref().take(Self::SHOWN) {
+            if c.is_control() {
+                write!(f, "{}", c.escape_debug())?;
+            } else {
+                f.write_char(c)?;
+            }
+        }
+        match chars.count() {
+            0 => Ok(()),
+            more => write!(f, "… ({more} more chars)"),
         }
     }
 }
@@ -567,6 +593,28 @@ impl fmt::Display for Seconds {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn a_vendor_message_cannot_forge_a_log_line_or_flood_it() {
+        let body = br#"{"status": 1001, "message": "quota\nmjhook: forged \u001b[31mred"}"#;
+        let error = crate::decode(Provider::MidjourneyApi, body).unwrap_err();
+        let shown = error.to_string();
+        assert!(
+            !shown.contains('\n') && !shown.contains('\u{1b}'),
+            "{shown}"
+        );
+        assert!(
+            shown.ends_with(r"quota\nmjhook: forged \u{1b}[31mred"),
+            "{shown}"
+        );
+
+        let long = format!(r#"{{"status": 1001, "message": "{}"}}"#, "é".repeat(10_000));
+        let error = crate::decode(Provider::MidjourneyApi, long.as_bytes()).unwrap_err();
+        assert!(
+            error.to_string().ends_with("é… (9500 more chars)"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn spans_read_like_people_write_them() {

@@ -735,9 +735,11 @@ pub(crate) fn normalize_records<R>(
         OneOrMany::Many(records) => records,
     };
     if records.is_empty() {
+        // A body that is itself the list has the whole body's path.
+        let path = if key.is_empty() { "." } else { key };
         return Err(DecodeError::NoJob {
             provider,
-            path: key.to_owned(),
+            path: path.to_owned(),
         });
     }
     records
