@@ -535,9 +535,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Timestamp<'a> {
         impl<'de: 'a, 'a> Visitor<'de> for TimestampVisitor<'a> {
             type Value = Timestamp<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(
-                    "an RFC 3339 date-time string or an integer epoch in seconds or milliseconds",
-                )
+                f.write_str("an RFC 3339 date-time string or an epoch in seconds or milliseconds")
             }
             fn visit_i64<E: de::Error>(self, epoch: i64) -> Result<Timestamp<'a>, E> {
                 epoch_utc(epoch)
@@ -561,14 +559,22 @@ impl<'de: 'a, 'a> Deserialize<'de> for Timestamp<'a> {
             fn visit_f64<E: de::Error>(self, epoch: f64) -> Result<Timestamp<'a>, E> {
                 // `1746000000.0`: a whole number written as a float.
                 let whole = epoch as i64;
-                let exact = epoch.fract() == 0.0 && whole as f64 == epoch;
-                if exact {
-                    self.visit_i64(whole)
-                } else {
-                    Err(E::custom(format_args!(
-                        "expected a whole epoch in seconds or milliseconds, found {epoch}"
-                    )))
+                if epoch.fract() == 0.0 && whole as f64 == epoch {
+                    return self.visit_i64(whole);
                 }
+                // `1717236000.25`: seconds with a fraction (a Python
+                // `time.time()`), kept to the millisecond, as epoch
+                // milliseconds. Seconds before 1973 would read as seconds
+                // again, and no vendor sends them.
+                let millis = (epoch * 1000.0).round();
+                let seconds = epoch.abs() < EPOCH_MILLIS_FROM as f64
+                    && millis.abs() >= EPOCH_MILLIS_FROM as f64;
+                if seconds {
+                    return self.visit_i64(millis as i64);
+                }
+                Err(E::custom(format_args!(
+                    "expected an epoch in seconds (with a fraction, if any) or whole milliseconds, found {epoch}"
+                )))
             }
             fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Timestamp<'a>, E> {
                 text_instant(text).map(|instant| Timestamp::Text {
@@ -1056,7 +1062,14 @@ mod tests {
         );
         assert!(instant("\"2025-12-28T10:14:06\"").is_err());
         assert_eq!(instant("1766916846.0"), Ok(expected_whole.clone()));
-        assert!(instant("1766916846.5").is_err());
+        // Seconds with a fraction, to the millisecond; fractional
+        // milliseconds and seconds before 1973 say no instant anyone sends.
+        assert_eq!(
+            instant("1766916846.25"),
+            Ok(Some("2025-12-28T10:14:06.250+00:00".to_owned()))
+        );
+        assert!(instant("1766916846000.5").is_err());
+        assert!(instant("12.5").is_err());
         assert!(instant("1e300").is_err());
         assert!(instant("\"yesterday\"").is_err());
         assert!(instant("9223372036854775807").is_err());
