@@ -42,7 +42,7 @@
 //!
 //! # State
 //!
-//! The extractor finds the [`Verifiers`] with [`FromRef`], so the router
+//! The extractor finds the [`Verifiers`] with [`FromRef`](https://docs.rs/axum/0.8/axum/extract/trait.FromRef.html), so the router
 //! state is either a `Verifiers` or an application state with a `Verifiers`
 //! field and `#[derive(FromRef)]` (or a hand-written `FromRef`). `Verifiers`
 //! is cheap to clone: the map is shared.

@@ -153,6 +153,12 @@ impl From<&str> for JobId {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schema",
+    schemars(
+        description = "Where a job stands. A reader meets `unknown` for a status it does not know yet."
+    )
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum JobStatus {

@@ -167,7 +167,7 @@
 //! Everything is synchronous and does no I/O, so it is called from async
 //! code as it is. [`Request`], [`Verifier`], [`JobEvent`] and [`JobState`]
 //! are `Send` and `Sync`: a handler may hold a `Request` across an `.await`.
-//! [`chrono`] and [`uuid`], whose types appear in the API, are re-exported,
+//! [`chrono`](https://docs.rs/chrono) and [`uuid`](https://docs.rs/uuid), whose types appear in the API, are re-exported,
 //! so `mjhook::chrono::DateTime` needs no dependency of its own.
 //!
 //! # Numbers

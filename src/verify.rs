@@ -134,7 +134,7 @@ type HmacSha256 = Hmac<Sha256>;
 /// A webhook secret or URL token. Its `Debug` output is
 /// `Secret("[REDACTED]")`, and it has no `Display`.
 ///
-/// The bytes are held in a [`secrecy::SecretSlice`], so they are zeroed
+/// The bytes are held in a [`secrecy::SecretSlice`](https://docs.rs/secrecy/0.10/secrecy/type.SecretSlice.html), so they are zeroed
 /// when the secret is dropped; a `secrecy::SecretString` or `SecretSlice<u8>`
 /// a caller already keeps converts with `From`.
 #[derive(Clone)]
@@ -680,8 +680,10 @@ pub enum ReceiveError {
     #[error(transparent)]
     Verify(#[from] VerifyError),
     /// The request is authentic, but its body is not a job event this crate
-    /// can decode (or is over the size limit). A server answers 2xx or 422 as
-    /// its vendor's retry policy makes sensible.
+    /// can decode. A server answers 2xx or 422 as its vendor's retry policy
+    /// makes sensible. The one exception is [`DecodeError::TooLarge`]: a
+    /// body over the size limit is refused before verification, so nothing
+    /// is known of its authenticity, and a server answers 413.
     #[error(transparent)]
     Decode(#[from] DecodeError),
 }

@@ -97,7 +97,7 @@ pub fn say(message: impl Display) {
 }
 
 /// At most this many characters of a message reach the terminal.
-pub const MAX_MESSAGE_CHARS: usize = 1000;
+pub const MAX_MESSAGE_CHARS: usize = 2000;
 
 /// A message made safe for a one-line log: control characters, line and
 /// paragraph separators and bidirectional overrides are written as escapes
