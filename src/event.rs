@@ -1,8 +1,10 @@
 //! The canonical model every provider decodes into.
 //!
 //! Its JSON form is a public contract (see the crate docs): field names, enum
-//! spellings and nulls are fixed, and a [`JobEvent`] serialized to JSON
-//! deserializes back to an equal value.
+//! spellings and nulls are fixed, and a [`JobEvent`] a decoder made,
+//! serialized to JSON, deserializes back to an equal value. (An event built
+//! by hand may not: `Operation::Other("upscale")` reads back as
+//! `Operation::Upscale`, the value a decoder gives for that word.)
 
 use std::borrow::Cow;
 use std::fmt;

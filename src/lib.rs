@@ -70,7 +70,8 @@
 //! `failed`, `cancelled`, `unknown`), `progress` (0–100), `operation`,
 //! `prompt`, `images` (each with a `role`: `grid`, `image`, `preview`,
 //! `input`; and a 0-based grid `index`), `prompts`, `error`, `occurred_at`,
-//! `created_at` and `provider_status`. It deserializes back to an equal value.
+//! `created_at` and `provider_status`. An event a decoder made deserializes
+//! back to an equal value.
 //!
 //! Rules shared by every provider:
 //! - Status words are matched ignoring case, with `-` and `_` alike; a word

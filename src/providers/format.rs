@@ -124,7 +124,8 @@ impl Signature {
             .filter_map(|key| Some((key, self.words[key.slot()]?)))
     }
 
-    /// The same keys, and nothing else: no other key, known or not.
+    /// The same keys, and nothing else: no other key some format knows,
+    /// and keys no format knows only as [`Signature::closed`] allows them.
     pub const fn only(mut self) -> Self {
         self.only = true;
         self.closed = true;
