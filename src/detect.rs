@@ -66,6 +66,9 @@ pub(crate) enum Status<'de> {
     /// A word, folded as the status tables are ([`Folded`]) once, when
     /// read.
     Word(Folded<'de>),
+    /// Text longer than any word a format asks for (an error's message,
+    /// say): no mark matches it, so it is neither folded nor kept.
+    Text,
     Other,
 }
 
@@ -666,6 +669,7 @@ enum StatusKey {
     },
     /// Folded, as [`Status::Word`] holds it.
     Word(Vec<u8>),
+    Text,
     Other,
 }
 
@@ -675,13 +679,16 @@ impl StatusKey {
             Status::Absent => StatusKey::Absent,
             Status::Code { http } => StatusKey::Code { http: *http },
             Status::Word(word) => StatusKey::Word(word.to_vec()),
+            Status::Text => StatusKey::Text,
             Status::Other => StatusKey::Other,
         }
     }
 
     fn matches(&self, status: &Status) -> bool {
         match (self, status) {
-            (StatusKey::Absent, Status::Absent) | (StatusKey::Other, Status::Other) => true,
+            (StatusKey::Absent, Status::Absent)
+            | (StatusKey::Text, Status::Text)
+            | (StatusKey::Other, Status::Other) => true,
             (StatusKey::Code { http: kept }, Status::Code { http }) => kept == http,
             (StatusKey::Word(kept), Status::Word(word)) => kept[..] == **word,
             _ => false,
@@ -953,6 +960,7 @@ fn word_misfit(key: &str, words: &[&str], found: &Status) -> String {
     let words = words.join(", ");
     match found {
         Status::Word(word) => format!("its `{key}` `{}` is none of {words}", word.to_text()),
+        Status::Text => format!("its `{key}` is text longer than any of {words}"),
         Status::Absent => format!("no `{key}` (one of {words})"),
         _ => format!("its `{key}` is no word (one of {words})"),
     }
@@ -1234,9 +1242,9 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
 struct Scalar<'de>(Status<'de>);
 
 impl<'de> Scalar<'de> {
-    fn of_text(text: Cow<'de, str>) -> Self {
+    fn of_text(text: &str) -> Self {
         let digits = text.trim();
-        if crate::quirks::is_blank(&text) {
+        if crate::quirks::is_blank(text) {
             // A blank word states nothing, as a `null` (APIFRAME sends
             // `"status": ""` on finished tasks).
             Scalar(Status::Absent)
@@ -1244,7 +1252,8 @@ impl<'de> Scalar<'de> {
             // Past `u64`, a code is no HTTP status either.
             Scalar(Status::code(digits.parse::<u64>().unwrap_or(u64::MAX)))
         } else {
-            Scalar(Status::Word(Folded::of(text)))
+            // Folded on the stack: it borrows nothing from `text`.
+            Scalar(Folded::inline(text).map_or(Status::Text, Status::Word))
         }
     }
 }
@@ -1267,10 +1276,10 @@ impl<'de> de::Deserialize<'de> for Scalar<'de> {
                 Ok(Scalar(Status::Other))
             }
             fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::of_text(Cow::Borrowed(text)))
+                Ok(Scalar::of_text(text))
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Scalar<'de>, E> {
-                Ok(Scalar::of_text(Cow::Owned(text.to_owned())))
+                Ok(Scalar::of_text(text))
             }
             fn visit_bool<E: de::Error>(self, _: bool) -> Result<Scalar<'de>, E> {
                 Ok(Scalar(Status::Other))
@@ -1324,6 +1333,36 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Text past [`Folded::INLINE`] bytes is read as [`Status::Text`],
+    /// which matches no word: so no format may ask for a longer word.
+    #[test]
+    fn every_word_a_format_asks_for_is_short_enough_to_match() {
+        for provider in Provider::ALL {
+            let format = provider.format();
+            let envelopes = format.envelopes.iter();
+            let signatures = (format.record.iter())
+                .chain(format.replies)
+                .chain(
+                    envelopes
+                        .clone()
+                        .filter_map(|envelope| envelope.outer.as_ref()),
+                )
+                .chain(envelopes.flat_map(|envelope| envelope.record));
+            for signature in signatures {
+                let status_words = match signature.status {
+                    StatusMark::Words(words) | StatusMark::NoneOrWords(words) => words,
+                    _ => &[],
+                };
+                let marks = signature.word_marks().flat_map(|(_, words)| words);
+                for word in status_words.iter().chain(marks) {
+                    assert!(word.len() <= Folded::INLINE, "{provider}: {word}");
+                }
+            }
+        }
+        assert_eq!(Scalar::of_text(&"x".repeat(31)).0, Status::Text);
+        assert!(matches!(Scalar::of_text(" pending ").0, Status::Word(_)));
     }
 
     /// An envelope's decision is remembered too, and holds only when every

@@ -327,7 +327,23 @@ pub(crate) enum Folded<'a> {
 impl Folded<'_> {
     /// Room for the task types and status words vendors send, in 32 bytes
     /// with the length and the tag.
-    const INLINE: usize = 30;
+    pub(crate) const INLINE: usize = 30;
+
+    /// `word` folded on the stack, or `None` when it is longer than any
+    /// word a table knows.
+    pub(crate) fn inline(word: &str) -> Option<Folded<'static>> {
+        let word = word.trim();
+        if word.len() > Folded::INLINE {
+            return None;
+        }
+        // One pass over a fixed buffer: cheaper than first checking whether
+        // the word is folded already.
+        let mut buffer = [0; Folded::INLINE];
+        for (slot, byte) in buffer.iter_mut().zip(word.bytes()) {
+            *slot = Folded::fold_byte(byte);
+        }
+        Some(Folded::Inline(buffer, word.len() as u8))
+    }
 
     fn fold_byte(byte: u8) -> u8 {
         match byte {
@@ -361,20 +377,6 @@ impl Folded<'_> {
     }
 }
 
-impl<'a> Folded<'a> {
-    /// Folds a word that may borrow from the body for as long as it lives.
-    pub(crate) fn of(word: Cow<'a, str>) -> Self {
-        match word {
-            Cow::Borrowed(word) => fold_word(word),
-            Cow::Owned(word) => match fold_word(&word) {
-                // Folded on the stack: it borrows nothing from `word`.
-                Folded::Inline(buffer, len) => Folded::Inline(buffer, len),
-                folded => Folded::Owned(folded.to_text().into_owned()),
-            },
-        }
-    }
-}
-
 impl PartialEq for Folded<'_> {
     fn eq(&self, other: &Self) -> bool {
         **self == **other
@@ -404,16 +406,10 @@ pub(crate) fn is_word(word: &str, expected: &str) -> bool {
 /// every word a table knows is; a long word borrows when it is already in
 /// folded form.
 pub(crate) fn fold_word(word: &str) -> Folded<'_> {
-    let word = word.trim();
-    if word.len() <= Folded::INLINE {
-        // One pass over a fixed buffer: cheaper than first checking whether
-        // the word is folded already.
-        let mut buffer = [0; Folded::INLINE];
-        for (slot, byte) in buffer.iter_mut().zip(word.bytes()) {
-            *slot = Folded::fold_byte(byte);
-        }
-        return Folded::Inline(buffer, word.len() as u8);
+    if let Some(folded) = Folded::inline(word) {
+        return folded;
     }
+    let word = word.trim();
     if word.bytes().all(|byte| Folded::fold_byte(byte) == byte) {
         return Folded::Borrowed(word);
     }

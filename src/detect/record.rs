@@ -9,7 +9,6 @@
 //! envelopes are walked with the same adapters), so the shape is the whole
 //! body's, whatever type was parsed.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -149,21 +148,21 @@ impl<'s, 'de, V: Visitor<'de>> Visitor<'de> for NotingVisitor<'s, 'de, V> {
 
     fn visit_str<E: de::Error>(mut self, value: &str) -> Result<V::Value, E> {
         if matches!(self.note, Note::Value(_)) {
-            self.status(Scalar::of_text(Cow::Owned(value.to_owned())).0);
+            self.status(Scalar::of_text(value).0);
         }
         self.inner.visit_str(value)
     }
 
     fn visit_borrowed_str<E: de::Error>(mut self, value: &'de str) -> Result<V::Value, E> {
         if matches!(self.note, Note::Value(_)) {
-            self.status(Scalar::of_text(Cow::Borrowed(value)).0);
+            self.status(Scalar::of_text(value).0);
         }
         self.inner.visit_borrowed_str(value)
     }
 
     fn visit_string<E: de::Error>(mut self, value: String) -> Result<V::Value, E> {
         if matches!(self.note, Note::Value(_)) {
-            self.status(Scalar::of_text(Cow::Owned(value.clone())).0);
+            self.status(Scalar::of_text(&value).0);
         }
         self.inner.visit_string(value)
     }
