@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::event::{JobError, Progress};
@@ -137,6 +137,41 @@ impl<'de: 'a, 'a> serde_with::DeserializeAs<'de, Cow<'a, str>> for Unblank {
 impl<T: Serialize> serde_with::SerializeAs<T> for Unblank {
     fn serialize_as<S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
         value.serialize(serializer)
+    }
+}
+
+/// A size in pixels, as a number or as its digits in a string (TTAPI writes
+/// its numbers as strings elsewhere too).
+pub struct Pixels;
+
+impl<'de> serde_with::DeserializeAs<'de, u32> for Pixels {
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+        struct PixelsVisitor;
+        impl Visitor<'_> for PixelsVisitor {
+            type Value = u32;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a size in pixels, as a number or a string of digits")
+            }
+            fn visit_u64<E: de::Error>(self, pixels: u64) -> Result<u32, E> {
+                u32::try_from(pixels)
+                    .map_err(|_| E::invalid_value(Unexpected::Unsigned(pixels), &self))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<u32, E> {
+                text.trim().parse().map_err(|_| {
+                    E::custom(format_args!(
+                        "expected a size in pixels, as a number or a string of digits, found {}",
+                        shown(text)
+                    ))
+                })
+            }
+        }
+        deserializer.deserialize_any(PixelsVisitor)
+    }
+}
+
+impl serde_with::SerializeAs<u32> for Pixels {
+    fn serialize_as<S: Serializer>(pixels: &u32, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u32(*pixels)
     }
 }
 

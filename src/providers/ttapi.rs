@@ -49,8 +49,8 @@ use crate::event::{
     is_word, Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation, Progress,
 };
 use crate::quirks::{
-    clean_prompts, is_blank, BorrowedText, EmptyAsNone, NullableList, OneOrMany, Percent, Skipped,
-    StringOrInt, Timestamp,
+    clean_prompts, is_blank, BorrowedText, EmptyAsNone, NullableList, OneOrMany, Percent, Pixels,
+    Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Ttapi;
@@ -116,9 +116,14 @@ pub struct Task<'a, Data = Skipped> {
     #[serde_as(as = "EmptyAsNone")]
     #[serde(default)]
     pub cdn_image_snake: Option<Cow<'a, str>>,
-    /// Width of `cdnImage`, in pixels.
+    /// Width of `cdnImage`, in pixels (a number, or its digits as a string,
+    /// as TTAPI writes `progress` and `quota`).
+    #[serde_as(as = "Option<Pixels>")]
+    #[serde(default)]
     pub width: Option<u32>,
-    /// Height of `cdnImage`, in pixels.
+    /// Height of `cdnImage`, in pixels, written as `width` is.
+    #[serde_as(as = "Option<Pixels>")]
+    #[serde(default)]
     pub height: Option<u32>,
     /// The four quarters.
     #[serde_as(as = "NullableList")]
