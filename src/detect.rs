@@ -174,7 +174,7 @@ impl<'de> Level<'de> {
         let keys_hold = keys.contains_all(&signature.all)
             && (signature.source.any.is_empty() || keys.intersects(&signature.any))
             && (!signature.only || keys.is_subset_of(&signature.allowed))
-            && (!signature.closed || !self.has_unknown_keys() || tolerated);
+            && (!signature.closed || !self.has_unknown_keys() || (tolerated && !signature.exact));
         keys_hold
             && self.status_fits(&signature.status)
             && (signature.source.word_marks()).all(|(key, words)| self.word_fits(key, words))
@@ -922,7 +922,7 @@ fn lacks(level: &Level, signature: &CompiledSignature, tolerated: bool) -> Strin
     let source = &signature.source;
     if !source.any.is_empty() && !level.known.intersects(&signature.any) {
         format!("none of {}", some_keys(source.any))
-    } else if source.closed && level.has_unknown_keys() && !tolerated {
+    } else if signature.closed && level.has_unknown_keys() && (signature.exact || !tolerated) {
         let table = KeyTable::get();
         let unknown: Vec<String> = (level.names.iter())
             .filter(|key| table.lookup(key).id.is_none())
@@ -1723,6 +1723,13 @@ mod tests {
                 r#"{"task_id": "t", "task_type": "text2img", "status": "failed", "reason": "x"}"#,
                 Provider::Apiframe,
             ),
+            // KIE's other products: beside an id alone (the submit reply's
+            // evidence), no key of its own is a field a vendor added.
+            (
+                r#"{"code": 200, "msg": "success",
+                    "data": {"taskId": "t", "info": {"result_urls": ["https://a.example/0.png"]}}}"#,
+                Provider::Kie,
+            ),
         ] {
             assert!(detected(body).is_err(), "{body}");
             let unknown = [
@@ -1731,6 +1738,7 @@ mod tests {
                 r#", "requestId": "r", "traceId": "t""#,
                 r#", "region": "eu""#,
                 r#", "reason": "x""#,
+                r#", "info": {"result_urls": ["https://a.example/0.png"]}"#,
             ];
             let own = unknown
                 .iter()

@@ -66,8 +66,9 @@ pub struct Signature {
     /// Whether the level's keys must be ones the format knows: for weak
     /// evidence (an id and a common status word), which a look-alike body
     /// with keys of its own must not pass for. A body with one key no
-    /// format knows for every four that some format knows still passes:
-    /// unknown fields are ignored, and vendors add fields now and then.
+    /// format knows for every four that some format knows still passes
+    /// (unknown fields are ignored, and vendors add fields now and then),
+    /// except beside an [`Signature::only`] signature's keys.
     pub closed: bool,
     /// Whether the signature counts only when the provider is named: for a
     /// body that this format and another send alike (an id alone), which
@@ -124,17 +125,18 @@ impl Signature {
             .filter_map(|key| Some((key, self.words[key.slot()]?)))
     }
 
-    /// The same keys, and nothing else: no other key some format knows,
-    /// and keys no format knows only as [`Signature::closed`] allows them.
+    /// The same keys, and nothing else: no other key, known or not (an id
+    /// alone is weak evidence, and a body with more is another API's).
     pub const fn only(mut self) -> Self {
         self.only = true;
         self.closed = true;
         self
     }
 
-    /// The same keys, beside no others than `among`: for a record whose
-    /// keys are the format's but whose format also knows keys that never
-    /// stand beside it (a list envelope's, an error reply's).
+    /// The same keys, beside no others than `among` of the keys some format
+    /// knows (keys no format knows as [`Signature::closed`] allows): for a
+    /// record whose keys are the format's but whose format also knows keys
+    /// that never stand beside it (a list envelope's, an error reply's).
     pub const fn only_among(mut self, among: &'static [&'static str]) -> Self {
         self.among = among;
         self.only = true;
@@ -393,6 +395,11 @@ pub(crate) struct CompiledSignature {
     pub(crate) allowed: KeyBits,
     pub(crate) only: bool,
     pub(crate) closed: bool,
+    /// Whether no key that no format knows may stand beside the keys, however
+    /// many known keys the body has: an [`Signature::only`] signature names
+    /// every key its level holds (an id alone, a bare reply), the weakest
+    /// evidence there is.
+    pub(crate) exact: bool,
     pub(crate) source: Signature,
 }
 
@@ -575,6 +582,7 @@ impl KeyTable {
             status: signature.status,
             only: signature.only,
             closed: signature.closed,
+            exact: signature.only && signature.among.is_empty(),
             source: *signature,
         }
     }
