@@ -113,7 +113,7 @@ pub enum DecodeError {
 
     /// The body is the vendor's own error reply, not a job (for example
     /// midjourney-api.com's `{"status": 1001, "message": "quota not enough"}`).
-    #[error("{provider}: the vendor reported an error instead of a job (code {code}){}", Message(message.as_deref()))]
+    #[error("{provider}: the vendor reported an error instead of a job (code {}){}", PayloadText(code), Message(message.as_deref()))]
     Vendor {
         /// The provider.
         provider: Provider,

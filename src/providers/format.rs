@@ -582,7 +582,12 @@ impl KeyTable {
             status: signature.status,
             only: signature.only,
             closed: signature.closed,
-            exact: signature.only && signature.among.is_empty(),
+            // An id alone, with nothing asked of its values, is as weak.
+            exact: (signature.only && signature.among.is_empty())
+                || (signature.all.len() == 1
+                    && signature.any.is_empty()
+                    && matches!(signature.status, StatusMark::Any)
+                    && signature.word_marks().next().is_none()),
             source: *signature,
         }
     }

@@ -201,16 +201,6 @@ pub const FORMAT: Format = Format {
             carries_id: Some("jobId"),
             record: &[Signature::keys(&["jobId"], &[]).closed()],
         },
-        // The whole envelope, its four keys and no other, whatever its
-        // status: a status word TTAPI adds is `unknown`, not a refusal.
-        Envelope {
-            key: "data",
-            outer: Some(
-                Signature::keys(&["status", "message", "jobId"], &[]).only_among(&["data"]),
-            ),
-            carries_id: Some("jobId"),
-            record: &[],
-        },
         // The snake-case submit reply, AsyncAPI's created reply to the byte,
         // and nothing beside: `{status, message, data: {job_id}}`.
         Envelope {
