@@ -355,9 +355,11 @@ impl fmt::Display for Message<'_> {
     }
 }
 
-/// Text from a payload, as a message shows it: control characters escaped
-/// (a vendor's text must not forge a line of the log it lands in), and no
-/// more than [`PayloadText::SHOWN`] characters.
+/// Text from a payload, as a message shows it: what would not print as
+/// itself (controls, line separators, direction overrides) and backslashes
+/// escaped as Rust's `Debug` escapes them, quotes left alone (a vendor's
+/// text must not forge a line of the log it lands in), and no more than
+/// [`PayloadText::SHOWN`] characters.
 struct PayloadText<'a>(&'a str);
 
 impl PayloadText<'_> {
@@ -368,10 +370,10 @@ impl fmt::Display for PayloadText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut chars = self.0.chars();
         for c in chars.by_ref().take(Self::SHOWN) {
-            if c.is_control() {
-                write!(f, "{}", c.escape_debug())?;
-            } else {
+            if matches!(c, '"' | '\'') {
                 f.write_char(c)?;
+            } else {
+                write!(f, "{}", c.escape_debug())?;
             }
         }
         match chars.count() {
@@ -606,6 +608,14 @@ mod tests {
         assert!(
             shown.ends_with(r"quota\nmjhook: forged \u{1b}[31mred"),
             "{shown}"
+        );
+        let body = r#"{"status": 1001, "message": "a \u2028 b \u202e c \\n \"d\""}"#;
+        let error = crate::decode(Provider::MidjourneyApi, body.as_bytes()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .ends_with(r#"a \u{2028} b \u{202e} c \\n "d""#),
+            "{error}"
         );
 
         let long = format!(r#"{{"status": 1001, "message": "{}"}}"#, "é".repeat(10_000));

@@ -91,8 +91,8 @@
 //!   the failure; error text on a job that goes on (a warning, a retried
 //!   step) and the error object a vendor always sends (GoAPI's
 //!   `{"code": 0, "message": ""}`) are no error.
-//! - Times are UTC. Epoch integers of 10¹¹ or more are milliseconds, smaller
-//!   ones seconds; `0`, Go's zero time (as text or epoch) and `""` mean "not
+//! - Times are UTC. Epochs of 10¹¹ or more are milliseconds, smaller ones
+//!   seconds (a fraction is read to the millisecond); `0`, Go's zero time (as text or epoch) and `""` mean "not
 //!   set". Offsets may be written `+00:00` or `+0000`; a time without an
 //!   offset is an error. Nothing is filled from the clock: the same bytes
 //!   always give the same event.

@@ -157,7 +157,12 @@ impl<'de> serde_with::DeserializeAs<'de, u32> for Pixels {
                     .map_err(|_| E::invalid_value(Unexpected::Unsigned(pixels), &self))
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<u32, E> {
-                text.trim().parse().map_err(|_| {
+                let digits = text.trim();
+                // Digits only: `u32::from_str` would take a sign too.
+                let number = (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| digits.parse().ok())
+                    .flatten();
+                number.ok_or_else(|| {
                     E::custom(format_args!(
                         "expected a size in pixels, as a number or a string of digits, found {}",
                         shown(text)
@@ -423,6 +428,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Percent<'a> {
 ///
 /// An epoch integer of 100 000 000 000 or more (the year 5138 in seconds) is
 /// read as milliseconds; vendors send both, and no real timestamp is ambiguous.
+/// An epoch with a fraction (`1717236000.25`, as Python's `time.time()`
+/// writes it) is read to the millisecond, by [`FractionalEpoch`]'s rule.
 ///
 /// The canonical model writes instants as RFC 3339 in UTC, which has room
 /// for the years 0000 to 9999 and no leap second. An instant outside those
@@ -435,6 +442,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Percent<'a> {
 pub enum Timestamp<'a> {
     /// `1709035361` or `1766916846000`
     Epoch(i64),
+    /// An epoch written with a fraction, in milliseconds whatever its size:
+    /// `1717236000.25` is `1717236000250`.
+    EpochMillis(i64),
     /// `"2025-07-21T02:55:32Z"`, `""`, `"0001-01-01T00:00:00Z"`: the text as
     /// sent, with the instant it names (`None`: "not set"), read once when
     /// the body is. Built with [`Timestamp::text`].
@@ -464,6 +474,7 @@ impl<'a> Timestamp<'a> {
     pub fn to_utc(&self) -> Option<DateTime<Utc>> {
         match self {
             Timestamp::Epoch(epoch) => epoch_utc(*epoch).ok().flatten(),
+            Timestamp::EpochMillis(millis) => millis_utc(*millis).ok().flatten(),
             Timestamp::Text { instant, .. } => *instant,
         }
     }
@@ -514,13 +525,18 @@ fn writable(instant: DateTime<Utc>) -> Result<DateTime<Utc>, Refused> {
 /// The instant of an epoch integer: `Err` when it cannot be written,
 /// `Ok(None)` for the integers that mean "not set".
 fn epoch_utc(epoch: i64) -> Result<Option<DateTime<Utc>>, Refused> {
-    let instant = if epoch.unsigned_abs() >= EPOCH_MILLIS_FROM.unsigned_abs() {
-        DateTime::from_timestamp_millis(epoch)
-    } else {
-        DateTime::from_timestamp(epoch, 0)
-    };
-    let instant = writable(instant.ok_or(Refused::OutOfRange(None))?)?;
+    if epoch.unsigned_abs() >= EPOCH_MILLIS_FROM.unsigned_abs() {
+        return millis_utc(epoch);
+    }
+    let instant = writable(DateTime::from_timestamp(epoch, 0).ok_or(Refused::OutOfRange(None))?)?;
     Ok((epoch != 0 && instant != GO_ZERO_TIME).then_some(instant))
+}
+
+/// The instant of epoch milliseconds, as [`epoch_utc`] reads an epoch.
+fn millis_utc(millis: i64) -> Result<Option<DateTime<Utc>>, Refused> {
+    let instant = DateTime::from_timestamp_millis(millis).ok_or(Refused::OutOfRange(None))?;
+    let instant = writable(instant)?;
+    Ok((millis != 0 && instant != GO_ZERO_TIME).then_some(instant))
 }
 
 fn text_utc(text: &str) -> Result<Option<DateTime<Utc>>, Refused> {
@@ -558,7 +574,9 @@ const GO_ZERO_TIME: DateTime<Utc> = match chrono::NaiveDate::from_ymd_opt(1, 1, 
 impl Serialize for Timestamp<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Timestamp::Epoch(epoch) => serializer.serialize_i64(*epoch),
+            Timestamp::Epoch(epoch) | Timestamp::EpochMillis(epoch) => {
+                serializer.serialize_i64(*epoch)
+            }
             Timestamp::Text { text, .. } => serializer.serialize_str(text),
         }
     }
@@ -597,19 +615,16 @@ impl<'de: 'a, 'a> Deserialize<'de> for Timestamp<'a> {
                 if epoch.fract() == 0.0 && whole as f64 == epoch {
                     return self.visit_i64(whole);
                 }
-                // `1717236000.25`: seconds with a fraction (a Python
-                // `time.time()`), kept to the millisecond, as epoch
-                // milliseconds. Seconds before 1973 would read as seconds
-                // again, and no vendor sends them.
-                let millis = (epoch * 1000.0).round();
-                let seconds = epoch.abs() < EPOCH_MILLIS_FROM as f64
-                    && millis.abs() >= EPOCH_MILLIS_FROM as f64;
-                if seconds {
-                    return self.visit_i64(millis as i64);
-                }
-                Err(E::custom(format_args!(
-                    "expected an epoch in seconds (with a fraction, if any) or whole milliseconds, found {epoch}"
-                )))
+                let refused = |reason: &str| {
+                    E::custom(format_args!(
+                        "expected an epoch in seconds or milliseconds of a date-time RFC 3339 can write, found {epoch}{reason}"
+                    ))
+                };
+                let millis = fractional_epoch_millis(epoch)
+                    .ok_or_else(|| refused(&Refused::OutOfRange(None).reason()))?;
+                millis_utc(millis)
+                    .map(|_| Timestamp::EpochMillis(millis))
+                    .map_err(|why| refused(&why.reason()))
             }
             fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Timestamp<'a>, E> {
                 text_instant(text).map(|instant| Timestamp::Text {
@@ -657,22 +672,25 @@ impl FractionalEpoch {
 /// The instant of a fractional epoch: `Err` when not finite or out of
 /// chrono's range, `Ok(None)` for `0`.
 fn fractional_epoch_utc(epoch: f64) -> Result<Option<DateTime<Utc>>, ()> {
+    let millis = fractional_epoch_millis(epoch).ok_or(())?;
+    let instant = DateTime::from_timestamp_millis(millis).ok_or(())?;
+    Ok((millis != 0).then_some(instant))
+}
+
+/// A fractional epoch in whole milliseconds: seconds below
+/// [`EPOCH_MILLIS_FROM`], milliseconds from there, rounded (the binary
+/// fraction of `.967` is rounded, not cut); `None` when not finite or past
+/// what an `i64` holds.
+fn fractional_epoch_millis(epoch: f64) -> Option<i64> {
     // i64 holds every millisecond chrono can represent, and more.
     const LIMIT: f64 = 9.0e18;
-    if !epoch.is_finite() {
-        return Err(());
-    }
     let millis = if epoch.abs() >= EPOCH_MILLIS_FROM as f64 {
         epoch.round()
     } else {
         (epoch * 1000.0).round()
     };
-    if millis.abs() >= LIMIT {
-        return Err(());
-    }
-    // Exact: `millis` is a whole number well inside i64.
-    let instant = DateTime::from_timestamp_millis(millis as i64).ok_or(())?;
-    Ok((millis != 0.0).then_some(instant))
+    // Exact: `millis` is a whole number well inside i64 (a NaN fails too).
+    (millis.abs() < LIMIT).then_some(millis as i64)
 }
 
 impl Serialize for FractionalEpoch {
@@ -1074,6 +1092,21 @@ mod tests {
     }
 
     #[test]
+    fn pixels_are_a_number_or_its_digits() {
+        let pixels = |json: &str| {
+            serde_json::from_str::<serde_with::de::DeserializeAsWrap<u32, Pixels>>(json)
+                .map(serde_with::de::DeserializeAsWrap::into_inner)
+                .map_err(|error| error.to_string())
+        };
+        assert_eq!(pixels("2048"), Ok(2048));
+        assert_eq!(pixels(r#""2048""#), Ok(2048));
+        assert_eq!(pixels(r#"" 64 ""#), Ok(64));
+        for refused in [r#""+5""#, r#""wide""#, r#""""#, "-3", "1.5", "4294967296"] {
+            assert!(pixels(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
     fn timestamp_forms() {
         let expected = Some("2025-12-28T10:14:06+00:00".to_owned());
         let expected_whole = expected.clone();
@@ -1097,14 +1130,22 @@ mod tests {
         );
         assert!(instant("\"2025-12-28T10:14:06\"").is_err());
         assert_eq!(instant("1766916846.0"), Ok(expected_whole.clone()));
-        // Seconds with a fraction, to the millisecond; fractional
-        // milliseconds and seconds before 1973 say no instant anyone sends.
+        // An epoch with a fraction, to the millisecond, as FractionalEpoch
+        // reads it: seconds, or milliseconds from 10^11.
         assert_eq!(
             instant("1766916846.25"),
             Ok(Some("2025-12-28T10:14:06.250+00:00".to_owned()))
         );
-        assert!(instant("1766916846000.5").is_err());
-        assert!(instant("12.5").is_err());
+        assert_eq!(
+            instant("1766916846000.4"),
+            Ok(Some("2025-12-28T10:14:06+00:00".to_owned()))
+        );
+        assert_eq!(
+            instant("12.5"),
+            Ok(Some("1970-01-01T00:00:12.500+00:00".to_owned()))
+        );
+        assert!(instant("1e300").is_err());
+        assert!(instant("9e15").is_err());
         assert!(instant("1e300").is_err());
         assert!(instant("\"yesterday\"").is_err());
         assert!(instant("9223372036854775807").is_err());

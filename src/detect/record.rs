@@ -3,7 +3,8 @@
 //!
 //! A provider's wire type is deserialized through thin adapters around
 //! serde_json's deserializer: at the top level and one level into an
-//! envelope they note each key and the `status` value as they pass, exactly
+//! envelope they note each key and the values detection reads (`status`
+//! and the [`WordKey`](crate::providers::format::WordKey)s) as they pass, exactly
 //! as the scan does; deeper values go to serde_json untouched. Keys the wire
 //! type does not know are still noted (serde asks for every key, and skipped
 //! envelopes are walked with the same adapters), so the shape is the whole

@@ -146,27 +146,27 @@ impl<'de: 'a, 'a> Deserialize<'de> for JobResult<'a> {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut result = JobResult::default();
-                let (mut images, mut prompts, mut others) = (false, false, false);
+                let (mut images, mut prompts) = (None, None);
+                let mut others = false;
                 while let Some(field) = map.next_key()? {
                     match field {
-                        Field::Images if images => {
+                        Field::Images if images.is_some() => {
                             return Err(de::Error::duplicate_field("images"))
                         }
-                        Field::Prompts if prompts => {
+                        Field::Prompts if prompts.is_some() => {
                             return Err(de::Error::duplicate_field("prompts"))
                         }
+                        // `null` is read as an empty list: `Some(None)`.
                         Field::Images => {
-                            images = true;
-                            result.images = map
-                                .next_value::<DeserializeAsWrap<_, NullableList<ObjectOnly>>>()?
-                                .into_inner();
+                            let list = map.next_value::<Option<
+                                DeserializeAsWrap<_, NullableList<ObjectOnly>>,
+                            >>()?;
+                            images = Some(list.map(DeserializeAsWrap::into_inner));
                         }
                         Field::Prompts => {
-                            prompts = true;
-                            result.prompts = map
-                                .next_value::<DeserializeAsWrap<_, NullableList>>()?
-                                .into_inner();
+                            let list =
+                                map.next_value::<Option<DeserializeAsWrap<_, NullableList>>>()?;
+                            prompts = Some(list.map(DeserializeAsWrap::into_inner));
                         }
                         Field::Other => {
                             others = true;
@@ -174,12 +174,17 @@ impl<'de: 'a, 'a> Deserialize<'de> for JobResult<'a> {
                         }
                     }
                 }
-                if others && !images && !prompts {
+                // A `null` list is no evidence that the result is the spec's.
+                let spec_keys = matches!(images, Some(Some(_))) || matches!(prompts, Some(Some(_)));
+                if others && !spec_keys {
                     return Err(de::Error::custom(
                         "a result without `images` or `prompts`, the spec's keys",
                     ));
                 }
-                Ok(result)
+                Ok(JobResult {
+                    images: images.flatten().unwrap_or_default(),
+                    prompts: prompts.flatten().unwrap_or_default(),
+                })
             }
         }
 
