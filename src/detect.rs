@@ -14,10 +14,11 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 mod record;
 
-use crate::error::DecodeError;
+use crate::error::{DecodeError, PayloadText};
 use crate::event::Folded;
 use crate::providers::format::{
     describe, every_key, some_keys, CompiledFormat, CompiledSignature, Envelope, KeyBits, KeyInfo,
@@ -123,6 +124,9 @@ pub(crate) struct Level<'de> {
     status: Status<'de>,
     /// What the [`WordKey`]s hold, by slot.
     words: [Status<'de>; WordKey::ALL.len()],
+    /// The values of `status` (first) and the [`WordKey`]s as sent, for
+    /// messages: kept, as `names` are, only by a scan for a message.
+    sent: [Option<&'de RawValue>; 1 + WordKey::ALL.len()],
 }
 
 impl<'de> Level<'de> {
@@ -190,6 +194,15 @@ impl<'de> Level<'de> {
             Some(&mut self.status)
         } else {
             key.word.map(|word| &mut self.words[word.slot()])
+        }
+    }
+
+    /// Where the value of `key` as sent goes, beside [`Level::slot`].
+    fn sent_slot(&mut self, key: KeyInfo) -> Option<&mut Option<&'de RawValue>> {
+        if key.is_status {
+            Some(&mut self.sent[0])
+        } else {
+            key.word.map(|word| &mut self.sent[1 + word.slot()])
         }
     }
 
@@ -936,14 +949,19 @@ fn lacks(level: &Level, signature: &CompiledSignature, tolerated: bool) -> Strin
     } else if !level.status_fits(&source.status) {
         match source.status {
             StatusMark::Words(words) | StatusMark::NoneOrWords(words) => {
-                word_misfit("status", words, &level.status)
+                word_misfit("status", words, &level.status, level.sent[0])
             }
             _ => "its `status` is not a numeric code".to_owned(),
         }
     } else if let Some((key, words)) =
         (source.word_marks()).find(|&(key, words)| !level.word_fits(key, words))
     {
-        word_misfit(key.name(), words, &level.words[key.slot()])
+        word_misfit(
+            key.name(),
+            words,
+            &level.words[key.slot()],
+            level.sent[1 + key.slot()],
+        )
     } else if source.http_code && !level.code_is_http() {
         "its `code` is no HTTP status".to_owned()
     } else if source.error_object && !level.error_is_object() {
@@ -953,11 +971,18 @@ fn lacks(level: &Level, signature: &CompiledSignature, tolerated: bool) -> Strin
     }
 }
 
-/// Why `found`, the value of `key`, is none of `words`, in words.
-fn word_misfit(key: &str, words: &[&str], found: &Status) -> String {
+/// Why `found`, the value of `key` (`sent`, when the scan kept it), is
+/// none of `words`, in words.
+fn word_misfit(key: &str, words: &[&str], found: &Status, sent: Option<&RawValue>) -> String {
     let words = words.join(", ");
     match found {
-        Status::Word(word) => format!("its `{key}` `{}` is none of {words}", word.to_text()),
+        Status::Word(word) => {
+            // The word as the vendor wrote it, not as the tables fold it.
+            let word = sent
+                .and_then(|sent| serde_json::from_str::<Cow<str>>(sent.get()).ok())
+                .unwrap_or_else(|| word.to_text());
+            format!("its `{key}` `{}` is none of {words}", PayloadText(&word))
+        }
         Status::Text => format!("its `{key}` is text longer than any of {words}"),
         Status::Absent => format!("no `{key}` (one of {words})"),
         _ => format!("its `{key}` is no word (one of {words})"),
@@ -1094,11 +1119,20 @@ fn read_value<'de, A: MapAccess<'de>>(
     first: bool,
     map: &mut A,
 ) -> Result<(), A::Error> {
-    match level.slot(key).filter(|_| first) {
-        Some(slot) => *slot = map.next_value::<Scalar<'de>>()?.0,
-        None => {
-            map.next_value::<IgnoredAny>()?;
+    if !first || level.slot(key).is_none() {
+        map.next_value::<IgnoredAny>()?;
+    } else if level.collecting {
+        // A scan for a message keeps the value as sent too, to quote it.
+        let sent = map.next_value::<&'de RawValue>()?;
+        let scalar = serde_json::from_str::<Scalar<'de>>(sent.get()).map_err(de::Error::custom)?;
+        if let Some(slot) = level.slot(key) {
+            *slot = scalar.0;
         }
+        if let Some(slot) = level.sent_slot(key) {
+            *slot = Some(sent);
+        }
+    } else if let Some(slot) = level.slot(key) {
+        *slot = map.next_value::<Scalar<'de>>()?.0;
     }
     Ok(())
 }
@@ -1835,6 +1869,36 @@ mod tests {
         );
     }
 
+    /// A word that fits no format is quoted as the vendor spelled it, not
+    /// in the folded form the tables match, and escaped as vendor text is.
+    #[test]
+    fn a_word_that_fits_no_format_is_quoted_as_sent() {
+        for body in [
+            r#"{"task_id": "t", "status": "IN-PROGRESS"}"#,
+            r#"{"task_id": "t", "status": "In Progress"}"#,
+            r#"{"task_id": "t", "status": "IN-\u0050ROGRESS"}"#,
+        ] {
+            let sent = serde_json::from_str::<serde_json::Value>(body).unwrap()["status"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            for message in [
+                detected(body).unwrap_err().to_string(),
+                crate::decode(Provider::Apiframe, body.as_bytes())
+                    .unwrap_err()
+                    .to_string(),
+            ] {
+                assert!(
+                    message.contains(&format!("its `status` `{sent}` is none of")),
+                    "{message}"
+                );
+            }
+        }
+        let message = detected("{\"task_id\": \"t\", \"status\": \"odd\\u202eword\"}")
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains(r"`odd\u{202e}word`"), "{message}");
+    }
     #[test]
     fn formats_that_fail_alike_share_one_reason_nearest_first() {
         let message = detected(r#"{"challenge": "c-1"}"#).unwrap_err().to_string();

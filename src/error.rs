@@ -360,7 +360,7 @@ impl fmt::Display for Message<'_> {
 /// escaped as Rust's `Debug` escapes them, quotes left alone (a vendor's
 /// text must not forge a line of the log it lands in), and no more than
 /// [`PayloadText::SHOWN`] characters.
-struct PayloadText<'a>(&'a str);
+pub(crate) struct PayloadText<'a>(pub(crate) &'a str);
 
 impl PayloadText<'_> {
     const SHOWN: usize = 500;
