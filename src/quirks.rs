@@ -539,15 +539,28 @@ fn millis_utc(millis: i64) -> Result<Option<DateTime<Utc>>, Refused> {
     Ok((millis != 0 && instant != GO_ZERO_TIME).then_some(instant))
 }
 
+/// Whether `text` is one or more ASCII digits.
+fn is_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn text_utc(text: &str) -> Result<Option<DateTime<Utc>>, Refused> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
     let digits = text.strip_prefix('-').unwrap_or(text);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+    if is_digits(digits) {
         let epoch: i64 = text.parse().map_err(|_| Refused::OutOfRange(None))?;
         return epoch_utc(epoch);
+    }
+    // `"1717236000.25"`: a fractional epoch as text, read as the number is.
+    if let Some((whole, fraction)) = digits.split_once('.') {
+        if is_digits(whole) && is_digits(fraction) {
+            let epoch: f64 = text.parse().map_err(|_| Refused::Unreadable)?;
+            let millis = fractional_epoch_millis(epoch).ok_or(Refused::OutOfRange(None))?;
+            return millis_utc(millis);
+        }
     }
     // RFC 3339, or ISO 8601's offset without a colon (`+0000`). A time
     // without any offset names no instant and stays an error.
@@ -1144,9 +1157,26 @@ mod tests {
             instant("12.5"),
             Ok(Some("1970-01-01T00:00:12.500+00:00".to_owned()))
         );
+        // The same as text.
+        assert_eq!(
+            instant("\"1766916846.25\""),
+            Ok(Some("2025-12-28T10:14:06.250+00:00".to_owned()))
+        );
+        assert_eq!(
+            instant("\" 1766916846000.4 \""),
+            Ok(Some("2025-12-28T10:14:06+00:00".to_owned()))
+        );
+        for refused in [
+            "\"1766916846.\"",
+            "\".25\"",
+            "\"1.2.3\"",
+            "\"1e9\"",
+            "\"9e15.5\"",
+        ] {
+            assert!(instant(refused).is_err(), "{refused}");
+        }
         assert!(instant("1e300").is_err());
         assert!(instant("9e15").is_err());
-        assert!(instant("1e300").is_err());
         assert!(instant("\"yesterday\"").is_err());
         assert!(instant("9223372036854775807").is_err());
         assert!(instant("{}").is_err());
