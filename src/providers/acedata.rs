@@ -59,9 +59,10 @@ const PROVIDER: Provider = Provider::Acedata;
 /// reply: AceData's bodies share one flat namespace.
 ///
 /// `Items` is the type of `items` and `Response` the type of `response`: a
-/// body is a `Task<OneOrMany<Task<Skipped, Task>>, Task>`; a record inside
-/// `items` is a `Task<Skipped, Task>`, and a record's `response` is a plain
-/// `Task`, whose own `items` and `response`, if any, are skipped.
+/// body is a `Task<OneOrMany<Task<Skipped, Response>>, Response>`; a record
+/// inside `items` is a `Task<Skipped, Response>`, and a record's `response`
+/// holds a plain `Task`, whose own `items` and `response`, if any, are
+/// skipped.
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -150,6 +151,24 @@ pub struct Task<'a, Items = Skipped, Response = Skipped> {
     pub count: Option<Skipped>,
 }
 
+/// A record's `response`: a result object.
+///
+/// AceData's other APIs (Suno, Flux, Luma, …) keep their records in the same
+/// task store, with their results under `data`, which no Midjourney result
+/// has (a result body with `data` is no AceData body either): `data` is read
+/// only to refuse such a record, which would otherwise read as a Midjourney
+/// task still pending.
+#[serde_as]
+#[skip_serializing_none]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Response<'a> {
+    /// The result object.
+    #[serde(flatten, borrow)]
+    pub result: Task<'a>,
+    /// Another API's results (only their presence is read).
+    pub data: Option<Skipped>,
+}
+
 /// A record's `request`: what the caller sent.
 #[serde_as]
 #[skip_serializing_none]
@@ -221,7 +240,8 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 }
 
 pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
-    let mut body: Task<OneOrMany<Task<Skipped, Task>>, Task> = super::parse(PROVIDER, text, check)?;
+    let mut body: Task<OneOrMany<Task<Skipped, Response>>, Response> =
+        super::parse(PROVIDER, text, check)?;
     let has_id = body.task_id.is_some() || body.id.is_some();
     if !has_id {
         if let Some(items) = body.items.take() {
@@ -250,7 +270,7 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
 }
 
 /// Maps a result object or a task record; `at` prefixes JSON paths in errors.
-fn normalize<Items>(mut task: Task<Items, Task>, at: At) -> Result<JobEvent, DecodeError> {
+fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent, DecodeError> {
     let is_record = task.id.is_some() || task.request.is_some() || task.response.is_some();
     if !is_record {
         let job_id = super::job_id(
@@ -272,7 +292,7 @@ fn normalize<Items>(mut task: Task<Items, Task>, at: At) -> Result<JobEvent, Dec
         "missing field `id` (nor is there a `response.task_id`)",
         [
             task.id.take(),
-            task.response.as_mut().and_then(|r| r.task_id.take()),
+            task.response.as_mut().and_then(|r| r.result.task_id.take()),
         ],
     )?;
     let request = task.request.unwrap_or_default();
@@ -282,7 +302,18 @@ fn normalize<Items>(mut task: Task<Items, Task>, at: At) -> Result<JobEvent, Dec
         .or(task.kind.as_deref())
         .and_then(Operation::from_vendor);
     let mut event = match task.response {
-        Some(response) => result_event(job_id, response, operation.as_ref()),
+        Some(Response { data: Some(_), .. }) => {
+            return Err(DecodeError::WrongProvider {
+                provider: PROVIDER,
+                path: format!("{at}response.data"),
+                foreign: Vec::new(),
+                lacks: Some(format!(
+                    "its `{at}response` has `data`, as the records of AceData's other APIs \
+                     (Suno, Flux, …) do, and no Midjourney result does"
+                )),
+            });
+        }
+        Some(response) => result_event(job_id, response.result, operation.as_ref()),
         // Not shown by the vendor: a record whose result has not come yet.
         None => JobEvent::new(PROVIDER, job_id, JobStatus::InProgress),
     };
@@ -398,6 +429,29 @@ mod tests {
         assert_eq!(detected.provider, Provider::Apiframe);
         detected.provider = Provider::Acedata;
         assert_eq!(detected, event);
+    }
+
+    /// A record of AceData's other APIs answers under `data`: refused, in a
+    /// batch too, where it would read as a Midjourney task still pending.
+    #[test]
+    fn a_record_whose_response_has_data_is_another_apis() {
+        let record = r#"{"id": "r-1", "application_id": "a-1", "request": {"action": "generate", "prompt": "a song"},
+            "response": {"success": true, "task_id": "r-1", "data": [{"audio_url": "https://example.com/a.mp3"}]}}"#;
+        let batch = format!(r#"{{"items": [{record}], "count": 1}}"#);
+        for (body, path) in [
+            (record.to_owned(), "response.data"),
+            (batch, "items[0].response.data"),
+        ] {
+            match decode_all(body.as_bytes()) {
+                Err(DecodeError::WrongProvider { path: at, .. }) => assert_eq!(at, path),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        let pending = r#"{"id": "r-1", "application_id": "a-1", "request": {"action": "generate"}, "response": {"success": true, "task_id": "r-1", "data": null}}"#;
+        assert_eq!(
+            decode(pending.as_bytes()).unwrap().status,
+            JobStatus::Pending
+        );
     }
 
     #[test]
