@@ -327,9 +327,12 @@ pub const FORMAT: Format = Format {
             record: &[Signature::keys(&["job_id"], &[]).only()],
         },
     ],
-    replies: &[
-        Signature::keys(&["status"], &["code", "message"]).status(StatusMark::Words(&["error"]))
-    ],
+    // `ErrorResponse`, `{status: "ERROR", code, message}` and nothing else:
+    // beside a job's keys (`id`, `error`, `timestamp`) the same word is
+    // other APIs' failed job.
+    replies: &[Signature::keys(&["status"], &["code", "message"])
+        .status(StatusMark::Words(&["error"]))
+        .only()],
 };
 
 /// Every job in an AsyncAPI body: one for a webhook or job object, each
