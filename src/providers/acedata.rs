@@ -9,8 +9,8 @@
 //! failed. `/midjourney/tasks` returns task records `{id, created_at,
 //! finished_at, type, request, response}` (the result object under
 //! `response`, float epoch seconds), several as `{items, count}`. An error
-//! reply `{success: false, error, trace_id}` has no task id and is
-//! [`DecodeError::Vendor`].
+//! reply `{success: false, error, trace_id}` (`success` is left out in some)
+//! has no task id and is [`DecodeError::Vendor`].
 //!
 //! Decisions where the vendor is silent:
 //! - Results carry no status word: `success: false` is failed; a `progress`
@@ -131,8 +131,18 @@ pub struct Task<'a, Items = Skipped, Response = Skipped> {
     pub credential_id: Option<Skipped>,
     /// Records: when the task was created, float epoch seconds.
     pub created_at: Option<FractionalEpoch>,
+    /// Records: when it started, float epoch seconds (not read).
+    pub started_at: Option<Skipped>,
     /// Records: when it finished, float epoch seconds.
     pub finished_at: Option<FractionalEpoch>,
+    /// Records: the request's speed, `fast`, `relax` or `turbo` (not read).
+    pub mode: Option<Skipped>,
+    /// Records: the account's e-mail address (not read).
+    pub email: Option<Skipped>,
+    /// Records: the API called (not read).
+    pub api_id: Option<Skipped>,
+    /// Records: the account's user (not read).
+    pub user_id: Option<Skipped>,
     /// Records: the run time in seconds (not read).
     pub duration: Option<Skipped>,
     /// Records: the API family, `imagine` or `describe`.
@@ -226,7 +236,14 @@ pub const FORMAT: Format = Format {
         carries_id: None,
         record: &[],
     }],
-    replies: &[Signature::keys(&["success", "error", "trace_id"], &[])],
+    // `{success: false, error, trace_id}`; AceData's OpenAPI examples of
+    // 403 and 504 leave `success` out.
+    replies: &[
+        Signature::keys(&["success", "error", "trace_id"], &[]),
+        Signature::keys(&["error", "trace_id"], &[])
+            .error_object()
+            .only(),
+    ],
 };
 
 /// Every task in an AceData body (several in a `retrieve_batch` reply).
@@ -251,7 +268,11 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
         }
     }
     // A failure without a task is the reply to a request that never made one.
-    if body.success == Some(false) && !has_id {
+    let failed = match body.success {
+        Some(success) => !success,
+        None => body.error.is_some(),
+    };
+    if failed && !has_id {
         let (code, message) = match &body.error {
             Some(ErrorDetail::Object(error)) => (
                 error.code.as_ref().map(|code| code.to_text().into_owned()),
