@@ -191,7 +191,7 @@ pub enum StatusMark {
 /// `type` and `event` with words of their own ([`Signature::word`]), and
 /// `code` with result codes of their own ([`Signature::http_code`]), and
 /// `error` as text where a format sends an object
-/// ([`Signature::error_object`]).
+/// ([`Signature::error_object`]); `model` names a vendor's other APIs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WordKey {
     /// `type`: what kind of job or object.
@@ -202,11 +202,20 @@ pub enum WordKey {
     Code,
     /// `error`: an error's text, or an object of its parts.
     Error,
+    /// `model`: which of a vendor's APIs a task belongs to, where one task
+    /// format serves several.
+    Model,
 }
 
 impl WordKey {
     /// Every word key, in the order of their slots in a level.
-    pub const ALL: [WordKey; 4] = [WordKey::Type, WordKey::Event, WordKey::Code, WordKey::Error];
+    pub const ALL: [WordKey; 5] = [
+        WordKey::Type,
+        WordKey::Event,
+        WordKey::Code,
+        WordKey::Error,
+        WordKey::Model,
+    ];
 
     /// The key's name in a body.
     pub const fn name(self) -> &'static str {
@@ -215,6 +224,7 @@ impl WordKey {
             WordKey::Event => "event",
             WordKey::Code => "code",
             WordKey::Error => "error",
+            WordKey::Model => "model",
         }
     }
 

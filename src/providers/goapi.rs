@@ -9,8 +9,7 @@
 //! Decisions where the vendor is silent:
 //! - `image_url` (and its copies `discord_image_url`, `permanent_url`) is the
 //!   grid of an operation that makes one (or of a task that names none), and
-//!   otherwise the one result image (an upscale, a face swap, another model's
-//!   output). Like every provider's, the images of a pending or running task
+//!   otherwise the one result image (an upscale). Like every provider's, the images of a pending or running task
 //!   are previews.
 //!   `image_urls` and `temporary_image_urls` are the four quarters;
 //!   `intermediate_image_urls` are previews. A describe's `input.image_url`
@@ -29,7 +28,9 @@
 //! - The v2 submit reply `{task_id, status: "success"}` is a pending task
 //!   without a provider status: "success" is the request's outcome.
 //! - Account notifications (`{type, time, message}`) are refused: they are
-//!   not tasks.
+//!   not tasks. So is a unified task whose `model` is not `midjourney`:
+//!   GoAPI's other APIs (Kling, Luma, Flux, its face swap, …) send the same
+//!   task format.
 //! - Where v2 puts a describe's prompts is undocumented; only the unified
 //!   `output.description` / `output.descriptions` are read.
 
@@ -38,7 +39,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
+use super::format::{fields_of, Envelope, Format, Signature, StatusMark, WordKey};
 use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{is_word, Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
@@ -242,6 +243,11 @@ const MARKS: &[&str] = &[
 /// anywhere.
 const UNIFIED_KEYS: &[&str] = &["model", "task_type", "error"];
 
+/// The `model` of a Midjourney task: the unified task format serves GoAPI's
+/// other APIs too (Kling, Luma, Flux, Suno, its image toolkit, …), whose
+/// tasks are no Midjourney jobs and are refused.
+const MODELS: &[&str] = &["midjourney"];
+
 /// How GoAPI bodies look: a v2 or unified task keyed by `task_id`, bare or in
 /// `data` beside `timestamp` (webhook) or `code` and `message` (GET), which
 /// may echo the id; the v2 submit reply `{task_id, status: "success"}`;
@@ -263,17 +269,22 @@ pub const FORMAT: Format = Format {
         Signature::keys(
             &["task_id"],
             &["task_result", "process_time", "retry_count"],
-        ),
+        )
+        .word(WordKey::Model, MODELS),
         // The unified task: its results beside its metadata or request.
         Signature::keys(
             &["task_id", "meta"],
             &["model", "task_type", "input", "output"],
-        ),
+        )
+        .word(WordKey::Model, MODELS),
         Signature::keys(
             &["task_id", "output"],
             &["input", "config", "detail", "logs"],
-        ),
-        Signature::keys(&["task_id"], MARKS).closed(),
+        )
+        .word(WordKey::Model, MODELS),
+        Signature::keys(&["task_id"], MARKS)
+            .word(WordKey::Model, MODELS)
+            .closed(),
         // A v2 reply with nothing but its status and message, in v2's words
         // (`{task_id, status, message}` is many task servers' reply).
         Signature::keys(&["task_id", "status", "message"], &[])
@@ -293,7 +304,9 @@ pub const FORMAT: Format = Format {
         carries_id: Some("task_id"),
         // `{code, message, data: {task_id, status}}` alone is many APIs'
         // submit reply: the unified task has more.
-        record: &[Signature::keys(&["task_id"], UNIFIED_KEYS).closed()],
+        record: &[Signature::keys(&["task_id"], UNIFIED_KEYS)
+            .word(WordKey::Model, MODELS)
+            .closed()],
     }],
     // GoAPI answers in HTTP statuses; `{code: 0, message}` is other APIs'.
     replies: &[
