@@ -182,7 +182,10 @@ pub const FORMAT: Format = Format {
     // after `cdn_image`); these likely snake_case times are read nowhere.
     also_sends: &["created_at", "updated_at"],
     record: &[
-        Signature::keys(&[], MARKS),
+        // A task by its id, in either case, beside a key of TTAPI's own
+        // (`quota` alone is any account object's).
+        Signature::keys(&["jobId"], MARKS),
+        Signature::keys(&["job_id"], MARKS),
         // A task without its envelope: its `status`, if any, is TTAPI's
         // (`{jobId, status, progress}` is what other APIs send too).
         Signature::keys(&["jobId"], &["progress", "action", "actions", "prompt"])
