@@ -193,6 +193,7 @@ pub enum StatusMark {
 /// `error` as text where a format sends an object
 /// ([`Signature::error_object`]); `model` names a vendor's other APIs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum WordKey {
     /// `type`: what kind of job or object.
     Type,
