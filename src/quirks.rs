@@ -550,17 +550,19 @@ fn text_utc(text: &str) -> Result<Option<DateTime<Utc>>, Refused> {
         return Ok(None);
     }
     let digits = text.strip_prefix('-').unwrap_or(text);
-    if is_digits(digits) {
-        let epoch: i64 = text.parse().map_err(|_| Refused::OutOfRange(None))?;
-        return epoch_utc(epoch);
-    }
-    // `"1717236000.25"`: a fractional epoch as text, read as the number is.
-    if let Some((whole, fraction)) = digits.split_once('.') {
-        if is_digits(whole) && is_digits(fraction) {
+    // One look for the first byte that is no digit: a date stops at its `-`.
+    match digits.bytes().position(|b| !b.is_ascii_digit()) {
+        None if !digits.is_empty() => {
+            let epoch: i64 = text.parse().map_err(|_| Refused::OutOfRange(None))?;
+            return epoch_utc(epoch);
+        }
+        // `"1717236000.25"`: a fractional epoch as text, read as the number is.
+        Some(dot) if dot > 0 && digits[dot..].starts_with('.') && is_digits(&digits[dot + 1..]) => {
             let epoch: f64 = text.parse().map_err(|_| Refused::Unreadable)?;
             let millis = fractional_epoch_millis(epoch).ok_or(Refused::OutOfRange(None))?;
             return millis_utc(millis);
         }
+        _ => {}
     }
     // RFC 3339, or ISO 8601's offset without a colon (`+0000`). A time
     // without any offset names no instant and stays an error.

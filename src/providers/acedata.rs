@@ -40,17 +40,18 @@
 //!   decodes it as AceData's.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::format::{fields_of, Envelope, Format, Signature};
+use super::format::{fields_of, some_keys, Envelope, Format, Signature};
 use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
 use crate::quirks::{
-    clean_prompts, is_blank, BorrowedText, EmptyAsNone, ErrorDetail, FractionalEpoch, NullableList,
-    ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt,
+    clean_prompts, is_blank, shown_key, BorrowedText, EmptyAsNone, ErrorDetail, FractionalEpoch,
+    NullableList, ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt,
 };
 
 const PROVIDER: Provider = Provider::Acedata;
@@ -163,11 +164,11 @@ pub struct Task<'a, Items = Skipped, Response = Skipped> {
 
 /// A record's `response`: a result object.
 ///
-/// AceData's other APIs (Suno, Flux, Luma, …) keep their records in the same
-/// task store, with their results under `data`, which no Midjourney result
-/// has (a result body with `data` is no AceData body either): `data` is read
-/// only to refuse such a record, which would otherwise read as a Midjourney
-/// task still pending.
+/// AceData's other APIs (Suno, Luma, Kling, Flux, …) keep their records in
+/// the same task store, with results of their own (`data`, `state`,
+/// `video_url`, …): a response that shows no Midjourney result but keys no
+/// Midjourney result has is theirs, and refused. It would otherwise read as
+/// a Midjourney task still pending.
 #[serde_as]
 #[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -175,8 +176,32 @@ pub struct Response<'a> {
     /// The result object.
     #[serde(flatten, borrow)]
     pub result: Task<'a>,
-    /// Another API's results (only their presence is read).
-    pub data: Option<Skipped>,
+    /// The keys no result object has (only their names are read; a `null`
+    /// says nothing).
+    #[serde(flatten)]
+    pub other: BTreeMap<String, Option<Skipped>>,
+}
+
+impl Response<'_> {
+    /// The keys no result object has, with a value.
+    fn other_keys(&self) -> Vec<&str> {
+        (self.other.iter())
+            .filter(|(_, value)| value.is_some())
+            .map(|(key, _)| key.as_str())
+            .collect()
+    }
+
+    /// Whether this is another API's result: keys of its own, and nothing
+    /// a Midjourney result shows.
+    fn is_another_apis(&self) -> bool {
+        let result = &self.result;
+        let shows_midjourney = result.success == Some(false)
+            || has_result(result)
+            || result.progress.is_some()
+            || !result.actions.is_empty()
+            || result.error.is_some();
+        !shows_midjourney && !self.other_keys().is_empty()
+    }
 }
 
 /// A record's `request`: what the caller sent.
@@ -198,6 +223,10 @@ pub struct Request<'a> {
     #[serde_as(as = "EmptyAsNone")]
     #[serde(borrow, default)]
     pub image_url: Option<Cow<'a, str>>,
+    /// The model a request to AceData's other APIs names (`kling-v1`,
+    /// `chirp-v4`, …); a Midjourney request names none. Read only to refuse
+    /// such a record.
+    pub model: Option<Skipped>,
 }
 
 /// A result's keys that no other format sends.
@@ -317,20 +346,33 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
         ],
     )?;
     let request = task.request.unwrap_or_default();
+    if request.model.is_some() {
+        return Err(DecodeError::WrongProvider {
+            provider: PROVIDER,
+            path: format!("{at}request.model"),
+            foreign: Vec::new(),
+            lacks: Some(format!(
+                "its `{at}request` names a `model`, as requests to AceData's other APIs \
+                 (Kling, Suno, …) do, and no Midjourney request does"
+            )),
+        });
+    }
     let operation = request
         .action
         .as_deref()
         .or(task.kind.as_deref())
         .and_then(Operation::from_vendor);
     let mut event = match task.response {
-        Some(Response { data: Some(_), .. }) => {
+        Some(response) if response.is_another_apis() => {
+            let keys = response.other_keys();
             return Err(DecodeError::WrongProvider {
                 provider: PROVIDER,
-                path: format!("{at}response.data"),
+                path: format!("{at}response.{}", shown_key(keys[0])),
                 foreign: Vec::new(),
                 lacks: Some(format!(
-                    "its `{at}response` has `data`, as the records of AceData's other APIs \
-                     (Suno, Flux, …) do, and no Midjourney result does"
+                    "its `{at}response` shows no Midjourney result but {}, \
+                     as the records of AceData's other APIs (Suno, Luma, Kling, …) do",
+                    some_keys(&keys)
                 )),
             });
         }
@@ -357,11 +399,7 @@ fn result_event<Items, Response>(
     operation: Option<&Operation>,
 ) -> JobEvent {
     let progress = result.progress.as_ref().and_then(Percent::progress);
-    let has_result = result.image_url.is_some()
-        || result.raw_image_url.is_some()
-        || result.sub_image_urls.iter().any(|url| !is_blank(url))
-        || result.descriptions.iter().any(|text| !is_blank(text))
-        || result.video_urls.is_some();
+    let has_result = has_result(&result);
     let status = match (result.success, progress) {
         (Some(false), _) => JobStatus::Failed,
         (_, Some(progress)) if progress < Progress::DONE => JobStatus::InProgress,
@@ -412,6 +450,16 @@ fn result_event<Items, Response>(
     event
 }
 
+/// Whether a result object holds what a finished task leaves: images,
+/// prompts or videos.
+fn has_result<Items, Response>(result: &Task<Items, Response>) -> bool {
+    result.image_url.is_some()
+        || result.raw_image_url.is_some()
+        || result.sub_image_urls.iter().any(|url| !is_blank(url))
+        || result.descriptions.iter().any(|text| !is_blank(text))
+        || result.video_urls.is_some()
+}
+
 /// Whether a finished result's `image_url` is a 2×2 grid rather than one image.
 fn shows_a_grid<Items, Response>(
     result: &Task<Items, Response>,
@@ -452,8 +500,8 @@ mod tests {
         assert_eq!(detected, event);
     }
 
-    /// A record of AceData's other APIs answers under `data`: refused, in a
-    /// batch too, where it would read as a Midjourney task still pending.
+    /// A record of AceData's other APIs is refused, in a batch too, where it
+    /// would read as a Midjourney task still pending.
     #[test]
     fn a_record_whose_response_has_data_is_another_apis() {
         let record = r#"{"id": "r-1", "application_id": "a-1", "request": {"action": "generate", "prompt": "a song"},
@@ -468,6 +516,24 @@ mod tests {
                 other => panic!("{body}: {other:?}"),
             }
         }
+        // Luma's and Kling's records: results of their own, or a model.
+        let luma = r#"{"id": "r-2", "application_id": "a-1", "request": {"action": "generate"},
+            "response": {"success": true, "task_id": "r-2", "video_url": "https://example.com/v.mp4", "state": "completed"}}"#;
+        let kling = r#"{"id": "r-3", "application_id": "a-1", "type": "videos",
+            "request": {"action": "text2video", "model": "kling-v1"}}"#;
+        for (body, path) in [(luma, "response.state"), (kling, "request.model")] {
+            match decode(body.as_bytes()) {
+                Err(DecodeError::WrongProvider { path: at, .. }) => assert_eq!(at, path),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        // A Midjourney result with a key of its own beside an image stands.
+        let tolerated = r#"{"id": "r-4", "application_id": "a-1", "request": {"action": "generate"},
+            "response": {"success": true, "task_id": "r-4", "image_url": "https://example.com/g.png", "state": "done"}}"#;
+        assert_eq!(
+            decode(tolerated.as_bytes()).unwrap().status,
+            JobStatus::Completed
+        );
         let pending = r#"{"id": "r-1", "application_id": "a-1", "request": {"action": "generate"}, "response": {"success": true, "task_id": "r-1", "data": null}}"#;
         assert_eq!(
             decode(pending.as_bytes()).unwrap().status,
