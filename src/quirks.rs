@@ -182,7 +182,7 @@ impl serde_with::SerializeAs<u32> for Pixels {
 
 /// A vendor's text in an error message: escaped (control characters cannot
 /// forge log lines) and cut after 80 characters, with the full length said.
-fn shown(text: &str) -> String {
+pub(crate) fn shown(text: &str) -> String {
     const SHOWN: usize = 80;
     match text.char_indices().nth(SHOWN) {
         None => format!("{text:?}"),

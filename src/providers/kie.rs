@@ -47,7 +47,7 @@ use serde_with::{serde_as, skip_serializing_none};
 use super::format::{fields_of, Envelope, Format, Signature};
 use super::{finish, is_video_url, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
-use crate::event::{JobError, JobEvent, JobStatus, Operation};
+use crate::event::{is_word, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
     is_blank, EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp,
 };
@@ -386,11 +386,11 @@ fn normalize<Data>(
         event.status = status;
         event.provider_status = Some(flag.to_text().into_owned());
         event.operation = task.task_type.as_deref().and_then(Operation::from_vendor);
-        event.prompt = task
-            .param_json
-            .as_deref()
-            .and_then(Echo::parse)
-            .and_then(|echo| echo.prompt);
+        let echo = task.param_json.as_deref().and_then(Echo::parse);
+        if let Some(echo) = &echo {
+            echo.check_model(at, "paramJson")?;
+        }
+        event.prompt = echo.and_then(|echo| echo.prompt);
         let urls: Vec<String> = match task.result_info_json {
             Some(ResultInfo::Object(list)) => list.result_urls,
             Some(ResultInfo::Text(text)) => serde_json::from_str::<ResultList>(&text)
@@ -433,6 +433,7 @@ fn normalize<Data>(
         };
         event.provider_status = code.map(|code| code.to_text().into_owned());
         if let Some(echo) = task.prompt_json.as_deref().and_then(Echo::parse) {
+            echo.check_model(at, "promptJson")?;
             event.prompt = echo.prompt;
             event.operation = echo.task_type.as_deref().and_then(Operation::from_vendor);
         }
@@ -458,20 +459,41 @@ fn push_results<Url: Into<String> + AsRef<str>>(event: &mut JobEvent, urls: Vec<
 }
 
 /// What mjhook reads of the request parameters that KIE echoes as JSON
-/// inside a string (`promptJson`, `paramJson`): the prompt and the task
-/// type, each when it is a non-empty string. The rest of the echo is
-/// skipped unread; a repeated key counts its last value, as in any JSON
+/// inside a string (`promptJson`, `paramJson`): the prompt, the task type
+/// and the model, each when it is a non-empty string. The rest of the echo
+/// is skipped unread; a repeated key counts its last value, as in any JSON
 /// object.
 #[derive(Debug, Default)]
 struct Echo {
     prompt: Option<String>,
     task_type: Option<String>,
+    /// `midjourney` in a Midjourney task's echo; KIE's other APIs (Veo,
+    /// Runway, …) send the same callback with a model of their own.
+    model: Option<String>,
 }
 
 impl Echo {
     /// The echo in `text`; `None` when `text` is not a JSON object.
     fn parse(text: &str) -> Option<Echo> {
         serde_json::from_str(text).ok()
+    }
+
+    /// Refuses the echo of another API's task: a model that is not
+    /// Midjourney. `key` is where the echo sits, for the message.
+    fn check_model(&self, at: At, key: &str) -> Result<(), DecodeError> {
+        match &self.model {
+            Some(model) if !is_word(model, "midjourney") => Err(DecodeError::WrongProvider {
+                provider: PROVIDER,
+                path: format!("{at}{key}"),
+                foreign: Vec::new(),
+                lacks: Some(format!(
+                    "its `{at}{key}` names the model {}, as tasks of KIE's other APIs \
+                     (Veo, Runway, …) do, not midjourney",
+                    crate::quirks::shown(model)
+                )),
+            }),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -481,6 +503,7 @@ impl Echo {
 enum EchoKey {
     Prompt,
     TaskType,
+    Model,
     #[serde(other)]
     Other,
 }
@@ -499,12 +522,13 @@ impl<'de> Deserialize<'de> for Echo {
                     let slot = match key {
                         EchoKey::Prompt => &mut echo.prompt,
                         EchoKey::TaskType => &mut echo.task_type,
+                        EchoKey::Model => &mut echo.model,
                         EchoKey::Other => {
                             map.next_value::<de::IgnoredAny>()?;
                             continue;
                         }
                     };
-                    // Only these two values are kept, so only they are
+                    // Only these values are kept, so only they are
                     // read whole; a value that is not text counts as none.
                     *slot = match map.next_value::<serde_json::Value>()? {
                         serde_json::Value::String(text) if !is_blank(&text) => Some(text),
@@ -541,6 +565,43 @@ mod tests {
                 error,
                 "{body}"
             );
+        }
+    }
+
+    /// KIE's other APIs send the same callback and record: their echo
+    /// names a model of their own. Midjourney's, if any, is `midjourney`.
+    #[test]
+    fn an_echo_naming_another_model_is_another_apis_task() {
+        let callback = |model: &str| {
+            let echo = format!(r#"{{\"prompt\":\"a fox\",\"model\":\"{model}\"}}"#);
+            format!(
+                r#"{{"code": 200, "msg": "ok", "data": {{"taskId": "t-1", "promptJson": "{echo}", "resultUrls": ["https://example.com/1.png"]}}}}"#
+            )
+        };
+        let record = |model: &str| {
+            let echo = format!(r#"{{\"prompt\":\"a fox\",\"model\":\"{model}\"}}"#);
+            format!(
+                r#"{{"code": 200, "msg": "success", "data": {{"taskId": "t-1", "taskType": "mj_txt2img", "paramJson": "{echo}", "successFlag": 0}}}}"#
+            )
+        };
+        for (body, key) in [
+            (callback("veo3_fast"), "promptJson"),
+            (record("runway"), "paramJson"),
+        ] {
+            match Provider::Kie.decode(body.as_bytes()) {
+                Err(crate::DecodeError::WrongProvider { path, .. }) => {
+                    assert_eq!(path, format!("data.{key}"), "{body}")
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        for body in [
+            callback("midjourney"),
+            callback("Midjourney"),
+            record("midjourney"),
+        ] {
+            let event = Provider::Kie.decode(body.as_bytes()).expect(&body);
+            assert_eq!(event.prompt.as_deref(), Some("a fox"), "{body}");
         }
     }
 
