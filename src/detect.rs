@@ -1248,7 +1248,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
 }
 
 /// A key, borrowed from the input when it has no escapes.
-struct Key<'de>(Cow<'de, str>);
+pub(crate) struct Key<'de>(pub(crate) Cow<'de, str>);
 
 impl<'de> de::Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

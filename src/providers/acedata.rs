@@ -40,13 +40,16 @@
 //!   decodes it as AceData's.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::fmt;
 
+use serde::de::value::{CowStrDeserializer, MapAccessDeserializer};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::format::{fields_of, some_keys, Envelope, Format, Signature};
+use super::format::{fields_of, some_keys, Envelope, Format, KeyTable, Signature};
 use super::{finish, At, Check, Events, Provider};
+use crate::detect::Key;
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
 use crate::quirks::{
@@ -167,30 +170,80 @@ pub struct Task<'a, Items = Skipped, Response = Skipped> {
 /// AceData's other APIs (Suno, Luma, Kling, Flux, …) keep their records in
 /// the same task store, with results of their own (`data`, `state`,
 /// `video_url`, …): a response that shows no Midjourney result but keys no
-/// Midjourney result has is theirs, and refused. It would otherwise read as
-/// a Midjourney task still pending.
-#[serde_as]
-#[skip_serializing_none]
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// result object has is theirs, and refused. It would otherwise read as a
+/// Midjourney task still pending.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Response<'a> {
     /// The result object.
-    #[serde(flatten, borrow)]
-    pub result: Task<'a>,
-    /// The keys no result object has (only their names are read; a `null`
-    /// says nothing).
     #[serde(flatten)]
-    pub other: BTreeMap<String, Option<Skipped>>,
+    pub result: Task<'a>,
+    /// The keys no result object has, each with a value other than `null`
+    /// (only their names are read).
+    #[serde(skip)]
+    pub other: Vec<String>,
+}
+
+/// Reads the result object and, on the way, the names of the keys that no
+/// result object has, which its derived `Deserialize` would skip unseen.
+impl<'de: 'a, 'a> Deserialize<'de> for Response<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ResponseVisitor;
+        impl<'de> Visitor<'de> for ResponseVisitor {
+            type Value = Response<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a result object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Response<'de>, A::Error> {
+                let mut other = Vec::new();
+                let keys = ResultKeys {
+                    map,
+                    other: &mut other,
+                    table: KeyTable::get(),
+                };
+                let result = Task::deserialize(MapAccessDeserializer::new(keys))?;
+                Ok(Response { result, other })
+            }
+        }
+        deserializer.deserialize_map(ResponseVisitor)
+    }
+}
+
+/// The entries of a result object, less the keys AceData does not know,
+/// whose names go to `other`.
+struct ResultKeys<'o, A> {
+    map: A,
+    other: &'o mut Vec<String>,
+    table: &'static KeyTable,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for ResultKeys<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        while let Some(Key(key)) = self.map.next_key::<Key<'de>>()? {
+            let info = self.table.lookup(&key);
+            if info
+                .id
+                .is_some_and(|id| self.table.owners(id).has(PROVIDER))
+            {
+                return seed.deserialize(CowStrDeserializer::new(key)).map(Some);
+            }
+            if self.map.next_value::<Option<IgnoredAny>>()?.is_some() {
+                self.other.push(key.into_owned());
+            }
+        }
+        Ok(None)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
 }
 
 impl Response<'_> {
-    /// The keys no result object has, with a value.
-    fn other_keys(&self) -> Vec<&str> {
-        (self.other.iter())
-            .filter(|(_, value)| value.is_some())
-            .map(|(key, _)| key.as_str())
-            .collect()
-    }
-
     /// Whether this is another API's result: keys of its own, and nothing
     /// a Midjourney result shows.
     fn is_another_apis(&self) -> bool {
@@ -200,7 +253,7 @@ impl Response<'_> {
             || result.progress.is_some()
             || !result.actions.is_empty()
             || result.error.is_some();
-        !shows_midjourney && !self.other_keys().is_empty()
+        !shows_midjourney && !self.other.is_empty()
     }
 }
 
@@ -364,7 +417,7 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
         .and_then(Operation::from_vendor);
     let mut event = match task.response {
         Some(response) if response.is_another_apis() => {
-            let keys = response.other_keys();
+            let keys: Vec<&str> = response.other.iter().map(String::as_str).collect();
             return Err(DecodeError::WrongProvider {
                 provider: PROVIDER,
                 path: format!("{at}response.{}", shown_key(keys[0])),
@@ -521,7 +574,7 @@ mod tests {
             "response": {"success": true, "task_id": "r-2", "video_url": "https://example.com/v.mp4", "state": "completed"}}"#;
         let kling = r#"{"id": "r-3", "application_id": "a-1", "type": "videos",
             "request": {"action": "text2video", "model": "kling-v1"}}"#;
-        for (body, path) in [(luma, "response.state"), (kling, "request.model")] {
+        for (body, path) in [(luma, "response.video_url"), (kling, "request.model")] {
             match decode(body.as_bytes()) {
                 Err(DecodeError::WrongProvider { path: at, .. }) => assert_eq!(at, path),
                 other => panic!("{body}: {other:?}"),
