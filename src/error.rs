@@ -195,6 +195,17 @@ impl DecodeError {
         }
     }
 
+    /// A body that shows the provider's evidence but, read further, is
+    /// another API's (`lacks` says why, in words), found after parsing.
+    pub(crate) fn another_api(provider: Provider, path: String, lacks: String) -> Self {
+        DecodeError::WrongProvider {
+            provider,
+            path,
+            foreign: Vec::new(),
+            lacks: Some(lacks),
+        }
+    }
+
     /// Converts a serde_json error, with the path serde_path_to_error tracked.
     pub(crate) fn from_json(
         provider: Option<Provider>,

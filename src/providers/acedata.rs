@@ -38,6 +38,10 @@
 //!   is byte for byte APIFRAME's submit reply, so detection names APIFRAME
 //!   for it (the two events agree but for `provider`); naming `acedata`
 //!   decodes it as AceData's.
+//! - Records of AceData's other APIs share the task store: a `response`
+//!   with keys no result object has and nothing of a Midjourney result
+//!   (Suno's `data`, Luma's `state`), or a `request` naming a `model` other
+//!   than Midjourney's, refuses the body (in a batch, the whole batch).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -51,7 +55,7 @@ use super::format::{fields_of, some_keys, Envelope, Format, KeyTable, Signature}
 use super::{finish, At, Check, Events, Provider};
 use crate::detect::Key;
 use crate::error::DecodeError;
-use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
+use crate::event::{is_word, Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
 use crate::quirks::{
     clean_prompts, is_blank, shown_key, BorrowedText, EmptyAsNone, ErrorDetail, FractionalEpoch,
     NullableList, ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt,
@@ -178,7 +182,7 @@ pub struct Response<'a> {
     #[serde(flatten)]
     pub result: Task<'a>,
     /// The keys no result object has, each with a value other than `null`
-    /// (only their names are read).
+    /// (only their names are read, and they are not written back).
     #[serde(skip)]
     pub other: Vec<String>,
 }
@@ -248,8 +252,11 @@ impl Response<'_> {
     /// a Midjourney result shows.
     fn is_another_apis(&self) -> bool {
         let result = &self.result;
+        // Discord's message id and Midjourney's job id are Midjourney's own.
         let shows_midjourney = result.success == Some(false)
             || has_result(result)
+            || result.image_id.is_some()
+            || result.job_id.is_some()
             || result.progress.is_some()
             || !result.actions.is_empty()
             || result.error.is_some();
@@ -279,7 +286,9 @@ pub struct Request<'a> {
     /// The model a request to AceData's other APIs names (`kling-v1`,
     /// `chirp-v4`, …); a Midjourney request names none. Read only to refuse
     /// such a record.
-    pub model: Option<Skipped>,
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(borrow, default)]
+    pub model: Option<Cow<'a, str>>,
 }
 
 /// A result's keys that no other format sends.
@@ -399,16 +408,16 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
         ],
     )?;
     let request = task.request.unwrap_or_default();
-    if request.model.is_some() {
-        return Err(DecodeError::WrongProvider {
-            provider: PROVIDER,
-            path: format!("{at}request.model"),
-            foreign: Vec::new(),
-            lacks: Some(format!(
-                "its `{at}request` names a `model`, as requests to AceData's other APIs \
-                 (Kling, Suno, …) do, and no Midjourney request does"
-            )),
-        });
+    if let Some(model) = (request.model.as_deref()).filter(|model| !is_word(model, "midjourney")) {
+        return Err(DecodeError::another_api(
+            PROVIDER,
+            format!("{at}request.model"),
+            format!(
+                "its `{at}request` names the model {}, as requests to AceData's other APIs \
+                 (Kling, Suno, …) do",
+                crate::quirks::shown(model)
+            ),
+        ));
     }
     let operation = request
         .action
@@ -417,17 +426,19 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
         .and_then(Operation::from_vendor);
     let mut event = match task.response {
         Some(response) if response.is_another_apis() => {
-            let keys: Vec<&str> = response.other.iter().map(String::as_str).collect();
-            return Err(DecodeError::WrongProvider {
-                provider: PROVIDER,
-                path: format!("{at}response.{}", shown_key(keys[0])),
-                foreign: Vec::new(),
-                lacks: Some(format!(
+            let keys: Vec<String> = (response.other.iter())
+                .map(|key| shown_key(key).into_owned())
+                .collect();
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            return Err(DecodeError::another_api(
+                PROVIDER,
+                format!("{at}response.{}", keys[0]),
+                format!(
                     "its `{at}response` shows no Midjourney result but {}, \
                      as the records of AceData's other APIs (Suno, Luma, Kling, …) do",
                     some_keys(&keys)
-                )),
-            });
+                ),
+            ));
         }
         Some(response) => result_event(job_id, response.result, operation.as_ref()),
         // Not shown by the vendor: a record whose result has not come yet.
@@ -580,7 +591,13 @@ mod tests {
                 other => panic!("{body}: {other:?}"),
             }
         }
-        // A Midjourney result with a key of its own beside an image stands.
+        // A model that is Midjourney's, and a Midjourney result with a key
+        // of its own beside an image, stand.
+        let named = r#"{"id": "r-5", "application_id": "a-1", "request": {"action": "generate", "model": "midjourney"}}"#;
+        assert_eq!(
+            decode(named.as_bytes()).unwrap().status,
+            JobStatus::InProgress
+        );
         let tolerated = r#"{"id": "r-4", "application_id": "a-1", "request": {"action": "generate"},
             "response": {"success": true, "task_id": "r-4", "image_url": "https://example.com/g.png", "state": "done"}}"#;
         assert_eq!(

@@ -9,8 +9,8 @@
 //! Decisions where the vendor is silent:
 //! - `image_url` (and its copies `discord_image_url`, `permanent_url`) is the
 //!   grid of an operation that makes one (or of a task that names none), and
-//!   otherwise the one result image (an upscale). Like every provider's, the images of a pending or running task
-//!   are previews.
+//!   otherwise the one result image (an upscale). Like every provider's,
+//!   the images of a pending or running task are previews.
 //!   `image_urls` and `temporary_image_urls` are the four quarters;
 //!   `intermediate_image_urls` are previews. A describe's `input.image_url`
 //!   (the echo of its request) is its `input` image.
@@ -28,9 +28,9 @@
 //! - The v2 submit reply `{task_id, status: "success"}` is a pending task
 //!   without a provider status: "success" is the request's outcome.
 //! - Account notifications (`{type, time, message}`) are refused: they are
-//!   not tasks. So is a unified task whose `model` is not `midjourney`:
-//!   GoAPI's other APIs (Kling, Luma, Flux, its face swap, …) send the same
-//!   task format.
+//!   not tasks. So is a unified task whose `model` is not `midjourney`
+//!   (in a list, every task's): GoAPI's other APIs (Kling, Luma, Flux, its
+//!   face swap, …) send the same task format.
 //! - Where v2 puts a describe's prompts is undocumented; only the unified
 //!   `output.description` / `output.descriptions` are read.
 
@@ -72,6 +72,11 @@ pub struct Task<'a, Data = Skipped> {
     #[serde_as(as = "Option<BorrowedText>")]
     #[serde(borrow)]
     pub task_type: Option<Cow<'a, str>>,
+    /// Unified: `midjourney`. A task of another model is refused
+    /// ([`MODELS`]).
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(borrow, default)]
+    pub model: Option<Cow<'a, str>>,
     /// Times and the original request.
     #[serde_as(as = "Option<ObjectOnly>")]
     #[serde(borrow, default)]
@@ -258,7 +263,6 @@ pub const FORMAT: Format = Format {
     also_sends: &[
         "process_time",
         "retry_count",
-        "model",
         "config",
         "detail",
         "logs",
@@ -400,6 +404,22 @@ fn normalize<Data>(
         "missing field `task_id`",
         [task.task_id],
     )?;
+    // Detection reads the first task's model; each task of a list is read
+    // here.
+    let other_model =
+        (task.model.as_deref()).filter(|model| !MODELS.iter().any(|word| is_word(model, word)));
+    if let Some(model) = other_model {
+        return Err(DecodeError::another_api(
+            PROVIDER,
+            format!("{at}model"),
+            format!(
+                "its `{at}model` {} is none of {}, as tasks of GoAPI's other APIs \
+                 (Kling, Luma, Flux, …) do",
+                crate::quirks::shown(model),
+                MODELS.join(", ")
+            ),
+        ));
+    }
     let provider_status = task.status.ok_or_else(|| {
         DecodeError::field(PROVIDER, format!("{at}status"), "missing field `status`")
     })?;
@@ -508,5 +528,30 @@ fn normalize<Data>(
 fn push_previews(event: &mut JobEvent, urls: Vec<Cow<'_, str>>) {
     for url in urls {
         event.images.push(Image::new(url, ImageRole::Preview));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Detection reads a list's first task; a task of another model later
+    /// in the list is refused as well, in either order.
+    #[test]
+    fn every_task_of_a_list_is_a_midjourney_task() {
+        let task = |id: &str, model: &str| {
+            format!(
+                r#"{{"task_id": "{id}", "model": "{model}", "task_type": "imagine", "status": "completed", "output": {{"image_url": "https://example.com/{id}.png"}}, "meta": {{}}, "error": {{"code": 0, "message": ""}}}}"#
+            )
+        };
+        let (mj, kling) = (task("a", "midjourney"), task("b", "kling"));
+        for list in [format!("[{mj}, {kling}]"), format!("[{kling}, {mj}]")] {
+            let body = format!(r#"{{"code": 200, "message": "success", "data": {list}}}"#);
+            assert!(decode_all(body.as_bytes()).is_err(), "{body}");
+            assert!(crate::decode_all(None, body.as_bytes()).is_err(), "{body}");
+        }
+        let also_mj = task("c", "Midjourney");
+        let body = format!(r#"{{"code": 200, "message": "success", "data": [{mj}, {also_mj}]}}"#);
+        assert_eq!(decode_all(body.as_bytes()).unwrap().len(), 2);
     }
 }

@@ -34,7 +34,8 @@
 //! - `fileUrl` in the request echo (an image prompt) is not reported: it is
 //!   no result.
 //! - KIE's "Market" tasks (`state`, `resultJson`) are another product and
-//!   are refused.
+//!   are refused, as is a task whose echo names a `model` other than
+//!   `midjourney` (Veo, Runway, … send the same callback).
 
 use std::fmt;
 
@@ -482,16 +483,15 @@ impl Echo {
     /// Midjourney. `key` is where the echo sits, for the message.
     fn check_model(&self, at: At, key: &str) -> Result<(), DecodeError> {
         match &self.model {
-            Some(model) if !is_word(model, "midjourney") => Err(DecodeError::WrongProvider {
-                provider: PROVIDER,
-                path: format!("{at}{key}"),
-                foreign: Vec::new(),
-                lacks: Some(format!(
+            Some(model) if !is_word(model, "midjourney") => Err(DecodeError::another_api(
+                PROVIDER,
+                format!("{at}{key}"),
+                format!(
                     "its `{at}{key}` names the model {}, as tasks of KIE's other APIs \
                      (Veo, Runway, …) do, not midjourney",
                     crate::quirks::shown(model)
-                )),
-            }),
+                ),
+            )),
             _ => Ok(()),
         }
     }
