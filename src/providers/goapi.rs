@@ -72,8 +72,8 @@ pub struct Task<'a, Data = Skipped> {
     #[serde_as(as = "Option<BorrowedText>")]
     #[serde(borrow)]
     pub task_type: Option<Cow<'a, str>>,
-    /// Unified: `midjourney`. A task of another model is refused
-    /// ([`MODELS`]).
+    /// Unified: `midjourney`. A task of another model (GoAPI's Kling, Luma,
+    /// Flux, …) is refused.
     #[serde_as(as = "EmptyAsNone")]
     #[serde(borrow, default)]
     pub model: Option<Cow<'a, str>>,
