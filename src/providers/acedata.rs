@@ -55,7 +55,7 @@ use super::format::{fields_of, some_keys, Envelope, Format, KeyTable, Signature}
 use super::{finish, At, Check, Events, Provider};
 use crate::detect::Key;
 use crate::error::DecodeError;
-use crate::event::{is_word, Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
+use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
 use crate::quirks::{
     clean_prompts, is_blank, shown_key, BorrowedText, EmptyAsNone, ErrorDetail, FractionalEpoch,
     NullableList, ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt,
@@ -408,17 +408,12 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
         ],
     )?;
     let request = task.request.unwrap_or_default();
-    if let Some(model) = (request.model.as_deref()).filter(|model| !is_word(model, "midjourney")) {
-        return Err(DecodeError::another_api(
-            PROVIDER,
-            format!("{at}request.model"),
-            format!(
-                "its `{at}request` names the model {}, as requests to AceData's other APIs \
-                 (Kling, Suno, …) do",
-                crate::quirks::shown(model)
-            ),
-        ));
-    }
+    super::refuse_other_model(
+        PROVIDER,
+        format!("{at}request.model"),
+        request.model.as_deref(),
+        "Kling, Suno, …",
+    )?;
     let operation = request
         .action
         .as_deref()
@@ -430,9 +425,10 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
                 .map(|key| shown_key(key).into_owned())
                 .collect();
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let first = keys.first().copied().unwrap_or_default();
             return Err(DecodeError::another_api(
                 PROVIDER,
-                format!("{at}response.{}", keys[0]),
+                format!("{at}response.{first}"),
                 format!(
                     "its `{at}response` shows no Midjourney result but {}, \
                      as the records of AceData's other APIs (Suno, Luma, Kling, …) do",

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark, WordKey};
-use super::{finish, push_finished_images, At, Check, Events, Provider};
+use super::{finish, push_finished_images, At, Check, Events, Provider, MIDJOURNEY_MODELS};
 use crate::error::DecodeError;
 use crate::event::{is_word, Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -248,11 +248,6 @@ const MARKS: &[&str] = &[
 /// anywhere.
 const UNIFIED_KEYS: &[&str] = &["model", "task_type", "error"];
 
-/// The `model` of a Midjourney task: the unified task format serves GoAPI's
-/// other APIs too (Kling, Luma, Flux, Suno, its image toolkit, …), whose
-/// tasks are no Midjourney jobs and are refused.
-const MODELS: &[&str] = &["midjourney"];
-
 /// How GoAPI bodies look: a v2 or unified task keyed by `task_id`, bare or in
 /// `data` beside `timestamp` (webhook) or `code` and `message` (GET), which
 /// may echo the id; the v2 submit reply `{task_id, status: "success"}`;
@@ -274,20 +269,20 @@ pub const FORMAT: Format = Format {
             &["task_id"],
             &["task_result", "process_time", "retry_count"],
         )
-        .word(WordKey::Model, MODELS),
+        .word(WordKey::Model, MIDJOURNEY_MODELS),
         // The unified task: its results beside its metadata or request.
         Signature::keys(
             &["task_id", "meta"],
             &["model", "task_type", "input", "output"],
         )
-        .word(WordKey::Model, MODELS),
+        .word(WordKey::Model, MIDJOURNEY_MODELS),
         Signature::keys(
             &["task_id", "output"],
             &["input", "config", "detail", "logs"],
         )
-        .word(WordKey::Model, MODELS),
+        .word(WordKey::Model, MIDJOURNEY_MODELS),
         Signature::keys(&["task_id"], MARKS)
-            .word(WordKey::Model, MODELS)
+            .word(WordKey::Model, MIDJOURNEY_MODELS)
             .closed(),
         // A v2 reply with nothing but its status and message, in v2's words
         // (`{task_id, status, message}` is many task servers' reply).
@@ -309,7 +304,7 @@ pub const FORMAT: Format = Format {
         // `{code, message, data: {task_id, status}}` alone is many APIs'
         // submit reply: the unified task has more.
         record: &[Signature::keys(&["task_id"], UNIFIED_KEYS)
-            .word(WordKey::Model, MODELS)
+            .word(WordKey::Model, MIDJOURNEY_MODELS)
             .closed()],
     }],
     // GoAPI answers in HTTP statuses; `{code: 0, message}` is other APIs'.
@@ -406,20 +401,12 @@ fn normalize<Data>(
     )?;
     // Detection reads the first task's model; each task of a list is read
     // here.
-    let other_model =
-        (task.model.as_deref()).filter(|model| !MODELS.iter().any(|word| is_word(model, word)));
-    if let Some(model) = other_model {
-        return Err(DecodeError::another_api(
-            PROVIDER,
-            format!("{at}model"),
-            format!(
-                "its `{at}model` {} is none of {}, as tasks of GoAPI's other APIs \
-                 (Kling, Luma, Flux, …) do",
-                crate::quirks::shown(model),
-                MODELS.join(", ")
-            ),
-        ));
-    }
+    super::refuse_other_model(
+        PROVIDER,
+        format!("{at}model"),
+        task.model.as_deref(),
+        "Kling, Luma, Flux, …",
+    )?;
     let provider_status = task.status.ok_or_else(|| {
         DecodeError::field(PROVIDER, format!("{at}status"), "missing field `status`")
     })?;

@@ -48,7 +48,7 @@ use serde_with::{serde_as, skip_serializing_none};
 use super::format::{fields_of, Envelope, Format, Signature};
 use super::{finish, is_video_url, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
-use crate::event::{is_word, JobError, JobEvent, JobStatus, Operation};
+use crate::event::{JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
     is_blank, EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp,
 };
@@ -480,20 +480,14 @@ impl Echo {
     }
 
     /// Refuses the echo of another API's task: a model that is not
-    /// Midjourney. `key` is where the echo sits, for the message.
+    /// Midjourney's. `key` is where the echo sits, for the message.
     fn check_model(&self, at: At, key: &str) -> Result<(), DecodeError> {
-        match &self.model {
-            Some(model) if !is_word(model, "midjourney") => Err(DecodeError::another_api(
-                PROVIDER,
-                format!("{at}{key}"),
-                format!(
-                    "its `{at}{key}` names the model {}, as tasks of KIE's other APIs \
-                     (Veo, Runway, …) do, not midjourney",
-                    crate::quirks::shown(model)
-                ),
-            )),
-            _ => Ok(()),
-        }
+        super::refuse_other_model(
+            PROVIDER,
+            format!("{at}{key}"),
+            self.model.as_deref(),
+            "Veo, Runway, …",
+        )
     }
 }
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::de::DeserializeAsWrap;
 
 use crate::error::DecodeError;
-use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
+use crate::event::{is_word, Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
 use crate::quirks::{is_blank, ObjectOnly, OneOrMany, StringOrInt, Timestamp};
 
 pub mod acedata;
@@ -644,6 +644,35 @@ impl fmt::Display for At<'_> {
             (envelope, None) => write!(f, "{envelope}."),
             (envelope, Some(index)) => write!(f, "{envelope}[{index}]."),
         }
+    }
+}
+
+/// The `model` a Midjourney task names where a vendor's other APIs (video,
+/// music, other image models) share its task format: GoAPI's unified task,
+/// KIE's request echo, AceData's task records.
+pub(crate) const MIDJOURNEY_MODELS: &[&str] = &["midjourney"];
+
+/// Refuses a task of one of the vendor's other APIs: a `model`, at `path`,
+/// that is none of [`MIDJOURNEY_MODELS`] (a blank one says nothing).
+/// `others` names a few of those APIs, for the message.
+pub(crate) fn refuse_other_model(
+    provider: Provider,
+    path: String,
+    model: Option<&str>,
+    others: &str,
+) -> Result<(), DecodeError> {
+    let midjourney = |model: &str| MIDJOURNEY_MODELS.iter().any(|word| is_word(model, word));
+    match model {
+        Some(model) if !is_blank(model) && !midjourney(model) => {
+            let lacks = format!(
+                "its `{path}` names the model {}, none of {}, as tasks of the vendor's \
+                 other APIs ({others}) do",
+                crate::quirks::shown(model),
+                MIDJOURNEY_MODELS.join(", ")
+            );
+            Err(DecodeError::another_api(provider, path, lacks))
+        }
+        _ => Ok(()),
     }
 }
 
