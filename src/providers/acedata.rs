@@ -23,7 +23,8 @@
 //!   kept, in that order, each with its own width and height. They are
 //!   previews while the task runs. Once done they are the grid when the
 //!   record's `request.action` makes one, when the four `sub_image_urls` are
-//!   there, or when `actions` offers `upscale1`…`upscale4`; otherwise a single
+//!   there, or when `actions` offers `upscale1`…`upscale4` (`upsample1`…
+//!   from Zhishuyun, AceData's earlier name); otherwise a single
 //!   image (an upscale, and the safe reading when nothing says "grid").
 //!   `sub_image_urls` are the quarters, indexes 0–3.
 //! - A videos reply's `image_url` is the input frame; `video_urls` are not
@@ -525,9 +526,15 @@ fn shows_a_grid<Items, Response>(
     result: &Task<Items, Response>,
     operation: Option<&Operation>,
 ) -> bool {
+    // `upsample1`…: Zhishuyun, AceData's earlier name, still offers these.
     let quarter_upscale = |action: &Cow<'_, str>| {
-        let (word, number) = action.trim().split_at_checked(7).unwrap_or_default();
-        word.eq_ignore_ascii_case("upscale") && matches!(number, "1" | "2" | "3" | "4")
+        let action = action.trim();
+        ["upscale", "upsample"].into_iter().any(|word| {
+            action
+                .get(..word.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(word))
+                && matches!(action.get(word.len()..), Some("1" | "2" | "3" | "4"))
+        })
     };
     match operation {
         Some(Operation::Upscale) => false,
