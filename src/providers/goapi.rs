@@ -488,8 +488,13 @@ fn normalize<Data>(
             event.images.push(Image::new(url, result_role));
         }
         push_previews(&mut event, output.intermediate_image_urls);
-        let descriptions = output.description.iter().chain(&output.descriptions);
-        event.prompts = clean_prompts(descriptions);
+        // `descriptions` is the list that `description` numbers in one text:
+        // read one of the two, never both, so a prompt sent twice in the
+        // list stays twice.
+        event.prompts = clean_prompts(&output.descriptions);
+        if event.prompts.is_empty() {
+            event.prompts = clean_prompts(&output.description);
+        }
     }
     if let Some(error) = task.error.as_ref().and_then(ErrorDetail::to_job_error) {
         failure = Some(error);
@@ -540,5 +545,23 @@ mod tests {
         let also_mj = task("c", "Midjourney");
         let body = format!(r#"{{"code": 200, "message": "success", "data": [{mj}, {also_mj}]}}"#);
         assert_eq!(decode_all(body.as_bytes()).unwrap().len(), 2);
+    }
+
+    /// `description` and `descriptions` are one list written twice: it is
+    /// read once, and a prompt the list repeats stays repeated.
+    #[test]
+    fn a_describe_reads_one_of_its_two_lists() {
+        let describe = |output: &str| {
+            let body = format!(
+                r#"{{"task_id": "d", "model": "midjourney", "task_type": "describe", "status": "completed", "output": {output}, "meta": {{}}, "error": {{"code": 0, "message": ""}}}}"#
+            );
+            decode_all(body.as_bytes()).unwrap().remove(0).prompts
+        };
+        let both = describe(
+            r#"{"description": "1️⃣ a fox\n\n2️⃣ a fox\n\n3️⃣ a hare", "descriptions": ["a fox", "a fox", "a hare"]}"#,
+        );
+        assert_eq!(both, ["a fox", "a fox", "a hare"]);
+        let text_only = describe(r#"{"description": "1️⃣ a fox\n\n2️⃣ a hare", "descriptions": []}"#);
+        assert_eq!(text_only, ["a fox", "a hare"]);
     }
 }

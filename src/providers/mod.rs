@@ -818,8 +818,7 @@ pub(crate) fn is_video_url(url: &str) -> bool {
 }
 
 /// The rules every provider shares once its fields are mapped: each image
-/// URL once (the first occurrence; empty URLs are not images), each prompt
-/// once, the images of a job that has not completed are previews (the
+/// URL once (the first occurrence; empty URLs are not images), the images of a job that has not completed are previews (the
 /// canonical model: "a partial image while in progress"; a failed or
 /// cancelled job keeps the last one it showed, as midjourney-proxy's tasks
 /// do), and a completed job that does not state its progress, or states 0
@@ -827,7 +826,6 @@ pub(crate) fn is_video_url(url: &str) -> bool {
 #[inline]
 pub(crate) fn finish(event: &mut JobEvent) {
     keep_first_of_each(&mut event.images, |image| image.url.as_str());
-    keep_first_of_each(&mut event.prompts, String::as_str);
     let stopped_short = matches!(event.status, JobStatus::Failed | JobStatus::Cancelled);
     if event.status.is_running() || stopped_short {
         for image in &mut event.images {
@@ -842,7 +840,7 @@ pub(crate) fn finish(event: &mut JobEvent) {
 }
 
 /// Keeps the first item of each non-empty key, in one pass with a set, so a
-/// body listing many URLs or prompts costs linear time.
+/// body listing many URLs costs linear time.
 fn keep_first_of_each<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &str) {
     // Most lists hold a grid and its four quarters: comparing each with the
     // ones before it is cheaper than hashing, and allocates nothing.
