@@ -1065,6 +1065,70 @@ fn a_port_in_use_is_reported() {
 }
 
 #[test]
+fn a_short_forward_key_is_used_with_a_warning() {
+    let (_dir, store) = temp_store("short-key");
+    let server = Server::start(
+        &store,
+        &[
+            "--insecure-accept",
+            "apiframe",
+            "--forward",
+            "http://127.0.0.1:9/",
+            "--forward-secret",
+            "nope",
+        ],
+    );
+    let log = server.log();
+    assert!(
+        log.iter().any(|line| line.contains("key is 3 bytes")),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn a_second_server_on_the_same_store_refuses_to_start() {
+    let (_dir, store) = temp_store("twice");
+    let first = Server::start(&store, &["--insecure-accept", "apiframe"]);
+    let mut second = Command::new(env!("CARGO_BIN_EXE_mjhook"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--insecure-accept",
+            "apiframe",
+            "--store",
+        ])
+        .arg(&store)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = second.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = second.kill();
+            panic!("a second server on the store kept running");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(1));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut second.stderr.take().expect("piped"), &mut stderr)
+        .expect("read stderr");
+    assert!(
+        stderr.contains("is in use by another mjhook serve"),
+        "{stderr}"
+    );
+    // Once the first has stopped, the store is free again.
+    assert!(first.terminate().success());
+    let third = Server::start(&store, &["--insecure-accept", "apiframe"]);
+    assert!(third.terminate().success());
+}
+
+#[test]
 fn another_applications_database_is_never_written() {
     let (_dir, store) = temp_store("foreign-db");
     let conn = rusqlite::Connection::open(&store).expect("create");

@@ -285,6 +285,13 @@ impl Config {
                     )));
                 }
                 super::forward::Signer::new(secret)?;
+                let key_bytes = super::forward::Signer::key_bytes(secret);
+                if key_bytes < 24 {
+                    tracing::warn!(
+                        key_bytes,
+                        "the forward secret's key is {key_bytes} bytes; Standard Webhooks asks for 24 to 64 random bytes (`whsec_` and the output of `openssl rand -base64 32`)"
+                    );
+                }
                 if args.forward_attempts == 0 {
                     return Err(Error::Config(
                         "--forward-attempts must be at least 1".into(),

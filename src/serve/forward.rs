@@ -36,8 +36,9 @@ impl std::fmt::Debug for Signer {
 }
 
 impl Signer {
-    /// A signer for a `whsec_…` secret (the prefix is optional; the rest must
-    /// be standard base64).
+    /// A signer for a `whsec_…` secret (the prefix is optional, as for the
+    /// Standard Webhooks libraries that verify it; the rest must be standard
+    /// base64).
     pub fn new(secret: &str) -> Result<Signer, Error> {
         let key = secret.strip_prefix("whsec_").unwrap_or(secret);
         if key.is_empty() {
@@ -51,6 +52,16 @@ impl Signer {
                     key.len()
                 ))
             })
+    }
+
+    /// How many bytes the key of a valid `secret` has: Standard Webhooks
+    /// asks for 24 to 64 random ones.
+    pub(crate) fn key_bytes(secret: &str) -> usize {
+        use base64::Engine as _;
+        let key = secret.strip_prefix("whsec_").unwrap_or(secret);
+        base64::engine::general_purpose::STANDARD
+            .decode(key)
+            .map_or(0, |key| key.len())
     }
 
     /// The `webhook-signature` value for one message.

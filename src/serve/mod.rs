@@ -171,6 +171,8 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
         return Ok(());
     }
 
+    // Held until this function returns, after every connection's work.
+    let _lock = store::lock_for_serve(&config.store)?;
     // The writer, checkpoints, reads and the forwarder each have a connection.
     let open_store = || store::open(&config.store, !config.no_fsync, store::IfNew::Create);
     let mut writer_conn = open_store()?;

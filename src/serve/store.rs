@@ -88,6 +88,47 @@ pub(crate) enum IfNew {
     Refuse,
 }
 
+/// The lock a running `mjhook serve` holds on its store, until it exits: a
+/// second server on the same store would forward each event twice.
+///
+/// It is an advisory lock on a file beside the store (`mjhook.db-serve.lock`),
+/// not on the database file, whose locks are SQLite's: closing another handle
+/// of that file would drop them. The file stays when the lock is released.
+#[derive(Debug)]
+pub(crate) struct ServeLock {
+    _file: std::fs::File,
+}
+
+/// Takes the store's [`ServeLock`], or says which server holds it.
+pub(crate) fn lock_for_serve(path: &Path) -> Result<ServeLock, Error> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push("-serve.lock");
+    let lock_path = std::path::PathBuf::from(lock_path);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|err| {
+            Error::UnusableStore(format!(
+                "cannot open the lock file {} of the store: {err}",
+                lock_path.display()
+            ))
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(ServeLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::UnusableStore(format!(
+            "the store {} is in use by another mjhook serve (it holds {}): one server per store, or each event would be forwarded twice",
+            path.display(),
+            lock_path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(err)) => Err(Error::UnusableStore(format!(
+            "cannot lock {}, the lock file of the store: {err}",
+            lock_path.display()
+        ))),
+    }
+}
+
 /// Opens (creating and migrating, as `if_new` allows) the store. `durable`
 /// selects `synchronous=FULL`; otherwise `OFF`.
 pub(crate) fn open(path: &Path, durable: bool, if_new: IfNew) -> Result<Connection, Error> {
