@@ -121,6 +121,24 @@ fn a_full_disk_is_one_message_and_status_1() {
         String::from_utf8_lossy(&output.stderr),
         "mjhook: writing output: No space left on device (os error 28)\n"
     );
+    // Help and version too: they are output like any other.
+    for flag in ["--help", "--version"] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_mjhook"))
+            .arg(flag)
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{flag}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr),
+            "mjhook: writing output: No space left on device (os error 28)\n",
+            "{flag}"
+        );
+    }
 }
 
 #[test]

@@ -105,7 +105,21 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(usage) => {
             // Help and version go to stdout with status 0; mistakes exit 2.
-            let _ = usage.print();
+            if let Err(error) = usage.print() {
+                if error.kind() != ErrorKind::BrokenPipe {
+                    report::say(format_args!("writing output: {error}"));
+                    return ExitCode::from(1);
+                }
+            }
+            if !cfg!(feature = "serve") && usage.kind() == clap::error::ErrorKind::InvalidSubcommand
+            {
+                let asked = std::env::args_os().nth(1);
+                if asked.is_some_and(|name| name == "serve" || name == "outbox") {
+                    report::say(format_args!(
+                        "this mjhook was built without the gateway (`serve`, `outbox`): build it with `--features serve`, as in `cargo install --path . --features serve`"
+                    ));
+                }
+            }
             return if usage.use_stderr() {
                 ExitCode::from(2)
             } else {
