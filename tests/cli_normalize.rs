@@ -232,9 +232,13 @@ fn man_prints_roff_pages() {
         assert!(roff.contains(part), "{part} missing from {roff}");
     }
     mjhook().args(["man", "normalize"]).assert().code(0).stdout(
-        predicate::str::contains(".TH mjhook-normalize 1")
-            .and(predicate::str::contains("with\\-source"))
-            .and(predicate::str::contains("goapi")),
+        predicate::str::contains(concat!(
+            ".TH mjhook-normalize 1  \"mjhook ",
+            env!("CARGO_PKG_VERSION"),
+            "\""
+        ))
+        .and(predicate::str::contains("with\\-source"))
+        .and(predicate::str::contains("goapi")),
     );
     mjhook()
         .args(["man", "frobnicate"])

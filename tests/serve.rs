@@ -641,6 +641,16 @@ async fn every_status_code_and_the_store_after_each_request() {
             "{bad}"
         );
     }
+    // A negative limit is out of range, as 0 is, and said the same way.
+    for bad in ["/jobs?limit=-1", "/events?limit=-1"] {
+        let (status, answer) = json(get(bad).await.expect("GET")).await;
+        assert_eq!(status, 400, "{bad}");
+        assert_eq!(
+            answer["message"].as_str(),
+            Some("limit must be between 1 and 1000, found -1"),
+            "{bad}: {answer}"
+        );
+    }
     let (status, page) = json(get("/events?limit=1").await.expect("GET")).await;
     assert_eq!(status, 200);
     assert_eq!(page["events"][0]["event"]["status"], "in_progress");

@@ -431,19 +431,20 @@ async fn get_job(
 struct JobsQuery {
     provider: Option<String>,
     status: Option<String>,
-    limit: Option<usize>,
+    /// Signed, so that `-1` gets the range's message, not the parser's.
+    limit: Option<i64>,
     after: Option<u64>,
 }
 
 /// The page size asked for, or why it is refused.
-fn page_limit(limit: Option<usize>) -> Result<usize, String> {
-    match limit {
-        None => Ok(DEFAULT_PAGE),
-        Some(limit @ 1..=MAX_PAGE) => Ok(limit),
-        Some(limit) => Err(format!(
-            "limit must be between 1 and {MAX_PAGE}, found {limit}"
-        )),
-    }
+fn page_limit(limit: Option<i64>) -> Result<usize, String> {
+    let Some(limit) = limit else {
+        return Ok(DEFAULT_PAGE);
+    };
+    usize::try_from(limit)
+        .ok()
+        .filter(|limit| (1..=MAX_PAGE).contains(limit))
+        .ok_or_else(|| format!("limit must be between 1 and {MAX_PAGE}, found {limit}"))
 }
 
 async fn list_jobs(
@@ -490,7 +491,8 @@ async fn list_jobs(
 #[derive(Debug, Deserialize)]
 struct EventsQuery {
     after: Option<u64>,
-    limit: Option<usize>,
+    /// Signed, as [`JobsQuery::limit`].
+    limit: Option<i64>,
 }
 
 async fn list_events(

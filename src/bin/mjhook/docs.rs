@@ -63,7 +63,9 @@ pub fn man(args: &ManArgs, out: &mut Out<impl Write>, log: &mut Log) -> Result<(
         },
     };
     let mut roff = Vec::new();
+    // Every page names mjhook and its version: a subcommand has none of its own.
     clap_mangen::Man::new(page)
+        .source(concat!("mjhook ", env!("CARGO_PKG_VERSION")))
         .render(&mut roff)
         .map_err(Halt::Output)?;
     out.bytes(&roff)
