@@ -86,9 +86,10 @@
 //! - The images of a job that has not completed are previews (partial
 //!   results): a pending or running job's, and the last one a failed or
 //!   cancelled job showed.
-//! - Prompts keep the count their list gives: one prompt listed twice is
-//!   there twice. A vendor that writes one list in two fields (GoAPI's
-//!   `description` and `descriptions`) is read from one of them.
+//! - An event's prompts keep the count their list gives: one prompt listed
+//!   twice is there twice. A vendor that writes one list in two fields
+//!   (GoAPI's `description` and `descriptions`) is read from one of them.
+//!   A [`JobState`] gathers each prompt of its events once.
 //! - A missing, `null` or `""` job id is an error naming the field.
 //! - `error` is set only for a failed job, from what the vendor said about
 //!   the failure; error text on a job that goes on (a warning, a retried

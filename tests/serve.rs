@@ -1099,6 +1099,24 @@ fn a_short_forward_key_is_used_with_a_warning() {
 fn a_second_server_on_the_same_store_refuses_to_start() {
     let (_dir, store) = temp_store("twice");
     let first = Server::start(&store, &["--insecure-accept", "apiframe"]);
+    // The same database by another name is the same store.
+    let alias = store.with_file_name("alias.db");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&store, &alias).expect("symlink");
+    #[cfg(not(unix))]
+    let alias = store.clone();
+    for name in [store.clone(), alias] {
+        refused_as_taken(&name);
+    }
+    // Once the first has stopped, the store is free again.
+    assert!(first.terminate().success());
+    let third = Server::start(&store, &["--insecure-accept", "apiframe"]);
+    assert!(third.terminate().success());
+}
+
+/// Runs a second `mjhook serve` on `store` and expects it to exit 1 at once,
+/// saying that another server holds the store.
+fn refused_as_taken(store: &Path) {
     let mut second = Command::new(env!("CARGO_BIN_EXE_mjhook"))
         .args([
             "serve",
@@ -1108,7 +1126,7 @@ fn a_second_server_on_the_same_store_refuses_to_start() {
             "apiframe",
             "--store",
         ])
-        .arg(&store)
+        .arg(store)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -1132,10 +1150,6 @@ fn a_second_server_on_the_same_store_refuses_to_start() {
         stderr.contains("is in use by another mjhook serve"),
         "{stderr}"
     );
-    // Once the first has stopped, the store is free again.
-    assert!(first.terminate().success());
-    let third = Server::start(&store, &["--insecure-accept", "apiframe"]);
-    assert!(third.terminate().success());
 }
 
 #[test]

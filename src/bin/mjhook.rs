@@ -105,16 +105,20 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(usage) => {
             // Help and version go to stdout with status 0; mistakes exit 2.
-            if let Err(error) = usage.print() {
-                if error.kind() != ErrorKind::BrokenPipe {
-                    report::say(format_args!("writing output: {error}"));
-                    return ExitCode::from(1);
+            let printed = usage.print();
+            if !usage.use_stderr() {
+                if let Err(error) = printed.as_ref() {
+                    if error.kind() != ErrorKind::BrokenPipe {
+                        report::say(format_args!("writing output: {error}"));
+                        return ExitCode::from(1);
+                    }
                 }
             }
-            if !cfg!(feature = "serve") && usage.kind() == clap::error::ErrorKind::InvalidSubcommand
-            {
-                let asked = std::env::args_os().nth(1);
-                if asked.is_some_and(|name| name == "serve" || name == "outbox") {
+            if !cfg!(feature = "serve") {
+                use clap::error::{ContextKind, ContextValue};
+                let asked = usage.get(ContextKind::InvalidSubcommand);
+                if matches!(asked, Some(ContextValue::String(name)) if name == "serve" || name == "outbox")
+                {
                     report::say(format_args!(
                         "this mjhook was built without the gateway (`serve`, `outbox`): build it with `--features serve`, as in `cargo install --path . --features serve`"
                     ));

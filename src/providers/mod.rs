@@ -818,10 +818,10 @@ pub(crate) fn is_video_url(url: &str) -> bool {
 }
 
 /// The rules every provider shares once its fields are mapped: each image
-/// URL once (the first occurrence; empty URLs are not images), the images of a job that has not completed are previews (the
-/// canonical model: "a partial image while in progress"; a failed or
-/// cancelled job keeps the last one it showed, as midjourney-proxy's tasks
-/// do), and a completed job that does not state its progress, or states 0
+/// URL once (the first occurrence; empty URLs are not images), the images
+/// of a job that has not completed are previews (the canonical model: "a
+/// partial image while in progress"; a failed or cancelled job keeps the
+/// last one it showed, as midjourney-proxy's tasks do), and a completed job that does not state its progress, or states 0
 /// (what GoAPI sends on plans without progress reports), is at 100.
 #[inline]
 pub(crate) fn finish(event: &mut JobEvent) {

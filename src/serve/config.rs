@@ -284,8 +284,7 @@ impl Config {
                         url.scheme()
                     )));
                 }
-                super::forward::Signer::new(secret)?;
-                let key_bytes = super::forward::Signer::key_bytes(secret);
+                let key_bytes = super::forward::Signer::new(secret)?.key_bytes();
                 if key_bytes < 24 {
                     tracing::warn!(
                         key_bytes,

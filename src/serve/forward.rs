@@ -27,11 +27,14 @@ use super::{store, Error};
 /// # Ok::<(), mjhook::serve::Error>(())
 /// ```
 #[derive(Clone)]
-pub struct Signer(Arc<standardwebhooks::Webhook>);
+pub struct Signer {
+    webhook: Arc<standardwebhooks::Webhook>,
+    key_bytes: usize,
+}
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Signer([REDACTED])")
+        f.write_str("Signer { [REDACTED] }")
     }
 }
 
@@ -40,33 +43,37 @@ impl Signer {
     /// Standard Webhooks libraries that verify it; the rest must be standard
     /// base64).
     pub fn new(secret: &str) -> Result<Signer, Error> {
+        use base64::Engine as _;
         let key = secret.strip_prefix("whsec_").unwrap_or(secret);
         if key.is_empty() {
             return Err(Error::Config("the forward secret is empty".into()));
         }
-        standardwebhooks::Webhook::new(secret)
-            .map(|webhook| Signer(Arc::new(webhook)))
-            .map_err(|_| {
-                Error::Config(format!(
-                    "the forward secret is not `whsec_` followed by standard base64 ({} characters after the prefix)",
-                    key.len()
-                ))
-            })
+        let refused = || {
+            Error::Config(format!(
+                "the forward secret is not `whsec_` followed by standard base64 ({} characters after the prefix)",
+                key.len()
+            ))
+        };
+        let webhook = standardwebhooks::Webhook::new(secret).map_err(|_| refused())?;
+        let key_bytes = base64::engine::general_purpose::STANDARD
+            .decode(key)
+            .map_err(|_| refused())?
+            .len();
+        Ok(Signer {
+            webhook: Arc::new(webhook),
+            key_bytes,
+        })
     }
 
-    /// How many bytes the key of a valid `secret` has: Standard Webhooks
-    /// asks for 24 to 64 random ones.
-    pub(crate) fn key_bytes(secret: &str) -> usize {
-        use base64::Engine as _;
-        let key = secret.strip_prefix("whsec_").unwrap_or(secret);
-        base64::engine::general_purpose::STANDARD
-            .decode(key)
-            .map_or(0, |key| key.len())
+    /// How many bytes the key has: Standard Webhooks asks for 24 to 64
+    /// random ones.
+    pub(crate) fn key_bytes(&self) -> usize {
+        self.key_bytes
     }
 
     /// The `webhook-signature` value for one message.
     pub fn sign(&self, msg_id: &str, timestamp: i64, body: &[u8]) -> Result<String, Error> {
-        self.0
+        self.webhook
             .sign(msg_id, timestamp, body)
             .map_err(|err| Error::Config(format!("cannot sign the message {msg_id}: {err}")))
     }

@@ -89,7 +89,13 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(args)) {
+    let mut lock = None;
+    let served = runtime.block_on(serve(args, &mut lock));
+    // A forwarder still sending is stopped here; only then may another
+    // server take the store.
+    drop(runtime);
+    drop(lock);
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(Error::Config(reason)) => {
             eprintln!("mjhook serve: {reason}");
@@ -161,7 +167,9 @@ enum Message {
 /// How many deliveries one transaction commits at most.
 const BATCH: usize = 512;
 
-async fn serve(args: ServeArgs) -> Result<(), Error> {
+/// Serves until a stop signal. `lock` receives the store's lock, which the
+/// caller keeps until the runtime, and every store call on it, has ended.
+async fn serve(args: ServeArgs, lock: &mut Option<store::ServeLock>) -> Result<(), Error> {
     let config = config::Config::from_args(&args)?;
     let handle = http::metrics_handle()?;
     if args.bare {
@@ -171,11 +179,10 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
         return Ok(());
     }
 
-    // Held until this function returns, after every connection's work.
-    let _lock = store::lock_for_serve(&config.store)?;
     // The writer, checkpoints, reads and the forwarder each have a connection.
     let open_store = || store::open(&config.store, !config.no_fsync, store::IfNew::Create);
     let mut writer_conn = open_store()?;
+    *lock = store::lock_for_serve(&writer_conn, &config.store)?;
     let instance = store::instance(&writer_conn)?;
     // Checkpoints copy the log into the database and fsync both; done by the
     // writer they would stall every delivery waiting behind the commit, so a

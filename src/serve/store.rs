@@ -88,40 +88,67 @@ pub(crate) enum IfNew {
     Refuse,
 }
 
-/// The lock a running `mjhook serve` holds on its store, until it exits: a
+/// The lock a running `mjhook serve` holds on its store until it exits: a
 /// second server on the same store would forward each event twice.
 ///
-/// It is an advisory lock on a file beside the store (`mjhook.db-serve.lock`),
-/// not on the database file, whose locks are SQLite's: closing another handle
-/// of that file would drop them. The file stays when the lock is released.
+/// It is an advisory lock on a file beside the database SQLite opened (its
+/// real path, past symlinks and `file:` URIs: `mjhook.db-serve.lock`), not
+/// on the database file, whose locks are SQLite's: closing another handle of
+/// that file would drop them. The file stays when the lock is released.
 #[derive(Debug)]
 pub(crate) struct ServeLock {
     _file: std::fs::File,
 }
 
-/// Takes the store's [`ServeLock`], or says which server holds it.
-pub(crate) fn lock_for_serve(path: &Path) -> Result<ServeLock, Error> {
-    let mut lock_path = path.as_os_str().to_owned();
+/// Takes the [`ServeLock`] of the store `conn` has open, or says that another
+/// server holds it. Where the file system cannot lock at all, the server
+/// runs without the lock, with a warning.
+pub(crate) fn lock_for_serve(conn: &Connection, store: &Path) -> Result<Option<ServeLock>, Error> {
+    let database = conn
+        .path()
+        .filter(|path| !path.is_empty())
+        .map(|path| std::fs::canonicalize(path).unwrap_or_else(|_| path.into()))
+        .ok_or_else(|| {
+            Error::UnusableStore(format!("the store {} is not a file", store.display()))
+        })?;
+    let mut lock_path = database.into_os_string();
     lock_path.push("-serve.lock");
     let lock_path = std::path::PathBuf::from(lock_path);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
+    let open = |write: bool| {
+        std::fs::OpenOptions::new()
+            .create(write)
+            .truncate(false)
+            .write(write)
+            .read(!write)
+            .open(&lock_path)
+    };
+    // A lock file another user left can still be locked for reading.
+    let file = open(true)
+        .or_else(|err| match err.kind() {
+            std::io::ErrorKind::PermissionDenied => open(false),
+            _ => Err(err),
+        })
         .map_err(|err| {
             Error::UnusableStore(format!(
-                "cannot open the lock file {} of the store: {err}",
+                "cannot open {}, the lock file of the store: {err}",
                 lock_path.display()
             ))
         })?;
     match file.try_lock() {
-        Ok(()) => Ok(ServeLock { _file: file }),
+        Ok(()) => Ok(Some(ServeLock { _file: file })),
         Err(std::fs::TryLockError::WouldBlock) => Err(Error::UnusableStore(format!(
             "the store {} is in use by another mjhook serve (it holds {}): one server per store, or each event would be forwarded twice",
-            path.display(),
+            store.display(),
             lock_path.display()
         ))),
+        Err(std::fs::TryLockError::Error(err)) if err.kind() == std::io::ErrorKind::Unsupported => {
+            tracing::warn!(
+                lock = %lock_path.display(),
+                error = %err,
+                "cannot lock the store's lock file here: nothing stops a second server on this store"
+            );
+            Ok(None)
+        }
         Err(std::fs::TryLockError::Error(err)) => Err(Error::UnusableStore(format!(
             "cannot lock {}, the lock file of the store: {err}",
             lock_path.display()
