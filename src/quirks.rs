@@ -1093,19 +1093,36 @@ mod tests {
         fn zulu_reading_agrees_with_chrono(
             text in "[0-9]{4}-[01][0-9]-[0-3][0-9][Tt ][0-2][0-9]:[0-6][0-9]:[0-6][0-9](\\.[0-9]{0,11})?[Zz]?"
         ) {
-            let chrono = DateTime::parse_from_rfc3339(&text).map(|instant| instant.with_timezone(&Utc));
-            match zulu_utc(&text) {
-                Some(instant) => proptest::prop_assert_eq!(Ok(instant), chrono),
-                None => {
-                    let meant = text.ends_with('Z')
-                        && text.as_bytes()[10] == b'T'
-                        && text.len() <= 30
-                        && !text.ends_with(".Z")
-                        && &text[17..19] < "60";
-                    proptest::prop_assert!(!(meant && chrono.is_ok()), "{text} is read by chrono only");
-                }
+            zulu_reading_agrees(&text)?;
+        }
+
+        /// Digits from other scripts, multi-byte characters and signs where
+        /// the fixed positions expect ASCII digits.
+        #[test]
+        fn zulu_reading_agrees_on_odd_characters(
+            text in "[0-9é٣+-]{4}-[01é][0-9٣]-[0-3][0-9é]T[0-2][0-9٣]:[0-6][0-9]:[0-6][0-9é](\\.[0-9٣é]{0,4})?Z"
+        ) {
+            zulu_reading_agrees(&text)?;
+        }
+    }
+
+    /// The fixed-position reading gives chrono's instant, or leaves the text
+    /// to chrono when it is not the one ASCII form it is meant for.
+    fn zulu_reading_agrees(text: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+        let chrono = DateTime::parse_from_rfc3339(text).map(|instant| instant.with_timezone(&Utc));
+        match zulu_utc(text) {
+            Some(instant) => proptest::prop_assert_eq!(Ok(instant), chrono),
+            None => {
+                let meant = text.is_ascii()
+                    && text.ends_with('Z')
+                    && text.as_bytes().get(10) == Some(&b'T')
+                    && text.len() <= 30
+                    && !text.ends_with(".Z")
+                    && text.get(17..19).is_some_and(|second| second < "60");
+                proptest::prop_assert!(!(meant && chrono.is_ok()), "{text} is read by chrono only");
             }
         }
+        Ok(())
     }
 
     #[test]
