@@ -6,7 +6,9 @@
 //! in interleaved rounds (so a noisy neighbour slows all three alike); each
 //! keeps its fastest round. Printed: per fixture, `decode_auto / Value` and
 //! `decode(provider) / Value` and allocations per call; then the geometric
-//! means, which the design's goal speaks of (`decode_auto` at most 0.7×).
+//! means, which the design's goal speaks of (`decode_auto` at most 0.7×),
+//! and for scale the same mean of serde_json's tokenizer alone
+//! (`IgnoredAny`), which builds nothing.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -62,6 +64,7 @@ fn main() {
     assert!(!bodies.is_empty(), "no fixtures found");
     let mut auto_logs = 0.0;
     let mut named_logs = 0.0;
+    let mut tokens_logs = 0.0;
     let mut auto_allocations = 0;
     let mut named_allocations = 0;
     let mut value_allocations = 0;
@@ -79,20 +82,29 @@ fn main() {
         let named = || {
             black_box(decode(*provider, black_box(bytes)).ok());
         };
+        // serde_json's tokenizer alone, building nothing: the floor of any
+        // decoder that reads every byte through it.
+        let tokens = || {
+            black_box(serde_json::from_slice::<serde::de::IgnoredAny>(black_box(bytes)).ok());
+        };
         // Enough calls per round for about a millisecond.
         let probe = per_call(50, &value).max(Duration::from_nanos(50));
         let iterations = (Duration::from_millis(1).as_nanos() / probe.as_nanos()).max(10) as u32;
-        let mut best = [Duration::MAX; 3];
+        let mut best = [Duration::MAX; 4];
         for _ in 0..rounds {
-            for (n, run) in [&value as &dyn Fn(), &auto, &named].into_iter().enumerate() {
+            for (n, run) in [&value as &dyn Fn(), &auto, &named, &tokens]
+                .into_iter()
+                .enumerate()
+            {
                 best[n] = best[n].min(per_call(iterations, &run));
             }
         }
-        let [value_time, auto_time, named_time] = best.map(|d| d.as_secs_f64());
+        let [value_time, auto_time, named_time, tokens_time] = best.map(|d| d.as_secs_f64());
         let auto_ratio = auto_time / value_time;
         let named_ratio = named_time / value_time;
         auto_logs += auto_ratio.ln();
         named_logs += named_ratio.ln();
+        tokens_logs += (tokens_time / value_time).ln();
         let allocations = [
             allocations_of(auto),
             allocations_of(named),
@@ -124,6 +136,10 @@ fn main() {
     println!(
         "geometric mean, named decode / Value parse: {:.2}",
         (named_logs / count).exp()
+    );
+    println!(
+        "geometric mean, serde_json's tokenizer alone (IgnoredAny) / Value parse: {:.2}",
+        (tokens_logs / count).exp()
     );
     println!(
         "allocations per body (mean): decode_auto {:.1}, named decode {:.1}, Value parse {:.1}",
