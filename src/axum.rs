@@ -61,14 +61,14 @@
 //!
 //! | status | `error` | when |
 //! |---|---|---|
-//! | 400 | `not_json` | the body is not JSON, or not a JSON object |
+//! | 400 | `not_json` | the body is not JSON |
 //! | 400 | `body_unreadable` | reading the body failed (the client went away) |
 //! | 400 | `bad_path` | a path parameter is not UTF-8 |
 //! | 401 | `not_authentic` | the signature, shared secret or URL token is missing or wrong, or the signed timestamp is outside the replay window |
 //! | 404 | `unknown_provider` | the `{provider}` segment names no provider |
 //! | 404 | `provider_not_configured` | no verifier for that provider |
 //! | 413 | `too_large` | the body is over the limit |
-//! | 422 | `not_a_job_event` | JSON, but not a job event of that provider (a vendor's error reply, another vendor's format, a bad field) |
+//! | 422 | `not_a_job_event` | JSON, but not a job event of that provider (a vendor's error reply, another vendor's format, a bad field, an array or a string where an object belongs) |
 //! | 500 | `verifier_misconfigured` | the verifier cannot check anything (no secret, a replay window for a provider without signed timestamps) |
 //! | 500 | `no_provider` | the route has neither `{provider}` nor a [`FixedProvider`] |
 //!
@@ -360,7 +360,8 @@ pub enum WebhookRejection {
         error: VerifyError,
     },
     /// The body is authentic but holds no job event of the provider: 400 when
-    /// it is not JSON or not an object, 413 over the limit, 422 otherwise.
+    /// it is not JSON, 413 over the limit, 422 otherwise (JSON that is not
+    /// an object included, as `mjhook serve` answers it).
     #[error(transparent)]
     Decode(DecodeError),
 }
@@ -383,9 +384,7 @@ impl WebhookRejection {
             WebhookRejection::Verify { .. } => StatusCode::UNAUTHORIZED,
             WebhookRejection::Decode(error) => match error {
                 DecodeError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-                DecodeError::Syntax { .. } | DecodeError::NotAnObject { .. } => {
-                    StatusCode::BAD_REQUEST
-                }
+                DecodeError::Syntax { .. } => StatusCode::BAD_REQUEST,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             },
         }
@@ -407,7 +406,7 @@ impl WebhookRejection {
             WebhookRejection::Verify { .. } => "not_authentic",
             WebhookRejection::Decode(error) => match error {
                 DecodeError::TooLarge { .. } => "too_large",
-                DecodeError::Syntax { .. } | DecodeError::NotAnObject { .. } => "not_json",
+                DecodeError::Syntax { .. } => "not_json",
                 _ => "not_a_job_event",
             },
         }

@@ -315,13 +315,7 @@ async fn bodies_over_the_limit_are_413() {
 
 #[tokio::test]
 async fn authentic_bodies_that_are_not_json_are_400() {
-    for body in [
-        &b"not json"[..],
-        b"",
-        b"[1, 2]",
-        b"\"a string\"",
-        b"{\"job_id\": ",
-    ] {
+    for body in [&b"not json"[..], b"", b"{\"job_id\": "] {
         let request = post_to("/webhooks/asyncapi", &signed(body), body.to_vec());
         let json = rejected(
             app(verifiers()),
@@ -348,6 +342,18 @@ async fn authentic_bodies_that_are_not_json_are_400() {
 
 #[tokio::test]
 async fn authentic_json_that_is_no_job_event_of_the_provider_is_422() {
+    // JSON, but no object: 422, as `mjhook serve` answers it.
+    for body in [&b"[1, 2]"[..], b"\"a string\"", b"null"] {
+        let request = post_to("/webhooks/asyncapi", &signed(body), body.to_vec());
+        rejected(
+            app(verifiers()),
+            request,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_a_job_event",
+        )
+        .await;
+    }
+
     // Another vendor's format.
     let body = fixture("apiframe/webhook-finished-imagine-with-status.json");
     let request = post_to("/webhooks/asyncapi", &signed(&body), body);

@@ -1074,6 +1074,29 @@ fn a_port_in_use_is_reported() {
     );
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn outbox_retry_says_when_it_cannot_write() {
+    let (_dir, store) = temp_store("outbox-full");
+    let server = Server::start(&store, &["--insecure-accept", "apiframe"]);
+    assert!(server.terminate().success());
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let retry = Command::new(env!("CARGO_BIN_EXE_mjhook"))
+        .args(["outbox", "retry", "--store"])
+        .arg(&store)
+        .stdout(full)
+        .output()
+        .expect("run");
+    assert_eq!(retry.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&retry.stderr),
+        "mjhook: writing output: No space left on device (os error 28)\n"
+    );
+}
+
 #[test]
 fn a_short_forward_key_is_used_with_a_warning() {
     let (_dir, store) = temp_store("short-key");

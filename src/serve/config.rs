@@ -11,8 +11,8 @@ use crate::{DecodeOptions, Provider};
 
 use super::Error;
 
-/// The flags of `mjhook serve`.
-#[derive(Clone, Debug, clap::Args)]
+/// The flags of `mjhook serve`. Its `Debug` shows no secret, token or key.
+#[derive(Clone, clap::Args)]
 pub struct ServeArgs {
     /// The address to listen on; a non-loopback address needs `--api-token`.
     /// Port 0 picks a free port (the log says which).
@@ -26,14 +26,14 @@ pub struct ServeArgs {
     /// The webhook secret of a provider that signs (`asyncapi`) or echoes a
     /// secret header (`apiframe`, `goapi`), as PROVIDER=SECRET; repeat to
     /// rotate. Also read from `MJHOOK_SECRET_<PROVIDER>`.
-    #[arg(long, value_name = "PROVIDER=SECRET", value_parser = parse_pair)]
+    #[arg(long, value_name = "PROVIDER=SECRET", value_parser = PairParser)]
     pub secret: Vec<(Provider, String)>,
 
     /// The URL token of a provider that sends no signal (every provider but
     /// `asyncapi`, `apiframe` and `goapi`), checked against `?token=`, as
     /// PROVIDER=TOKEN.
     /// Also read from `MJHOOK_TOKEN_<PROVIDER>`.
-    #[arg(long, value_name = "PROVIDER=TOKEN", value_parser = parse_pair)]
+    #[arg(long, value_name = "PROVIDER=TOKEN", value_parser = PairParser)]
     pub token: Vec<(Provider, String)>,
 
     /// Accept this provider's deliveries without any authenticity check.
@@ -112,6 +112,88 @@ pub struct ServeArgs {
     pub bare: bool,
 }
 
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Every field named, so that a new one cannot be left out unseen.
+        let ServeArgs {
+            listen,
+            store,
+            secret,
+            token,
+            insecure_accept,
+            forward,
+            forward_secret,
+            forward_attempts,
+            forward_backoff,
+            forward_backoff_max,
+            api_token,
+            max_body,
+            retain,
+            log_format,
+            unsafe_no_fsync,
+            bare,
+        } = self;
+        let providers = |pairs: &[(Provider, String)]| {
+            pairs
+                .iter()
+                .map(|(provider, _)| (*provider, REDACTED))
+                .collect::<Vec<_>>()
+        };
+        f.debug_struct("ServeArgs")
+            .field("listen", listen)
+            .field("store", store)
+            .field("secret", &providers(secret))
+            .field("token", &providers(token))
+            .field("insecure_accept", insecure_accept)
+            .field("forward", forward)
+            .field("forward_secret", &forward_secret.as_ref().map(|_| REDACTED))
+            .field("forward_attempts", forward_attempts)
+            .field("forward_backoff", forward_backoff)
+            .field("forward_backoff_max", forward_backoff_max)
+            .field("api_token", &api_token.as_ref().map(|_| REDACTED))
+            .field("max_body", max_body)
+            .field("retain", retain)
+            .field("log_format", log_format)
+            .field("unsafe_no_fsync", unsafe_no_fsync)
+            .field("bare", bare)
+            .finish()
+    }
+}
+
+/// What `Debug` shows for a secret.
+const REDACTED: &str = "[REDACTED]";
+
+/// Parses `--secret` and `--token` values with [`parse_pair`]. clap's own
+/// message for a refused value quotes it whole, which would print a secret:
+/// this parser's message never does.
+#[derive(Clone, Copy, Debug)]
+struct PairParser;
+
+impl clap::builder::TypedValueParser for PairParser {
+    type Value = (Provider, String);
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let reason = match value.to_str() {
+            Some(text) => match parse_pair(text) {
+                Ok(pair) => return Ok(pair),
+                Err(reason) => reason,
+            },
+            None => "the value is not UTF-8".to_owned(),
+        };
+        let flag = arg.map_or_else(String::new, |arg| format!(" for '{arg}'"));
+        let mut command = command.clone();
+        Err(command.error(
+            clap::error::ErrorKind::ValueValidation,
+            format!("invalid value{flag}: {reason}"),
+        ))
+    }
+}
+
 /// The format of the log lines on standard error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -177,7 +259,7 @@ pub(crate) struct Config {
     pub store: PathBuf,
     pub providers: BTreeMap<Provider, Auth>,
     pub forward: Option<Forward>,
-    pub api_token: Option<String>,
+    pub api_token: Option<secrecy::SecretString>,
     pub max_body: usize,
     pub retain: Option<Duration>,
     pub no_fsync: bool,
@@ -187,7 +269,7 @@ pub(crate) struct Config {
 #[derive(Clone, Debug)]
 pub(crate) struct Forward {
     pub url: reqwest::Url,
-    pub secret: String,
+    pub signer: super::forward::Signer,
     pub attempts: u32,
     pub backoff: Duration,
     pub backoff_max: Duration,
@@ -265,7 +347,7 @@ impl Config {
                 "--api-token (or MJHOOK_API_TOKEN) is set but empty".into(),
             ));
         }
-        let api_token = args.api_token.clone();
+        let api_token = args.api_token.clone().map(secrecy::SecretString::from);
         if !args.listen.ip().is_loopback() && api_token.is_none() {
             return Err(Error::Config(format!(
                 "refusing to listen on {}, which is not a loopback address, without --api-token (or MJHOOK_API_TOKEN): /jobs and /events would be open to the network",
@@ -284,7 +366,8 @@ impl Config {
                         url.scheme()
                     )));
                 }
-                let key_bytes = super::forward::Signer::new(secret)?.key_bytes();
+                let signer = super::forward::Signer::new(secret)?;
+                let key_bytes = signer.key_bytes();
                 if key_bytes < 24 {
                     tracing::warn!(
                         key_bytes,
@@ -298,7 +381,7 @@ impl Config {
                 }
                 Some(Forward {
                     url: url.clone(),
-                    secret: secret.clone(),
+                    signer,
                     attempts: args.forward_attempts,
                     backoff: args.forward_backoff.into(),
                     backoff_max: args.forward_backoff_max.into(),
@@ -429,5 +512,49 @@ mod tests {
     fn a_malformed_pair_does_not_echo_the_secret() {
         let err = parse_pair("asyncapi-supersecretvalue").expect_err("no =");
         assert!(!err.contains("supersecretvalue"), "{err}");
+        // Nor does the message clap prints for the flag.
+        for flag in [
+            "--secret=asyncapi-supersecretvalue",
+            "--secret=asyncap=supersecretvalue",
+            "--token=kie-supersecretvalue",
+        ] {
+            let Err(err) = Cli::try_parse_from(["serve", flag]) else {
+                panic!("{flag} parses");
+            };
+            let shown = err.render().to_string();
+            assert!(!shown.contains("supersecretvalue"), "{shown}");
+            assert!(shown.contains("invalid value for '--"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let args = args(&[
+            "--secret",
+            "asyncapi=secret-one",
+            "--token",
+            "kie=secret-two",
+            "--forward",
+            "http://127.0.0.1:9/",
+            "--forward-secret",
+            "whsec_c2VjcmV0LXRocmVl",
+            "--api-token",
+            "secret-four",
+        ]);
+        let shown = format!("{args:?}");
+        assert!(
+            !shown.contains("secret-") && !shown.contains("c2Vj"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("Asyncapi") && shown.contains("[REDACTED]"),
+            "{shown}"
+        );
+        let config = Config::from_args_env(&args, |_| None).expect("valid flags");
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("secret-") && !shown.contains("c2Vj"),
+            "{shown}"
+        );
     }
 }

@@ -106,13 +106,7 @@ const IDLE_POLL: Duration = Duration::from_secs(5);
 impl Forwarder {
     /// Runs until `stop` turns true or the receiver answers 410.
     pub async fn run(mut self) {
-        let signer = match Signer::new(&self.config.secret) {
-            Ok(signer) => signer,
-            Err(err) => {
-                tracing::error!(error = %err, "forwarding disabled");
-                return;
-            }
-        };
+        let signer = self.config.signer.clone();
         let client = match reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .connect_timeout(Duration::from_secs(10))
@@ -481,7 +475,7 @@ mod tests {
     fn backoff_doubles_within_jitter_and_caps() {
         let config = Forward {
             url: "http://127.0.0.1:1/".parse().expect("url"),
-            secret: String::new(),
+            signer: Signer::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("valid secret"),
             attempts: 5,
             backoff: Duration::from_millis(100),
             backoff_max: Duration::from_millis(1000),

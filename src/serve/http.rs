@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use rusqlite::Connection;
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -45,7 +46,7 @@ struct Inner {
     providers: BTreeMap<Provider, Auth>,
     queue: mpsc::Sender<Message>,
     reader: Arc<Mutex<Connection>>,
-    api_token: Option<String>,
+    api_token: Option<secrecy::SecretString>,
     max_body: usize,
     metrics: PrometheusHandle,
     /// Why the last delivery could not be committed, until one is: the
@@ -368,8 +369,9 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
             // The scheme's name is case-insensitive (RFC 9110, 11.1).
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim());
-        let authorized =
-            sent.is_some_and(|sent| bool::from(sent.as_bytes().ct_eq(token.as_bytes())));
+        let authorized = sent.is_some_and(|sent| {
+            bool::from(sent.as_bytes().ct_eq(token.expose_secret().as_bytes()))
+        });
         if !authorized {
             let mut response = problem(
                 StatusCode::UNAUTHORIZED,

@@ -114,8 +114,17 @@ pub fn outbox(args: OutboxArgs) -> ExitCode {
     match args.command {
         OutboxCommand::Retry { store } => match outbox_retry(&store) {
             Ok(count) => {
-                println!("{count} dead letters queued again");
-                ExitCode::SUCCESS
+                use std::io::Write as _;
+                let said = writeln!(std::io::stdout(), "{count} dead letters queued again")
+                    .and_then(|()| std::io::stdout().flush());
+                match said {
+                    // Whoever reads stdout went away: the work is done all the same.
+                    Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+                        eprintln!("mjhook: writing output: {err}");
+                        ExitCode::FAILURE
+                    }
+                    _ => ExitCode::SUCCESS,
+                }
             }
             Err(err) => {
                 eprintln!("mjhook: {err}");
@@ -174,8 +183,9 @@ async fn serve(args: ServeArgs, lock: &mut Option<store::ServeLock>) -> Result<(
     let handle = http::metrics_handle()?;
     if args.bare {
         let listener = bind(config.listen).await?;
+        let stop = shutdown_signal();
         tracing::info!(addr = %listener.local_addr()?, bare = true, "listening");
-        listen::serve(listener, http::bare_router(), shutdown_signal()).await;
+        listen::serve(listener, http::bare_router(), stop).await;
         return Ok(());
     }
 
@@ -294,6 +304,7 @@ async fn serve(args: ServeArgs, lock: &mut Option<store::ServeLock>) -> Result<(
 
     let state = http::AppState::new(&config, queue, reader, handle);
     let listener = bind(config.listen).await?;
+    let stop = shutdown_signal();
     tracing::info!(
         addr = %listener.local_addr()?,
         store = %config.store.display(),
@@ -301,7 +312,7 @@ async fn serve(args: ServeArgs, lock: &mut Option<store::ServeLock>) -> Result<(
         forward = config.forward.as_ref().map(|forward| forward.url.as_str()),
         "listening"
     );
-    listen::serve(listener, http::router(state), shutdown_signal()).await;
+    listen::serve(listener, http::router(state), stop).await;
     // Every handler has returned, so every queued delivery has its answer;
     // the router's last queue sender went with it, which ends the writer.
     tracing::info!("stopping: in-flight deliveries committed");
@@ -327,26 +338,37 @@ async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener, Err
     })
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Catches SIGTERM and ctrl-c from now on, and resolves at the first. The
+/// handlers are set up before the future is awaited: a stop sent the moment
+/// the log says "listening" must stop the server gracefully, not kill it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        [SignalKind::interrupt(), SignalKind::terminate()].map(|kind| signal(kind).ok())
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
+    async move {
+        #[cfg(unix)]
+        {
+            let [interrupt, terminate] = signals.map(|signal| async move {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            });
+            tokio::select! {
+                () = interrupt => {}
+                () = terminate => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutdown requested: no new connections; finishing in-flight requests");
     }
-    tracing::info!("shutdown requested: no new connections; finishing in-flight requests");
 }
 
 /// The single writer: drains the queue, commits each batch in one
