@@ -8,10 +8,11 @@
 //! `{status: "ERROR", code, message}`.
 //!
 //! Decisions where the spec is silent:
-//! - `status` decides; `event` only fills in when `status` is a word this
-//!   crate does not know. A missing or `null` status is an error: the spec
-//!   requires it. A mismatch (`job.progress` with `completed`) is not
-//!   an error: the status field is the one the spec requires.
+//! - `status` decides, even when it is a word this crate does not know
+//!   (`unknown`, the word kept in `provider_status`); `event` decides only
+//!   when `status` is missing or `null`, and a body with neither is an
+//!   error. A mismatch (`job.progress` with `completed`) is not an error:
+//!   the status field is the one the spec requires.
 //! - `id` is read only when `job_id` is absent (or empty).
 //! - Image `index` is 1–4 on the wire and 0–3 in the event; another number is
 //!   an error. An image without `index` is the grid, except in an upscale,
@@ -391,22 +392,19 @@ fn normalize<Data>(wire: Wire<Data>, at: At, accepted: bool) -> Result<JobEvent,
         "missing field `job_id` (nor is there an `id`)",
         [wire.job_id, wire.id],
     )?;
-    let status = match (wire.status.as_deref(), accepted) {
-        (None, true) => JobStatus::Pending,
-        (None, false) => {
+    let status = match (wire.status.as_deref(), wire.event.as_deref(), accepted) {
+        // A word of its own, known or not, is the status: an unknown one
+        // stays unknown rather than borrow a meaning from `event`.
+        (Some(status), _, _) => JobStatus::from_vendor(status),
+        (None, Some(event), _) => status_of_event(event),
+        (None, None, true) => JobStatus::Pending,
+        (None, None, false) => {
             return Err(DecodeError::field(
                 PROVIDER,
                 format!("{at}status"),
-                "missing field `status`",
+                "missing field `status` (nor is there an `event`)",
             ));
         }
-        (Some(status), _) => match JobStatus::from_vendor(status) {
-            JobStatus::Unknown => wire
-                .event
-                .as_deref()
-                .map_or(JobStatus::Unknown, status_of_event),
-            status => status,
-        },
     };
 
     let mut event = JobEvent::new(PROVIDER, job_id, status);
@@ -450,7 +448,7 @@ fn normalize<Data>(wire: Wire<Data>, at: At, accepted: bool) -> Result<JobEvent,
     Ok(event)
 }
 
-/// The status an event name implies, for payloads whose `status` is unknown.
+/// The status an event name implies, for payloads without a `status`.
 fn status_of_event(event: &str) -> JobStatus {
     match event.strip_prefix("job.") {
         Some(state @ ("completed" | "failed" | "cancelled")) => JobStatus::from_vendor(state),
