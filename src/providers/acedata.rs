@@ -411,7 +411,8 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
     let request = task.request.unwrap_or_default();
     super::refuse_other_model(
         PROVIDER,
-        format!("{at}request.model"),
+        at,
+        "request.model",
         request.model.as_deref(),
         "Kling, Suno, …",
     )?;

@@ -403,7 +403,8 @@ fn normalize<Data>(
     // here.
     super::refuse_other_model(
         PROVIDER,
-        format!("{at}model"),
+        at,
+        "model",
         task.model.as_deref(),
         "Kling, Luma, Flux, …",
     )?;

@@ -482,12 +482,7 @@ impl Echo {
     /// Refuses the echo of another API's task: a model that is not
     /// Midjourney's. `key` is where the echo sits, for the message.
     fn check_model(&self, at: At, key: &str) -> Result<(), DecodeError> {
-        super::refuse_other_model(
-            PROVIDER,
-            format!("{at}{key}"),
-            self.model.as_deref(),
-            "Veo, Runway, …",
-        )
+        super::refuse_other_model(PROVIDER, at, key, self.model.as_deref(), "Veo, Runway, …")
     }
 }
 

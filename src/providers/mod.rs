@@ -652,18 +652,20 @@ impl fmt::Display for At<'_> {
 /// KIE's request echo, AceData's task records.
 pub(crate) const MIDJOURNEY_MODELS: &[&str] = &["midjourney"];
 
-/// Refuses a task of one of the vendor's other APIs: a `model`, at `path`,
-/// that is none of [`MIDJOURNEY_MODELS`] (a blank one says nothing).
-/// `others` names a few of those APIs, for the message.
+/// Refuses a task of one of the vendor's other APIs: a `model`, at `key` of
+/// the record `at`, that is none of [`MIDJOURNEY_MODELS`] (a blank one says
+/// nothing). `others` names a few of those APIs, for the message.
 pub(crate) fn refuse_other_model(
     provider: Provider,
-    path: String,
+    at: At,
+    key: &str,
     model: Option<&str>,
     others: &str,
 ) -> Result<(), DecodeError> {
     let midjourney = |model: &str| MIDJOURNEY_MODELS.iter().any(|word| is_word(model, word));
     match model {
         Some(model) if !is_blank(model) && !midjourney(model) => {
+            let path = format!("{at}{key}");
             let lacks = format!(
                 "its `{path}` names the model {}, none of {}, as tasks of the vendor's \
                  other APIs ({others}) do",
