@@ -188,7 +188,7 @@ impl JobStatus {
     pub fn from_vendor(status: &str) -> JobStatus {
         match &*fold_word(status) {
             b"pending" | b"queued" | b"staged" | b"submitted" | b"waiting" | b"pending_queue"
-            | b"not_start" | b"modal" => JobStatus::Pending,
+            | b"accepted" | b"not_start" | b"not_started" | b"modal" => JobStatus::Pending,
             // TTAPI's `ON_QUEUE` is its "processing" state.
             b"in_progress" | b"starting" | b"started" | b"running" | b"processing" | b"retry"
             | b"retrying" | b"on_queue" => JobStatus::InProgress,
@@ -776,6 +776,8 @@ mod tests {
         assert_eq!(JobStatus::from_vendor("Completed"), JobStatus::Completed);
         assert_eq!(JobStatus::from_vendor("finished"), JobStatus::Completed);
         assert_eq!(JobStatus::from_vendor("staged"), JobStatus::Pending);
+        assert_eq!(JobStatus::from_vendor("Accepted"), JobStatus::Pending);
+        assert_eq!(JobStatus::from_vendor("NOT_STARTED"), JobStatus::Pending);
         assert_eq!(JobStatus::from_vendor("retrying"), JobStatus::InProgress);
         assert_eq!(JobStatus::from_vendor("canceled"), JobStatus::Cancelled);
         assert_eq!(JobStatus::from_vendor("success"), JobStatus::Unknown);
