@@ -423,11 +423,8 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
         .and_then(Operation::from_vendor);
     let mut event = match task.response {
         Some(response) if response.is_another_apis() => {
-            let keys: Vec<String> = (response.other.iter())
-                .map(|key| shown_key(key).into_owned())
-                .collect();
-            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-            let first = keys.first().copied().unwrap_or_default();
+            let keys: Vec<Cow<'_, str>> = response.other.iter().map(|key| shown_key(key)).collect();
+            let first = keys.first().map_or("", |key| key.as_ref());
             return Err(DecodeError::another_api(
                 PROVIDER,
                 format!("{at}response.{first}"),

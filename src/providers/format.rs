@@ -697,12 +697,12 @@ pub(crate) fn every_key(keys: &[&str]) -> String {
 }
 
 /// Keys of which one is needed, the first few named: "`a`, `b`, … (9 keys)".
-pub(crate) fn some_keys(keys: &[&str]) -> String {
+pub(crate) fn some_keys(keys: &[impl AsRef<str>]) -> String {
     const NAMED: usize = 4;
     let mut named: Vec<String> = keys
         .iter()
         .take(NAMED)
-        .map(|key| format!("`{key}`"))
+        .map(|key| format!("`{}`", key.as_ref()))
         .collect();
     if keys.len() > NAMED {
         named.push(format!("… ({} keys)", keys.len()));

@@ -823,8 +823,9 @@ pub(crate) fn is_video_url(url: &str) -> bool {
 /// URL once (the first occurrence; empty URLs are not images), the images
 /// of a job that has not completed are previews (the canonical model: "a
 /// partial image while in progress"; a failed or cancelled job keeps the
-/// last one it showed, as midjourney-proxy's tasks do), and a completed job that does not state its progress, or states 0
-/// (what GoAPI sends on plans without progress reports), is at 100.
+/// last one it showed, as midjourney-proxy's tasks do), and a completed job
+/// that does not state its progress, or states 0 (what GoAPI sends on plans
+/// without progress reports), is at 100.
 #[inline]
 pub(crate) fn finish(event: &mut JobEvent) {
     keep_first_of_each(&mut event.images, |image| image.url.as_str());
