@@ -1488,10 +1488,13 @@ mod tests {
             ),
             (r#"{"id": "d", "type": 3, "status": "pending"}"#, None),
             (
-                r#"{"job_id": "e", "event": "job.completed"}"#,
+                r#"{"job_id": "e", "event": "job.completed", "status": "completed"}"#,
                 Some(Provider::Asyncapi),
             ),
-            (r#"{"job_id": "f", "event": "generation.completed"}"#, None),
+            (
+                r#"{"job_id": "f", "event": "generation.completed", "status": "completed"}"#,
+                None,
+            ),
             (
                 r#"{"event": "images.items.update", "payload": {"id": "g"}}"#,
                 Some(Provider::Imagineapi),

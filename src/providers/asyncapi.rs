@@ -278,8 +278,12 @@ pub const FORMAT: Format = Format {
         // an event, the spec's status words need the payload's `timestamp`
         // or a job type beside them: `{job_id, status, progress, created_at,
         // completed_at}` in those words is other job APIs' status reply too.
-        // Its `error` is an object, where other job APIs send text.
-        Signature::keys(&["job_id", "event"], &[])
+        // Its `error` is an object, where other job APIs send text. An
+        // event without a status (which then decides) needs a job type or a
+        // result beside it: `{job_id, event: "job.completed", timestamp}`
+        // is any job system's notice, and would be a completed job with
+        // nothing in it.
+        Signature::keys(&["job_id", "event"], &["status", "type", "result"])
             .word(WordKey::Event, EVENTS)
             .word(WordKey::Type, TYPES)
             .error_object()
