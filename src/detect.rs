@@ -36,8 +36,9 @@ pub(crate) fn detect_unchecked(text: &str) -> Result<Provider, DecodeError> {
     Shape::scan(text, None)?.detect()
 }
 
-/// Parses `text` as `T` and gathers its shape into `shape` in the same
-/// pass (filled in place: a shape is too large to move around for free).
+/// Parses `text` as `T` and gathers its shape into `shape`, a fresh one
+/// ([`Shape::of`]), in the same pass (filled in place: a shape is too large
+/// to move around for free).
 #[inline]
 pub(crate) fn parse_noting<'de, T: de::Deserialize<'de>>(
     text: &'de str,
@@ -265,8 +266,9 @@ pub(crate) struct Shape<'de> {
     /// The body is a JSON array (its objects are in `inner` under
     /// [`Envelope::LIST`]).
     is_list: bool,
-    /// The objects inside envelope keys, by key.
-    inner: Vec<(&'static str, Level<'de>)>,
+    /// The objects inside envelope keys, by key: most bodies have one
+    /// envelope at most, held without an allocation.
+    inner: smallvec::SmallVec<[(&'static str, Level<'de>); 1]>,
     /// The provider being checked, for error messages.
     named: Option<Provider>,
     /// The body, to scan again for key names when a message needs them.
@@ -274,6 +276,14 @@ pub(crate) struct Shape<'de> {
 }
 
 impl<'de> Shape<'de> {
+    /// The shape of `text` before anything of it is noted.
+    pub(crate) fn of(text: &'de str) -> Self {
+        Shape {
+            text,
+            ..Shape::default()
+        }
+    }
+
     fn scan(text: &'de str, named: Option<Provider>) -> Result<Self, DecodeError> {
         Shape::scan_keeping(text, named, false)
     }
@@ -1275,17 +1285,23 @@ struct Scalar<'de>(Status<'de>);
 
 impl<'de> Scalar<'de> {
     fn of_text(text: &str) -> Self {
-        let digits = text.trim();
-        if crate::quirks::is_blank(text) {
+        match Folded::inline(text) {
             // A blank word states nothing, as a `null` (APIFRAME sends
             // `"status": ""` on finished tasks).
-            Scalar(Status::Absent)
-        } else if digits.bytes().all(|b| b.is_ascii_digit()) {
-            // Past `u64`, a code is no HTTP status either.
-            Scalar(Status::code(digits.parse::<u64>().unwrap_or(u64::MAX)))
-        } else {
+            Some(word) if word.is_empty() => Scalar(Status::Absent),
+            Some(word) if word.iter().all(u8::is_ascii_digit) => {
+                // Past `u64`, a code is no HTTP status either.
+                let code = std::str::from_utf8(&word)
+                    .ok()
+                    .and_then(|digits| digits.parse::<u64>().ok());
+                Scalar(Status::code(code.unwrap_or(u64::MAX)))
+            }
             // Folded on the stack: it borrows nothing from `text`.
-            Scalar(Folded::inline(text).map_or(Status::Text, Status::Word))
+            Some(word) => Scalar(Status::Word(word)),
+            None if text.trim().bytes().all(|b| b.is_ascii_digit()) => {
+                Scalar(Status::code(u64::MAX))
+            }
+            None => Scalar(Status::Text),
         }
     }
 }

@@ -332,7 +332,7 @@ impl Folded<'_> {
     /// `word` folded on the stack, or `None` when it is longer than any
     /// word a table knows.
     pub(crate) fn inline(word: &str) -> Option<Folded<'static>> {
-        let word = word.trim();
+        let word = trim_word(word);
         if word.len() > Folded::INLINE {
             return None;
         }
@@ -354,7 +354,7 @@ impl Folded<'_> {
 
     /// Whether `word` folds to this (for tables written in any spelling).
     pub(crate) fn matches(&self, word: &str) -> bool {
-        let word = word.trim().as_bytes();
+        let word = trim_word(word).as_bytes();
         let folded = self.as_bytes();
         folded.len() == word.len()
             && folded
@@ -406,12 +406,14 @@ pub(crate) fn is_word(word: &str, expected: &str) -> bool {
 /// every word a table knows is; a long word borrows when it is already in
 /// folded form.
 pub(crate) fn fold_word(word: &str) -> Folded<'_> {
-    if let Some(folded) = Folded::inline(word) {
-        return folded;
-    }
-    let word = word.trim();
+    let word = trim_word(word);
+    // Most vendors write their words folded already (`pending`, `imagine`):
+    // one look at each byte, and nothing is copied.
     if word.bytes().all(|byte| Folded::fold_byte(byte) == byte) {
         return Folded::Borrowed(word);
+    }
+    if let Some(folded) = Folded::inline(word) {
+        return folded;
     }
     Folded::Owned(
         word.chars()
@@ -421,6 +423,17 @@ pub(crate) fn fold_word(word: &str) -> Folded<'_> {
             })
             .collect(),
     )
+}
+
+/// `word` without the white space around it. A word that begins and ends
+/// with a visible ASCII character, as vendors' words do, has none, which
+/// two bytes tell without `trim`'s walk over characters from both ends.
+fn trim_word(word: &str) -> &str {
+    let bytes = word.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => word,
+        _ => word.trim(),
+    }
 }
 
 /// Percent complete, 0 to 100.

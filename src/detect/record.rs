@@ -17,7 +17,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use super::{Level, Scalar, Shape, Status};
 use crate::providers::format::{Envelope, KeyInfo, KeyTable};
 
-/// Parses `text` as `T`, noting its shape in `shape` on the way.
+/// Parses `text` as `T`, noting its shape in `shape` (a fresh one, as
+/// [`Shape::of`] gives) on the way.
 #[inline]
 pub(crate) fn parse<'de, T: de::Deserialize<'de>>(
     text: &'de str,
@@ -25,10 +26,6 @@ pub(crate) fn parse<'de, T: de::Deserialize<'de>>(
 ) -> Result<T, serde_json::Error> {
     let table = KeyTable::get();
     let mut json = serde_json::Deserializer::from_str(text);
-    *shape = Shape {
-        text,
-        ..Shape::default()
-    };
     let value = T::deserialize(Noting {
         inner: &mut json,
         note: Note::Top(shape, table),

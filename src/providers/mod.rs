@@ -486,7 +486,7 @@ pub(crate) fn parse<'de, T: Deserialize<'de>>(
             Err(_) => Err(parse_with_path::<T>(provider, text)),
         };
     }
-    let mut shape = crate::detect::Shape::default();
+    let mut shape = crate::detect::Shape::of(text);
     match crate::detect::parse_noting::<DeserializeAsWrap<T, ObjectOnly>>(text, &mut shape) {
         Ok(wire) => {
             match check {
