@@ -35,7 +35,8 @@
 //!   no result.
 //! - KIE's "Market" tasks (`state`, `resultJson`) are another product and
 //!   are refused, as is a task whose echo names a `model` other than
-//!   `midjourney` (Veo, Runway, … send the same callback).
+//!   `midjourney` (Veo, Runway, … send the same callback) or echoes an
+//!   input video, `videoUrl` (Luma's modify callback names no model).
 
 use std::fmt;
 
@@ -471,6 +472,10 @@ struct Echo {
     /// `midjourney` in a Midjourney task's echo; KIE's other APIs (Veo,
     /// Runway, …) send the same callback with a model of their own.
     model: Option<String>,
+    /// Whether the echo has a `videoUrl`: an input video, which a Midjourney
+    /// request never takes (its image prompt is `fileUrl`) and KIE's video
+    /// APIs (Luma's modify, …) do, in a callback that names no model.
+    takes_a_video: bool,
 }
 
 impl Echo {
@@ -482,6 +487,16 @@ impl Echo {
     /// Refuses the echo of another API's task: a model that is not
     /// Midjourney's. `key` is where the echo sits, for the message.
     fn check_model(&self, at: At, key: &str) -> Result<(), DecodeError> {
+        if self.takes_a_video {
+            return Err(DecodeError::another_api(
+                PROVIDER,
+                format!("{at}{key}"),
+                format!(
+                    "its `{at}{key}` echoes a `videoUrl`, an input video, as tasks of KIE's \
+                     video APIs (Luma, …) do: a Midjourney request takes none"
+                ),
+            ));
+        }
         super::refuse_other_model(PROVIDER, at, key, self.model.as_deref(), "Veo, Runway, …")
     }
 }
@@ -493,6 +508,7 @@ enum EchoKey {
     Prompt,
     TaskType,
     Model,
+    VideoUrl,
     #[serde(other)]
     Other,
 }
@@ -512,6 +528,11 @@ impl<'de> Deserialize<'de> for Echo {
                         EchoKey::Prompt => &mut echo.prompt,
                         EchoKey::TaskType => &mut echo.task_type,
                         EchoKey::Model => &mut echo.model,
+                        EchoKey::VideoUrl => {
+                            echo.takes_a_video = true;
+                            map.next_value::<de::IgnoredAny>()?;
+                            continue;
+                        }
                         EchoKey::Other => {
                             map.next_value::<de::IgnoredAny>()?;
                             continue;

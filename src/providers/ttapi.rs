@@ -36,6 +36,8 @@
 //!   `created_at` is `submitTime`.
 //! - `components`, `quota`, `mode`, `seed`, `hookUrl` and `notify_id` have no
 //!   place in the model and are not read.
+//! - TTAPI's Suno tasks come in the same envelope, with songs (`musics`) and
+//!   a model (`mv`) where a Midjourney task has images: they are refused.
 
 use std::borrow::Cow;
 
@@ -154,6 +156,28 @@ pub struct Task<'a, Data = Skipped> {
     /// An echo of the caller's reference (not read).
     #[serde(rename = "notify_id")]
     pub notify_id: Option<Skipped>,
+    /// A TTAPI Suno task's model (read only to refuse it).
+    pub mv: Option<Skipped>,
+    /// A TTAPI Suno task's songs (read only to refuse it).
+    pub musics: Option<Skipped>,
+}
+
+impl<Data> Task<'_, Data> {
+    /// Refuses a task of TTAPI's Suno API, which comes in the same envelope
+    /// and task keys (`jobId`, `action`, `progress`, `quota`) with its songs
+    /// (`musics`) and model (`mv`) instead of images.
+    fn refuse_music(&self, at: At) -> Result<(), DecodeError> {
+        let key = match (&self.musics, &self.mv) {
+            (Some(_), _) => "musics",
+            (None, Some(_)) => "mv",
+            (None, None) => return Ok(()),
+        };
+        Err(DecodeError::another_api(
+            PROVIDER,
+            format!("{at}{key}"),
+            format!("it carries `{at}{key}`, as tasks of TTAPI's Suno API do: a Midjourney task has none"),
+        ))
+    }
 }
 
 /// Keys of a TTAPI task that no other format sends.
@@ -293,6 +317,7 @@ fn task_event<Data>(
     task: Task<'_, Data>,
     bare: bool,
 ) -> Result<Events, DecodeError> {
+    task.refuse_music(if bare { At::TOP } else { At::inside("data") })?;
     let ids = [
         top_job_id.as_ref(),
         task.job_id.as_ref(),
@@ -366,6 +391,7 @@ fn submit_reply(mut task: Task, at: At) -> Result<JobEvent, DecodeError> {
 }
 
 fn record(mut task: Task, at: At) -> Result<JobEvent, DecodeError> {
+    task.refuse_music(at)?;
     let job_id = record_id(&mut task, at)?;
     let status = match &task.status {
         Some(code) => match code.as_int() {
@@ -429,6 +455,8 @@ impl<Data> Task<'_, Data> {
             seed,
             hook_url,
             notify_id,
+            mv,
+            musics,
         } = self;
         message.is_none()
             && data.is_none()
@@ -454,6 +482,8 @@ impl<Data> Task<'_, Data> {
             && seed.is_none()
             && hook_url.is_none()
             && notify_id.is_none()
+            && mv.is_none()
+            && musics.is_none()
     }
 }
 
