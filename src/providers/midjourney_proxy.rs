@@ -14,9 +14,10 @@
 //! Decisions where the vendor is silent:
 //! - Submit replies with code 1 (submitted), 21 (exists) or 22 (queued) are
 //!   pending events whose job id is `result`; any other code is
-//!   [`DecodeError::Vendor`] with `description` as the message. Code 21's
-//!   `properties.status`/`imageUrl` are not read: the reply does not say the
-//!   task's action, so what its image is cannot be told; fetch the task.
+//!   [`DecodeError::Vendor`] with `description` as the message. Code 21
+//!   ("exists") takes the existing task's `properties.status`, and its
+//!   `properties.imageUrl` as a task's `imageUrl` whose action is not known
+//!   (a grid); without them it is pending too.
 //! - `SUCCESS` is completed here, although the shared status table leaves
 //!   `success` unknown (other vendors use it for a submission's outcome).
 //! - `occurred_at` is `finishTime` once the task is finished, cancelled or
@@ -159,6 +160,14 @@ pub struct Properties<'a> {
     #[serde_as(as = "EmptyAsNone")]
     #[serde(borrow, default)]
     pub final_prompt: Option<Cow<'a, str>>,
+    /// Submit reply 21 ("exists"): the existing task's status.
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow, default)]
+    pub status: Option<Cow<'a, str>>,
+    /// Submit reply 21 ("exists"): the existing task's image.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(borrow, default)]
+    pub image_url: Option<Cow<'a, str>>,
 }
 
 /// Keys of the task object that no other format sends.
@@ -325,6 +334,18 @@ fn reply(task: &Task, code: &StringOrInt) -> Result<JobEvent, DecodeError> {
         [task.result.clone()],
     )?;
     let mut event = JobEvent::new(PROVIDER, job_id, JobStatus::Pending);
+    // An existing task (21) is as its `properties` say, if they do.
+    let existing = (task.properties.as_ref()).filter(|_| code.as_int() == Some(21));
+    if let Some(status) = existing.and_then(|existing| existing.status.as_deref()) {
+        event.status = JobStatus::from_task_word(status);
+        event.provider_status = Some(status.to_owned());
+    }
+    if let Some(url) = existing.and_then(|existing| existing.image_url.as_deref()) {
+        if !is_video_url(url) {
+            // As a task's `imageUrl` when the action is not known.
+            event.images.push(Image::new(url, ImageRole::Grid));
+        }
+    }
     finish(&mut event);
     Ok(event)
 }
@@ -452,6 +473,28 @@ mod tests {
                 message: Some("queue full".to_owned()),
             })
         );
+    }
+
+    #[test]
+    fn an_existing_task_is_as_its_properties_say() {
+        let reply = |code: u32, properties: &str| {
+            let body = format!(
+                r#"{{"code": {code}, "description": "d", "result": "t-1", "properties": {properties}}}"#
+            );
+            decode(body.as_bytes()).unwrap()
+        };
+        let running = reply(21, r#"{"status": "IN_PROGRESS"}"#);
+        assert_eq!(running.status, JobStatus::InProgress);
+        assert_eq!(running.provider_status.as_deref(), Some("IN_PROGRESS"));
+        assert!(running.images.is_empty());
+        // Without a status, and under another code, the reply is pending.
+        assert_eq!(reply(21, "{}").status, JobStatus::Pending);
+        let queued = reply(
+            22,
+            r#"{"status": "SUCCESS", "imageUrl": "https://example.com/a.png"}"#,
+        );
+        assert_eq!(queued.status, JobStatus::Pending);
+        assert!(queued.images.is_empty());
     }
 
     #[test]
