@@ -479,6 +479,24 @@ fn result_event<Items, Response>(
     } else {
         ImageRole::Image
     };
+    // Payload order: AceData's imagine callback lists `image_url` first, its
+    // edits callback `sub_image_urls`.
+    let quarters_first = match (&result.image_url, result.sub_image_urls.first()) {
+        (Some(whole), Some(quarter)) => super::listed_before(quarter, whole),
+        _ => false,
+    };
+    let mut quarters: Vec<Image> = (result.sub_image_urls.into_iter().enumerate())
+        .map(|(position, url)| {
+            let image = Image::new(url, ImageRole::Image);
+            match u8::try_from(position) {
+                Ok(index) if index < 4 => image.at(index),
+                _ => image,
+            }
+        })
+        .collect();
+    if quarters_first {
+        event.images.append(&mut quarters);
+    }
     let sized = [
         (result.image_url, result.image_width, result.image_height),
         (
@@ -495,13 +513,7 @@ fn result_event<Items, Response>(
             event.images.push(image);
         }
     }
-    for (position, url) in result.sub_image_urls.into_iter().enumerate() {
-        let image = Image::new(url, ImageRole::Image);
-        event.images.push(match u8::try_from(position) {
-            Ok(index) if index < 4 => image.at(index),
-            _ => image,
-        });
-    }
+    event.images.append(&mut quarters);
     event.prompts = clean_prompts(&result.descriptions);
     if status == JobStatus::Failed {
         event.error = result.error.as_ref().and_then(ErrorDetail::to_job_error);

@@ -4,6 +4,7 @@
 //! vendor's JSON, one `normalize` function mapping them to [`JobEvent`]s, and
 //! `decode` / `decode_all` over raw bytes.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
@@ -779,6 +780,18 @@ pub(crate) fn normalize_records<R>(
         .map(|(n, record)| normalize(record, At::item(key, n)))
         .collect::<Result<_, _>>()
         .map(Events::Many)
+}
+
+/// Whether `first` comes before `second` in the body, as far as their text
+/// tells: strings borrowed from the body have places to compare. A string
+/// with escapes was copied and its place is lost: then `false`, and the
+/// caller keeps its vendor's documented order.
+#[allow(clippy::ptr_arg, reason = "whether each is borrowed is what tells")]
+pub(crate) fn listed_before(first: &Cow<'_, str>, second: &Cow<'_, str>) -> bool {
+    match (first, second) {
+        (Cow::Borrowed(first), Cow::Borrowed(second)) => first.as_ptr() < second.as_ptr(),
+        _ => false,
+    }
 }
 
 /// When a GoAPI-style task's event occurred (GoAPI's and Legnext's): the
