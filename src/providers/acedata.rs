@@ -479,24 +479,9 @@ fn result_event<Items, Response>(
     } else {
         ImageRole::Image
     };
-    // Payload order: AceData's imagine callback lists `image_url` first, its
-    // edits callback `sub_image_urls`.
-    let quarters_first = match (&result.image_url, result.sub_image_urls.first()) {
-        (Some(whole), Some(quarter)) => super::listed_before(quarter, whole),
-        _ => false,
-    };
-    let mut quarters: Vec<Image> = (result.sub_image_urls.into_iter().enumerate())
-        .map(|(position, url)| {
-            let image = Image::new(url, ImageRole::Image);
-            match u8::try_from(position) {
-                Ok(index) if index < 4 => image.at(index),
-                _ => image,
-            }
-        })
-        .collect();
-    if quarters_first {
-        event.images.append(&mut quarters);
-    }
+    // AceData's imagine callback lists `image_url` first, its edits callback
+    // `sub_image_urls`.
+    let mut order = super::PayloadOrder::default();
     let sized = [
         (result.image_url, result.image_width, result.image_height),
         (
@@ -506,6 +491,7 @@ fn result_event<Items, Response>(
         ),
     ];
     for (url, width, height) in sized {
+        order.block(&event, url.as_ref());
         if let Some(url) = url {
             let mut image = Image::new(url, role);
             image.width = width;
@@ -513,7 +499,15 @@ fn result_event<Items, Response>(
             event.images.push(image);
         }
     }
-    event.images.append(&mut quarters);
+    order.block(&event, result.sub_image_urls.first());
+    for (position, url) in result.sub_image_urls.into_iter().enumerate() {
+        let image = Image::new(url, ImageRole::Image);
+        event.images.push(match u8::try_from(position) {
+            Ok(index) if index < 4 => image.at(index),
+            _ => image,
+        });
+    }
+    order.apply(&mut event);
     event.prompts = clean_prompts(&result.descriptions);
     if status == JobStatus::Failed {
         event.error = result.error.as_ref().and_then(ErrorDetail::to_job_error);

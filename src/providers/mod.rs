@@ -782,15 +782,57 @@ pub(crate) fn normalize_records<R>(
         .map(Events::Many)
 }
 
-/// Whether `first` comes before `second` in the body, as far as their text
-/// tells: strings borrowed from the body have places to compare. A string
-/// with escapes was copied and its place is lost: then `false`, and the
-/// caller keeps its vendor's documented order.
-#[allow(clippy::ptr_arg, reason = "whether each is borrowed is what tells")]
-pub(crate) fn listed_before(first: &Cow<'_, str>, second: &Cow<'_, str>) -> bool {
-    match (first, second) {
-        (Cow::Borrowed(first), Cow::Borrowed(second)) => first.as_ptr() < second.as_ptr(),
-        _ => false,
+/// Puts the images of a record in payload order: they are added key by key
+/// (a vendor's documented order), each key's images a block that stands
+/// where its first string stands in the body.
+///
+/// A string borrowed from the body has a place there; one with escapes was
+/// copied and its place is lost. When a block's place is unknown, every
+/// block keeps the order it was added in.
+#[derive(Default)]
+pub(crate) struct PayloadOrder {
+    /// Where each block starts in `event.images`, and its first string's
+    /// address in the body.
+    blocks: smallvec::SmallVec<[(usize, Option<usize>); 6]>,
+}
+
+impl PayloadOrder {
+    /// Starts a block: the images added to `event` from now on come from the
+    /// key whose first string is `first` (`None`: the key is absent or
+    /// empty, and the block will be too).
+    pub(crate) fn block(&mut self, event: &JobEvent, first: Option<&Cow<'_, str>>) {
+        let place = match first {
+            Some(Cow::Borrowed(text)) => Some(text.as_ptr() as usize),
+            Some(Cow::Owned(_)) => None,
+            None => Some(usize::MAX),
+        };
+        self.blocks.push((event.images.len(), place));
+    }
+
+    /// Reorders the blocks of `event.images` by their places in the body.
+    pub(crate) fn apply(self, event: &mut JobEvent) {
+        let mut blocks: smallvec::SmallVec<[(usize, usize, usize); 6]> = smallvec::SmallVec::new();
+        for (n, &(start, place)) in self.blocks.iter().enumerate() {
+            let end = self
+                .blocks
+                .get(n + 1)
+                .map_or(event.images.len(), |next| next.0);
+            match place {
+                _ if start == end => {}
+                Some(place) => blocks.push((place, start, end)),
+                None => return,
+            }
+        }
+        if blocks.is_sorted_by_key(|block| block.0) {
+            return;
+        }
+        blocks.sort_by_key(|block| block.0);
+        let mut images: Vec<Option<Image>> = event.images.drain(..).map(Some).collect();
+        for (_, start, end) in blocks {
+            event
+                .images
+                .extend(images[start..end].iter_mut().filter_map(Option::take));
+        }
     }
 }
 

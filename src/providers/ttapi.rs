@@ -26,11 +26,12 @@
 //!   leaves `success` unknown (other vendors use it for a submission).
 //! - `fetch-list` records: integer `status` 2 is completed (the only
 //!   documented value, on a finished upscale); other integers are unknown.
-//! - `cdnImage` and `discordImage` (each URL once, `discordImage` first) are
-//!   the grid, one image for an upscale or an operation outside Midjourney's
-//!   grid-making ones (`make_square`, …), and the input of a describe;
-//!   `width`/`height` describe them. `images` and `cdnImages` are the
-//!   quarters (tl, tr, bl, br).
+//! - `cdnImage` and `discordImage` (each URL once) are the grid, one image
+//!   for an upscale or an operation outside Midjourney's grid-making ones
+//!   (`make_square`, …), and the input of a describe; `width`/`height`
+//!   describe them. `images` and `cdnImages` are the quarters (tl, tr, bl,
+//!   br). The keys' images come in payload order: clients show the keys in
+//!   several orders.
 //! - A describe has no `prompt`: `data.prompt` holds its numbered prompts.
 //! - `occurred_at` is `finishTime` once the task is finished or failed;
 //!   `created_at` is `submitTime`.
@@ -515,14 +516,20 @@ fn fill<Data>(event: &mut JobEvent, task: Task<Data>) {
         task.discord_image_snake,
         task.cdn_image_snake,
     ];
+    // In payload order: clients show TTAPI's keys in several orders.
+    let mut order = super::PayloadOrder::default();
     for url in results.into_iter().flatten() {
+        order.block(event, Some(&url));
         let mut image = Image::new(url, role);
         image.width = task.width;
         image.height = task.height;
         event.images.push(image);
     }
+    order.block(event, task.images.first());
     push_finished_images(event, task.images);
+    order.block(event, task.cdn_images.first());
     push_finished_images(event, task.cdn_images);
+    order.apply(event);
     if event.status.is_terminal() {
         event.occurred_at = task.finish_time.as_ref().and_then(Timestamp::to_utc);
     }
@@ -557,6 +564,32 @@ mod tests {
         ] {
             assert!(decode(more.as_bytes()).is_err(), "{more}");
         }
+    }
+
+    #[test]
+    fn images_keep_payload_order_where_their_places_are_known() {
+        let urls = |quarter: &str| {
+            let body = format!(
+                r#"{{"status": "SUCCESS", "jobId": "j-3", "data": {{"images": ["{quarter}"],
+                    "action": "upscale1", "cdnImage": "https://example.com/u.png"}}}}"#
+            );
+            let event = decode(body.as_bytes()).unwrap();
+            event
+                .images
+                .into_iter()
+                .map(|image| image.url)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            urls("https://example.com/q.png"),
+            ["https://example.com/q.png", "https://example.com/u.png"]
+        );
+        // An escaped URL is copied and its place is lost: the documented
+        // order (the result keys first) stands.
+        assert_eq!(
+            urls(r"https:\/\/example.com\/q.png"),
+            ["https://example.com/u.png", "https://example.com/q.png"]
+        );
     }
 
     #[test]
