@@ -809,8 +809,12 @@ impl PayloadOrder {
         self.blocks.push((event.images.len(), place));
     }
 
-    /// Reorders the blocks of `event.images` by their places in the body.
+    /// Reorders the blocks of `event.images` by their places in the body
+    /// (images added before the first block stay where they are).
     pub(crate) fn apply(self, event: &mut JobEvent) {
+        let Some(&(first, _)) = self.blocks.first() else {
+            return;
+        };
         let mut blocks: smallvec::SmallVec<[(usize, usize, usize); 6]> = smallvec::SmallVec::new();
         for (n, &(start, place)) in self.blocks.iter().enumerate() {
             let end = self
@@ -819,7 +823,7 @@ impl PayloadOrder {
                 .map_or(event.images.len(), |next| next.0);
             match place {
                 _ if start == end => {}
-                Some(place) => blocks.push((place, start, end)),
+                Some(place) => blocks.push((place, start - first, end - first)),
                 None => return,
             }
         }
@@ -827,11 +831,11 @@ impl PayloadOrder {
             return;
         }
         blocks.sort_by_key(|block| block.0);
-        let mut images: Vec<Option<Image>> = event.images.drain(..).map(Some).collect();
+        let mut added: Vec<Option<Image>> = event.images.drain(first..).map(Some).collect();
         for (_, start, end) in blocks {
             event
                 .images
-                .extend(images[start..end].iter_mut().filter_map(Option::take));
+                .extend(added[start..end].iter_mut().filter_map(Option::take));
         }
     }
 }
@@ -928,6 +932,39 @@ fn keep_first_of_each<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payload_order_moves_whole_blocks_and_only_when_every_place_is_known() {
+        let body = String::from("q0 q1 g");
+        let (quarters, grid) = (&body[..5], &body[6..]);
+        let urls = |event: &JobEvent| -> Vec<String> {
+            event.images.iter().map(|image| image.url.clone()).collect()
+        };
+        let gather = |grid: Cow<'_, str>| {
+            let mut event = JobEvent::new(Provider::Ttapi, JobId::new("j"), JobStatus::Completed);
+            event.images.push(Image::new("input", ImageRole::Input));
+            let mut order = PayloadOrder::default();
+            order.block(&event, Some(&grid));
+            event
+                .images
+                .push(Image::new(grid.into_owned(), ImageRole::Grid));
+            order.block(&event, None);
+            order.block(&event, Some(&Cow::Borrowed(quarters)));
+            for quarter in quarters.split(' ') {
+                event.images.push(Image::new(quarter, ImageRole::Image));
+            }
+            order.apply(&mut event);
+            urls(&event)
+        };
+        // The quarters stand first in the body; the input added before any
+        // block stays first.
+        assert_eq!(gather(Cow::Borrowed(grid)), ["input", "q0", "q1", "g"]);
+        // A copied string has no place: the order of adding stands.
+        assert_eq!(
+            gather(Cow::Owned(grid.to_owned())),
+            ["input", "g", "q0", "q1"]
+        );
+    }
 
     #[test]
     fn videos_are_not_images() {
