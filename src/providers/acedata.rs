@@ -43,6 +43,8 @@
 //!   with keys no result object has and nothing of a Midjourney result
 //!   (Suno's `data`, Luma's `state`), or a `request` naming a `model` other
 //!   than Midjourney's, refuses the body (in a batch, the whole batch).
+//!   So does a result with `image_size`: the face-swap API's, which is
+//!   otherwise a Midjourney result's `task_id`, `image_url` and size.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -128,6 +130,9 @@ pub struct Task<'a, Items = Skipped, Response = Skipped> {
     pub job_id: Option<Skipped>,
     /// Records: the hold flag (not read).
     pub hold: Option<Skipped>,
+    /// The result file's size in bytes, which AceData's face-swap API sends
+    /// with its image and no Midjourney result does (read only to refuse it).
+    pub image_size: Option<Skipped>,
     /// Records: the storage id (not read).
     #[serde(rename = "_id")]
     pub storage_id: Option<Skipped>,
@@ -386,6 +391,7 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
 fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent, DecodeError> {
     let is_record = task.id.is_some() || task.request.is_some() || task.response.is_some();
     if !is_record {
+        refuse_face_swap(&task, at)?;
         let job_id = super::job_id(
             PROVIDER,
             at,
@@ -435,7 +441,10 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
                 ),
             ));
         }
-        Some(response) => result_event(job_id, response.result, operation.as_ref()),
+        Some(response) => {
+            refuse_face_swap(&response.result, At::inside(&format!("{at}response")))?;
+            result_event(job_id, response.result, operation.as_ref())
+        }
         // Not shown by the vendor: a record whose result has not come yet.
         None => JobEvent::new(PROVIDER, job_id, JobStatus::InProgress),
     };
@@ -448,6 +457,26 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
     event.occurred_at = task.finished_at.and_then(FractionalEpoch::to_utc);
     finish(&mut event);
     Ok(event)
+}
+
+/// Refuses the result of AceData's face-swap API, which comes keyed by
+/// `task_id` with an `image_url` and its size, as a Midjourney result does,
+/// and its byte size (`image_size`) besides.
+fn refuse_face_swap<Items, Response>(
+    result: &Task<Items, Response>,
+    at: At,
+) -> Result<(), DecodeError> {
+    match result.image_size {
+        Some(_) => Err(DecodeError::another_api(
+            PROVIDER,
+            format!("{at}image_size"),
+            format!(
+                "it carries `{at}image_size`, as results of AceData's face-swap API do: \
+                 a Midjourney result has none"
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The event a result object describes; `operation` is the record's, when
