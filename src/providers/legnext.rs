@@ -38,7 +38,7 @@ use serde_with::{serde_as, skip_serializing_none};
 use super::format::{fields_of, Envelope, Format, Signature};
 use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
-use crate::event::{Image, ImageRole, JobEvent, JobStatus, Operation};
+use crate::event::{is_word, Image, ImageRole, JobEvent, JobStatus, Operation};
 use crate::quirks::{
     clean_prompts, is_blank, BorrowedText, EmptyAsNone, ErrorDetail, NullableList, ObjectOnly,
     OneOrMany, Skipped, StringOrInt, Timestamp,
@@ -315,9 +315,11 @@ fn normalize<Data>(
 fn makes_one_image(operation: &Operation) -> bool {
     match operation {
         Operation::Upscale => true,
-        Operation::Other(kind) => ["enhance", "remove-background", "video-upscale"]
+        // Folded as status words are: Legnext writes `remove-background`
+        // and `remove_background`.
+        Operation::Other(kind) => ["enhance", "remove_background", "video_upscale"]
             .iter()
-            .any(|single| kind.eq_ignore_ascii_case(single)),
+            .any(|single| is_word(kind, single)),
         _ => false,
     }
 }
