@@ -134,7 +134,16 @@ const STATUS_WORDS: &[&str] = &[
 pub const FORMAT: Format = Format {
     provider: PROVIDER,
     wire_keys: || fields_of::<Task>().to_vec(),
-    also_sends: &["sref", "full_content", "actions", "model", "audio_url"],
+    // `audio_url` and `songs` come with its Suno and Udio tasks, sent on the
+    // same envelope and decoded as jobs of an operation mjhook does not know.
+    also_sends: &[
+        "sref",
+        "full_content",
+        "actions",
+        "model",
+        "audio_url",
+        "songs",
+    ],
     record: &[
         Signature::keys(&["task_id"], MARKS),
         Signature::keys(&["taskId"], MARKS),
