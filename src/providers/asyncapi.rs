@@ -8,6 +8,9 @@
 //! `{status: "ERROR", code, message}`.
 //!
 //! Decisions where the spec is silent:
+//! - The creation reply `{status: "SUCCESS", message, data: {job_id}}` and
+//!   nothing beside is byte for byte TTAPI's submit reply too: detection
+//!   calls it a tie ([`DecodeError::Ambiguous`]); named, it decodes.
 //! - `status` decides, even when it is a word this crate does not know
 //!   (`unknown`, the word kept in `provider_status`); `event` decides only
 //!   when `status` is missing or `null`, and a body with neither is an
