@@ -29,6 +29,8 @@
 //! - A `job_id` of `""` with a non-zero `error.code` is the vendor's error
 //!   reply ([`DecodeError::Vendor`]), as is a top-level `code` beside no job,
 //!   or an envelope `code` other than 0 or 200.
+//! - A job whose `model` is not `midjourney` (as GoAPI's tasks of other
+//!   models are) is refused.
 
 use std::borrow::Cow;
 
@@ -58,8 +60,11 @@ pub struct Job<'a, Data = Skipped> {
     /// The job's UUID; `""` in an error shaped like a job.
     #[serde(borrow)]
     pub job_id: Option<StringOrInt<'a>>,
-    /// `midjourney` (not read).
-    pub model: Option<Skipped>,
+    /// `midjourney` (`""` in the error reply); a job of another model is
+    /// refused.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(borrow, default)]
+    pub model: Option<Cow<'a, str>>,
     /// `diffusion`, `variation`, `upscale`, `reroll`, `blend`, `describe`,
     /// `shorten`, `pan`, `outpaint`, `inpaint`, `remix`, `edit`, …
     #[serde_as(as = "Option<BorrowedText>")]
@@ -260,6 +265,15 @@ fn normalize<Data>(
             });
         }
     }
+    // Its twin GoAPI sells other models on this task; Legnext's docs show
+    // none, but a job that names one is no Midjourney job.
+    super::refuse_other_model(
+        PROVIDER,
+        at,
+        "model",
+        job.model.as_deref(),
+        "Kling, Flux, …",
+    )?;
     let job_id = super::job_id(
         PROVIDER,
         at,
@@ -321,5 +335,30 @@ fn makes_one_image(operation: &Operation) -> bool {
             .iter()
             .any(|single| is_word(kind, single)),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_of_another_model_is_refused() {
+        let job = |model: &str| {
+            format!(
+                r#"{{"job_id": "j-1", "model": "{model}", "task_type": "diffusion", "status": "completed",
+                    "output": {{"image_url": "https://example.com/a.png"}}, "meta": {{}}}}"#
+            )
+        };
+        assert!(decode(job("midjourney").as_bytes()).is_ok());
+        // The error reply's blank model says nothing.
+        assert!(decode(job("").as_bytes()).is_ok());
+        let error = decode(job("kling").as_bytes()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("`model` names the model \"kling\""),
+            "{error}"
+        );
     }
 }

@@ -38,8 +38,13 @@
 //!   `created_at` is `submitTime`.
 //! - `components`, `quota`, `mode`, `seed`, `hookUrl` and `notify_id` have no
 //!   place in the model and are not read.
-//! - TTAPI's Suno tasks come in the same envelope, with songs (`musics`) and
-//!   a model (`mv`) where a Midjourney task has images: they are refused.
+//! - Tasks of TTAPI's other APIs come in the same envelope and are refused
+//!   by what they carry: Suno's songs (`musics`) and model (`mv`), GPT-4o
+//!   image's input images (`referImages`), Luma's `userPrompt`, or a
+//!   `model` that is neither a mode (`fetch-list` records write theirs
+//!   there) nor Midjourney's (Sora's `sora-2`). A GPT image task while it
+//!   waits (`{prompt, quota, hookUrl}`) shows nothing of the kind and
+//!   cannot be told from a Midjourney task.
 
 use std::borrow::Cow;
 
@@ -149,8 +154,11 @@ pub struct Task<'a, Data = Skipped> {
     pub quota: Option<Skipped>,
     /// `fast`, `relax`, `turbo` (not read).
     pub mode: Option<Skipped>,
-    /// `fetch-list`: the mode (not read).
-    pub model: Option<Skipped>,
+    /// `fetch-list`: the mode (`fast`, …); in a task of another of TTAPI's
+    /// APIs, its model (`sora-2`, …), read only to refuse it.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(borrow, default)]
+    pub model: Option<Cow<'a, str>>,
     /// A seed task's result (not read).
     pub seed: Option<Skipped>,
     /// An echo of the hook URL (not read: it holds the caller's token).
@@ -162,23 +170,41 @@ pub struct Task<'a, Data = Skipped> {
     pub mv: Option<Skipped>,
     /// A TTAPI Suno task's songs (read only to refuse it).
     pub musics: Option<Skipped>,
+    /// A TTAPI GPT-4o image task's input images (read only to refuse it).
+    pub refer_images: Option<Skipped>,
+    /// A TTAPI Luma task's prompt (read only to refuse it).
+    pub user_prompt: Option<Skipped>,
 }
 
+/// What `fetch-list` records put in `model`: the mode.
+const MODES: &[&str] = &["fast", "relax", "turbo"];
+
 impl<Data> Task<'_, Data> {
-    /// Refuses a task of TTAPI's Suno API, which comes in the same envelope
-    /// and task keys (`jobId`, `action`, `progress`, `quota`) with its songs
-    /// (`musics`) and model (`mv`) instead of images.
-    fn refuse_music(&self, at: At) -> Result<(), DecodeError> {
-        let key = match (&self.musics, &self.mv) {
-            (Some(_), _) => "musics",
-            (None, Some(_)) => "mv",
-            (None, None) => return Ok(()),
-        };
-        Err(DecodeError::another_api(
-            PROVIDER,
-            format!("{at}{key}"),
-            format!("it carries `{at}{key}`, as tasks of TTAPI's Suno API do: a Midjourney task has none"),
-        ))
+    /// Refuses a task of another of TTAPI's APIs, which come in the same
+    /// envelope and task keys (`jobId`, `progress`, `prompt`, `quota`):
+    /// Suno's songs (`musics`) and model (`mv`), GPT-4o image's inputs
+    /// (`referImages`), Luma's `userPrompt`, or a `model` (Sora's
+    /// `sora-2`, …) that is neither a mode nor Midjourney's.
+    fn refuse_other_api(&self, at: At) -> Result<(), DecodeError> {
+        let marks = [
+            (self.musics.is_some(), "musics", "Suno"),
+            (self.mv.is_some(), "mv", "Suno"),
+            (self.refer_images.is_some(), "referImages", "GPT-4o image"),
+            (self.user_prompt.is_some(), "userPrompt", "Luma"),
+        ];
+        if let Some((_, key, api)) = marks.into_iter().find(|(carried, ..)| *carried) {
+            return Err(DecodeError::another_api(
+                PROVIDER,
+                format!("{at}{key}"),
+                format!(
+                    "it carries `{at}{key}`, as tasks of TTAPI's {api} API do: a Midjourney \
+                     task has none"
+                ),
+            ));
+        }
+        let model =
+            (self.model.as_deref()).filter(|model| !MODES.iter().any(|mode| is_word(model, mode)));
+        super::refuse_other_model(PROVIDER, at, "model", model, "Sora, Suno, …")
     }
 }
 
@@ -319,7 +345,7 @@ fn task_event<Data>(
     task: Task<'_, Data>,
     bare: bool,
 ) -> Result<Events, DecodeError> {
-    task.refuse_music(if bare { At::TOP } else { At::inside("data") })?;
+    task.refuse_other_api(if bare { At::TOP } else { At::inside("data") })?;
     let ids = [
         top_job_id.as_ref(),
         task.job_id.as_ref(),
@@ -393,7 +419,7 @@ fn submit_reply(mut task: Task, at: At) -> Result<JobEvent, DecodeError> {
 }
 
 fn record(mut task: Task, at: At) -> Result<JobEvent, DecodeError> {
-    task.refuse_music(at)?;
+    task.refuse_other_api(at)?;
     let job_id = record_id(&mut task, at)?;
     let status = match &task.status {
         Some(code) => match code.as_int() {
@@ -459,6 +485,8 @@ impl<Data> Task<'_, Data> {
             notify_id,
             mv,
             musics,
+            refer_images,
+            user_prompt,
         } = self;
         message.is_none()
             && data.is_none()
@@ -486,6 +514,8 @@ impl<Data> Task<'_, Data> {
             && notify_id.is_none()
             && mv.is_none()
             && musics.is_none()
+            && refer_images.is_none()
+            && user_prompt.is_none()
     }
 }
 
@@ -569,6 +599,21 @@ mod tests {
         ] {
             assert!(decode(more.as_bytes()).is_err(), "{more}");
         }
+    }
+
+    #[test]
+    fn a_model_that_is_a_mode_is_read_and_another_model_refused() {
+        let task = |model: &str| {
+            format!(
+                r#"{{"status": "ON_QUEUE", "message": "", "jobId": "j-1",
+                    "data": {{"prompt": "p", "quota": "3", "model": "{model}"}}}}"#
+            )
+        };
+        for mode in ["fast", "RELAX", "turbo", "midjourney", ""] {
+            assert!(decode(task(mode).as_bytes()).is_ok(), "{mode}");
+        }
+        let error = decode(task("sora-2").as_bytes()).unwrap_err();
+        assert!(error.to_string().contains("`data.model`"), "{error}");
     }
 
     #[test]
