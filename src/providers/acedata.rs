@@ -43,8 +43,9 @@
 //!   with keys no result object has and nothing of a Midjourney result
 //!   (Suno's `data`, Luma's `state`), or a `request` naming a `model` other
 //!   than Midjourney's, refuses the body (in a batch, the whole batch).
-//!   So does a result with `image_size`: the face-swap API's, which is
-//!   otherwise a Midjourney result's `task_id`, `image_url` and size.
+//!   So does a result with `image_size` (the face-swap API's) or `seed`
+//!   (the artistic-QR-code API's), which are otherwise a Midjourney
+//!   result's `task_id`, `image_url` and size.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -133,6 +134,9 @@ pub struct Task<'a, Items = Skipped, Response = Skipped> {
     /// The result file's size in bytes, which AceData's face-swap API sends
     /// with its image and no Midjourney result does (read only to refuse it).
     pub image_size: Option<Skipped>,
+    /// The seed AceData's artistic-QR-code API sends with its image, and no
+    /// Midjourney result does (read only to refuse it).
+    pub seed: Option<Skipped>,
     /// Records: the storage id (not read).
     #[serde(rename = "_id")]
     pub storage_id: Option<Skipped>,
@@ -391,7 +395,7 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
 fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent, DecodeError> {
     let is_record = task.id.is_some() || task.request.is_some() || task.response.is_some();
     if !is_record {
-        refuse_face_swap(&task, at)?;
+        refuse_other_image_apis(&task, at)?;
         let job_id = super::job_id(
             PROVIDER,
             at,
@@ -442,7 +446,7 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
             ));
         }
         Some(response) => {
-            refuse_face_swap(&response.result, At::inside(&format!("{at}response")))?;
+            refuse_other_image_apis(&response.result, At::inside(&format!("{at}response")))?;
             result_event(job_id, response.result, operation.as_ref())
         }
         // Not shown by the vendor: a record whose result has not come yet.
@@ -459,24 +463,30 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
     Ok(event)
 }
 
-/// Refuses the result of AceData's face-swap API, which comes keyed by
+/// Refuses the results of AceData's other image APIs, which come keyed by
 /// `task_id` with an `image_url` and its size, as a Midjourney result does,
-/// and its byte size (`image_size`) besides.
-fn refuse_face_swap<Items, Response>(
+/// and one key besides that no Midjourney result has: the face-swap API's
+/// byte size (`image_size`), the artistic-QR-code API's `seed`.
+fn refuse_other_image_apis<Items, Response>(
     result: &Task<Items, Response>,
     at: At,
 ) -> Result<(), DecodeError> {
-    match result.image_size {
-        Some(_) => Err(DecodeError::another_api(
-            PROVIDER,
-            format!("{at}image_size"),
-            format!(
-                "it carries `{at}image_size`, as results of AceData's face-swap API do: \
-                 a Midjourney result has none"
-            ),
-        )),
-        None => Ok(()),
-    }
+    let (key, api) = match result {
+        Task {
+            image_size: Some(_),
+            ..
+        } => ("image_size", "face-swap"),
+        Task { seed: Some(_), .. } => ("seed", "artistic-QR-code"),
+        _ => return Ok(()),
+    };
+    Err(DecodeError::another_api(
+        PROVIDER,
+        format!("{at}{key}"),
+        format!(
+            "it carries `{at}{key}`, as results of AceData's {api} API do: \
+             a Midjourney result has none"
+        ),
+    ))
 }
 
 /// The event a result object describes; `operation` is the record's, when
