@@ -37,10 +37,12 @@
 //! - `occurred_at` is `finishTime` once the task is finished or failed;
 //!   `created_at` is `submitTime`.
 //! - `components`, `quota`, `mode`, `seed`, `hookUrl` and `notify_id` have no
-//!   place in the model and are not read.
+//!   place in the model and are not read (`mode` only to refuse a Flux task).
 //! - Tasks of TTAPI's other APIs come in the same envelope and are refused
 //!   by what they carry: Suno's songs (`musics`) and model (`mv`), GPT-4o
-//!   image's input images (`referImages`), Luma's `userPrompt`, or a
+//!   image's input images (`referImages`), Luma's `userPrompt`, face swap's
+//!   `targetImage` and `swapImage`, Grok image's `aspectRatio`, a `mode`
+//!   that is none of Midjourney's speed modes (Flux's `flux1-pro`), or a
 //!   `model` that is neither a mode (`fetch-list` records write theirs
 //!   there) nor Midjourney's (Sora's `sora-2`). A GPT image task while it
 //!   waits (`{prompt, quota, hookUrl}`) shows nothing of the kind and
@@ -152,8 +154,11 @@ pub struct Task<'a, Data = Skipped> {
     pub components: Option<Skipped>,
     /// Credits used (not read).
     pub quota: Option<Skipped>,
-    /// `fast`, `relax`, `turbo` (not read).
-    pub mode: Option<Skipped>,
+    /// `fast`, `relax`, `turbo`; in a Flux task, its model (`flux1-pro`,
+    /// …), read only to refuse it.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(borrow, default)]
+    pub mode: Option<Cow<'a, str>>,
     /// `fetch-list`: the mode (`fast`, …); in a task of another of TTAPI's
     /// APIs, its model (`sora-2`, …), read only to refuse it.
     #[serde_as(as = "EmptyAsNone")]
@@ -174,23 +179,35 @@ pub struct Task<'a, Data = Skipped> {
     pub refer_images: Option<Skipped>,
     /// A TTAPI Luma task's prompt (read only to refuse it).
     pub user_prompt: Option<Skipped>,
+    /// A TTAPI face-swap task's target image (read only to refuse it).
+    pub target_image: Option<Skipped>,
+    /// A TTAPI face-swap task's face image (read only to refuse it).
+    pub swap_image: Option<Skipped>,
+    /// A TTAPI Grok image task's aspect ratio (read only to refuse it).
+    pub aspect_ratio: Option<Skipped>,
 }
 
-/// What `fetch-list` records put in `model`: the mode.
-const MODES: &[&str] = &["fast", "relax", "turbo"];
+/// Midjourney's speed modes: what a task puts in `mode`, and `fetch-list`
+/// records in `model`.
+const MODES: &[&str] = &["fast", "relax", "relaxed", "turbo"];
 
 impl<Data> Task<'_, Data> {
     /// Refuses a task of another of TTAPI's APIs, which come in the same
     /// envelope and task keys (`jobId`, `progress`, `prompt`, `quota`):
     /// Suno's songs (`musics`) and model (`mv`), GPT-4o image's inputs
-    /// (`referImages`), Luma's `userPrompt`, or a `model` (Sora's
-    /// `sora-2`, …) that is neither a mode nor Midjourney's.
+    /// (`referImages`), Luma's `userPrompt`, face swap's `targetImage` and
+    /// `swapImage`, Grok image's `aspectRatio`, a `mode` that is no speed
+    /// mode (Flux's `flux1-pro`), or a `model` (Sora's `sora-2`, …) that is
+    /// neither a mode nor Midjourney's.
     fn refuse_other_api(&self, at: At) -> Result<(), DecodeError> {
         let marks = [
             (self.musics.is_some(), "musics", "Suno"),
             (self.mv.is_some(), "mv", "Suno"),
             (self.refer_images.is_some(), "referImages", "GPT-4o image"),
             (self.user_prompt.is_some(), "userPrompt", "Luma"),
+            (self.target_image.is_some(), "targetImage", "face swap"),
+            (self.swap_image.is_some(), "swapImage", "face swap"),
+            (self.aspect_ratio.is_some(), "aspectRatio", "Grok image"),
         ];
         if let Some((_, key, api)) = marks.into_iter().find(|(carried, ..)| *carried) {
             return Err(DecodeError::another_api(
@@ -202,8 +219,20 @@ impl<Data> Task<'_, Data> {
                 ),
             ));
         }
-        let model =
-            (self.model.as_deref()).filter(|model| !MODES.iter().any(|mode| is_word(model, mode)));
+        let is_mode = |word: &str| MODES.iter().any(|mode| is_word(word, mode));
+        if let Some(mode) = self.mode.as_deref().filter(|mode| !is_mode(mode)) {
+            return Err(DecodeError::another_api(
+                PROVIDER,
+                format!("{at}mode"),
+                format!(
+                    "its `{at}mode` is {}, none of Midjourney's modes ({}), as the model \
+                     of a task of TTAPI's Flux API is",
+                    crate::quirks::shown(mode),
+                    MODES.join(", ")
+                ),
+            ));
+        }
+        let model = (self.model.as_deref()).filter(|model| !is_mode(model));
         super::refuse_other_model(PROVIDER, at, "model", model, "Sora, Suno, …")
     }
 }
@@ -487,6 +516,9 @@ impl<Data> Task<'_, Data> {
             musics,
             refer_images,
             user_prompt,
+            target_image,
+            swap_image,
+            aspect_ratio,
         } = self;
         message.is_none()
             && data.is_none()
@@ -516,6 +548,9 @@ impl<Data> Task<'_, Data> {
             && musics.is_none()
             && refer_images.is_none()
             && user_prompt.is_none()
+            && target_image.is_none()
+            && swap_image.is_none()
+            && aspect_ratio.is_none()
     }
 }
 
@@ -614,6 +649,21 @@ mod tests {
         }
         let error = decode(task("sora-2").as_bytes()).unwrap_err();
         assert!(error.to_string().contains("`data.model`"), "{error}");
+    }
+
+    #[test]
+    fn a_speed_mode_is_read_and_a_flux_model_in_mode_refused() {
+        let task = |mode: &str| {
+            format!(
+                r#"{{"status": "ON_QUEUE", "message": "", "jobId": "j-1",
+                    "data": {{"prompt": "p", "quota": "3", "mode": "{mode}"}}}}"#
+            )
+        };
+        for mode in ["fast", "Relax", "turbo", ""] {
+            assert!(decode(task(mode).as_bytes()).is_ok(), "{mode}");
+        }
+        let error = decode(task("flux1-pro").as_bytes()).unwrap_err();
+        assert!(error.to_string().contains("`data.mode`"), "{error}");
     }
 
     #[test]
