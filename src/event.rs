@@ -581,7 +581,13 @@ impl Operation {
             Operation::Describe
         } else if family("blend") {
             Operation::Blend
-        } else if family("outpaint") || family("zoom") || family("custom_zoom") {
+        } else if family("outpaint")
+            || family("zoom")
+            || family("custom_zoom")
+            // Midjourney lists Make Square among its zoom-outs: it widens the
+            // canvas to a square and returns a new grid.
+            || family("make_square")
+        {
             Operation::Outpaint
         } else if family("pan") {
             Operation::Pan
@@ -863,10 +869,8 @@ mod tests {
         assert_eq!(family("outpaint-1.5"), Operation::Outpaint);
         assert_eq!(family("CUSTOM_ZOOM"), Operation::Outpaint);
         assert_eq!(family("zoom_out_1_5"), Operation::Outpaint);
-        assert_eq!(
-            family("make_square"),
-            Operation::Other("make_square".into())
-        );
+        assert_eq!(family("make_square"), Operation::Outpaint);
+        assert_eq!(family("MAKE-SQUARE"), Operation::Outpaint);
         assert_eq!(family("pan-left"), Operation::Pan);
         assert_eq!(family("vary-region"), Operation::Inpaint);
         assert_eq!(family("variation_region"), Operation::Inpaint);

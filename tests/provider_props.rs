@@ -418,7 +418,7 @@ proptest! {
     fn ttapi_tasks(
         salt in any::<u32>(),
         status in select(&[("PENDING_QUEUE", "pending"), ("ON_QUEUE", "in_progress"), ("SUCCESS", "completed"), ("FAILED", "failed")][..]),
-        action in select(&[("imagine", "imagine"), ("upsample3", "upscale"), ("variation2", "variation"), ("reroll", "reroll"), ("zoom_out_2", "outpaint"), ("pan_up", "pan"), ("high_variation", "variation"), ("upscale_subtle", "upscale"), ("blend", "blend"), ("inpaint", "inpaint"), ("make_square", "make_square")][..]),
+        action in select(&[("imagine", "imagine"), ("upsample3", "upscale"), ("variation2", "variation"), ("reroll", "reroll"), ("zoom_out_2", "outpaint"), ("pan_up", "pan"), ("high_variation", "variation"), ("upscale_subtle", "upscale"), ("blend", "blend"), ("inpaint", "inpaint"), ("make_square", "outpaint")][..]),
         legacy in any::<bool>(),
         progress in prop::option::of(percent()),
         cdn in any::<bool>(),

@@ -29,7 +29,8 @@
 //!   documented value, on a finished upscale); other integers are unknown.
 //! - `cdnImage` and `discordImage` (each URL once) are the grid, one image
 //!   for an upscale or an operation outside Midjourney's grid-making ones
-//!   (`make_square`, …), and the input of a describe; `width`/`height`
+//!   (`make_square` is a zoom-out, an outpaint, and makes a grid), and the
+//!   input of a describe; `width`/`height`
 //!   describe them. `images` and `cdnImages` are the quarters (tl, tr, bl,
 //!   br). The keys' images come in payload order: clients show the keys in
 //!   several orders.
