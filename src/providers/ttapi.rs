@@ -27,13 +27,12 @@
 //!   leaves `success` unknown (other vendors use it for a submission).
 //! - `fetch-list` records: integer `status` 2 is completed (the only
 //!   documented value, on a finished upscale); other integers are unknown.
-//! - `cdnImage` and `discordImage` (each URL once) are the grid, one image
-//!   for an upscale or an operation outside Midjourney's grid-making ones
-//!   (`make_square` is a zoom-out, an outpaint, and makes a grid), and the
-//!   input of a describe; `width`/`height`
-//!   describe them. `images` and `cdnImages` are the quarters (tl, tr, bl,
-//!   br). The keys' images come in payload order: clients show the keys in
-//!   several orders.
+//! - `cdnImage` and `discordImage` (each URL once) are the grid (`make_square`
+//!   too: a zoom-out, an outpaint), one image for an upscale or an operation
+//!   outside Midjourney's grid-making ones, and the input of a describe;
+//!   `width`/`height` describe them. `images` and `cdnImages` are the
+//!   quarters (tl, tr, bl, br). The keys' images come in payload order:
+//!   clients show the keys in several orders.
 //! - A describe has no `prompt`: `data.prompt` holds its numbered prompts.
 //! - `occurred_at` is `finishTime` once the task is finished or failed;
 //!   `created_at` is `submitTime`.
