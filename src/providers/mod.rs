@@ -663,15 +663,30 @@ pub(crate) fn refuse_other_model(
     model: Option<&str>,
     others: &str,
 ) -> Result<(), DecodeError> {
-    let midjourney = |model: &str| MIDJOURNEY_MODELS.iter().any(|word| is_word(model, word));
+    refuse_model_outside(provider, at, key, model, MIDJOURNEY_MODELS, others)
+}
+
+/// Refuses a task of one of the vendor's other APIs by the model it names at
+/// `key` of the record `at`: one that is none of `known` (the words a
+/// Midjourney task puts there; a blank one says nothing). `others` names a
+/// few of those APIs, for the message.
+pub(crate) fn refuse_model_outside(
+    provider: Provider,
+    at: At,
+    key: &str,
+    model: Option<&str>,
+    known: &[&str],
+    others: &str,
+) -> Result<(), DecodeError> {
+    let is_known = |model: &str| known.iter().any(|word| is_word(model, word));
     match model {
-        Some(model) if !is_blank(model) && !midjourney(model) => {
+        Some(model) if !is_blank(model) && !is_known(model) => {
             let path = format!("{at}{key}");
             let lacks = format!(
                 "its `{path}` names the model {}, none of {}, as tasks of the vendor's \
                  other APIs ({others}) do",
                 crate::quirks::shown(model),
-                MIDJOURNEY_MODELS.join(", ")
+                known.join(", ")
             );
             Err(DecodeError::another_api(provider, path, lacks))
         }

@@ -219,19 +219,9 @@ impl<Data> Task<'_, Data> {
                 ),
             ));
         }
+        // Flux's tasks name their model in `mode`.
+        super::refuse_model_outside(PROVIDER, at, "mode", self.mode.as_deref(), MODES, "Flux, …")?;
         let is_mode = |word: &str| MODES.iter().any(|mode| is_word(word, mode));
-        if let Some(mode) = self.mode.as_deref().filter(|mode| !is_mode(mode)) {
-            return Err(DecodeError::another_api(
-                PROVIDER,
-                format!("{at}mode"),
-                format!(
-                    "its `{at}mode` is {}, none of Midjourney's modes ({}), as the model \
-                     of a task of TTAPI's Flux API is",
-                    crate::quirks::shown(mode),
-                    MODES.join(", ")
-                ),
-            ));
-        }
         let model = (self.model.as_deref()).filter(|model| !is_mode(model));
         super::refuse_other_model(PROVIDER, at, "model", model, "Sora, Suno, …")
     }
