@@ -417,6 +417,25 @@ pub enum VerifyError {
         name: &'static str,
     },
 
+    /// A header the method reads is not in the form it signs: KIE.ai's
+    /// `X-Webhook-Timestamp` (Unix seconds) or `X-Webhook-Signature`
+    /// (base64).
+    #[error("the `{name}` header is malformed: {problem}")]
+    MalformedHeader {
+        /// The header's name.
+        name: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+
+    /// KIE.ai's HMAC signs the body's task id, and the body has none that
+    /// can be read.
+    #[error("the signature covers the body's `data.taskId`, which cannot be read: {reason}")]
+    MissingTaskId {
+        /// What the parse found.
+        reason: String,
+    },
+
     /// The `X-Midjourney-Signature` value is not one of the accepted forms.
     #[error("the `X-Midjourney-Signature` header is malformed: {problem}")]
     MalformedSignature {
@@ -433,7 +452,7 @@ pub enum VerifyError {
 
     /// The provider is authenticated by a token in the hook URL, but no
     /// request URL was given to the verifier.
-    #[error("no request URL was given; {provider} requests can only be authenticated by a token in the hook URL's query")]
+    #[error("no request URL was given, and {provider} requests are checked here by a token in the hook URL's query")]
     MissingUrl {
         /// The provider being verified.
         provider: Provider,
@@ -458,9 +477,10 @@ pub enum VerifyError {
         reason: String,
     },
 
-    /// The body's `timestamp` is older than the tolerance allows.
+    /// The signed time (the AsyncAPI body's `timestamp`, KIE.ai's
+    /// `X-Webhook-Timestamp`) is older than the tolerance allows.
     #[error(
-        "the body's `timestamp` is {} old, beyond the tolerance of {} (a replayed request?)",
+        "the signed timestamp is {} old, beyond the tolerance of {} (a replayed request?)",
         Span(*age),
         Span(*tolerance)
     )]
@@ -471,9 +491,9 @@ pub enum VerifyError {
         tolerance: std::time::Duration,
     },
 
-    /// The body's `timestamp` is further in the future than the tolerance allows.
+    /// The signed time is further in the future than the tolerance allows.
     #[error(
-        "the body's `timestamp` is {} in the future, beyond the tolerance of {}",
+        "the signed timestamp is {} in the future, beyond the tolerance of {}",
         Span(*ahead),
         Span(*tolerance)
     )]
@@ -484,18 +504,31 @@ pub enum VerifyError {
         tolerance: std::time::Duration,
     },
 
-    /// A replay window was asked for a provider that sends no signed
-    /// timestamp, so it could not protect anything.
-    #[error("{provider} sends no signed timestamp; a replay window applies to asyncapi only")]
+    /// A replay window was asked for a method that signs no time, so it
+    /// could not protect anything.
+    #[error("{provider} requests checked by {method} carry no signed time, so a replay window cannot apply; it applies to asyncapi's signature and kie's HMAC")]
     ReplayWindowUnsupported {
         /// The provider being verified.
         provider: Provider,
+        /// The method in force.
+        method: crate::verify::Method,
+    },
+
+    /// The verifier was set to a method the provider's requests cannot be
+    /// checked by ([`Method::supported`](crate::verify::Method::supported)).
+    #[error("{provider} requests cannot be checked by {method}")]
+    UnsupportedMethod {
+        /// The provider being verified.
+        provider: Provider,
+        /// The method asked for.
+        method: crate::verify::Method,
     },
 }
 
 impl VerifyError {
     /// Whether the verifier, not the request, is at fault: no secret, a
-    /// replay window for a provider without signed timestamps, or no URL
+    /// method the provider does not support, a replay window for a method
+    /// without signed time, or no URL
     /// passed for a URL-token provider. A server answers these with a 500
     /// rather than a 401, and fixes its configuration.
     pub fn is_configuration(&self) -> bool {
@@ -504,6 +537,7 @@ impl VerifyError {
             VerifyError::NoSecret { .. }
                 | VerifyError::MissingUrl { .. }
                 | VerifyError::ReplayWindowUnsupported { .. }
+                | VerifyError::UnsupportedMethod { .. }
         )
     }
 }
@@ -666,7 +700,7 @@ mod tests {
         };
         assert_eq!(
             stale.to_string(),
-            "the body's `timestamp` is 632 d 1 h old, beyond the tolerance of 5 min (a replayed request?)"
+            "the signed timestamp is 632 d 1 h old, beyond the tolerance of 5 min (a replayed request?)"
         );
         let future = VerifyError::Future {
             ahead: Duration::from_secs(15 * 3600 + 10 * 60),
@@ -674,7 +708,7 @@ mod tests {
         };
         assert_eq!(
             future.to_string(),
-            "the body's `timestamp` is 15 h 10 min in the future, beyond the tolerance of 1 min 30 s"
+            "the signed timestamp is 15 h 10 min in the future, beyond the tolerance of 1 min 30 s"
         );
     }
 }

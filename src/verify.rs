@@ -32,8 +32,8 @@
 //! | `midjourney_api` | nothing: `hookUrl` has no secret or signing field beside it | [`Method::UrlToken`] | as for `imagineapi`; confirm with `job-status` |
 //! | `midjourney_proxy` | nothing: the bare task, unsigned (`mj-api-secret` authenticates callers *to* the proxy, never its callbacks); `properties.notifyHook` echoes the hook URL, token included | [`Method::UrlToken`] | as for `imagineapi`; confirm with `/mj/task/{id}/fetch`, and do not log bodies verbatim |
 //! | `ttapi` | nothing: no signature or secret header; `data.hookUrl` echoes the hook URL | [`Method::UrlToken`] | as for `imagineapi`; confirm with `/midjourney/v1/fetch` |
-//! | `legnext` | nothing known: the job echoes `webhook_config.secret`, always `""`, and the request takes no secret beside `callback` | [`Method::UrlToken`] | as for `imagineapi`; confirm with `GET /v1/job/{job_id}` |
-//! | `kie` | nothing by default. An account may enable an HMAC (`X-Webhook-Signature` over `taskId.timestamp`, not over the body), documented for KIE's other products, not its Midjourney callbacks; it is not checked here | [`Method::UrlToken`] | as for `imagineapi`; confirm with `record-info` |
+//! | `legnext` | nothing known: the job echoes `webhook_config.secret`, always `""`, and the request takes no secret beside `callback`. GoAPI, whose design it copies, echoes a set secret in `x-webhook-secret` | [`Method::UrlToken`]; [`Method::SharedSecret`] with [`Verifier::using`], for an account that can set a secret | as for `imagineapi`, or as for `apiframe`; confirm with `GET /v1/job/{job_id}` |
+//! | `kie` | nothing by default. An account that enables its `webhookHmacKey` gets on every callback `X-Webhook-Timestamp` (Unix seconds) and `X-Webhook-Signature`: base64 HMAC-SHA256 of `<data.taskId>.<timestamp>` | [`Method::UrlToken`]; [`Method::TaskSignature`] with [`Verifier::using`], once the HMAC is enabled | by the URL token, as for `imagineapi`. By the HMAC: that the sender knows the key, that the body's task id is the signed one, and, with a [replay window](Verifier::tolerance), that the signed time is recent. The rest of the body is **not** signed: whoever sees one callback can send another body about the same task with its headers until the window closes. Confirm with `record-info` |
 //! | `acedata` | nothing: `callback_url` is POSTed to plainly, with no header, secret or signature | [`Method::UrlToken`] | as for `imagineapi`; confirm with `/midjourney/tasks` `retrieve` |
 //! | `imaginepro` | nothing: the account webhook (or `webhookOverride`) gets no secret or signature; `ref` is the caller's, echoed, not a secret | [`Method::UrlToken`] | as for `imagineapi`; the account webhook also receives jobs you did not start; confirm with the message endpoint |
 //!
@@ -67,6 +67,22 @@
 //! A header sent more than once has each value tried; a value a proxy joined
 //! with commas is not split, because `v1,<base64>` looks just like one.
 //!
+//! # KIE.ai's `X-Webhook-Signature`
+//!
+//! With [`Method::TaskSignature`], the check reads the task id from the raw
+//! body (`data.taskId`, or `data.task_id` as KIE.ai's own sample reads it;
+//! a body with both, or neither, is a [`VerifyError::MissingTaskId`]) and
+//! computes the HMAC-SHA256 of `<task id>.<X-Webhook-Timestamp>`, the time
+//! exactly as sent. `X-Webhook-Timestamp` must come once, as 1 to 12 ASCII
+//! digits; `X-Webhook-Signature` as 44 characters of padded standard base64,
+//! each value tried when there are several. White space around a value is
+//! ignored. Anything else is a [`VerifyError::MalformedHeader`], and a
+//! well-formed value that matches no secret a [`VerifyError::Mismatch`].
+//!
+//! KIE.ai documents the HMAC for its whole API, "all callback requests" of
+//! an account that enables it; no Midjourney callback with the headers has
+//! been published, so whether they carry them is the vendor's to confirm.
+//!
 //! # Secrets and rotation
 //!
 //! A [`Verifier`] holds any number of [`Secret`]s and accepts a request that
@@ -91,14 +107,17 @@
 //! is the same instant). A missing, unset (`""`, `0`) or unreadable one is an
 //! error, never "fresh".
 //! [`Verifier::verify_at`] takes the clock as an argument; [`Verifier::verify`]
-//! reads the system clock and calls it. The other vendors send no signed time,
-//! so asking them for a window is a [`VerifyError::ReplayWindowUnsupported`].
+//! reads the system clock and calls it. KIE.ai's HMAC signs its
+//! `X-Webhook-Timestamp`, which the same window checks. The other methods
+//! sign no time, so asking them for a window is a
+//! [`VerifyError::ReplayWindowUnsupported`].
 //!
 //! # Testing your own receiver
 //!
 //! [`sign`] and [`signature_header`] produce what an `asyncapi` sender would
-//! send, [`secret_header`] what `apiframe` and `goapi` send, and
-//! [`url_with_token`] the hook URL to register for `imagineapi`,
+//! send, [`secret_header`] what `apiframe` and `goapi` send,
+//! [`task_signature_headers`] what KIE.ai sends once its HMAC is enabled,
+//! and [`url_with_token`] the hook URL to register for `imagineapi`,
 //! `midjourney_api`, `legnext` and `kie`.
 
 use std::collections::{BTreeMap, HashMap};
@@ -124,6 +143,13 @@ pub const SIGNATURE_HEADER: &str = "X-Midjourney-Signature";
 
 /// The header `apiframe` and `goapi` echo the webhook secret in.
 pub const SECRET_HEADER: &str = "x-webhook-secret";
+
+/// The header KIE.ai signs a callback's task id and time in, once the
+/// account enables its HMAC ([`Method::TaskSignature`]).
+pub const TASK_SIGNATURE_HEADER: &str = "X-Webhook-Signature";
+
+/// The header holding the Unix seconds [`TASK_SIGNATURE_HEADER`] signs.
+pub const TASK_TIMESTAMP_HEADER: &str = "X-Webhook-Timestamp";
 
 /// The query parameter a URL token is read from unless
 /// [`Verifier::token_param`] names another.
@@ -392,6 +418,12 @@ pub enum Method {
     /// (`imagineapi`, `midjourney_api`, `midjourney_proxy`, `ttapi`, `legnext`, `kie`,
     /// `acedata`, `imaginepro`).
     UrlToken,
+    /// KIE.ai's optional HMAC, once an account enables its `webhookHmacKey`:
+    /// base64 HMAC-SHA256 of `<data.taskId>.<X-Webhook-Timestamp>` in
+    /// [`TASK_SIGNATURE_HEADER`], the time in [`TASK_TIMESTAMP_HEADER`]
+    /// (`kie`, chosen with [`Verifier::using`]). It signs the task id and
+    /// the time, not the body.
+    TaskSignature,
 }
 
 impl Method {
@@ -404,11 +436,35 @@ impl Method {
             | Provider::MidjourneyApi
             | Provider::MidjourneyProxy
             | Provider::Ttapi => Method::UrlToken,
-            // Legnext takes no secret with its `callback`; KIE.ai's optional
-            // HMAC signs the task id and a header, not the body, and is not
-            // documented for Midjourney callbacks.
+            // Legnext's secret and KIE.ai's HMAC are optional, off until the
+            // user sets them up: the URL token is what every account has.
             Provider::Legnext | Provider::Kie => Method::UrlToken,
             Provider::Acedata | Provider::Imaginepro => Method::UrlToken,
+        }
+    }
+
+    /// Every method a provider's requests can be checked by, its default
+    /// ([`Method::of`]) first; [`Verifier::using`] picks another.
+    ///
+    /// ```
+    /// use mjhook::{verify::Method, Provider};
+    ///
+    /// assert_eq!(Method::supported(Provider::Kie), [Method::UrlToken, Method::TaskSignature]);
+    /// assert_eq!(Method::supported(Provider::Asyncapi), [Method::Signature]);
+    /// ```
+    pub fn supported(provider: Provider) -> &'static [Method] {
+        match provider {
+            // Legnext's job echoes `webhook_config.secret`, GoAPI's design,
+            // whose secret comes back in `x-webhook-secret`; an account that
+            // can set one can have it checked.
+            Provider::Legnext => &[Method::UrlToken, Method::SharedSecret],
+            Provider::Kie => &[Method::UrlToken, Method::TaskSignature],
+            _ => match Method::of(provider) {
+                Method::Signature => &[Method::Signature],
+                Method::SharedSecret => &[Method::SharedSecret],
+                Method::UrlToken => &[Method::UrlToken],
+                Method::TaskSignature => &[Method::TaskSignature],
+            },
         }
     }
 
@@ -416,9 +472,25 @@ impl Method {
     /// URL's is a token, the others secrets.
     pub fn credential(self) -> &'static str {
         match self {
-            Method::Signature | Method::SharedSecret => "secret",
+            Method::Signature | Method::SharedSecret | Method::TaskSignature => "secret",
             Method::UrlToken => "token",
         }
+    }
+
+    /// The header whose presence shows a request was sent for this method,
+    /// if it has one (the URL token's is in the URL).
+    pub fn header(self) -> Option<&'static str> {
+        match self {
+            Method::Signature => Some(SIGNATURE_HEADER),
+            Method::SharedSecret => Some(SECRET_HEADER),
+            Method::TaskSignature => Some(TASK_SIGNATURE_HEADER),
+            Method::UrlToken => None,
+        }
+    }
+
+    /// Whether the method signs a time, which a replay window checks.
+    fn signs_time(self) -> bool {
+        matches!(self, Method::Signature | Method::TaskSignature)
     }
 }
 
@@ -428,6 +500,7 @@ impl fmt::Display for Method {
             Method::Signature => "the `X-Midjourney-Signature` HMAC of the body",
             Method::SharedSecret => "the `x-webhook-secret` header",
             Method::UrlToken => "the hook URL's token",
+            Method::TaskSignature => "the `X-Webhook-Signature` HMAC of the task id and time",
         })
     }
 }
@@ -459,6 +532,7 @@ impl fmt::Display for Method {
 #[derive(Clone, Debug)]
 pub struct Verifier {
     provider: Provider,
+    method: Method,
     secrets: Vec<Secret>,
     tolerance: Option<Duration>,
     token_param: String,
@@ -472,6 +546,7 @@ impl Verifier {
     pub fn new(provider: Provider) -> Self {
         Verifier {
             provider,
+            method: Method::of(provider),
             secrets: Vec::new(),
             tolerance: None,
             token_param: DEFAULT_TOKEN_PARAM.to_owned(),
@@ -479,8 +554,30 @@ impl Verifier {
         }
     }
 
+    /// Checks requests by `method` instead of the provider's default
+    /// ([`Method::of`]): one of [`Method::supported`], such as KIE.ai's
+    /// HMAC once the account has enabled it. Another is a
+    /// [`VerifyError::UnsupportedMethod`] on every request.
+    ///
+    /// ```
+    /// use mjhook::verify::{task_signature_headers, Method, Request, Verifier};
+    /// use mjhook::Provider;
+    ///
+    /// let body = br#"{"code":200,"msg":"success","data":{"taskId":"mj_task_1","resultUrls":[]}}"#;
+    /// let headers = task_signature_headers("my-hmac-key", "mj_task_1", 1_714_564_800);
+    /// let verifier = Verifier::new(Provider::Kie)
+    ///     .using(Method::TaskSignature)
+    ///     .secret("my-hmac-key");
+    /// assert!(verifier.verify(&Request::new(body).headers(&headers)).is_ok());
+    /// ```
+    pub fn using(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
     /// Adds a secret: the `asyncapi` signing key, the `apiframe`/`goapi`
-    /// webhook secret, or the URL token. Add several to rotate.
+    /// webhook secret, KIE.ai's HMAC key, or the URL token. Add several to
+    /// rotate.
     pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
         self.secrets.push(secret.into());
         self
@@ -492,9 +589,10 @@ impl Verifier {
         self
     }
 
-    /// Refuses an `asyncapi` body whose `timestamp` is more than `tolerance`
-    /// before or after the clock. Other providers send no signed time, and
-    /// verifying them with a window set is
+    /// Refuses an `asyncapi` body whose `timestamp`, or a KIE.ai request
+    /// whose signed `X-Webhook-Timestamp` ([`Method::TaskSignature`]), is
+    /// more than `tolerance` before or after the clock. Other methods sign no
+    /// time, and verifying by them with a window set is
     /// [`VerifyError::ReplayWindowUnsupported`].
     pub fn tolerance(mut self, tolerance: Duration) -> Self {
         self.tolerance = Some(tolerance);
@@ -521,9 +619,10 @@ impl Verifier {
         self.provider
     }
 
-    /// How this verifier authenticates requests.
+    /// How this verifier authenticates requests: [`Method::of`] its
+    /// provider, unless [`Verifier::using`] chose another.
     pub fn method(&self) -> Method {
-        Method::of(self.provider)
+        self.method
     }
 
     /// The body size limit of its [`DecodeOptions`]: a larger body is
@@ -546,10 +645,17 @@ impl Verifier {
         request: &Request<'a>,
         now: DateTime<Utc>,
     ) -> Result<Verified<'a>, VerifyError> {
-        let method = self.method();
-        if self.tolerance.is_some() && method != Method::Signature {
+        let method = self.method;
+        if !Method::supported(self.provider).contains(&method) {
+            return Err(VerifyError::UnsupportedMethod {
+                provider: self.provider,
+                method,
+            });
+        }
+        if self.tolerance.is_some() && !method.signs_time() {
             return Err(VerifyError::ReplayWindowUnsupported {
                 provider: self.provider,
+                method,
             });
         }
         let secrets: Vec<&[u8]> = self
@@ -579,6 +685,12 @@ impl Verifier {
                 }
                 let sent = sent.into_iter().map(<[u8]>::trim_ascii);
                 check_equal(&secrets, sent, method)?;
+            }
+            Method::TaskSignature => {
+                let signed_at = check_task_signature(&secrets, request)?;
+                if let Some(tolerance) = self.tolerance {
+                    check_age(signed_at, tolerance, now)?;
+                }
             }
             Method::UrlToken => {
                 let url = request.url.ok_or(VerifyError::MissingUrl {
@@ -718,6 +830,39 @@ pub fn secret_header(secret: impl Into<String>) -> (&'static str, String) {
     (SECRET_HEADER, secret.into())
 }
 
+/// KIE.ai's `X-Webhook-Signature` value for a callback about `task_id`
+/// sent at `timestamp` (its `X-Webhook-Timestamp`, as sent): base64 of the
+/// HMAC-SHA256 of `<task_id>.<timestamp>` keyed with `secret`.
+pub fn sign_task(secret: impl AsRef<[u8]>, task_id: &str, timestamp: &str) -> String {
+    // As in `sign`: Hmac takes keys of any length.
+    HmacSha256::new_from_slice(secret.as_ref())
+        .map(|mac| {
+            let mac = mac
+                .chain_update(task_id)
+                .chain_update(".")
+                .chain_update(timestamp);
+            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+        })
+        .unwrap_or_default()
+}
+
+/// The two headers a KIE.ai account with its HMAC enabled attaches to a
+/// callback about `task_id` sent at `unix_seconds`.
+pub fn task_signature_headers(
+    secret: impl AsRef<[u8]>,
+    task_id: &str,
+    unix_seconds: i64,
+) -> [(&'static str, String); 2] {
+    let timestamp = unix_seconds.to_string();
+    [
+        (
+            TASK_SIGNATURE_HEADER,
+            sign_task(secret, task_id, &timestamp),
+        ),
+        (TASK_TIMESTAMP_HEADER, timestamp),
+    ]
+}
+
 /// `url` with `param=token` added to its query (percent-encoded as needed),
 /// before any `#fragment`: the hook URL to register with `imagineapi`,
 /// `midjourney_api`, `midjourney_proxy` or `ttapi`, and the URL to put in a
@@ -853,6 +998,98 @@ fn check_equal<'s>(
     }
 }
 
+/// The task id a KIE.ai HMAC signs: `data.taskId` of the callback, or
+/// `data.task_id`, as the vendor's own sample reads it.
+#[derive(Deserialize)]
+struct TaskBody<'a> {
+    #[serde(borrow)]
+    data: Option<TaskData<'a>>,
+}
+
+#[derive(Deserialize)]
+struct TaskData<'a> {
+    #[serde(borrow, rename = "taskId", alias = "task_id")]
+    task_id: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Checks KIE.ai's `X-Webhook-Signature` over `<taskId>.<timestamp>`
+/// against every secret; gives the signed time.
+fn check_task_signature(
+    secrets: &[&[u8]],
+    request: &Request<'_>,
+) -> Result<DateTime<Utc>, VerifyError> {
+    let signatures = request.headers.header_values(TASK_SIGNATURE_HEADER);
+    if signatures.is_empty() {
+        return Err(VerifyError::MissingHeader {
+            name: TASK_SIGNATURE_HEADER,
+        });
+    }
+    // The signed string holds the time as sent: one value, of digits only,
+    // so that no two spellings of one time sign differently.
+    let timestamp = match request.headers.header_values(TASK_TIMESTAMP_HEADER)[..] {
+        [] => {
+            return Err(VerifyError::MissingHeader {
+                name: TASK_TIMESTAMP_HEADER,
+            })
+        }
+        [value] => value.trim_ascii(),
+        _ => {
+            return Err(VerifyError::MalformedHeader {
+                name: TASK_TIMESTAMP_HEADER,
+                problem: "it is sent more than once",
+            })
+        }
+    };
+    let signed_at = std::str::from_utf8(timestamp)
+        .ok()
+        .filter(|digits| (1..=12).contains(&digits.len()))
+        .filter(|digits| digits.bytes().all(|byte| byte.is_ascii_digit()))
+        .and_then(|digits| digits.parse::<i64>().ok())
+        .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
+        .ok_or(VerifyError::MalformedHeader {
+            name: TASK_TIMESTAMP_HEADER,
+            problem: "it is not a Unix time in seconds (up to 12 digits)",
+        })?;
+    let task_id = serde_json::from_slice::<TaskBody>(request.body)
+        .map_err(|error| error.to_string())
+        .and_then(|body| {
+            (body.data.and_then(|data| data.task_id))
+                .filter(|id| !id.is_empty())
+                .ok_or_else(|| "it has none".to_owned())
+        })
+        .map_err(|reason| VerifyError::MissingTaskId { reason })?;
+
+    let mut well_formed = false;
+    let mut matched = false;
+    for value in signatures {
+        let mut digest = [0u8; 32];
+        let value = value.trim_ascii();
+        let decoded = base64::engine::general_purpose::STANDARD.decode_slice(value, &mut digest);
+        if value.len() != 44 || decoded != Ok(32) {
+            continue;
+        }
+        well_formed = true;
+        for secret in secrets {
+            // Every pair is computed, as for the body signature.
+            let Ok(mac) = HmacSha256::new_from_slice(secret) else {
+                continue;
+            };
+            let mac = mac.chain_update(task_id.as_bytes()).chain_update(b".");
+            matched |= mac.chain_update(timestamp).verify_slice(&digest).is_ok();
+        }
+    }
+    match (matched, well_formed) {
+        (true, _) => Ok(signed_at),
+        (false, false) => Err(VerifyError::MalformedHeader {
+            name: TASK_SIGNATURE_HEADER,
+            problem: "it is not 44 characters of padded standard base64 (an HMAC-SHA256)",
+        }),
+        (false, true) => Err(VerifyError::Mismatch {
+            method: Method::TaskSignature,
+        }),
+    }
+}
+
 /// The AsyncAPI body's own time, read with a parse of that one field, as
 /// the decoder reads it (an event's `occurred_at`).
 #[derive(Deserialize)]
@@ -870,6 +1107,15 @@ fn check_window(body: &[u8], tolerance: Duration, now: DateTime<Utc>) -> Result<
     let at = (stamped.timestamp.as_ref())
         .and_then(crate::quirks::Timestamp::to_utc)
         .ok_or(VerifyError::MissingTimestamp)?;
+    check_age(at, tolerance, now)
+}
+
+/// Refuses a signed time further than `tolerance` from `now`, either way.
+fn check_age(
+    at: DateTime<Utc>,
+    tolerance: Duration,
+    now: DateTime<Utc>,
+) -> Result<(), VerifyError> {
     // A tolerance beyond chrono's range admits every time there is.
     let Ok(limit) = TimeDelta::from_std(tolerance) else {
         return Ok(());
@@ -1445,9 +1691,228 @@ mod tests {
             let refused = verifier.verify(&Request::new(b"{}")).map(|_| ());
             assert_eq!(
                 refused,
-                Err(VerifyError::ReplayWindowUnsupported { provider })
+                Err(VerifyError::ReplayWindowUnsupported {
+                    provider,
+                    method: Method::of(provider),
+                })
             );
         }
+        // KIE's URL token signs nothing either; its HMAC signs a time.
+        let kie = Verifier::new(Provider::Kie)
+            .secret("s")
+            .tolerance(Duration::from_secs(300));
+        assert_eq!(
+            kie.verify(&Request::new(b"{}")).map(|_| ()),
+            Err(VerifyError::ReplayWindowUnsupported {
+                provider: Provider::Kie,
+                method: Method::UrlToken,
+            })
+        );
+    }
+
+    const KIE_KEY: &str = "kie-hmac-key";
+    const KIE_BODY: &[u8] = br#"{"code":200,"msg":"success","data":{"taskId":"mj_task_7","resultUrls":["https://example.com/0.png"]}}"#;
+    /// 2024-05-01T12:00:00Z.
+    const KIE_SENT: i64 = 1_714_564_800;
+
+    fn kie_hmac() -> Verifier {
+        Verifier::new(Provider::Kie)
+            .using(Method::TaskSignature)
+            .secret(KIE_KEY)
+    }
+
+    fn kie_check(
+        verifier: &Verifier,
+        body: &[u8],
+        headers: &[(&str, String)],
+    ) -> Result<(), VerifyError> {
+        let now = at("2024-05-01T12:02:00Z");
+        verifier
+            .verify_at(&Request::new(body).headers(&headers), now)
+            .map(|_| ())
+    }
+
+    #[test]
+    fn kie_hmac_signs_task_id_dot_timestamp_in_base64() {
+        // Worked out apart from `sign_task`, from the documented rule:
+        // base64(HMAC-SHA256(key, "<taskId>.<timestamp>")).
+        let mac = HmacSha256::new_from_slice(KIE_KEY.as_bytes())
+            .expect("any key length")
+            .chain_update(b"mj_task_7.1714564800")
+            .finalize()
+            .into_bytes();
+        let expected = base64::engine::general_purpose::STANDARD.encode(mac);
+        assert_eq!(sign_task(KIE_KEY, "mj_task_7", "1714564800"), expected);
+        let headers = task_signature_headers(KIE_KEY, "mj_task_7", KIE_SENT);
+        assert_eq!(headers[0], (TASK_SIGNATURE_HEADER, expected));
+        assert_eq!(headers[1], (TASK_TIMESTAMP_HEADER, "1714564800".to_owned()));
+        assert_eq!(kie_check(&kie_hmac(), KIE_BODY, &headers), Ok(()));
+        // The vendor's sample reads `data.task_id`; and rotation works.
+        let snake = br#"{"code":200,"data":{"task_id":"mj_task_7"}}"#;
+        let rotated = kie_hmac().secret("new-key");
+        let headers = task_signature_headers("new-key", "mj_task_7", KIE_SENT);
+        assert_eq!(kie_check(&rotated, snake, &headers), Ok(()));
+        // Header names are matched ignoring case, values trimmed.
+        let lower = [
+            (
+                "x-webhook-signature",
+                format!(" {} ", sign_task(KIE_KEY, "mj_task_7", "1714564800")),
+            ),
+            ("x-webhook-timestamp", "1714564800 ".to_owned()),
+        ];
+        assert_eq!(kie_check(&kie_hmac(), KIE_BODY, &lower), Ok(()));
+    }
+
+    #[test]
+    fn kie_hmac_refuses_another_task_time_or_key() {
+        let mismatch = Err(VerifyError::Mismatch {
+            method: Method::TaskSignature,
+        });
+        for headers in [
+            task_signature_headers(KIE_KEY, "mj_task_8", KIE_SENT),
+            task_signature_headers("a guess", "mj_task_7", KIE_SENT),
+        ] {
+            assert_eq!(kie_check(&kie_hmac(), KIE_BODY, &headers), mismatch);
+        }
+        // The time as signed, not another spelling or another second.
+        let mut moved = task_signature_headers(KIE_KEY, "mj_task_7", KIE_SENT);
+        moved[1].1 = (KIE_SENT + 1).to_string();
+        assert_eq!(kie_check(&kie_hmac(), KIE_BODY, &moved), mismatch);
+        let mut padded = task_signature_headers(KIE_KEY, "mj_task_7", KIE_SENT);
+        padded[1].1 = format!("0{KIE_SENT}");
+        assert_eq!(kie_check(&kie_hmac(), KIE_BODY, &padded), mismatch);
+    }
+
+    /// Whether the headers are refused as `name` malformed.
+    fn malformed(headers: &[(&str, String)], name: &str) -> bool {
+        matches!(
+            kie_check(&kie_hmac(), KIE_BODY, headers),
+            Err(VerifyError::MalformedHeader { name: found, .. }) if found == name
+        )
+    }
+
+    #[test]
+    fn kie_hmac_needs_both_headers_and_a_task_id() {
+        let [signature, timestamp] = task_signature_headers(KIE_KEY, "mj_task_7", KIE_SENT);
+        assert_eq!(
+            kie_check(&kie_hmac(), KIE_BODY, std::slice::from_ref(&timestamp)),
+            Err(VerifyError::MissingHeader {
+                name: TASK_SIGNATURE_HEADER
+            })
+        );
+        assert_eq!(
+            kie_check(&kie_hmac(), KIE_BODY, std::slice::from_ref(&signature)),
+            Err(VerifyError::MissingHeader {
+                name: TASK_TIMESTAMP_HEADER
+            })
+        );
+        for bad_time in [
+            "",
+            "1714564800.5",
+            "-1714564800",
+            "2024-05-01T12:00:00Z",
+            "9999999999999",
+        ] {
+            let headers = [
+                signature.clone(),
+                (TASK_TIMESTAMP_HEADER, bad_time.to_owned()),
+            ];
+            assert!(malformed(&headers, TASK_TIMESTAMP_HEADER), "{bad_time:?}");
+        }
+        let twice = [signature.clone(), timestamp.clone(), timestamp.clone()];
+        assert!(malformed(&twice, TASK_TIMESTAMP_HEADER));
+        for bad_signature in ["", "abc", &hex::encode([0u8; 32])] {
+            let headers = [
+                (TASK_SIGNATURE_HEADER, bad_signature.to_owned()),
+                timestamp.clone(),
+            ];
+            assert!(
+                malformed(&headers, TASK_SIGNATURE_HEADER),
+                "{bad_signature:?}"
+            );
+        }
+        let headers = [signature, timestamp];
+        for body in [
+            &b"{}"[..],
+            br#"{"data":{"taskId":""}}"#,
+            br#"{"data":"mj_task_7"}"#,
+            b"not json",
+        ] {
+            assert!(
+                matches!(
+                    kie_check(&kie_hmac(), body, &headers),
+                    Err(VerifyError::MissingTaskId { .. })
+                ),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn kie_hmac_time_is_a_replay_window() {
+        let verifier = kie_hmac().tolerance(Duration::from_secs(60));
+        let headers = task_signature_headers(KIE_KEY, "mj_task_7", KIE_SENT);
+        let request = Request::new(KIE_BODY).headers(&headers);
+        assert!(verifier
+            .verify_at(&request, at("2024-05-01T12:01:00Z"))
+            .is_ok());
+        assert!(matches!(
+            verifier.verify_at(&request, at("2024-05-01T12:01:01Z")),
+            Err(VerifyError::Stale { .. })
+        ));
+        assert!(matches!(
+            verifier.verify_at(&request, at("2024-05-01T11:58:59Z")),
+            Err(VerifyError::Future { .. })
+        ));
+    }
+
+    #[test]
+    fn methods_outside_a_providers_list_are_a_configuration_error() {
+        let headers = [secret_header("s")];
+        for (provider, method) in [
+            (Provider::Asyncapi, Method::UrlToken),
+            (Provider::Ttapi, Method::TaskSignature),
+            (Provider::Kie, Method::SharedSecret),
+            (Provider::Acedata, Method::SharedSecret),
+        ] {
+            let refused = Verifier::new(provider)
+                .using(method)
+                .secret("s")
+                .verify(&Request::new(b"{}").headers(&headers))
+                .map(|_| ());
+            let expected = VerifyError::UnsupportedMethod { provider, method };
+            assert!(expected.is_configuration());
+            assert_eq!(refused, Err(expected));
+        }
+        for provider in Provider::ALL {
+            assert_eq!(Method::supported(provider)[0], Method::of(provider));
+        }
+    }
+
+    #[test]
+    fn legnext_can_check_the_echoed_secret_header() {
+        let verifier = Verifier::new(Provider::Legnext)
+            .using(Method::SharedSecret)
+            .secret("lg-secret");
+        let good = [secret_header("lg-secret")];
+        assert!(verifier.verify(&Request::new(b"{}").headers(&good)).is_ok());
+        let bad = [secret_header("lg-guess")];
+        assert_eq!(
+            verifier
+                .verify(&Request::new(b"{}").headers(&bad))
+                .map(|_| ()),
+            Err(VerifyError::Mismatch {
+                method: Method::SharedSecret
+            })
+        );
+        // By default, the URL token.
+        let url = url_with_token("https://example.com/hook", "token", "lg-secret");
+        let by_token = Verifier::new(Provider::Legnext).secret("lg-secret");
+        assert!(by_token.verify(&Request::new(b"{}").url(&url)).is_ok());
+        assert!(by_token
+            .verify(&Request::new(b"{}").headers(&good))
+            .is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::process::Output;
 
 use assert_cmd::cargo::cargo_bin_cmd;
 
-use mjhook::verify::{sign, url_with_token};
+use mjhook::verify::{secret_header, sign, task_signature_headers, url_with_token};
 
 const SECRET: &str = "cli-Secret-7f3a9c";
 const ASYNCAPI: &str = "fixtures/asyncapi/webhook-progress-in-progress.json";
@@ -309,6 +309,71 @@ fn url_token_providers() {
     }
 }
 
+/// KIE's optional HMAC and Legnext's secret header are checked when the
+/// request carries them; without them, the URL token is (above).
+#[test]
+fn kie_hmac_and_legnext_secret_headers_choose_their_method() {
+    let kie = fixture(KIE);
+    let kie = kie.to_string_lossy();
+    // `data.taskId` of the fixture, sent at 2024-05-01T12:00:00Z.
+    let [signature, timestamp] =
+        task_signature_headers(SECRET, "mj_task_3c1d5e7f9a2b", 1_714_564_800);
+    let signature = format!("{}: {}", signature.0, signature.1);
+    let timestamp = format!("{}: {}", timestamp.0, timestamp.1);
+    let run = |secret: &str, extra: &[&str]| {
+        let mut args = vec!["verify", "-p", "kie", "--secret", secret, "-H", &signature];
+        args.extend(extra);
+        args.push(&kie);
+        mjhook(&args)
+    };
+    assert_authentic(&run(SECRET, &["-H", &timestamp]));
+    let within = |now: &str| {
+        run(
+            SECRET,
+            &["-H", &timestamp, "--tolerance", "60", "--now", now],
+        )
+    };
+    assert_authentic(&within("2024-05-01T12:01:00Z"));
+    assert_refused(
+        &within("2024-05-01T12:01:01Z"),
+        1,
+        "the signed timestamp is 1 min 1 s old",
+        &[SECRET],
+    );
+    assert_refused(
+        &run("guess-key", &["-H", &timestamp]),
+        1,
+        "`X-Webhook-Signature` HMAC of the task id and time does not match",
+        &[SECRET, "guess-key"],
+    );
+    assert_refused(
+        &run(SECRET, &[]),
+        1,
+        "`X-Webhook-Timestamp` header is missing",
+        &[SECRET],
+    );
+
+    let legnext = fixture(LEGNEXT);
+    let legnext = legnext.to_string_lossy();
+    for (sent, authentic) in [(SECRET, true), ("guess-secret", false)] {
+        let (name, value) = secret_header(sent);
+        let header = format!("{name}: {value}");
+        let output = mjhook(&[
+            "verify", "-p", "legnext", "--secret", SECRET, "-H", &header, &legnext,
+        ]);
+        if authentic {
+            assert_authentic(&output);
+        } else {
+            assert_refused(
+                &output,
+                1,
+                "`x-webhook-secret` header does not match",
+                &[SECRET, "guess-secret"],
+            );
+        }
+    }
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let path = fixture(ASYNCAPI);
@@ -386,7 +451,7 @@ fn usage_errors_exit_2() {
             &path,
         ]),
         2,
-        "a replay window applies to asyncapi only",
+        "so a replay window cannot apply",
         &[SECRET],
     );
 }

@@ -18,7 +18,7 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::Router;
 use mjhook::serve::Signer;
-use mjhook::verify::{sign, SECRET_HEADER, SIGNATURE_HEADER};
+use mjhook::verify::{sign, task_signature_headers, SECRET_HEADER, SIGNATURE_HEADER};
 use serde_json::Value;
 
 const FORWARD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -1050,6 +1050,32 @@ async fn retain_drops_old_raw_bytes_but_keeps_events_and_states() {
     // The hash stays, so the same bytes are still known as a duplicate.
     let (status, answer) = json(post_signed(&client, &server, &body).await).await;
     assert_eq!((status, &answer["duplicate_of"]), (200, &Value::from(1)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kie_callbacks_are_checked_by_their_hmac_when_given_a_secret() {
+    let (_dir, store) = temp_store("kie-hmac");
+    let server = Server::start(&store, &["--secret", "kie=kie-hmac-key"]);
+    let client = reqwest::Client::new();
+    let body = fixture("kie/callback-imagine-success.json");
+    let post = |headers: [(&'static str, String); 2]| {
+        let mut request = client.post(server.url("/webhooks/kie")).body(body.clone());
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    let sent_at = 1_714_564_800;
+    let forged = task_signature_headers("a guess", "mj_task_3c1d5e7f9a2b", sent_at);
+    assert_eq!(post(forged).await.expect("POST").status(), 401);
+    let other_task = task_signature_headers("kie-hmac-key", "mj_task_other", sent_at);
+    assert_eq!(post(other_task).await.expect("POST").status(), 401);
+    assert_eq!(query_one(&store, "SELECT COUNT(*) FROM events"), 0);
+
+    let signed = task_signature_headers("kie-hmac-key", "mj_task_3c1d5e7f9a2b", sent_at);
+    let (status, _) = json(post(signed).await.expect("POST")).await;
+    assert_eq!(status, 200);
+    assert_eq!(query_one(&store, "SELECT COUNT(*) FROM events"), 1);
 }
 
 #[test]

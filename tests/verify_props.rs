@@ -3,7 +3,10 @@
 
 use base64::Engine as _;
 use mjhook::error::VerifyError;
-use mjhook::verify::{sign, Method, Request, Verifier, SIGNATURE_HEADER};
+use mjhook::verify::{
+    sign, task_signature_headers, Method, Request, Verifier, SIGNATURE_HEADER,
+    TASK_SIGNATURE_HEADER, TASK_TIMESTAMP_HEADER,
+};
 use mjhook::Provider;
 use proptest::prelude::*;
 
@@ -114,17 +117,53 @@ proptest! {
     }
 
     #[test]
+    fn kie_hmac_accepts_its_own_task_and_time_only(
+        task_id in "[A-Za-z0-9_-]{1,40}",
+        other_id in "[A-Za-z0-9_-]{1,40}",
+        sent_at in 0i64..100_000_000_000,
+        key in prop::collection::vec(any::<u8>(), 1..64),
+        other_key in prop::collection::vec(any::<u8>(), 1..64),
+    ) {
+        let body = format!(r#"{{"code":200,"msg":"success","data":{{"taskId":"{task_id}"}}}}"#);
+        let verify = |key: &[u8], headers: &[(&str, String)]| {
+            Verifier::new(Provider::Kie)
+                .using(Method::TaskSignature)
+                .secret(key)
+                .verify(&Request::new(body.as_bytes()).headers(&headers))
+                .map(|_| ())
+        };
+        let mismatch = Err(VerifyError::Mismatch { method: Method::TaskSignature });
+        prop_assert_eq!(verify(&key, &task_signature_headers(&key, &task_id, sent_at)), Ok(()));
+        if other_key != key {
+            prop_assert_eq!(verify(&key, &task_signature_headers(&other_key, &task_id, sent_at)), mismatch.clone());
+        }
+        if other_id != task_id {
+            prop_assert_eq!(verify(&key, &task_signature_headers(&key, &other_id, sent_at)), mismatch.clone());
+        }
+        let [signature, _] = task_signature_headers(&key, &task_id, sent_at);
+        let later = [signature, (TASK_TIMESTAMP_HEADER, (sent_at + 1).to_string())];
+        prop_assert_eq!(verify(&key, &later), mismatch);
+    }
+
+    #[test]
     fn arbitrary_credentials_never_panic(
         body in prop::collection::vec(any::<u8>(), 0..256),
         value in prop::collection::vec(any::<u8>(), 0..96),
         url in ".{0,64}",
     ) {
         for provider in Provider::ALL {
-            let headers = [(SIGNATURE_HEADER, value.as_slice()), ("x-webhook-secret", value.as_slice())];
-            let verifier = Verifier::new(provider).secret("s3cret-value");
-            let outcome = verifier.verify(&Request::new(&body).headers(&headers).url(&url));
-            if let Err(error) = outcome {
-                prop_assert!(!error.to_string().contains("s3cret-value"));
+            let headers = [
+                (SIGNATURE_HEADER, value.as_slice()),
+                ("x-webhook-secret", value.as_slice()),
+                (TASK_SIGNATURE_HEADER, value.as_slice()),
+                (TASK_TIMESTAMP_HEADER, value.as_slice()),
+            ];
+            for method in Method::supported(provider) {
+                let verifier = Verifier::new(provider).using(*method).secret("s3cret-value");
+                let outcome = verifier.verify(&Request::new(&body).headers(&headers).url(&url));
+                if let Err(error) = outcome {
+                    prop_assert!(!error.to_string().contains("s3cret-value"));
+                }
             }
         }
     }

@@ -23,14 +23,17 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE", default_value = "mjhook.db")]
     pub store: PathBuf,
 
-    /// The webhook secret of a provider that signs (`asyncapi`) or echoes a
-    /// secret header (`apiframe`, `goapi`), as PROVIDER=SECRET; repeat to
-    /// rotate. Also read from `MJHOOK_SECRET_<PROVIDER>`.
+    /// The webhook secret of a provider that signs (`asyncapi`, and `kie`
+    /// once its HMAC is enabled: its HMAC key) or echoes a secret header
+    /// (`apiframe`, `goapi`, and `legnext` when a secret can be set), as
+    /// PROVIDER=SECRET; repeat to rotate. Also read from
+    /// `MJHOOK_SECRET_<PROVIDER>`.
     #[arg(long, value_name = "PROVIDER=SECRET", value_parser = PairParser)]
     pub secret: Vec<(Provider, String)>,
 
     /// The URL token of a provider that sends no signal (every provider but
-    /// `asyncapi`, `apiframe` and `goapi`), checked against `?token=`, as
+    /// `asyncapi`, `apiframe` and `goapi`; `kie` and `legnext` take a
+    /// secret or a token, not both), checked against `?token=`, as
     /// PROVIDER=TOKEN.
     /// Also read from `MJHOOK_TOKEN_<PROVIDER>`.
     #[arg(long, value_name = "PROVIDER=TOKEN", value_parser = PairParser)]
@@ -285,18 +288,30 @@ impl Config {
         args: &ServeArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Config, Error> {
-        let mut secrets: BTreeMap<Provider, Vec<String>> = BTreeMap::new();
+        let mut secrets: BTreeMap<Provider, (Method, Vec<String>)> = BTreeMap::new();
         let mut add = |provider: Provider, value: String, as_token: bool, source: &str| {
-            let wants_token = Method::of(provider) == Method::UrlToken;
-            if wants_token != as_token {
-                let given = if as_token { "a URL token" } else { "a secret" };
+            let given = if as_token { "a URL token" } else { "a secret" };
+            // A token is for the URL-token method; a secret for the one
+            // method a provider has that takes a secret (kie's HMAC,
+            // legnext's secret header beside their URL tokens).
+            let Some(method) = (Method::supported(provider).iter().copied())
+                .find(|method| (*method == Method::UrlToken) == as_token)
+            else {
                 return Err(Error::Config(format!(
                     "{source} gives {provider} {given}, but {provider} authenticates with {}; use {}",
                     Method::of(provider),
                     credential_options(provider)
                 )));
+            };
+            let (chosen, values) = secrets.entry(provider).or_insert((method, Vec::new()));
+            if *chosen != method {
+                return Err(Error::Config(format!(
+                    "{source} gives {provider} {given} beside a {} for {}: give it secrets (--secret) or URL tokens (--token), not both",
+                    chosen.credential(),
+                    chosen
+                )));
             }
-            secrets.entry(provider).or_default().push(value);
+            values.push(value);
             Ok(())
         };
         for (provider, value) in &args.secret {
@@ -324,8 +339,9 @@ impl Config {
         let options = DecodeOptions::new().max_bytes(max_body);
         let mut providers: BTreeMap<Provider, Auth> = secrets
             .into_iter()
-            .map(|(provider, values)| {
+            .map(|(provider, (method, values))| {
                 let verifier = Verifier::new(provider)
+                    .using(method)
                     .secrets(values)
                     .decode_options(options);
                 (provider, Auth::Verify(verifier))
@@ -413,15 +429,39 @@ fn env_suffix(provider: Provider) -> String {
     provider.as_str().to_ascii_uppercase()
 }
 
-/// The flag and the variable that give `provider` its credential, in the
-/// words of messages: `--secret or MJHOOK_SECRET_ASYNCAPI`.
+/// The flags and variables that give `provider` its credential, in the
+/// words of messages: `--secret or MJHOOK_SECRET_ASYNCAPI`; for a provider
+/// with two methods, both: `--token or MJHOOK_TOKEN_KIE, or --secret or
+/// MJHOOK_SECRET_KIE for the … HMAC …`.
 pub(crate) fn credential_options(provider: Provider) -> String {
-    let credential = Method::of(provider).credential();
-    format!(
-        "--{credential} or MJHOOK_{}_{}",
-        credential.to_ascii_uppercase(),
-        env_suffix(provider)
-    )
+    let options: Vec<String> = Method::supported(provider)
+        .iter()
+        .enumerate()
+        .map(|(n, method)| {
+            let credential = method.credential();
+            let option = format!(
+                "--{credential} or MJHOOK_{}_{}",
+                credential.to_ascii_uppercase(),
+                env_suffix(provider)
+            );
+            // The default needs no gloss; another method is named.
+            if n == 0 {
+                option
+            } else {
+                format!("{option} for {method}")
+            }
+        })
+        .collect();
+    options.join(", or ")
+}
+
+/// What `provider`'s credential is called: `secret`, `token`, or, for a
+/// provider with two methods, `token or secret`.
+pub(crate) fn credential_words(provider: Provider) -> String {
+    let words: Vec<&str> = (Method::supported(provider).iter())
+        .map(|method| method.credential())
+        .collect();
+    words.join(" or ")
 }
 
 #[cfg(test)]
@@ -477,6 +517,45 @@ mod tests {
         let err = Config::from_args_env(&args(&["--token", "asyncapi=t"]), |_| None)
             .expect_err("asyncapi signs");
         assert!(err.to_string().contains("MJHOOK_SECRET_ASYNCAPI"), "{err}");
+    }
+
+    #[test]
+    fn kie_and_legnext_take_a_secret_or_a_token_not_both() {
+        let method = |config: &Config, provider| match config.providers.get(&provider) {
+            Some(Auth::Verify(verifier)) => Some(verifier.method()),
+            _ => None,
+        };
+        let config = Config::from_args_env(
+            &args(&["--secret", "kie=hmac-key", "--token", "legnext=t"]),
+            |name| (name == "MJHOOK_SECRET_KIE").then(|| "old-hmac-key".to_owned()),
+        )
+        .expect("valid");
+        assert_eq!(method(&config, Provider::Kie), Some(Method::TaskSignature));
+        assert_eq!(method(&config, Provider::Legnext), Some(Method::UrlToken));
+        let config = Config::from_args_env(
+            &args(&["--secret", "legnext=s", "--token", "kie=t"]),
+            |_| None,
+        )
+        .expect("valid");
+        assert_eq!(
+            method(&config, Provider::Legnext),
+            Some(Method::SharedSecret)
+        );
+        assert_eq!(method(&config, Provider::Kie), Some(Method::UrlToken));
+
+        let err =
+            Config::from_args_env(&args(&["--token", "kie=t", "--secret", "kie=k"]), |_| None)
+                .expect_err("both");
+        assert!(err.to_string().contains("not both"), "{err}");
+        let err = Config::from_args_env(&args(&["--secret", "ttapi=s"]), |_| None)
+            .expect_err("ttapi signs nothing");
+        assert!(err.to_string().contains("MJHOOK_TOKEN_TTAPI"), "{err}");
+        assert_eq!(
+            credential_options(Provider::Kie),
+            "--token or MJHOOK_TOKEN_KIE, or --secret or MJHOOK_SECRET_KIE for the `X-Webhook-Signature` HMAC of the task id and time"
+        );
+        assert_eq!(credential_words(Provider::Kie), "token or secret");
+        assert_eq!(credential_words(Provider::Asyncapi), "secret");
     }
 
     #[test]

@@ -244,7 +244,7 @@ async fn receive(
             "provider_not_configured",
             format!(
                 "{provider} deliveries are not accepted here: the gateway has no {} for it ({}) and no --insecure-accept",
-                crate::verify::Method::of(provider).credential(),
+                super::config::credential_words(provider),
                 super::config::credential_options(provider)
             ),
         );

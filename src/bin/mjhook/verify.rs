@@ -21,14 +21,19 @@ use crate::report::{Halt, Log, Out};
 Examples:
   mjhook verify -p asyncapi --secret-env MJ_KEY -H 'X-Midjourney-Signature: 9f2c…' body.json
   mjhook verify -p goapi --secret-env GOAPI_SECRET -H 'x-webhook-secret: …' < body.json
-  mjhook verify -p imagineapi --secret-env TOKEN --url 'https://hooks.example.com/mj?token=…' body.json")]
+  mjhook verify -p imagineapi --secret-env TOKEN --url 'https://hooks.example.com/mj?token=…' body.json
+  mjhook verify -p kie --secret-env KIE_HMAC_KEY -H 'X-Webhook-Signature: …' -H 'X-Webhook-Timestamp: 1714564800' body.json
+
+kie and legnext are checked by the URL token unless the request's headers
+carry kie's X-Webhook-Signature (its optional HMAC) or legnext's
+x-webhook-secret: then by that.")]
 pub struct VerifyArgs {
     /// The vendor that sent the request.
     #[arg(long, short, value_parser = ProviderParser)]
     provider: ProviderArg,
-    /// A secret: the asyncapi signing key, the apiframe/goapi webhook secret,
-    /// or, for every other provider (they sign nothing), the URL token.
-    /// Repeat to accept any of several (rotation).
+    /// A secret: the asyncapi signing key, the apiframe/goapi (or legnext)
+    /// webhook secret, kie's HMAC key, or, for a provider that signs
+    /// nothing, the URL token. Repeat to accept any of several (rotation).
     #[arg(long, value_name = "SECRET", value_parser = secret_arg)]
     secret: Vec<mjhook::Secret>,
     /// The name of an environment variable holding a secret, which keeps it
@@ -38,8 +43,9 @@ pub struct VerifyArgs {
     /// A request header, as `Name: value`. Repeatable.
     #[arg(long = "header", short = 'H', value_name = "NAME: VALUE", value_parser = hidden_arg)]
     headers: Vec<Hidden>,
-    /// Refuse an asyncapi body whose `timestamp` is more than this many
-    /// seconds before or after now.
+    /// Refuse an asyncapi body whose `timestamp`, or a kie request whose
+    /// signed X-Webhook-Timestamp, is more than this many seconds before or
+    /// after now.
     #[arg(long, value_name = "SECS")]
     tolerance: Option<u64>,
     /// The time to measure the tolerance from, instead of the clock.
@@ -147,6 +153,22 @@ pub fn verify(args: &VerifyArgs, out: &mut Out<impl Write>, log: &mut Log) -> Re
         .secrets(secrets)
         .token_param(args.token_param.as_str())
         .decode_options(mjhook::DecodeOptions::new().max_bytes(args.max_bytes));
+    // A provider with a second, optional method (kie's HMAC, legnext's
+    // secret header) is checked by it when the request carries its header.
+    let carries = |name: &str| {
+        headers
+            .iter()
+            .any(|(sent, _)| sent.eq_ignore_ascii_case(name))
+    };
+    let optional = mjhook::verify::Method::supported(args.provider.0)
+        .iter()
+        .skip(1);
+    if let Some(method) = optional
+        .copied()
+        .find(|method| method.header().is_some_and(carries))
+    {
+        verifier = verifier.using(method);
+    }
     if let Some(seconds) = args.tolerance {
         verifier = verifier.tolerance(std::time::Duration::from_secs(seconds));
     }
