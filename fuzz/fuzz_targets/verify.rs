@@ -11,12 +11,17 @@ use arbitrary::Arbitrary;
 use base64::Engine as _;
 use chrono::DateTime;
 use libfuzzer_sys::fuzz_target;
-use mjhook::verify::{self, Method, Request, Verifier, SECRET_HEADER, SIGNATURE_HEADER};
+use mjhook::verify::{
+    self, Method, Request, Verifier, SECRET_HEADER, SIGNATURE_HEADER, TASK_SIGNATURE_HEADER,
+    TASK_TIMESTAMP_HEADER,
+};
 use mjhook::{Provider, ReceiveError, Verified, VerifyError};
 
 #[derive(Debug, Arbitrary)]
 struct Input<'a> {
     provider: u8,
+    /// Which of the provider's methods ([`Method::supported`]) to check by.
+    method: u8,
     secrets: Vec<&'a [u8]>,
     headers: Vec<(Name<'a>, &'a [u8])>,
     url: Option<&'a str>,
@@ -35,6 +40,8 @@ enum Name<'a> {
     SignatureLower,
     Secret,
     SecretUpper,
+    TaskSignature,
+    TaskTimestamp,
     Other(&'a str),
 }
 
@@ -51,6 +58,8 @@ enum Form {
 
 fuzz_target!(|input: Input| {
     let provider = Provider::ALL[usize::from(input.provider) % Provider::ALL.len()];
+    let methods = Method::supported(provider);
+    let method = methods[usize::from(input.method) % methods.len()];
     let param = input.token_param.unwrap_or(verify::DEFAULT_TOKEN_PARAM);
     let mut headers: Vec<(String, Vec<u8>)> = input
         .headers
@@ -60,7 +69,8 @@ fuzz_target!(|input: Input| {
     let mut url = input.url.map(str::to_owned);
     let planted = match (input.credential, input.secrets.first()) {
         (Some(form), Some(secret)) => plant(
-            provider,
+            method,
+            input.now_secs,
             form,
             secret,
             input.body,
@@ -72,7 +82,10 @@ fuzz_target!(|input: Input| {
     };
 
     let configure = |secrets: Vec<&[u8]>| {
-        let verifier = Verifier::new(provider).secrets(secrets).token_param(param);
+        let verifier = Verifier::new(provider)
+            .using(method)
+            .secrets(secrets)
+            .token_param(param);
         match input.tolerance_secs {
             Some(secs) => verifier.tolerance(Duration::from_secs(secs)),
             None => verifier,
@@ -85,7 +98,7 @@ fuzz_target!(|input: Input| {
         format!("{decoy:?}"),
         "a secret shows in Debug"
     );
-    assert_eq!(verifier.method(), Method::of(provider));
+    assert_eq!(verifier.method(), method);
 
     let mut request = Request::new(input.body).headers(&headers);
     if let Some(url) = &url {
@@ -148,17 +161,22 @@ impl Name<'_> {
             Name::SignatureLower => "x-midjourney-signature",
             Name::Secret => SECRET_HEADER,
             Name::SecretUpper => "X-Webhook-Secret",
+            Name::TaskSignature => TASK_SIGNATURE_HEADER,
+            Name::TaskTimestamp => "x-webhook-timestamp",
             Name::Other(name) => name,
         }
     }
 }
 
-/// Adds the right credential for `secret`, as `provider`'s vendor sends it.
-/// False when there is none: an empty secret (it authenticates nobody), a
-/// shared secret with white space around it (HTTP trims header values), or a
-/// URL token that is not UTF-8.
+/// Adds the right credential for `secret`, as a vendor sends it by `method`
+/// (KIE.ai's HMAC as sent at `now_secs`). False when there is none: an empty
+/// secret (it authenticates nobody), a shared secret with white space around
+/// it (HTTP trims header values), a URL token that is not UTF-8, or a body
+/// whose task id is not plainly one string.
+#[allow(clippy::too_many_arguments)]
 fn plant(
-    provider: Provider,
+    method: Method,
+    now_secs: i64,
     form: Form,
     secret: &[u8],
     body: &[u8],
@@ -169,7 +187,19 @@ fn plant(
     if secret.is_empty() {
         return false;
     }
-    match Method::of(provider) {
+    match method {
+        Method::TaskSignature => {
+            let Some(task_id) = plain_task_id(body) else {
+                return false;
+            };
+            if !(0..=999_999_999_999).contains(&now_secs) {
+                return false;
+            }
+            headers.retain(|(name, _)| !name.eq_ignore_ascii_case(TASK_TIMESTAMP_HEADER));
+            for (name, value) in verify::task_signature_headers(secret, &task_id, now_secs) {
+                headers.push((name.to_owned(), value.into_bytes()));
+            }
+        }
         Method::Signature => {
             let (name, hex) = verify::signature_header(secret, body);
             let value = match form {
@@ -205,6 +235,24 @@ fn plant(
         _ => return false,
     }
     true
+}
+
+/// `data.taskId` (or `data.task_id`) of a body that names it once, with no
+/// escape anywhere and one `data`: where any reading of the JSON agrees.
+fn plain_task_id(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let once = |key: &str| text.matches(key).count() == 1;
+    let keys = text.matches("\"taskId\"").count() + text.matches("\"task_id\"").count();
+    if text.contains('\\') || !once("\"data\"") || keys != 1 {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let data = value.get("data")?;
+    let id = data
+        .get("taskId")
+        .or_else(|| data.get("task_id"))?
+        .as_str()?;
+    (!id.is_empty()).then(|| id.to_owned())
 }
 
 /// The same headers in an `http::HeaderMap`, when they are all valid there.
