@@ -111,7 +111,7 @@ fn numeric_ids_become_decimal_strings_everywhere() {
         ),
         (
             Provider::Imagineapi,
-            r#"{"data": {"id": 42, "status": "pending", "user_created": null}}"#,
+            r#"{"data": {"id": 42, "prompt": "a red kite", "status": "pending", "user_created": null}}"#,
         ),
         (Provider::MidjourneyApi, r#"{"taskId": 42, "status": 0}"#),
         (Provider::Apiframe, r#"{"task_id": 42}"#),

@@ -45,7 +45,10 @@
 //!   than Midjourney's, refuses the body (in a batch, the whole batch).
 //!   So does a result with `image_size` (the face-swap API's) or `seed`
 //!   (the artistic-QR-code API's), which are otherwise a Midjourney
-//!   result's `task_id`, `image_url` and size.
+//!   result's `task_id`, `image_url` and size, and a result whose image
+//!   comes with nothing of a Midjourney result (`image_id`,
+//!   `raw_image_url`, `actions`, `progress`, sub-images, descriptions, a
+//!   video): the artistic-QR-code API's documented reply.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -464,19 +467,43 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
 }
 
 /// Refuses the results of AceData's other image APIs, which come keyed by
-/// `task_id` with an `image_url` and its size, as a Midjourney result does,
-/// and one key besides that no Midjourney result has: the face-swap API's
-/// byte size (`image_size`), the artistic-QR-code API's `seed`.
+/// `task_id` with an `image_url` and its size, as a Midjourney result does:
+/// those with a key besides that no Midjourney result has (the face-swap
+/// API's byte size `image_size`, the artistic-QR-code API's `seed`), and
+/// those with nothing besides (the artistic-QR-code API's documented reply),
+/// since a Midjourney result always shows one of its own: its `image_id`,
+/// `raw_image_url`, `actions`, `progress`, or an endpoint's own result.
 fn refuse_other_image_apis<Items, Response>(
     result: &Task<Items, Response>,
     at: At,
 ) -> Result<(), DecodeError> {
+    let shows_midjourney = result.image_id.is_some()
+        || result.raw_image_url.is_some()
+        || !result.actions.is_empty()
+        || result.progress.is_some()
+        || !result.sub_image_urls.is_empty()
+        || !result.descriptions.is_empty()
+        || result.video_id.is_some()
+        || result.video_urls.is_some();
     let (key, api) = match result {
         Task {
             image_size: Some(_),
             ..
         } => ("image_size", "face-swap"),
         Task { seed: Some(_), .. } => ("seed", "artistic-QR-code"),
+        Task {
+            image_url: Some(_), ..
+        } if !shows_midjourney => {
+            return Err(DecodeError::another_api(
+                PROVIDER,
+                format!("{at}image_url"),
+                format!(
+                    "its `{at}image_url` comes with none of `image_id`, `raw_image_url`, \
+                     `actions`, `progress`, as results of AceData's other image APIs \
+                     (artistic QR code, face swap) do: a Midjourney result shows one"
+                ),
+            ))
+        }
         _ => return Ok(()),
     };
     Err(DecodeError::another_api(
@@ -645,11 +672,18 @@ mod tests {
             JobStatus::InProgress
         );
         let tolerated = r#"{"id": "r-4", "application_id": "a-1", "request": {"action": "generate"},
-            "response": {"success": true, "task_id": "r-4", "image_url": "https://example.com/g.png", "state": "done"}}"#;
+            "response": {"success": true, "task_id": "r-4", "image_id": "1262731000000000004", "image_url": "https://example.com/g.png", "state": "done"}}"#;
         assert_eq!(
             decode(tolerated.as_bytes()).unwrap().status,
             JobStatus::Completed
         );
+        // An image with nothing of a Midjourney result beside it is another
+        // image API's (the artistic QR code's reply), in a record too.
+        let bare = tolerated.replace(r#""image_id": "1262731000000000004", "#, "");
+        match decode(bare.as_bytes()) {
+            Err(DecodeError::WrongProvider { path, .. }) => assert_eq!(path, "response.image_url"),
+            other => panic!("{bare}: {other:?}"),
+        }
         let pending = r#"{"id": "r-1", "application_id": "a-1", "request": {"action": "generate"}, "response": {"success": true, "task_id": "r-1", "data": null}}"#;
         assert_eq!(
             decode(pending.as_bytes()).unwrap().status,

@@ -144,8 +144,9 @@ const STATUSES: StatusMark =
     StatusMark::Words(&["pending", "queued", "in-progress", "completed", "failed"]);
 
 /// Directus's item fields, which every Directus collection (and many
-/// other APIs' objects) has: evidence only with an image status, on a body
-/// of ImagineAPI's keys.
+/// other APIs' objects) has: evidence only with an image's `prompt` and
+/// status, on a body of ImagineAPI's keys. `{id, status, date_created}` is
+/// any Directus item's.
 const ITEM_FIELDS: &[&str] = &[
     "user_created",
     "user_updated",
@@ -178,7 +179,7 @@ pub const FORMAT: Format = Format {
     ],
     record: &[
         Signature::keys(&["id"], MARKS),
-        Signature::keys(&["id"], ITEM_FIELDS)
+        Signature::keys(&["id", "prompt"], ITEM_FIELDS)
             .status(STATUSES)
             .closed(),
         Signature::keys(&["bot_status"], &[]),
