@@ -6,7 +6,8 @@
 //!
 //! Decisions where the vendors are silent:
 //! - A body without `status` is running when its `percentage` is between 1
-//!   and 99 (its images are previews), completed when it carries a result
+//!   and 99 (its images are previews), or 100 with no result attached yet;
+//!   completed when it carries a result
 //!   (`original_image_url`, `image_urls`, `image_url`, `content`, `seed`, a
 //!   video), failed when it carries failure text (`error`, `message`), and
 //!   otherwise pending: `{task_id}` alone is the submit acknowledgement.
@@ -219,8 +220,14 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
         || task.video_urls.is_some()
         || task.video_url.is_some();
     let progress = task.percentage.as_ref().and_then(Percent::progress);
-    // A job part of the way through is running, whatever it shows so far.
-    let part_way = progress.is_some_and(|progress| (1..100).contains(&progress.get()));
+    // A job part of the way through is running, whatever it shows so far;
+    // one at 100 % is too until its result comes: 100 % of nothing is not
+    // a pending job, nor a finished one.
+    let part_way = progress.is_some_and(|progress| match progress.get() {
+        1..=99 => true,
+        100 => !has_result,
+        _ => false,
+    });
     // `""` is no status, like a missing one.
     let status = match task.status.as_deref().filter(|status| !is_blank(status)) {
         Some(status) => JobStatus::from_vendor(status),
