@@ -95,6 +95,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = DecodeOptions::DEFAULT_MAX_BYTES)]
     pub max_body: usize,
 
+    /// Refuse a delivery whose signed time is further than this many
+    /// seconds from the clock: an `asyncapi` body's `timestamp` (none when
+    /// omitted: vendors retry old events), and the `X-Webhook-Timestamp` of
+    /// `kie`'s HMAC (300 when omitted: that HMAC signs only the task id and
+    /// the time, so without a window one captured delivery would vouch for
+    /// any body about its task for ever).
+    #[arg(long, value_name = "SECS")]
+    pub tolerance: Option<u64>,
+
     /// Drop the raw bytes of deliveries older than this (`30d`, `12h`); their
     /// events and job states stay. Kept for ever when omitted.
     #[arg(long, value_name = "DURATION")]
@@ -131,6 +140,7 @@ impl std::fmt::Debug for ServeArgs {
             forward_backoff_max,
             api_token,
             max_body,
+            tolerance,
             retain,
             log_format,
             unsafe_no_fsync,
@@ -155,6 +165,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("forward_backoff_max", forward_backoff_max)
             .field("api_token", &api_token.as_ref().map(|_| REDACTED))
             .field("max_body", max_body)
+            .field("tolerance", tolerance)
             .field("retain", retain)
             .field("log_format", log_format)
             .field("unsafe_no_fsync", unsafe_no_fsync)
@@ -344,6 +355,10 @@ impl Config {
                     .using(method)
                     .secrets(values)
                     .decode_options(options);
+                let verifier = match replay_window(method, args.tolerance) {
+                    Some(window) => verifier.tolerance(window),
+                    None => verifier,
+                };
                 (provider, Auth::Verify(verifier))
             })
             .collect();
@@ -421,6 +436,22 @@ impl Config {
             retain: args.retain.map(Into::into),
             no_fsync: args.unsafe_no_fsync,
         })
+    }
+}
+
+/// The window for KIE.ai's HMAC when `--tolerance` is not given.
+pub(crate) const TASK_SIGNATURE_WINDOW: Duration = Duration::from_secs(300);
+
+/// The replay window of a provider checked by `method`: `--tolerance` for
+/// the methods that sign a time, and for KIE.ai's HMAC, which signs no more
+/// of the body than its task id, five minutes when none is given.
+fn replay_window(method: Method, tolerance: Option<u64>) -> Option<Duration> {
+    match (method, tolerance) {
+        (Method::Signature | Method::TaskSignature, Some(seconds)) => {
+            Some(Duration::from_secs(seconds))
+        }
+        (Method::TaskSignature, None) => Some(TASK_SIGNATURE_WINDOW),
+        _ => None,
     }
 }
 
@@ -555,6 +586,23 @@ mod tests {
             "--token or MJHOOK_TOKEN_KIE, or --secret or MJHOOK_SECRET_KIE for the `X-Webhook-Signature` HMAC of the task id and time"
         );
         assert_eq!(credential_words(Provider::Kie), "token or secret");
+
+        // KIE's HMAC always has a window; the body signature only when asked.
+        assert_eq!(
+            replay_window(Method::TaskSignature, None),
+            Some(TASK_SIGNATURE_WINDOW)
+        );
+        assert_eq!(
+            replay_window(Method::TaskSignature, Some(60)),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(replay_window(Method::Signature, None), None);
+        assert_eq!(
+            replay_window(Method::Signature, Some(60)),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(replay_window(Method::UrlToken, Some(60)), None);
+        assert_eq!(replay_window(Method::SharedSecret, Some(60)), None);
         assert_eq!(credential_words(Provider::Asyncapi), "secret");
     }
 

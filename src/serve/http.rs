@@ -164,8 +164,16 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/jobs/{provider}/{job_id}", get(get_job))
         .route("/events", get(list_events))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
-    Router::new()
+    let webhooks = Router::new()
         .route("/webhooks/{provider}", post(receive))
+        // As registered with a vendor, a hook URL may end in a slash.
+        .route("/webhooks/{provider}/", post(receive))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_declared_oversize,
+        ));
+    Router::new()
+        .merge(webhooks)
         .route("/healthz", get(healthz))
         .route("/metrics", get(render_metrics))
         .merge(api)
@@ -221,6 +229,15 @@ fn rejected(status: StatusCode, reason: &'static str, message: String) -> Respon
     problem(status, reason, message)
 }
 
+/// The 413 of a body over `--max-body`.
+fn too_large(max_body: usize) -> Response {
+    rejected(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("the body is over the limit of {max_body} bytes"),
+    )
+}
+
 async fn receive(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -252,11 +269,7 @@ async fn receive(
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return rejected(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("the body is over the limit of {} bytes", state.0.max_body),
-            );
+            return too_large(state.0.max_body);
         }
         Err(rejection) => {
             return rejected(
@@ -357,6 +370,23 @@ fn known_providers() -> String {
         .map(|provider| provider.as_str())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A delivery whose `Content-Length` is over the limit is answered 413 at
+/// once, before a byte of its body is read: the body limit alone would wait
+/// for the body, holding the connection until the request timeout.
+async fn refuse_declared_oversize(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let declared = (request.headers().get(header::CONTENT_LENGTH))
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > state.0.max_body as u64) {
+        return too_large(state.0.max_body);
+    }
+    next.run(request).await
 }
 
 async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
