@@ -465,8 +465,9 @@ pub enum VerifyError {
         param: String,
     },
 
-    /// A replay window is set, but the body has no `timestamp`.
-    #[error("the body has no `timestamp`, so its age cannot be checked")]
+    /// A replay window is set, but the body has no `timestamp`, or one that
+    /// says "not set" (`""`, `0`, Go's zero time).
+    #[error("the body has no `timestamp` (or an unset one: \"\", 0, Go's zero time), so its age cannot be checked")]
     MissingTimestamp,
 
     /// A replay window is set, but the body's `timestamp` is not an RFC 3339

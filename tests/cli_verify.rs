@@ -183,6 +183,16 @@ fn secret_from_the_environment() {
         &path.to_string_lossy(),
     ]);
     assert_refused(&unset, 2, "MJHOOK_TEST_SECRET is not set", &[SECRET]);
+    let empty = cargo_bin_cmd!("mjhook")
+        .args(["verify", "--provider", "asyncapi"])
+        .args(["--secret-env", "MJHOOK_TEST_SECRET", "--header", &header])
+        .arg(&path)
+        .env("MJHOOK_TEST_SECRET", "")
+        .output();
+    match empty {
+        Ok(output) => assert_refused(&output, 2, "MJHOOK_TEST_SECRET is empty", &[]),
+        Err(error) => panic!("cannot run mjhook: {error}"),
+    }
 }
 
 #[test]
@@ -405,7 +415,7 @@ fn usage_errors_exit_2() {
             &path,
         ]),
         2,
-        "no secret is configured",
+        "--secret number 1 is empty",
         &[],
     );
     // An unknown provider; --now without --tolerance; a bad --now.

@@ -104,7 +104,20 @@ pub fn verify(args: &VerifyArgs, out: &mut Out<impl Write>, log: &mut Log) -> Re
                 "verify: the environment variable {var} is not set"
             )));
         };
+        if value.is_empty() {
+            return Err(log.usage(format_args!(
+                "verify: the environment variable {var} is empty: an empty secret would authenticate anyone"
+            )));
+        }
         secrets.push(mjhook::Secret::new(value.into_encoded_bytes()));
+    }
+    if let Some(n) = (1..)
+        .zip(&args.secret)
+        .find_map(|(n, secret)| secret.is_empty().then_some(n))
+    {
+        return Err(log.usage(format_args!(
+            "verify: --secret number {n} is empty: an empty secret would authenticate anyone"
+        )));
     }
     let mut headers = Vec::with_capacity(args.headers.len());
     for (n, Hidden(header)) in (1..).zip(&args.headers) {
