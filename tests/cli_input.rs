@@ -343,6 +343,28 @@ fn directories_are_walked_in_name_order_for_json_and_ndjson() {
         .stderr(predicate::str::contains("holds no *.json or *.ndjson file"));
 }
 
+/// A link named like a body that points to nothing is reported, as the
+/// same path named alone is; the walk goes on past it.
+#[cfg(unix)]
+#[test]
+fn a_dangling_link_in_a_walked_directory_is_reported() {
+    let dir = scratch("walked-dangling");
+    std::fs::create_dir_all(&dir).unwrap();
+    let asyncapi = root().join("fixtures/asyncapi/webhook-cancelled.json");
+    std::fs::copy(&asyncapi, dir.join("b.json")).unwrap();
+    std::os::unix::fs::symlink(dir.join("missing-target"), dir.join("a.json")).unwrap();
+    mjhook()
+        .arg("normalize")
+        .arg(&dir)
+        .assert()
+        .code(1)
+        .stdout(normalized_one_by_one(&[asyncapi]))
+        .stderr(
+            predicate::str::contains(format!("{}: cannot read: ", dir.join("a.json").display()))
+                .and(predicate::str::contains("holds no").not()),
+        );
+}
+
 #[test]
 fn stdin_given_twice_is_a_usage_error() {
     mjhook()

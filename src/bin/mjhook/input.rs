@@ -137,6 +137,13 @@ fn walk(
         if is_file && payload {
             found = true;
             file(path, limit, log, visit)?;
+        } else if payload && entry.path_is_symlink() {
+            // A link to nothing (or to what cannot be read) named like a
+            // body is reported, as the same file named alone would be.
+            if let Err(error) = std::fs::metadata(path) {
+                found = true;
+                log.reject(format_args!("{}: cannot read: {error}", path.display()));
+            }
         }
     }
     if !found {
