@@ -34,7 +34,8 @@ pub struct ServeArgs {
     /// The URL token of a provider that sends no signal (every provider but
     /// `asyncapi`, `apiframe` and `goapi`; `kie` and `legnext` take a
     /// secret or a token, not both), checked against `?token=`, as
-    /// PROVIDER=TOKEN.
+    /// PROVIDER=TOKEN. A `MJHOOK_SECRET_*` or `MJHOOK_TOKEN_*` variable
+    /// naming no provider stops the start.
     /// Also read from `MJHOOK_TOKEN_<PROVIDER>`.
     #[arg(long, value_name = "PROVIDER=TOKEN", value_parser = PairParser)]
     pub token: Vec<(Provider, String)>,
@@ -292,6 +293,8 @@ pub(crate) struct Forward {
 impl Config {
     /// Checks the flags and merges in the environment's secrets and tokens.
     pub fn from_args(args: &ServeArgs) -> Result<Config, Error> {
+        let names = std::env::vars_os().map(|(name, _)| name.to_string_lossy().into_owned());
+        check_variable_names(names)?;
         Config::from_args_env(args, |name| std::env::var(name).ok())
     }
 
@@ -455,6 +458,31 @@ fn replay_window(method: Method, tolerance: Option<u64>) -> Option<Duration> {
     }
 }
 
+/// Refuses a `MJHOOK_SECRET_*` or `MJHOOK_TOKEN_*` variable that names no
+/// provider: a misspelled one would leave its provider refusing every
+/// delivery, unnoticed until the first one.
+fn check_variable_names(names: impl IntoIterator<Item = String>) -> Result<(), Error> {
+    for name in names {
+        let Some(suffix) = ["MJHOOK_SECRET_", "MJHOOK_TOKEN_"]
+            .iter()
+            .find_map(|prefix| name.strip_prefix(prefix))
+        else {
+            continue;
+        };
+        if !Provider::ALL
+            .iter()
+            .any(|provider| env_suffix(*provider) == suffix)
+        {
+            let known: Vec<String> = Provider::ALL.iter().map(|p| env_suffix(*p)).collect();
+            return Err(Error::Config(format!(
+                "the variable {name} names no provider; the suffixes are {}",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `midjourney_api` → `MIDJOURNEY_API`, the suffix of its variables.
 fn env_suffix(provider: Provider) -> String {
     provider.as_str().to_ascii_uppercase()
@@ -604,6 +632,32 @@ mod tests {
         assert_eq!(replay_window(Method::UrlToken, Some(60)), None);
         assert_eq!(replay_window(Method::SharedSecret, Some(60)), None);
         assert_eq!(credential_words(Provider::Asyncapi), "secret");
+    }
+
+    #[test]
+    fn a_variable_naming_no_provider_is_refused() {
+        let names = |names: &[&str]| {
+            names
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert!(check_variable_names(names(&[
+            "PATH",
+            "MJHOOK_SECRET_ASYNCAPI",
+            "MJHOOK_TOKEN_MIDJOURNEY_API",
+            "MJHOOK_API_TOKEN",
+            "MJHOOK_FORWARD_SECRET",
+        ]))
+        .is_ok());
+        let err = check_variable_names(names(&["MJHOOK_SECRET_APIFRAM"])).expect_err("misspelled");
+        assert!(
+            err.to_string()
+                .contains("MJHOOK_SECRET_APIFRAM names no provider")
+                && err.to_string().contains("APIFRAME"),
+            "{err}"
+        );
+        assert!(check_variable_names(names(&["MJHOOK_TOKEN_"])).is_err());
     }
 
     #[test]
