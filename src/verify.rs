@@ -488,8 +488,9 @@ impl Method {
         }
     }
 
-    /// Whether the method signs a time, which a replay window checks.
-    fn signs_time(self) -> bool {
+    /// Whether the method signs a time, which a replay window checks
+    /// (`asyncapi`'s body `timestamp`, KIE.ai's `X-Webhook-Timestamp`).
+    pub fn signs_time(self) -> bool {
         matches!(self, Method::Signature | Method::TaskSignature)
     }
 }
@@ -815,9 +816,32 @@ pub enum ReceiveError {
 pub fn sign(secret: impl AsRef<[u8]>, body: &[u8]) -> String {
     // Hmac accepts keys of any length, so there is no failure to report;
     // an empty string would fail verification if there ever were one.
-    HmacSha256::new_from_slice(secret.as_ref())
-        .map(|mac| hex::encode(mac.chain_update(body).finalize().into_bytes()))
+    mac_of(secret.as_ref(), &[body])
+        .map(|mac| hex::encode(mac.finalize().into_bytes()))
         .unwrap_or_default()
+}
+
+/// The HMAC-SHA256 keyed with `secret` over `parts`, one after another:
+/// the raw body for `asyncapi`, `<task id>.<timestamp>` for KIE.ai.
+fn mac_of(secret: &[u8], parts: &[&[u8]]) -> Option<HmacSha256> {
+    let mac = HmacSha256::new_from_slice(secret).ok()?;
+    Some(parts.iter().fold(mac, |mac, part| mac.chain_update(part)))
+}
+
+/// Whether the HMAC of `parts` under any secret is `digest`. Every secret
+/// is tried, matched or not, so timing does not reveal which one matched.
+fn any_secret_signed(secrets: &[&[u8]], parts: &[&[u8]], digest: &[u8; 32]) -> bool {
+    secrets.iter().fold(false, |matched, secret| {
+        let this = mac_of(secret, parts).is_some_and(|mac| mac.verify_slice(digest).is_ok());
+        matched | this
+    })
+}
+
+/// The 32-byte digest that 44 characters of padded standard base64 spell.
+fn base64_digest(value: &[u8]) -> Option<[u8; 32]> {
+    let mut digest = [0u8; 32];
+    let decoded = base64::engine::general_purpose::STANDARD.decode_slice(value, &mut digest);
+    (value.len() == 44 && decoded == Ok(32)).then_some(digest)
 }
 
 /// The `(name, value)` header an `asyncapi` sender would attach to `body`.
@@ -835,15 +859,12 @@ pub fn secret_header(secret: impl Into<String>) -> (&'static str, String) {
 /// HMAC-SHA256 of `<task_id>.<timestamp>` keyed with `secret`.
 pub fn sign_task(secret: impl AsRef<[u8]>, task_id: &str, timestamp: &str) -> String {
     // As in `sign`: Hmac takes keys of any length.
-    HmacSha256::new_from_slice(secret.as_ref())
-        .map(|mac| {
-            let mac = mac
-                .chain_update(task_id)
-                .chain_update(".")
-                .chain_update(timestamp);
-            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-        })
-        .unwrap_or_default()
+    mac_of(
+        secret.as_ref(),
+        &[task_id.as_bytes(), b".", timestamp.as_bytes()],
+    )
+    .map(|mac| base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
+    .unwrap_or_default()
 }
 
 /// The two headers a KIE.ai account with its HMAC enabled attaches to a
@@ -911,14 +932,7 @@ fn check_signature(secrets: &[&[u8]], request: &Request<'_>) -> Result<(), Verif
         match parse_signature(value) {
             Ok(digest) => {
                 well_formed = true;
-                for secret in secrets {
-                    // Every pair is computed, matched or not, so timing does
-                    // not reveal which secret matched.
-                    let Ok(mac) = HmacSha256::new_from_slice(secret) else {
-                        continue;
-                    };
-                    matched |= mac.chain_update(request.body).verify_slice(&digest).is_ok();
-                }
+                matched |= any_secret_signed(secrets, &[request.body], &digest);
             }
             Err(problem) => {
                 first_problem.get_or_insert(problem);
@@ -946,10 +960,10 @@ fn parse_signature(value: &[u8]) -> Result<[u8; 32], SignatureProblem> {
             Err(_) if has_foreign_prefix(digits) => Err(SignatureProblem::Prefix),
             Err(_) => Err(SignatureProblem::NotHex),
         },
-        44 => match base64::engine::general_purpose::STANDARD.decode_slice(digits, &mut digest) {
-            Ok(32) => Ok(digest),
-            _ if has_foreign_prefix(digits) => Err(SignatureProblem::Prefix),
-            _ => Err(SignatureProblem::NotBase64),
+        44 => match base64_digest(digits) {
+            Some(digest) => Ok(digest),
+            None if has_foreign_prefix(digits) => Err(SignatureProblem::Prefix),
+            None => Err(SignatureProblem::NotBase64),
         },
         _ if has_foreign_prefix(digits) => Err(SignatureProblem::Prefix),
         found => Err(SignatureProblem::Length { found }),
@@ -1059,24 +1073,15 @@ fn check_task_signature(
         })
         .map_err(|reason| VerifyError::MissingTaskId { reason })?;
 
+    let signed = [task_id.as_bytes(), b".", timestamp];
     let mut well_formed = false;
     let mut matched = false;
-    for value in signatures {
-        let mut digest = [0u8; 32];
-        let value = value.trim_ascii();
-        let decoded = base64::engine::general_purpose::STANDARD.decode_slice(value, &mut digest);
-        if value.len() != 44 || decoded != Ok(32) {
-            continue;
-        }
+    for digest in signatures
+        .iter()
+        .filter_map(|value| base64_digest(value.trim_ascii()))
+    {
         well_formed = true;
-        for secret in secrets {
-            // Every pair is computed, as for the body signature.
-            let Ok(mac) = HmacSha256::new_from_slice(secret) else {
-                continue;
-            };
-            let mac = mac.chain_update(task_id.as_bytes()).chain_update(b".");
-            matched |= mac.chain_update(timestamp).verify_slice(&digest).is_ok();
-        }
+        matched |= any_secret_signed(secrets, &signed, &digest);
     }
     match (matched, well_formed) {
         (true, _) => Ok(signed_at),

@@ -449,12 +449,11 @@ pub(crate) const TASK_SIGNATURE_WINDOW: Duration = Duration::from_secs(300);
 /// the methods that sign a time, and for KIE.ai's HMAC, which signs no more
 /// of the body than its task id, five minutes when none is given.
 fn replay_window(method: Method, tolerance: Option<u64>) -> Option<Duration> {
-    match (method, tolerance) {
-        (Method::Signature | Method::TaskSignature, Some(seconds)) => {
-            Some(Duration::from_secs(seconds))
-        }
-        (Method::TaskSignature, None) => Some(TASK_SIGNATURE_WINDOW),
-        _ => None,
+    match tolerance {
+        _ if !method.signs_time() => None,
+        Some(seconds) => Some(Duration::from_secs(seconds)),
+        None if method == Method::TaskSignature => Some(TASK_SIGNATURE_WINDOW),
+        None => None,
     }
 }
 
