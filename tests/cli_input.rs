@@ -293,17 +293,47 @@ fn an_error_names_the_file_and_the_line_of_its_body() {
         .code(1)
         .stderr(predicate::str::starts_with("mjhook: <stdin>:3: apiframe: "));
 
-    // A body that is not JSON ends the stream; the library says what it is.
+    // A body that is not JSON is reported in the library's words, its
+    // position counted in the input; the stream goes on at the next line
+    // that starts a body.
     let broken = format!("{good}\n\n{{\"task_id\": \"a\",,}}\n{good}\n");
-    mjhook()
+    let output = mjhook()
         .args(["normalize", "-"])
         .write_stdin(broken)
         .assert()
         .code(1)
-        .stderr(
-            predicate::str::starts_with("mjhook: <stdin>:3: ")
-                .and(predicate::str::contains("invalid JSON at line 1")),
-        );
+        .stderr("mjhook: <stdin>:3: invalid JSON at line 3, column 17: key must be a string\n")
+        .get_output()
+        .clone();
+    assert_eq!(output.stdout.iter().filter(|&&b| b == b'\n').count(), 2);
+
+    // A line cut short (a writer stopped mid-body) loses only itself.
+    // serde_json stops at the next line's `{`, which still starts a body.
+    let first_member = good.find(',').unwrap() + 1;
+    let cut = format!("{}\n{good}\n", &good[..first_member]);
+    let output = mjhook()
+        .args(["normalize", "-"])
+        .write_stdin(cut)
+        .assert()
+        .code(1)
+        .stderr("mjhook: <stdin>:1: invalid JSON at line 2, column 0: EOF while parsing a value\n")
+        .get_output()
+        .clone();
+    assert_eq!(output.stdout.iter().filter(|&&b| b == b'\n').count(), 1);
+
+    // A field's position too is the input's, for a body that starts
+    // mid-line: `150` ends on the body's column 58, after `{good} `.
+    let late =
+        format!("{good} {{\"task_id\": \"b\", \"status\": \"processing\", \"percentage\": 150}}\n");
+    mjhook()
+        .args(["normalize", "--provider", "apiframe"])
+        .write_stdin(late)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "`percentage` (line 1, column {})",
+            good.len() + 1 + 58
+        )));
 }
 
 #[test]
@@ -388,7 +418,8 @@ fn an_endless_input_stops_at_the_limit() {
         .stdout("")
         .stderr(
             "mjhook: /dev/zero:1: invalid JSON at line 1, column 1: expected value; stopped \
-             reading /dev/zero, whose rest is larger than the limit of 100 bytes (--max-bytes)\n",
+             reading /dev/zero: no line within the limit of 100 bytes (--max-bytes) starts \
+             another body\n",
         );
     assert!(started.elapsed() < Duration::from_secs(10));
 }

@@ -102,7 +102,7 @@ pub fn normalize(
                     }
                 }
             }
-            Err(error) => log.reject(format_args!("{}:{}: {error}", body.source, body.line)),
+            Err(error) => body.reject(error, log),
         }
         after_body(&body, out)
     })
@@ -124,7 +124,7 @@ pub fn detect(args: &DetectArgs, out: &mut Out<impl Write>, log: &mut Log) -> Re
                 out.line(format_args!("{}: {provider}", FileName(body.source)))?;
             }
             Ok(provider) => out.line(provider)?,
-            Err(error) => log.reject(format_args!("{}:{}: {error}", body.source, body.line)),
+            Err(error) => body.reject(error, log),
         }
         after_body(&body, out)
     })
@@ -144,7 +144,7 @@ pub fn track(args: &TrackArgs, out: &mut Out<impl Write>, log: &mut Log) -> Resu
                     tracker.apply(event);
                 }
             }
-            Err(error) => log.reject(format_args!("{}:{}: {error}", body.source, body.line)),
+            Err(error) => body.reject(error, log),
         }
         Ok(())
     })?;

@@ -62,6 +62,8 @@ pub struct Body<'a> {
     pub source: &'a str,
     /// The line of the input on which the body starts (1-based).
     pub line: usize,
+    /// The column (1-based, in bytes) of the body's first byte on that line.
+    pub column: usize,
     /// Whether the input is standard input, which may be a live stream
     /// whose reader wants each result as soon as it is known.
     pub live: bool,
@@ -69,9 +71,39 @@ pub struct Body<'a> {
     pub bytes: Vec<u8>,
 }
 
+impl Body<'_> {
+    /// Reports why the body was refused as `FILE:LINE: error`, `LINE` being
+    /// where the body starts.
+    pub fn reject(&self, error: mjhook::DecodeError, log: &mut Log) {
+        let error = in_input(error, (self.line, self.column));
+        log.reject(format_args!("{}:{}: {error}", self.source, self.line));
+    }
+}
+
+/// `error` of the body that starts at `start` (line and column) with its
+/// line and column counted in the input, where an editor finds them, rather
+/// than from the body's first byte.
+fn in_input(mut error: mjhook::DecodeError, start: (usize, usize)) -> mjhook::DecodeError {
+    let shift = |(line, column): (usize, usize)| match line {
+        1 => (start.0, start.1 - 1 + column),
+        _ => (start.0 + line - 1, column),
+    };
+    match &mut error {
+        mjhook::DecodeError::Syntax { line, column, .. } => {
+            (*line, *column) = shift((*line, *column));
+        }
+        mjhook::DecodeError::Field {
+            position: Some(position),
+            ..
+        } => *position = shift(*position),
+        _ => {}
+    }
+    error
+}
+
 /// Calls `visit` on every body of every input, in order. Inputs that cannot
-/// be read, bodies over the limit and streams that stop being JSON are
-/// reported on `log`; reading goes on with the next input. Stops early only
+/// be read, bodies over the limit and bytes that are not JSON with no body
+/// after them within the limit are reported on `log`; reading goes on with the next input. Stops early only
 /// when `visit` does (a write to stdout failed).
 pub fn each_body(
     args: &InputArgs,
@@ -171,10 +203,11 @@ fn file(
     }
 }
 
-/// Reads the bodies of one input. A stream that stops being JSON cannot be
-/// resynchronised, so the first such body (with the rest of the input, up to
-/// the limit) is handed over as the last one: the library then says what is
-/// wrong with it in its usual words.
+/// Reads the bodies of one input. Bytes that are not JSON are handed over as
+/// one body, up to the next line that starts a body (`{` or `[` first on the
+/// line, as every NDJSON line and every `jq` output starts): the library then
+/// says what is wrong with them in its usual words, and reading goes on with
+/// the bodies after them.
 fn stream(
     source: &str,
     live: bool,
@@ -191,11 +224,12 @@ fn stream(
     let mut count = 0usize;
     loop {
         match bodies.next_body() {
-            Next::Body { line, bytes } | Next::Last { line, bytes } => {
+            Next::Body { at, bytes } => {
                 count += 1;
                 let body = Body {
                     source,
-                    line,
+                    line: at.0,
+                    column: at.1,
                     live,
                     bytes,
                 };
@@ -213,21 +247,19 @@ fn stream(
                 log.reject(format_args!("{source}:{line}: cannot read: {error}"));
                 return Ok(());
             }
-            Next::Invalid {
-                line,
-                at: (at_line, at_column),
-                message,
-            } => {
+            Next::Unsplittable { at, bytes } => {
+                // What serde_json says of the kept bytes (not JSON, so an
+                // error), in the library's words.
+                let fault = mjhook::DecodeOptions::new().max_bytes(limit).detect(&bytes);
+                let fault = fault.err().map(|error| in_input(error, at).to_string());
                 log.reject(format_args!(
-                    "{source}:{line}: invalid JSON at line {at_line}, column {at_column}: \
-                     {message}; stopped reading {source}, whose rest is larger than the \
-                     limit of {limit} bytes (--max-bytes)"
+                    "{source}:{line}: {fault}; stopped reading {source}: no line within \
+                     the limit of {limit} bytes (--max-bytes) starts another body",
+                    line = at.0,
+                    fault = fault.as_deref().unwrap_or("invalid JSON"),
                 ));
                 return Ok(());
             }
-        }
-        if bodies.done {
-            break;
         }
     }
     if count == 0 {
@@ -251,24 +283,19 @@ fn skip_byte_order_mark(reader: &mut impl BufRead) -> io::Result<()> {
 /// What the next read of a stream gave.
 #[derive(Debug)]
 enum Next {
-    /// A complete JSON value.
-    Body { line: usize, bytes: Vec<u8> },
-    /// Bytes that are not one JSON value, up to the end of the input: the
-    /// stream ends here.
-    Last { line: usize, bytes: Vec<u8> },
+    /// A complete JSON value, or bytes that are not one (up to where the
+    /// next body starts, at most the limit), starting at this line and
+    /// column of the input.
+    Body { at: (usize, usize), bytes: Vec<u8> },
+    /// Bytes that are not JSON, as many as the limit, with no line that
+    /// starts a body among them: the stream cannot be split further.
+    Unsplittable { at: (usize, usize), bytes: Vec<u8> },
     /// Nothing but whitespace was left.
     End,
     /// The body starting on `line` outgrew the limit.
     TooLarge { line: usize },
     /// The input could not be read.
     Unreadable { line: usize, error: io::Error },
-    /// The body starting on `line` is not JSON, at this line and column of
-    /// the body, and the rest of the input is larger than the limit.
-    Invalid {
-        line: usize,
-        at: (usize, usize),
-        message: String,
-    },
 }
 
 /// A stream of bodies.
@@ -282,13 +309,15 @@ impl<R: BufRead> Bodies<R> {
         Bodies {
             reader: Counting {
                 inner,
-                limit,
-                body: Vec::new(),
-                started: false,
-                over: false,
-                line: 1,
-                start_line: 1,
-                at: (1, 0),
+                pending: None,
+                current: Current {
+                    limit,
+                    bytes: Vec::new(),
+                    started: false,
+                    over: false,
+                    at: (1, 0),
+                    start: (1, 1),
+                },
             },
             done: false,
         }
@@ -298,7 +327,7 @@ impl<R: BufRead> Bodies<R> {
         if self.done {
             return Next::End;
         }
-        self.reader.restart();
+        self.reader.current.restart();
         // A fresh deserializer per body: it reads only as far as the end of
         // one value (plus one byte after a bare number, which no vendor
         // sends as a body), so nothing of the next body is lost.
@@ -306,52 +335,52 @@ impl<R: BufRead> Bodies<R> {
             let mut deserializer = serde_json::Deserializer::from_reader(&mut self.reader);
             IgnoredAny::deserialize(&mut deserializer)
         };
-        let line = self.reader.start_line;
+        let current = &mut self.reader.current;
+        let at = current.start;
         let error = match parsed {
             Ok(IgnoredAny) => {
                 return Next::Body {
-                    line,
-                    bytes: std::mem::take(&mut self.reader.body),
+                    at,
+                    bytes: std::mem::take(&mut current.bytes),
                 }
             }
             Err(error) => error,
         };
-        self.done = true;
-        if self.reader.over {
-            return Next::TooLarge { line };
+        if current.over {
+            self.done = true;
+            return Next::TooLarge { line: at.0 };
         }
         if error.is_io() {
+            self.done = true;
             return Next::Unreadable {
-                line: self.reader.line,
+                line: current.at.0,
                 error: io::Error::from(error),
             };
         }
-        if !self.reader.started {
+        if !current.started {
             // Only whitespace before the end of the input.
+            self.done = true;
             return Next::End;
         }
-        // Not JSON: keep the rest (within the limit) so the library can say
-        // what it is.
-        let at = self.reader.at;
-        match io::copy(&mut self.reader, &mut io::sink()) {
-            Ok(_) => Next::Last {
-                line,
-                bytes: std::mem::take(&mut self.reader.body),
-            },
-            Err(_) if self.reader.over => {
-                // serde_json's own position counts from the end of the
-                // previous body; the body's is the one the library would give.
-                let text = error.to_string();
-                let message = match text.rsplit_once(" at line ") {
-                    Some((message, _)) => message.to_owned(),
-                    None => text,
-                };
-                Next::Invalid { line, at, message }
+        let skipped = self.reader.skip_to_next_body();
+        let bytes = std::mem::take(&mut self.reader.current.bytes);
+        match skipped {
+            Ok(Skipped::ToNextBody) => Next::Body { at, bytes },
+            Ok(Skipped::ToEnd) => {
+                self.done = true;
+                Next::Body { at, bytes }
             }
-            Err(error) => Next::Unreadable {
-                line: self.reader.line,
-                error,
-            },
+            Ok(Skipped::PastLimit) => {
+                self.done = true;
+                Next::Unsplittable { at, bytes }
+            }
+            Err(error) => {
+                self.done = true;
+                Next::Unreadable {
+                    line: self.reader.current.at.0,
+                    error,
+                }
+            }
         }
     }
 }
@@ -360,23 +389,45 @@ impl<R: BufRead> Bodies<R> {
 /// non-whitespace byte) and refuses to read past the limit.
 struct Counting<R> {
     inner: R,
-    limit: usize,
-    body: Vec<u8>,
-    /// Whether the current body's first byte has been read.
-    started: bool,
-    /// Whether the current body outgrew the limit.
-    over: bool,
-    /// The line of the next byte to read.
-    line: usize,
-    start_line: usize,
-    /// The line and column (1-based, in bytes) of the last byte read, counted
-    /// from the body's first byte.
-    at: (usize, usize),
+    /// A byte read and given back: the first of the next body.
+    pending: Option<u8>,
+    current: Current,
 }
 
-impl<R> Counting<R> {
+/// The body being read, and where the reading is.
+struct Current {
+    limit: usize,
+    bytes: Vec<u8>,
+    /// Whether the body's first byte has been read.
+    started: bool,
+    /// Whether the body outgrew the limit.
+    over: bool,
+    /// The line and column (1-based, in bytes; column 0 at the start of a
+    /// line) of the last byte read.
+    at: (usize, usize),
+    /// Where the body's first byte is.
+    start: (usize, usize),
+}
+
+/// How far bytes that are not JSON reach.
+enum Skipped {
+    /// To a line that starts a body.
+    ToNextBody,
+    /// To the end of the input.
+    ToEnd,
+    /// Past the limit, with no line starting a body before it.
+    PastLimit,
+}
+
+/// A `{` or `[` first on its line starts a body: a JSON line, or a value as
+/// `jq` prints it.
+fn starts_a_body(byte: u8) -> bool {
+    matches!(byte, b'{' | b'[')
+}
+
+impl Current {
     fn restart(&mut self) {
-        self.body = Vec::new();
+        self.bytes = Vec::new();
         self.started = false;
         self.over = false;
     }
@@ -384,50 +435,111 @@ impl<R> Counting<R> {
     fn too_large(&self) -> io::Error {
         io::Error::other(format!("a body is larger than {} bytes", self.limit))
     }
+
+    /// Takes `byte` as the input's next: into the body unless it is
+    /// whitespace before the body's start. False when the body is full.
+    fn take(&mut self, byte: u8) -> bool {
+        let blank = matches!(byte, b' ' | b'\t' | b'\n' | b'\r');
+        if self.started || !blank {
+            if self.bytes.len() >= self.limit {
+                self.over = true;
+                return false;
+            }
+            if !self.started {
+                self.started = true;
+                self.start = (self.at.0, self.at.1 + 1);
+            }
+            if self.bytes.len() == self.bytes.capacity() {
+                // Grow as a Vec would, but never past the limit.
+                let room = self.limit - self.bytes.len();
+                self.bytes
+                    .reserve_exact(self.bytes.capacity().max(4096).min(room));
+            }
+            self.bytes.push(byte);
+        }
+        self.advance(byte);
+        true
+    }
+
+    fn advance(&mut self, byte: u8) {
+        self.at = match byte {
+            b'\n' => (self.at.0 + 1, 0),
+            _ => (self.at.0, self.at.1 + 1),
+        };
+    }
+}
+
+impl<R: BufRead> Counting<R> {
+    /// After bytes that are not JSON: reads on to where the next body
+    /// starts (see [`starts_a_body`]). serde_json stops at the byte it could
+    /// not take, which is the next body's first when a line was cut short
+    /// (`{"a":1,` then a new line): that byte is given back. False at the
+    /// end of the input.
+    fn skip_to_next_body(&mut self) -> io::Result<Skipped> {
+        let current = &mut self.current;
+        let last = current.bytes.last().copied();
+        if current.at.1 == 1 && current.bytes.len() > 1 && last.is_some_and(starts_a_body) {
+            self.pending = current.bytes.pop();
+            current.at.1 = 0;
+            return Ok(Skipped::ToNextBody);
+        }
+        loop {
+            let chunk = self.inner.fill_buf()?;
+            if chunk.is_empty() {
+                return Ok(Skipped::ToEnd);
+            }
+            let mut line_start = current.at.1 == 0;
+            let next_body = chunk.iter().position(|&byte| {
+                let found = line_start && starts_a_body(byte);
+                line_start = byte == b'\n';
+                found
+            });
+            // The broken bytes are held to the limit, like any body's; the
+            // fault is within what serde_json read, so within what is kept.
+            let room = current.limit - current.bytes.len();
+            let taken = next_body.unwrap_or(chunk.len()).min(room);
+            for &byte in &chunk[..taken] {
+                current.bytes.push(byte);
+                current.advance(byte);
+            }
+            self.inner.consume(taken);
+            match next_body {
+                Some(at) if at == taken => return Ok(Skipped::ToNextBody),
+                _ if taken == room => return Ok(Skipped::PastLimit),
+                _ => {}
+            }
+        }
+    }
 }
 
 impl<R: BufRead> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.over {
-            return Err(self.too_large());
+        let current = &mut self.current;
+        if current.over {
+            return Err(current.too_large());
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if let Some(byte) = self.pending.take() {
+            if !current.take(byte) {
+                return Err(current.too_large());
+            }
+            buf[0] = byte;
+            return Ok(1);
         }
         let chunk = self.inner.fill_buf()?;
         let mut taken = 0;
         for (&byte, slot) in chunk.iter().zip(buf.iter_mut()) {
-            let blank = matches!(byte, b' ' | b'\t' | b'\n' | b'\r');
-            if self.started || !blank {
-                if !self.started {
-                    self.started = true;
-                    self.start_line = self.line;
-                    self.at = (1, 0);
-                }
-                if self.body.len() >= self.limit {
-                    self.over = true;
-                    break;
-                }
-                if self.body.len() == self.body.capacity() {
-                    // Grow as a Vec would, but never past the limit.
-                    let room = self.limit - self.body.len();
-                    self.body
-                        .reserve_exact(self.body.capacity().max(4096).min(room));
-                }
-                self.body.push(byte);
-            }
-            if byte == b'\n' {
-                self.line += 1;
-            }
-            if self.started {
-                self.at = match byte {
-                    b'\n' => (self.at.0 + 1, 0),
-                    _ => (self.at.0, self.at.1 + 1),
-                };
+            if !current.take(byte) {
+                break;
             }
             *slot = byte;
             taken += 1;
         }
         self.inner.consume(taken);
-        if taken == 0 && self.over {
-            return Err(self.too_large());
+        if taken == 0 && current.over {
+            return Err(current.too_large());
         }
         Ok(taken)
     }
@@ -443,18 +555,24 @@ mod tests {
         loop {
             let next = bodies.next_body();
             let text = match next {
-                Next::Body { line, bytes } => {
-                    format!("{line}:{}", String::from_utf8_lossy(&bytes))
+                Next::Body {
+                    at: (line, column),
+                    bytes,
+                } => {
+                    format!("{line}.{column}:{}", String::from_utf8_lossy(&bytes))
                 }
-                Next::Last { line, bytes } => {
-                    format!("last {line}:{}", String::from_utf8_lossy(&bytes))
+                Next::Unsplittable {
+                    at: (line, column),
+                    bytes,
+                } => {
+                    format!(
+                        "unsplittable {line}.{column}:{}",
+                        String::from_utf8_lossy(&bytes)
+                    )
                 }
                 Next::End => break,
                 Next::TooLarge { line } => format!("too large {line}"),
                 Next::Unreadable { line, error } => format!("unreadable {line}: {error}"),
-                Next::Invalid { line, at, message } => {
-                    format!("invalid {line} at {at:?}: {message}")
-                }
             };
             seen.push(text);
         }
@@ -467,12 +585,12 @@ mod tests {
         assert_eq!(
             bodies(input, 100),
             [
-                "1:{\"a\": 1}",
-                "2:{\"b\": [2]}",
-                "4:{\"c\":\n 3}",
-                "5:{\"d\":4}",
-                "5:[5]",
-                "5:\"six\""
+                "1.1:{\"a\": 1}",
+                "2.1:{\"b\": [2]}",
+                "4.3:{\"c\":\n 3}",
+                "5.4:{\"d\":4}",
+                "5.11:[5]",
+                "5.15:\"six\""
             ]
         );
     }
@@ -481,33 +599,69 @@ mod tests {
     fn a_body_exactly_at_the_limit_passes_and_one_byte_more_stops() {
         assert_eq!(
             bodies(b"  {\"a\":1}  {\"a\":12}", 7),
-            ["1:{\"a\":1}", "too large 1"]
+            ["1.3:{\"a\":1}", "too large 1"]
         );
     }
 
     #[test]
     fn whitespace_between_bodies_does_not_count() {
         let input = [b"{}".as_slice(), &[b' '; 5000], b"{}"].concat();
-        assert_eq!(bodies(&input, 2), ["1:{}", "1:{}"]);
+        assert_eq!(bodies(&input, 2), ["1.1:{}", "1.5003:{}"]);
     }
 
     #[test]
-    fn broken_json_is_handed_over_with_the_rest_of_the_input() {
+    fn broken_json_is_handed_over_up_to_the_next_line_that_starts_a_body() {
+        // A broken line of NDJSON, then a good one.
         assert_eq!(
-            bodies(b"{\"a\":1}\n{\"b\":\n2,,}\n{\"c\":3}\n", 100),
-            ["1:{\"a\":1}", "last 2:{\"b\":\n2,,}\n{\"c\":3}\n"]
+            bodies(b"{\"a\":1}\n{\"b\" 2}\n{\"c\":3}\n", 100),
+            ["1.1:{\"a\":1}", "2.1:{\"b\" 2}\n", "3.1:{\"c\":3}"]
         );
-        // Unless the rest is over the limit.
+        // A pretty-printed body broken inside: its indented lines belong to
+        // it, and the next body starts at the next `{` first on a line.
+        assert_eq!(
+            bodies(b"{\n  \"b\":\n  2,,\n  \"c\": {\"d\": 1}\n}\n[1]\n", 100),
+            [
+                "1.1:{\n  \"b\":\n  2,,\n  \"c\": {\"d\": 1}\n}\n",
+                "6.1:[1]"
+            ]
+        );
+        // A line cut short: the next line's `{` that serde_json stopped at
+        // starts the next body.
+        assert_eq!(
+            bodies(b"{\"a\":1,\n{\"b\":2}\n{\"c\":\"x\n[3]", 100),
+            [
+                "1.1:{\"a\":1,\n",
+                "2.1:{\"b\":2}",
+                "3.1:{\"c\":\"x\n",
+                "4.1:[3]"
+            ]
+        );
+        // Broken bytes past the limit with no line starting a body: the
+        // stream cannot be split further; the limit's worth is kept, which
+        // holds the fault.
         assert_eq!(
             bodies(&[0u8; 1000], 100),
-            ["invalid 1 at (1, 1): expected value"]
+            [format!("unsplittable 1.1:{}", "\0".repeat(100))]
         );
-        let long = [b"{}\n\n {\"a\":\n  1,]".as_slice(), &[b' '; 200]].concat();
+        let long = [b"{}\n\n {\"a\":\n  1,]".as_slice(), &[b' '; 200], b"\n{}"].concat();
+        let kept = String::from_utf8_lossy(&long[5..105]).into_owned();
         assert_eq!(
             bodies(&long, 100),
-            ["1:{}", "invalid 3 at (2, 5): key must be a string"]
+            ["1.1:{}".to_owned(), format!("unsplittable 3.2:{kept}")]
         );
-        assert_eq!(bodies(b"{\"a\"", 100), ["last 1:{\"a\""]);
+        // Within the limit, the next body is found.
+        let kept = String::from_utf8_lossy(&long[5..long.len() - 2]).into_owned();
+        assert_eq!(
+            bodies(&long, 300),
+            [
+                "1.1:{}".to_owned(),
+                format!("3.2:{kept}"),
+                "5.1:{}".to_owned()
+            ]
+        );
+        assert_eq!(bodies(b"{\"a\"", 100), ["1.1:{\"a\""]);
+        // Broken bytes on one line with later bodies: nothing starts a line.
+        assert_eq!(bodies(b"{,}{\"a\":1}", 100), ["1.1:{,}{\"a\":1}"]);
     }
 
     #[test]
