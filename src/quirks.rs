@@ -997,27 +997,83 @@ impl Serialize for ErrorDetail<'_> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for ErrorDetail<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ErrorDetailVisitor<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for ErrorDetailVisitor<'a> {
-            type Value = ErrorDetail<'a>;
+        deserializer.deserialize_any(ErrorDetailVisitor(std::marker::PhantomData))
+    }
+}
+
+struct ErrorDetailVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for ErrorDetailVisitor<'a> {
+    type Value = ErrorDetail<'a>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an error message string or an error object")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<ErrorDetail<'a>, E> {
+        Ok(ErrorDetail::Text(Cow::Borrowed(text)))
+    }
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<ErrorDetail<'a>, E> {
+        Ok(ErrorDetail::Text(Cow::Owned(text.to_owned())))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ErrorDetail<'a>, A::Error> {
+        ErrorObject::deserialize(de::value::MapAccessDeserializer::new(map))
+            .map(ErrorDetail::Object)
+    }
+}
+
+/// An `error` a vendor does not document: text or an object is a
+/// failure's detail ([`ErrorDetail`]); any other value (`false`, `0`, a
+/// list) says nothing, and cannot fail the decode.
+pub struct AnyErrorValue;
+
+impl<'de: 'a, 'a> serde_with::DeserializeAs<'de, Option<ErrorDetail<'a>>> for AnyErrorValue {
+    fn deserialize_as<D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<ErrorDetail<'a>>, D::Error> {
+        struct Detail<'a>(ErrorDetailVisitor<'a>);
+        impl<'de: 'a, 'a> Visitor<'de> for Detail<'a> {
+            type Value = Option<ErrorDetail<'a>>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an error message string or an error object")
+                f.write_str("any JSON value")
             }
-            fn visit_borrowed_str<E: de::Error>(
-                self,
-                text: &'de str,
-            ) -> Result<ErrorDetail<'a>, E> {
-                Ok(ErrorDetail::Text(Cow::Borrowed(text)))
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+                self.0.visit_borrowed_str(text).map(Some)
             }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<ErrorDetail<'a>, E> {
-                Ok(ErrorDetail::Text(Cow::Owned(text.to_owned())))
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                self.0.visit_str(text).map(Some)
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ErrorDetail<'a>, A::Error> {
-                ErrorObject::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(ErrorDetail::Object)
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                self.0.visit_map(map).map(Some)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(None)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
             }
         }
-        deserializer.deserialize_any(ErrorDetailVisitor(std::marker::PhantomData))
+        deserializer.deserialize_any(Detail(ErrorDetailVisitor(std::marker::PhantomData)))
+    }
+}
+
+impl serde_with::SerializeAs<Option<ErrorDetail<'_>>> for AnyErrorValue {
+    fn serialize_as<S: Serializer>(
+        detail: &Option<ErrorDetail<'_>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        detail.serialize(serializer)
     }
 }
 
@@ -1026,11 +1082,13 @@ impl<'de: 'a, 'a> Deserialize<'de> for ErrorDetail<'a> {
 ///
 /// Each item may itself hold several numbered prompts (GoAPI sends one
 /// `description` string); it is split at every keycap marker. An item without
-/// markers is split into its non-empty lines. Empty prompts are dropped.
+/// markers is split into its non-empty lines. Empty prompts are dropped. A
+/// shorten result's text as Midjourney writes it (`## Important tokens …
+/// ## Shortened prompts 1️⃣ …`) gives only the prompts after its heading.
 pub fn clean_prompts(items: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<String> {
     let mut prompts = Vec::new();
     for item in items {
-        let item = item.as_ref();
+        let item = shortened_part(item.as_ref());
         if has_keycap(item) {
             prompts.extend(split_at_keycaps(item).map(str::to_owned));
         } else {
@@ -1043,6 +1101,23 @@ pub fn clean_prompts(items: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<St
         }
     }
     prompts
+}
+
+/// A shorten result's numbered prompts: what follows the `## Shortened
+/// prompts` heading (the token analysis before it is no prompt), or the
+/// whole text when there is no such heading.
+fn shortened_part(text: &str) -> &str {
+    const HEADING: &str = "shortened prompts";
+    // Only a Markdown heading can hold it; most texts have none.
+    if !text.contains('#') {
+        return text;
+    }
+    let lower = text.to_ascii_lowercase();
+    match lower.find(HEADING) {
+        // ASCII lower-casing keeps byte offsets.
+        Some(at) => &text[at + HEADING.len()..],
+        None => text,
+    }
 }
 
 const VARIATION_SELECTOR: char = '\u{FE0F}';
@@ -1425,5 +1500,14 @@ mod tests {
             ["x\u{20E3} a 1\u{FE0F}\u{FE0F}\u{20E3} b 1", "c"]
         );
         assert_eq!(clean_prompts(["1\u{20E3}\u{20E3}2\u{20E3}"]), ["\u{20E3}"]);
+    }
+
+    #[test]
+    fn only_the_shortened_prompts_of_a_shorten_text_are_prompts() {
+        let text = "## Important tokens\nfox **red**\n\n## Shortened prompts\n1️⃣ red fox\n\n2️⃣ fox";
+        assert_eq!(clean_prompts([text]), ["red fox", "fox"]);
+        // Without the heading every line counts; `#` elsewhere changes nothing.
+        assert_eq!(clean_prompts(["1️⃣ a #1 fox"]), ["a #1 fox"]);
+        assert_eq!(clean_prompts(["## Tokens\nfox"]), ["## Tokens", "fox"]);
     }
 }

@@ -429,9 +429,13 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
         request.model.as_deref(),
         "Kling, Suno, …",
     )?;
-    let operation = request
-        .action
-        .as_deref()
+    // The videos API's `generate` and `extend` are no imagine: a video
+    // result takes its operation from the record's type, verbatim.
+    let shows_a_video = task.response.as_ref().is_some_and(|response| {
+        response.result.video_urls.is_some() || response.result.video_id.is_some()
+    });
+    let action = request.action.as_deref().filter(|_| !shows_a_video);
+    let operation = action
         .or(task.kind.as_deref())
         .and_then(Operation::from_vendor);
     let mut event = match task.response {

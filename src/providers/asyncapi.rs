@@ -18,12 +18,16 @@
 //!   the status field is the one the spec requires.
 //! - `id` is read only when `job_id` is absent (or empty).
 //! - Image `index` is 1–4 on the wire and 0–3 in the event; another number is
-//!   an error. An image without `index` is the grid, except in an upscale,
-//!   whose single image is the result. (Like every provider's, the images of
+//!   an error. An image without `index` is the grid of a job that makes one
+//!   (or of an unnamed type); an upscale's (or another single-image job's)
+//!   is the result, a describe's the image described. (Like every provider's, the images of
 //!   a pending or running job are previews.)
 //! - `error` is reported only for a failed job: the spec's examples carry an
 //!   error object on running and completed jobs too.
 //! - `occurred_at` is `timestamp` (or, in a polled job object, `updated_at`).
+//!   A `timestamp` that is a number is refused: the spec's is a date-time
+//!   string, and `{event: "job.completed", job_id, status, timestamp:
+//!   1718000000}` is other job services' notice.
 //! - Many APIs send `{job_id, event, status}` or `{id, type, status}`
 //!   objects. A body is AsyncAPI's only when nearly all its keys are ones
 //!   the spec documents (see [`Signature::closed`]), its `error`, if any,
@@ -399,6 +403,17 @@ fn normalize<Data>(wire: Wire<Data>, at: At, accepted: bool) -> Result<JobEvent,
         "missing field `job_id` (nor is there an `id`)",
         [wire.job_id, wire.id],
     )?;
+    if let Some(Timestamp::Epoch(_) | Timestamp::EpochMillis(_)) = &wire.timestamp {
+        // The spec's one time is a date-time string; an epoch beside a job
+        // id and a status is another job service's notice.
+        return Err(DecodeError::another_api(
+            PROVIDER,
+            format!("{at}timestamp"),
+            "its `timestamp` is a number, as other job services send it, where the \
+             spec's webhook sends an ISO 8601 date-time string"
+                .to_owned(),
+        ));
+    }
     let status = match (wire.status.as_deref(), wire.event.as_deref(), accepted) {
         // A word of its own, known or not, is the status: an unknown one
         // stays unknown rather than borrow a meaning from `event`.
@@ -424,15 +439,22 @@ fn normalize<Data>(wire: Wire<Data>, at: At, accepted: bool) -> Result<JobEvent,
         .map(Cow::into_owned);
     if let Some(result) = wire.result {
         let single_image = event.operation == Some(Operation::Upscale);
+        // Without an index, an image is the grid only of a job that makes
+        // one: a describe's is the image described, another job's its result.
+        let unindexed = match &event.operation {
+            Some(Operation::Describe) => ImageRole::Input,
+            Some(operation) if !operation.makes_grid() => ImageRole::Image,
+            _ => ImageRole::Grid,
+        };
         for (n, image) in result.images.into_iter().enumerate() {
             let Some(url) = image.url else { continue };
             let index = grid_index(image.index, at, n)?;
             // An upscale is one finished image, not a position in a grid.
             let index = index.filter(|_| !single_image);
-            let role = if index.is_some() || single_image {
+            let role = if index.is_some() {
                 ImageRole::Image
             } else {
-                ImageRole::Grid
+                unindexed
             };
             let mut image_out = Image::new(url, role);
             image_out.index = index;

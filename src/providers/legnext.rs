@@ -11,14 +11,17 @@
 //! - `task_type` `diffusion` is an imagine (shared table); `remix`, `edit`,
 //!   `retexture`, `upload-paint`, `enhance`, `remove-background` and the video
 //!   tasks stay verbatim.
-//! - `output.image_url` is the one result image of a single-image task
-//!   (`upscale`, `enhance`, `remove-background`, `video-upscale`) and the grid
-//!   of every other task; `output.image_urls` are the grid's quarters, with
-//!   their positions when there are two to four of them. As everywhere, the
-//!   images of a pending or running job are previews.
-//! - Video outputs have no documented field names and are never images.
+//! - `output.image_url` is the one image of a single-image or video task
+//!   (`upscale`, `enhance`, `remove-background`, `video-upscale`,
+//!   `video-diffusion`, `extend-video`) and the grid of every other task;
+//!   `output.image_urls` are the grid's quarters, with their positions when
+//!   there are two to four of them. As everywhere, the images of a pending
+//!   or running job are previews.
+//! - Video outputs have no documented field names and are never images: an
+//!   `.mp4` in either field is left out (the shared rule).
 //! - `prompts` come from `output.prompts`, else from `output.finalPrompt`
-//!   split at its numbering; `promptEn` and `description` are not prompts.
+//!   split at its numbering (a shorten text's `## Important tokens` part is
+//!   no prompt); `promptEn` and `description` are not prompts.
 //! - The prompt comes from `input.prompt` when `input` is an object that has
 //!   one (GoAPI's twin does; Legnext sends `input: null`).
 //! - `error` is reported for a failed job only (`{"code": 0, "message": ""}`
@@ -325,15 +328,21 @@ fn normalize<Data>(
     Ok(event)
 }
 
-/// The tasks whose `image_url` is their one result rather than a grid.
+/// The tasks whose `image_url` is their one image rather than a grid (a
+/// video task's, beside its videos, which are no images).
 fn makes_one_image(operation: &Operation) -> bool {
+    const SINGLE: [&str; 5] = [
+        "enhance",
+        "remove_background",
+        "video_upscale",
+        "video_diffusion",
+        "extend_video",
+    ];
     match operation {
         Operation::Upscale => true,
         // Folded as status words are: Legnext writes `remove-background`
         // and `remove_background`.
-        Operation::Other(kind) => ["enhance", "remove_background", "video_upscale"]
-            .iter()
-            .any(|single| is_word(kind, single)),
+        Operation::Other(kind) => SINGLE.iter().any(|single| is_word(kind, single)),
         _ => false,
     }
 }

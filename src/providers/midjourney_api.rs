@@ -15,10 +15,12 @@
 //!   `{taskId}`). A status word (not a documented form) is read as a status
 //!   word of any vendor, so `"processing"` is in progress and an unknown one
 //!   is `unknown`.
-//! - Failure text: `failReason`, else the record's own `message`, as other
-//!   clients of this API read it.
+//! - Failure text: `failReason`, else the record's own `message`, else its
+//!   `error` (text or `{code, message}`), as other clients of this API read
+//!   them.
 //! - A body with `taskId` is a bare record, unless its `data` holds a record
-//!   with a `taskId` of its own: then it is an envelope echoing the id.
+//!   (any key a record has): then it is an envelope echoing the id, and its
+//!   `status` is the API result code.
 //! - Every event is an imagine: the vendor has no other operation.
 //! - `images` are the four quarters; `image`, when it is not one of them, is
 //!   taken to be the grid (as in the TTAPI format this vendor resembles).
@@ -42,7 +44,8 @@ use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    is_blank, BorrowedText, EmptyAsNone, NullableList, OneOrMany, Skipped, StringOrInt, Timestamp,
+    is_blank, AnyErrorValue, BorrowedText, EmptyAsNone, ErrorDetail, NullableList, OneOrMany,
+    Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::MidjourneyApi;
@@ -92,6 +95,11 @@ pub struct Record<'a, Data = Skipped> {
     #[serde_as(as = "EmptyAsNone")]
     #[serde(borrow, default)]
     pub message: Option<Cow<'a, str>>,
+    /// Record: failure text or `{code, message}`, where neither `failReason`
+    /// nor `message` is given (the vendor's clients read all three).
+    #[serde_as(as = "AnyErrorValue")]
+    #[serde(borrow, default)]
+    pub error: Option<ErrorDetail<'a>>,
     /// Envelope: one record (webhook) or several (job-status).
     pub data: Option<Data>,
 }
@@ -150,9 +158,7 @@ pub const FORMAT: Format = Format {
     wire_keys: || fields_of::<Record>().to_vec(),
     // The request's `mode` may be echoed, as `hookUrl` is (a key another
     // format knows, so naming it here makes no body foreign to the others).
-    also_sends: &[
-        "jobId", "hookUrl", "mode", "meta", "action", "seed", "error",
-    ],
+    also_sends: &["jobId", "hookUrl", "mode", "meta", "action", "seed"],
     record: &[
         // Its statuses are numbers: a record with a status word is other
         // APIs' (`{taskId, status: "succeeded", images}`).
@@ -203,12 +209,13 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
     let mut body: Record<OneOrMany<Record>> = super::parse(PROVIDER, text, check)?;
     // A record with `taskId` on its own. Beside a `data` that holds a
-    // record, `taskId` is the envelope's (the vendor's own handlers read
-    // `data.taskId || taskId`), and the envelope's `status` is its API code.
+    // record (any of a record's keys), `taskId` is the envelope's (the
+    // vendor's own handlers read `data.taskId || taskId`), and the
+    // envelope's `status` is its API code: the record is never dropped.
     let data_holds_a_record = body
         .data
         .as_ref()
-        .is_some_and(|data| data.any(|record| record.task_id.is_some() || record.status.is_some()));
+        .is_some_and(|data| data.any(|record| *record != Record::default()));
     if body.task_id.is_some() && !data_holds_a_record {
         return Ok(Events::One(normalize(body, At::TOP)?));
     }
@@ -271,7 +278,9 @@ fn normalize<Data>(record: Record<Data>, at: At) -> Result<JobEvent, DecodeError
         [record.task_id],
     )?;
     let has_images = record.image.is_some() || record.images.iter().any(|url| !is_blank(&url.0));
-    let status = match &record.status {
+    // `""` is no status, as a missing key is.
+    let stated = record.status.filter(|code| !is_blank(&code.to_text()));
+    let status = match &stated {
         None if has_images => JobStatus::Completed,
         None if record.fail_reason.is_some() => JobStatus::Failed,
         None => JobStatus::Pending,
@@ -285,7 +294,7 @@ fn normalize<Data>(record: Record<Data>, at: At) -> Result<JobEvent, DecodeError
     };
 
     let mut event = JobEvent::new(PROVIDER, task_id, status);
-    event.provider_status = record.status.map(|code| code.to_text().into_owned());
+    event.provider_status = stated.map(|code| code.to_text().into_owned());
     event.operation = Some(Operation::Imagine);
     event.prompt = [record.prompt, record.mj_prompt]
         .into_iter()
@@ -302,7 +311,8 @@ fn normalize<Data>(record: Record<Data>, at: At) -> Result<JobEvent, DecodeError
     push_finished_images(&mut event, quarters);
     if status == JobStatus::Failed {
         event.error = JobError::from_vendor(None, record.fail_reason)
-            .or_else(|| JobError::from_vendor(None, record.message));
+            .or_else(|| JobError::from_vendor(None, record.message))
+            .or_else(|| record.error.as_ref().and_then(ErrorDetail::to_job_error));
     }
     event.created_at = record.created_at.as_ref().and_then(Timestamp::to_utc);
     finish(&mut event);

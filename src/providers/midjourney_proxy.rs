@@ -381,7 +381,7 @@ fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
             None => Vec::new(),
         },
         Some(Operation::Shorten) => match final_prompt.as_deref() {
-            Some(text) => clean_prompts([shortened_part(text)]),
+            Some(text) => clean_prompts([text]),
             None => Vec::new(),
         },
         _ => Vec::new(),
@@ -434,29 +434,9 @@ fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
     Ok(event)
 }
 
-/// A shorten result's numbered prompts: what follows the `## Shortened
-/// prompts` heading (the token analysis before it is no prompt), or the
-/// whole text when there is no such heading.
-fn shortened_part(text: &str) -> &str {
-    const HEADING: &str = "shortened prompts";
-    let lower = text.to_ascii_lowercase();
-    match lower.find(HEADING) {
-        // ASCII lower-casing keeps byte offsets.
-        Some(at) => &text[at + HEADING.len()..],
-        None => text,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_the_shortened_prompts_are_prompts() {
-        let text = "## Important tokens\nfox **red**\n\n## Shortened prompts\n1️⃣ red fox\n\n2️⃣ fox";
-        assert_eq!(clean_prompts([shortened_part(text)]), ["red fox", "fox"]);
-        assert_eq!(shortened_part("1️⃣ a"), "1️⃣ a");
-    }
 
     #[test]
     fn accepted_submit_codes_are_pending_and_others_are_vendor_errors() {

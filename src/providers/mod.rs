@@ -750,6 +750,19 @@ pub(crate) fn check_envelope_id<R>(
         }
         OneOrMany::Many(records) => records.as_slice(),
     };
+    check_record_ids(provider, id_key, envelope, envelope_id, records, record_id)
+}
+
+/// Refuses records whose own id is not the envelope's `envelope_id`
+/// (see [`check_envelope_id`]).
+pub(crate) fn check_record_ids<R>(
+    provider: Provider,
+    id_key: &str,
+    envelope: &str,
+    envelope_id: &StringOrInt<'_>,
+    records: &[R],
+    record_id: impl Fn(&R) -> Option<&StringOrInt<'_>>,
+) -> Result<(), DecodeError> {
     for record in records {
         if let Some(own) = record_id(record) {
             if own.to_text() != envelope_id.to_text() {
@@ -894,7 +907,8 @@ pub(crate) fn is_video_url(url: &str) -> bool {
 }
 
 /// The rules every provider shares once its fields are mapped: each image
-/// URL once (the first occurrence; empty URLs are not images), the images
+/// URL once (the first occurrence; empty URLs and videos are not images,
+/// whatever list a vendor puts them in), the images
 /// of a job that has not completed are previews (the canonical model: "a
 /// partial image while in progress"; a failed or cancelled job keeps the
 /// last one it showed, as midjourney-proxy's tasks do), and a completed job
@@ -916,8 +930,13 @@ pub(crate) fn finish(event: &mut JobEvent) {
     }
 }
 
-/// Keeps the first item of each non-empty key, in one pass with a set, so a
-/// body listing many URLs costs linear time.
+/// Whether an image's URL can name an image: not blank, not a video.
+fn is_image_url(url: &str) -> bool {
+    !is_blank(url) && !is_video_url(url)
+}
+
+/// Keeps the first item of each key that [`is_image_url`], in one pass with
+/// a set, so a body listing many URLs costs linear time.
 fn keep_first_of_each<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &str) {
     // Most lists hold a grid and its four quarters: comparing each with the
     // ones before it is cheaper than hashing, and allocates nothing.
@@ -926,7 +945,7 @@ fn keep_first_of_each<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &str) {
         let mut kept = 0;
         for n in 0..items.len() {
             let url = key(&items[n]);
-            let first = !is_blank(url) && !items[..kept].iter().any(|item| key(item) == url);
+            let first = is_image_url(url) && !items[..kept].iter().any(|item| key(item) == url);
             if first {
                 items.swap(kept, n);
                 kept += 1;
@@ -938,7 +957,7 @@ fn keep_first_of_each<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &str) {
     let mut seen = HashSet::with_capacity(items.len());
     let keep: Vec<bool> = items
         .iter()
-        .map(|item| !is_blank(key(item)) && seen.insert(key(item)))
+        .map(|item| is_image_url(key(item)) && seen.insert(key(item)))
         .collect();
     let mut keep = keep.into_iter();
     items.retain(|_| keep.next().unwrap_or(false));

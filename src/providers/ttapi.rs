@@ -370,6 +370,16 @@ fn task_event<Data>(
         task.job_id.as_ref(),
         task.job_id_snake.as_ref(),
     ];
+    if let (Some(top_job_id), false) = (&top_job_id, bare) {
+        super::check_record_ids(
+            PROVIDER,
+            "jobId",
+            "data",
+            top_job_id,
+            std::slice::from_ref(&task),
+            |task| task.job_id.as_ref().or(task.job_id_snake.as_ref()),
+        )?;
+    }
     let failed_request = says(status_word.as_deref(), "failed");
     if failed_request && ids.iter().all(Option::is_none) {
         return Err(DecodeError::Vendor {
