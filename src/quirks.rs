@@ -879,6 +879,14 @@ impl Serialize for Skipped {
     }
 }
 
+/// For `#[serde(default, deserialize_with = "present")]` on an
+/// `Option<Skipped>`: whether a key is in the body, whatever its value,
+/// `null` included (a plain `Option` reads `null` as absent). For keys that
+/// only another API sends, whose presence alone says whose body it is.
+pub fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Skipped>, D::Error> {
+    Skipped::deserialize(deserializer).map(Some)
+}
+
 /// A list in which `null` means nothing, for `serde_as` on `Vec` fields: the
 /// whole list may be `null` (or missing, with `#[serde(default)]`), and a
 /// `null` element becomes the element's default (an empty URL, an image

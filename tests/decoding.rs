@@ -93,9 +93,25 @@ fn nulls_inside_lists_are_not_images_but_keep_their_place() {
 fn fields_the_model_does_not_read_cannot_fail_a_decode() {
     let body = br#"{"task_id": "t", "task_type": "imagine", "status": "finished",
         "original_image_url": "https://example.com/g.png",
-        "actions": [{"label": "U1"}], "sref": 12345, "seed": 42.5, "model": {"name": "mj"}, "full_content": ["x"]}"#;
+        "actions": [{"label": "U1"}], "sref": 12345, "seed": 42.5, "full_content": ["x"]}"#;
     let event = decode(Provider::Apiframe, body).unwrap();
     assert_eq!(event.status, JobStatus::Completed);
+}
+
+#[test]
+fn journeyapi_tasks_of_another_model_are_refused() {
+    let body = |model: &str| {
+        format!(
+            r#"{{"task_id": "t", "task_type": "imagine", "model": "{model}", "status": "finished",
+                "percentage": "100", "image_url": "https://example.com/r.png"}}"#
+        )
+    };
+    let event = decode(Provider::Apiframe, body("midjourney").as_bytes()).unwrap();
+    assert_eq!(event.status, JobStatus::Completed);
+    match decode(Provider::Apiframe, body("flux-pro").as_bytes()) {
+        Err(DecodeError::WrongProvider { path, .. }) => assert_eq!(path, "model"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -31,7 +31,8 @@
 //!   images. A record's `request.image_url` is an input image.
 //! - Result bodies name no operation, except that `descriptions` only comes
 //!   from describe. Records: `request.action` (`generate` is imagine,
-//!   `variation_region` inpaint, `zoom_out_*` outpaint), else `type`.
+//!   `variation_region` inpaint, `zoom_out_*` outpaint), else `type`; a
+//!   video result's `generate` is the videos API's, and `type` names it.
 //! - `prompt` is the record's `request.prompt`; results carry none.
 //! - `image_id` (a Discord message id) and `job_id` (Midjourney's) are not
 //!   the task id and are not read.
@@ -39,7 +40,10 @@
 //!   is byte for byte APIFRAME's submit reply, so detection names APIFRAME
 //!   for it (the two events agree but for `provider`); naming `acedata`
 //!   decodes it as AceData's.
-//! - Records of AceData's other APIs share the task store: a `response`
+//! - Records of AceData's other APIs share the task store: a record is
+//!   Midjourney's when its `type` is `imagine`, `describe` or `edits`, or
+//!   its `response` shows a Midjourney result; a record still running or
+//!   failed with neither could be any API's and is refused. A `response`
 //!   with keys no result object has and nothing of a Midjourney result
 //!   (Suno's `data`, Luma's `state`), or a `request` naming a `model` other
 //!   than Midjourney's, refuses the body (in a batch, the whole batch).
@@ -62,7 +66,7 @@ use super::format::{fields_of, some_keys, Envelope, Format, KeyTable, Signature}
 use super::{finish, At, Check, Events, Provider};
 use crate::detect::Key;
 use crate::error::DecodeError;
-use crate::event::{Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
+use crate::event::{is_word, Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
 use crate::quirks::{
     clean_prompts, is_blank, shown_key, BorrowedText, EmptyAsNone, ErrorDetail, FractionalEpoch,
     NullableList, ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt,
@@ -421,7 +425,7 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
             task.response.as_mut().and_then(|r| r.result.task_id.take()),
         ],
     )?;
-    let request = task.request.unwrap_or_default();
+    let request = task.request.take().unwrap_or_default();
     super::refuse_other_model(
         PROVIDER,
         at,
@@ -429,17 +433,8 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
         request.model.as_deref(),
         "Kling, Suno, …",
     )?;
-    // The videos API's `generate` and `extend` are no imagine: a video
-    // result takes its operation from the record's type, verbatim.
-    let shows_a_video = task.response.as_ref().is_some_and(|response| {
-        response.result.video_urls.is_some() || response.result.video_id.is_some()
-    });
-    let action = request.action.as_deref().filter(|_| !shows_a_video);
-    let operation = action
-        .or(task.kind.as_deref())
-        .and_then(Operation::from_vendor);
-    let mut event = match task.response {
-        Some(response) if response.is_another_apis() => {
+    if let Some(response) = &task.response {
+        if response.is_another_apis() {
             let keys: Vec<Cow<'_, str>> = response.other.iter().map(|key| shown_key(key)).collect();
             let first = keys.first().map_or("", |key| key.as_ref());
             return Err(DecodeError::another_api(
@@ -452,10 +447,22 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
                 ),
             ));
         }
-        Some(response) => {
-            refuse_other_image_apis(&response.result, At::inside(&format!("{at}response")))?;
-            result_event(job_id, response.result, operation.as_ref())
-        }
+        refuse_other_image_apis(&response.result, At::inside(&format!("{at}response")))?;
+    }
+    refuse_other_records(&task, request.model.is_some(), at)?;
+    // The videos API's `generate` is no imagine: a video result generated
+    // takes its operation from the record's type (`videos`), verbatim.
+    let shows_a_video = task.response.as_ref().is_some_and(|response| {
+        response.result.video_urls.is_some() || response.result.video_id.is_some()
+    });
+    let action = request.action.as_deref().filter(|action| {
+        !(shows_a_video && Operation::from_vendor(action) == Some(Operation::Imagine))
+    });
+    let operation = action
+        .or(task.kind.as_deref())
+        .and_then(Operation::from_vendor);
+    let mut event = match task.response {
+        Some(response) => result_event(job_id, response.result, operation.as_ref()),
         // Not shown by the vendor: a record whose result has not come yet.
         None => JobEvent::new(PROVIDER, job_id, JobStatus::InProgress),
     };
@@ -481,14 +488,7 @@ fn refuse_other_image_apis<Items, Response>(
     result: &Task<Items, Response>,
     at: At,
 ) -> Result<(), DecodeError> {
-    let shows_midjourney = result.image_id.is_some()
-        || result.raw_image_url.is_some()
-        || !result.actions.is_empty()
-        || result.progress.is_some()
-        || !result.sub_image_urls.is_empty()
-        || !result.descriptions.is_empty()
-        || result.video_id.is_some()
-        || result.video_urls.is_some();
+    let shows_midjourney = shows_a_midjourney_result(result);
     let (key, api) = match result {
         Task {
             image_size: Some(_),
@@ -516,6 +516,65 @@ fn refuse_other_image_apis<Items, Response>(
         format!(
             "it carries `{at}{key}`, as results of AceData's {api} API do: \
              a Midjourney result has none"
+        ),
+    ))
+}
+
+/// Whether a result shows one of a Midjourney result's own keys: its
+/// `image_id`, `raw_image_url`, `actions`, `progress`, or an endpoint's own
+/// result (quarters, descriptions, a video).
+fn shows_a_midjourney_result<Items, Response>(result: &Task<Items, Response>) -> bool {
+    result.image_id.is_some()
+        || result.raw_image_url.is_some()
+        || !result.actions.is_empty()
+        || result.progress.is_some()
+        || !result.sub_image_urls.is_empty()
+        || !result.descriptions.is_empty()
+        || result.video_id.is_some()
+        || result.video_urls.is_some()
+}
+
+/// The record `type`s of AceData's Midjourney APIs, where documented
+/// (`imagine`, `describe`) or sent by the fixtures' sources (`edits`).
+const MIDJOURNEY_TYPES: [&str; 3] = ["imagine", "describe", "edits"];
+
+/// Refuses a task record of AceData's other APIs, which share the task store
+/// and its record (`id`, `request`, `response`, the account's ids): a
+/// Midjourney record has one of the Midjourney APIs' `type`s, a `response`
+/// that shows a Midjourney result, or a `request.model` (which
+/// [`super::refuse_other_model`] has found to be Midjourney's). A record
+/// still running (no `response`) or failed, with none of them, could be any
+/// API's.
+fn refuse_other_records<Items>(
+    task: &Task<Items, Response>,
+    names_midjourney: bool,
+    at: At,
+) -> Result<(), DecodeError> {
+    let midjourney_type = task
+        .kind
+        .as_deref()
+        .is_some_and(|kind| MIDJOURNEY_TYPES.iter().any(|mj| is_word(kind, mj)));
+    let midjourney_result = task
+        .response
+        .as_ref()
+        .is_some_and(|response| shows_a_midjourney_result(&response.result));
+    if midjourney_type || midjourney_result || names_midjourney {
+        return Ok(());
+    }
+    let kind = match task.kind.as_deref() {
+        Some(kind) => format!("its `{at}type` is {kind:?}"),
+        None => format!("it has no `{at}type`"),
+    };
+    let result = match task.response {
+        Some(_) => format!("its `{at}response` shows no Midjourney result"),
+        None => format!("it has no `{at}response` yet"),
+    };
+    Err(DecodeError::another_api(
+        PROVIDER,
+        format!("{at}type"),
+        format!(
+            "{kind} (a Midjourney record's is `imagine`, `describe` or `edits`) and {result}: \
+             the records of AceData's other APIs (Luma, Suno, face swap, …) look the same"
         ),
     ))
 }
@@ -688,11 +747,18 @@ mod tests {
             Err(DecodeError::WrongProvider { path, .. }) => assert_eq!(path, "response.image_url"),
             other => panic!("{bare}: {other:?}"),
         }
-        let pending = r#"{"id": "r-1", "application_id": "a-1", "request": {"action": "generate"}, "response": {"success": true, "task_id": "r-1", "data": null}}"#;
+        // A record without a result yet is Midjourney's only by its type:
+        // the other APIs' records look the same.
+        let pending = r#"{"id": "r-1", "application_id": "a-1", "type": "imagine", "request": {"action": "generate"}, "response": {"success": true, "task_id": "r-1", "data": null}}"#;
         assert_eq!(
             decode(pending.as_bytes()).unwrap().status,
             JobStatus::Pending
         );
+        let untyped = pending.replace(r#""type": "imagine", "#, "");
+        match decode(untyped.as_bytes()) {
+            Err(DecodeError::WrongProvider { path, .. }) => assert_eq!(path, "type"),
+            other => panic!("{untyped}: {other:?}"),
+        }
     }
 
     #[test]

@@ -18,8 +18,13 @@
 //!   except in a describe, where it echoes the input image.
 //! - Video URLs (`video_urls`, `video_url`) are not images and are left out.
 //! - Fields the model has no place for (`seed`, `sref`, `full_content`,
-//!   `actions`, `model`) are not read, so an unexpected value there cannot
-//!   fail the decode; `seed` and the video fields still count as a result.
+//!   `actions`) are not read, so an unexpected value there cannot fail the
+//!   decode; `seed` and the video fields still count as a result.
+//! - JourneyAPI's `model` other than `midjourney` (`flux-pro` under
+//!   `task_type: imagine`) is another of its APIs' task, and is refused.
+//!   APIFRAME's own non-Midjourney task types (`flux-imagine`, `runway`, …)
+//!   name no model and decode with their type verbatim, as its research
+//!   note asks.
 
 use std::borrow::Cow;
 
@@ -84,6 +89,11 @@ pub struct Task<'a, Tasks = Skipped> {
     pub video_urls: Option<Skipped>,
     /// A non-Midjourney video task's result (only its presence is read).
     pub video_url: Option<Skipped>,
+    /// JourneyAPI's model: `midjourney`, or another it serves through the
+    /// same task object (`flux-pro`, …), whose tasks are refused.
+    #[serde_as(as = "Option<BorrowedText>")]
+    #[serde(borrow, default)]
+    pub model: Option<Cow<'a, str>>,
     /// JourneyAPI's failure text.
     #[serde(borrow)]
     pub error: Option<ErrorDetail<'a>>,
@@ -202,6 +212,13 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
         "task_id",
         "missing field `task_id` (nor is there a `taskId`)",
         [task.task_id],
+    )?;
+    super::refuse_other_model(
+        PROVIDER,
+        at,
+        "model",
+        task.model.as_deref(),
+        "Flux, Ideogram, …",
     )?;
     let failure = task
         .error

@@ -36,7 +36,9 @@
 //! - KIE's "Market" tasks (`state`, `resultJson`) are another product and
 //!   are refused, as is a task whose echo names a `model` other than
 //!   `midjourney` (Veo, Runway, … send the same callback) or echoes an
-//!   input video, `videoUrl` (Luma's modify callback names no model).
+//!   input video, `videoUrl` (Luma's modify callback names no model). A
+//!   `record-info` record must name its `mj_…` `taskType`, as every
+//!   Midjourney record does: Veo's and Flux Kontext's records name none.
 
 use std::fmt;
 
@@ -360,6 +362,7 @@ fn normalize<Data>(
 
     let mut event = JobEvent::new(PROVIDER, job_id, JobStatus::Pending);
     if is_record {
+        refuse_other_records(task.task_type.as_deref(), at)?;
         let flag = task.success_flag.ok_or_else(|| {
             DecodeError::field(
                 PROVIDER,
@@ -550,6 +553,27 @@ impl<'de> Deserialize<'de> for Echo {
         }
         deserializer.deserialize_map(EchoVisitor)
     }
+}
+
+/// Refuses a `record-info` record of KIE's other APIs, which share its
+/// envelope and keys (`taskId`, `paramJson`, `successFlag`, `createTime`):
+/// a Midjourney record always names its task type, `mj_txt2img` and the
+/// like; Veo's and Flux Kontext's records name none.
+fn refuse_other_records(task_type: Option<&str>, at: At) -> Result<(), DecodeError> {
+    let is_midjourney = |kind: &str| kind.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("mj_"));
+    let found = match task_type {
+        Some(kind) if is_midjourney(kind) => return Ok(()),
+        Some(kind) => format!("its `{at}taskType` is {kind:?}"),
+        None => format!("it has no `{at}taskType`"),
+    };
+    Err(DecodeError::another_api(
+        PROVIDER,
+        format!("{at}taskType"),
+        format!(
+            "{found}, where every Midjourney record names its `mj_…` task type: the \
+             records of KIE's other APIs (Veo, Flux Kontext, …) look the same otherwise"
+        ),
+    ))
 }
 
 #[cfg(test)]

@@ -171,7 +171,7 @@ pub struct Properties<'a> {
 }
 
 /// Keys of the task object that no other format sends.
-const MARKS: &[&str] = &["promptEn", "promptFull", "failReason", "fail_reason"];
+const MARKS: &[&str] = &["promptEn", "promptFull", "failReason"];
 
 /// Keys beside the id that other APIs' objects have too (an image URL,
 /// camelCase times): evidence only on a body of keys the proxy knows.
@@ -256,6 +256,10 @@ pub const FORMAT: Format = Format {
     record: &[
         Signature::keys(&["id"], MARKS),
         Signature::keys(&["id"], COMMON).closed(),
+        // The snake-case twin some relays write: other task APIs (Suno
+        // relays' `{id, status, clips, fail_reason}`) write it too, so only
+        // on a body of keys the proxy knows.
+        Signature::keys(&["id", "fail_reason"], &[]).closed(),
         Signature::keys(&["id", "action"], &[]).closed(),
         Signature::keys(&["task_id"], &["imageUrl", "failReason"]),
     ],

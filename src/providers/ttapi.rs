@@ -60,8 +60,8 @@ use crate::event::{
     is_word, Image, ImageRole, JobError, JobEvent, JobId, JobStatus, Operation, Progress,
 };
 use crate::quirks::{
-    clean_prompts, is_blank, BorrowedText, EmptyAsNone, NullableList, OneOrMany, Percent, Pixels,
-    Skipped, StringOrInt, Timestamp,
+    clean_prompts, is_blank, present, BorrowedText, EmptyAsNone, NullableList, OneOrMany, Percent,
+    Pixels, Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Ttapi;
@@ -172,18 +172,25 @@ pub struct Task<'a, Data = Skipped> {
     #[serde(rename = "notify_id")]
     pub notify_id: Option<Skipped>,
     /// A TTAPI Suno task's model (read only to refuse it).
+    #[serde(default, deserialize_with = "present")]
     pub mv: Option<Skipped>,
     /// A TTAPI Suno task's songs (read only to refuse it).
+    #[serde(default, deserialize_with = "present")]
     pub musics: Option<Skipped>,
     /// A TTAPI GPT-4o image task's input images (read only to refuse it).
+    #[serde(default, deserialize_with = "present")]
     pub refer_images: Option<Skipped>,
     /// A TTAPI Luma task's prompt (read only to refuse it).
+    #[serde(default, deserialize_with = "present")]
     pub user_prompt: Option<Skipped>,
     /// A TTAPI face-swap task's target image (read only to refuse it).
+    #[serde(default, deserialize_with = "present")]
     pub target_image: Option<Skipped>,
     /// A TTAPI face-swap task's face image (read only to refuse it).
+    #[serde(default, deserialize_with = "present")]
     pub swap_image: Option<Skipped>,
     /// A TTAPI Grok image task's aspect ratio (read only to refuse it).
+    #[serde(default, deserialize_with = "present")]
     pub aspect_ratio: Option<Skipped>,
 }
 
@@ -209,21 +216,23 @@ impl<Data> Task<'_, Data> {
             (self.swap_image.is_some(), "swapImage", "face swap"),
             (self.aspect_ratio.is_some(), "aspectRatio", "Grok image"),
         ];
-        if let Some((_, key, api)) = marks.into_iter().find(|(carried, ..)| *carried) {
-            return Err(DecodeError::another_api(
+        // A model named is the surest sign (Sora's tasks carry
+        // `referImages` too); Flux's tasks name theirs in `mode`.
+        super::refuse_model_outside(PROVIDER, at, "mode", self.mode.as_deref(), MODES, "Flux, …")?;
+        let is_mode = |word: &str| MODES.iter().any(|mode| is_word(word, mode));
+        let model = (self.model.as_deref()).filter(|model| !is_mode(model));
+        super::refuse_other_model(PROVIDER, at, "model", model, "Sora, Suno, …")?;
+        match marks.into_iter().find(|(carried, ..)| *carried) {
+            Some((_, key, api)) => Err(DecodeError::another_api(
                 PROVIDER,
                 format!("{at}{key}"),
                 format!(
                     "it carries `{at}{key}`, as tasks of TTAPI's {api} API do: a Midjourney \
                      task has none"
                 ),
-            ));
+            )),
+            None => Ok(()),
         }
-        // Flux's tasks name their model in `mode`.
-        super::refuse_model_outside(PROVIDER, at, "mode", self.mode.as_deref(), MODES, "Flux, …")?;
-        let is_mode = |word: &str| MODES.iter().any(|mode| is_word(word, mode));
-        let model = (self.model.as_deref()).filter(|model| !is_mode(model));
-        super::refuse_other_model(PROVIDER, at, "model", model, "Sora, Suno, …")
     }
 }
 
