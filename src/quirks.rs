@@ -1030,27 +1030,28 @@ impl<'de: 'a, 'a> Visitor<'de> for ErrorDetailVisitor<'a> {
 
 /// An `error` a vendor does not document: text or an object is a
 /// failure's detail ([`ErrorDetail`]); any other value (`false`, `0`, a
-/// list) says nothing, and cannot fail the decode.
+/// list) says nothing, and cannot fail the decode. Boxed: a record rarely
+/// has one, and moves the more often.
 pub struct AnyErrorValue;
 
-impl<'de: 'a, 'a> serde_with::DeserializeAs<'de, Option<ErrorDetail<'a>>> for AnyErrorValue {
+impl<'de: 'a, 'a> serde_with::DeserializeAs<'de, Option<Box<ErrorDetail<'a>>>> for AnyErrorValue {
     fn deserialize_as<D: Deserializer<'de>>(
         deserializer: D,
-    ) -> Result<Option<ErrorDetail<'a>>, D::Error> {
+    ) -> Result<Option<Box<ErrorDetail<'a>>>, D::Error> {
         struct Detail<'a>(ErrorDetailVisitor<'a>);
         impl<'de: 'a, 'a> Visitor<'de> for Detail<'a> {
-            type Value = Option<ErrorDetail<'a>>;
+            type Value = Option<Box<ErrorDetail<'a>>>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("any JSON value")
             }
             fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
-                self.0.visit_borrowed_str(text).map(Some)
+                self.0.visit_borrowed_str(text).map(|d| Some(Box::new(d)))
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-                self.0.visit_str(text).map(Some)
+                self.0.visit_str(text).map(|d| Some(Box::new(d)))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                self.0.visit_map(map).map(Some)
+                self.0.visit_map(map).map(|d| Some(Box::new(d)))
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 while seq.next_element::<de::IgnoredAny>()?.is_some() {}
@@ -1076,9 +1077,9 @@ impl<'de: 'a, 'a> serde_with::DeserializeAs<'de, Option<ErrorDetail<'a>>> for An
     }
 }
 
-impl serde_with::SerializeAs<Option<ErrorDetail<'_>>> for AnyErrorValue {
+impl serde_with::SerializeAs<Option<Box<ErrorDetail<'_>>>> for AnyErrorValue {
     fn serialize_as<S: Serializer>(
-        detail: &Option<ErrorDetail<'_>>,
+        detail: &Option<Box<ErrorDetail<'_>>>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         detail.serialize(serializer)
@@ -1115,14 +1116,15 @@ pub fn clean_prompts(items: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<St
 /// prompts` heading (the token analysis before it is no prompt), or the
 /// whole text when there is no such heading.
 fn shortened_part(text: &str) -> &str {
-    const HEADING: &str = "shortened prompts";
+    const HEADING: &[u8] = b"shortened prompts";
     // Only a Markdown heading can hold it; most texts have none.
     if !text.contains('#') {
         return text;
     }
-    let lower = text.to_ascii_lowercase();
-    match lower.find(HEADING) {
-        // ASCII lower-casing keeps byte offsets.
+    let heading_at = (text.as_bytes().windows(HEADING.len()))
+        .position(|window| window.eq_ignore_ascii_case(HEADING));
+    match heading_at {
+        // The heading is ASCII, so it ends on a character boundary.
         Some(at) => &text[at + HEADING.len()..],
         None => text,
     }

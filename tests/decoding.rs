@@ -311,15 +311,44 @@ fn goapi_failure_text_falls_back_through_every_place_it_is_sent() {
 fn goapi_result_url_is_a_grid_only_for_operations_that_make_one() {
     let role = |task_type: &str| {
         let body = format!(
-            r#"{{"task_id": "t", "task_type": "{task_type}", "status": "completed",
+            r#"{{"task_id": "t", "model": "midjourney", "task_type": "{task_type}", "status": "completed",
                 "output": {{"image_url": "https://example.com/r.png"}}}}"#
         );
         decode(Provider::Goapi, body.as_bytes()).unwrap().images[0].role
     };
     assert_eq!(role("imagine"), ImageRole::Grid);
     assert_eq!(role("upscale"), ImageRole::Image);
+    // A type Midjourney does not have yet, kept verbatim: one image.
     assert_eq!(role("txt2img"), ImageRole::Image);
     assert_eq!(role("face-swap"), ImageRole::Image);
+}
+
+#[test]
+fn goapi_tasks_of_other_models_are_refused_with_or_without_their_model() {
+    let body = |model: &str, task_type: &str| {
+        format!(
+            r#"{{"task_id": "t", {model} "task_type": "{task_type}", "status": "completed",
+                "output": {{"image_url": "https://example.com/r.png"}}, "meta": {{}},
+                "error": {{"code": 0, "message": ""}}}}"#
+        )
+    };
+    for model in ["", r#""model": null,"#, r#""model": "","#] {
+        // Without a model, Midjourney's task types stand.
+        let imagine = body(model, "imagine");
+        assert!(
+            decode(Provider::Goapi, imagine.as_bytes()).is_ok(),
+            "{imagine}"
+        );
+        for task_type in ["txt2img", "video_generation"] {
+            let other = body(model, task_type);
+            match decode(Provider::Goapi, other.as_bytes()) {
+                Err(DecodeError::WrongProvider { path, .. }) => assert_eq!(path, "task_type"),
+                result => panic!("{other}: {result:?}"),
+            }
+        }
+    }
+    let flux = body(r#""model": "Qubico/flux1-dev","#, "txt2img");
+    assert!(decode(Provider::Goapi, flux.as_bytes()).is_err());
 }
 
 #[test]

@@ -30,7 +30,9 @@
 //! - Account notifications (`{type, time, message}`) are refused: they are
 //!   not tasks. So is a unified task whose `model` is not `midjourney`
 //!   (in a list, every task's): GoAPI's other APIs (Kling, Luma, Flux, its
-//!   face swap, …) send the same task format.
+//!   face swap, …) send the same task format. A task that names no model
+//!   must have one of Midjourney's task types (`imagine`, `upscale`, …):
+//!   the other APIs' types (`txt2img`, `video_generation`) say whose it is.
 //! - Where v2 puts a describe's prompts is undocumented; only the unified
 //!   `output.description` / `output.descriptions` are read.
 
@@ -44,8 +46,8 @@ use super::{finish, push_finished_images, At, Check, Events, Provider, MIDJOURNE
 use crate::error::DecodeError;
 use crate::event::{is_word, Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, BorrowedText, EmptyAsNone, ErrorDetail, NullableList, ObjectOnly, OneOrMany,
-    Percent, Skipped, StringOrInt, Timestamp,
+    clean_prompts, is_blank, BorrowedText, EmptyAsNone, ErrorDetail, NullableList, ObjectOnly,
+    OneOrMany, Percent, Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Goapi;
@@ -423,13 +425,15 @@ fn normalize<Data>(
         JobStatus::from_vendor(&provider_status)
     };
 
+    let task_type = task.task_type.or(meta.task_type);
+    let names_a_model = task.model.as_deref().is_some_and(|model| !is_blank(model));
+    if let Some(kind) = task_type.as_deref().filter(|_| !names_a_model) {
+        refuse_other_task_type(kind, at)?;
+    }
+
     let mut event = JobEvent::new(PROVIDER, job_id, status);
     let mut failure = None;
-    event.operation = task
-        .task_type
-        .or(meta.task_type)
-        .as_deref()
-        .and_then(Operation::from_vendor);
+    event.operation = task_type.as_deref().and_then(Operation::from_vendor);
     let (prompt, source_image) = task
         .input
         .map_or((None, None), |input| (input.prompt, input.image_url));
@@ -522,6 +526,40 @@ fn push_previews(event: &mut JobEvent, urls: Vec<Cow<'_, str>>) {
     for url in urls {
         event.images.push(Image::new(url, ImageRole::Preview));
     }
+}
+
+/// Midjourney's task types at GoAPI, unified and v2 alike.
+const MIDJOURNEY_TASK_TYPES: [&str; 10] = [
+    "imagine",
+    "upscale",
+    "variation",
+    "reroll",
+    "describe",
+    "seed",
+    "blend",
+    "inpaint",
+    "outpaint",
+    "pan",
+];
+
+/// Refuses a task that names no model and a task type none of Midjourney's:
+/// GoAPI's other models' tasks (Flux's `txt2img`, Kling's
+/// `video_generation`, …) come in the same task object, and a Midjourney
+/// task that leaves out its `model` still has one of Midjourney's types.
+fn refuse_other_task_type(kind: &str, at: At) -> Result<(), DecodeError> {
+    if is_blank(kind) || MIDJOURNEY_TASK_TYPES.iter().any(|mj| is_word(kind, mj)) {
+        return Ok(());
+    }
+    Err(DecodeError::another_api(
+        PROVIDER,
+        format!("{at}task_type"),
+        format!(
+            "its `{at}task_type` {} is none of Midjourney's ({}) and it names no `model`, as \
+             tasks of GoAPI's other models (Flux, Kling, Luma, …) do",
+            crate::quirks::shown(kind),
+            MIDJOURNEY_TASK_TYPES.join(", ")
+        ),
+    ))
 }
 
 #[cfg(test)]

@@ -99,7 +99,7 @@ pub struct Record<'a, Data = Skipped> {
     /// nor `message` is given (the vendor's clients read all three).
     #[serde_as(as = "AnyErrorValue")]
     #[serde(borrow, default)]
-    pub error: Option<ErrorDetail<'a>>,
+    pub error: Option<Box<ErrorDetail<'a>>>,
     /// Envelope: one record (webhook) or several (job-status).
     pub data: Option<Data>,
 }
@@ -212,11 +212,10 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
     // record (any of a record's keys), `taskId` is the envelope's (the
     // vendor's own handlers read `data.taskId || taskId`), and the
     // envelope's `status` is its API code: the record is never dropped.
-    let data_holds_a_record = body
-        .data
-        .as_ref()
-        .is_some_and(|data| data.any(|record| *record != Record::default()));
-    if body.task_id.is_some() && !data_holds_a_record {
+    let data_holds_a_record = |body: &Record<OneOrMany<Record>>| {
+        (body.data.as_ref()).is_some_and(|data| data.any(|record| *record != Record::default()))
+    };
+    if body.task_id.is_some() && !data_holds_a_record(&body) {
         return Ok(Events::One(normalize(body, At::TOP)?));
     }
     let envelope_task_id = body.task_id.take();
@@ -279,7 +278,9 @@ fn normalize<Data>(record: Record<Data>, at: At) -> Result<JobEvent, DecodeError
     )?;
     let has_images = record.image.is_some() || record.images.iter().any(|url| !is_blank(&url.0));
     // `""` is no status, as a missing key is.
-    let stated = record.status.filter(|code| !is_blank(&code.to_text()));
+    let stated = record
+        .status
+        .filter(|code| !matches!(code, StringOrInt::Str(text) if is_blank(text)));
     let status = match &stated {
         None if has_images => JobStatus::Completed,
         None if record.fail_reason.is_some() => JobStatus::Failed,
@@ -312,7 +313,7 @@ fn normalize<Data>(record: Record<Data>, at: At) -> Result<JobEvent, DecodeError
     if status == JobStatus::Failed {
         event.error = JobError::from_vendor(None, record.fail_reason)
             .or_else(|| JobError::from_vendor(None, record.message))
-            .or_else(|| record.error.as_ref().and_then(ErrorDetail::to_job_error));
+            .or_else(|| record.error.as_deref().and_then(ErrorDetail::to_job_error));
     }
     event.created_at = record.created_at.as_ref().and_then(Timestamp::to_utc);
     finish(&mut event);
