@@ -561,10 +561,7 @@ fn refuse_other_records<Items>(
     if midjourney_type || midjourney_result || names_midjourney {
         return Ok(());
     }
-    let kind = match task.kind.as_deref() {
-        Some(kind) => format!("its `{at}type` is {kind:?}"),
-        None => format!("it has no `{at}type`"),
-    };
+    let kind = super::key_as_found(at, "type", task.kind.as_deref());
     let result = match task.response {
         Some(_) => format!("its `{at}response` shows no Midjourney result"),
         None => format!("it has no `{at}response` yet"),

@@ -561,17 +561,16 @@ impl<'de> Deserialize<'de> for Echo {
 /// like; Veo's and Flux Kontext's records name none.
 fn refuse_other_records(task_type: Option<&str>, at: At) -> Result<(), DecodeError> {
     let is_midjourney = |kind: &str| kind.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("mj_"));
-    let found = match task_type {
-        Some(kind) if is_midjourney(kind) => return Ok(()),
-        Some(kind) => format!("its `{at}taskType` is {kind:?}"),
-        None => format!("it has no `{at}taskType`"),
-    };
+    if task_type.is_some_and(is_midjourney) {
+        return Ok(());
+    }
     Err(DecodeError::another_api(
         PROVIDER,
         format!("{at}taskType"),
         format!(
-            "{found}, where every Midjourney record names its `mj_…` task type: the \
-             records of KIE's other APIs (Veo, Flux Kontext, …) look the same otherwise"
+            "{}, where every Midjourney record names its `mj_…` task type: the \
+             records of KIE's other APIs (Veo, Flux Kontext, …) look the same otherwise",
+            super::key_as_found(at, "taskType", task_type)
         ),
     ))
 }

@@ -666,6 +666,15 @@ pub(crate) fn refuse_other_model(
     refuse_model_outside(provider, at, key, model, MIDJOURNEY_MODELS, others)
 }
 
+/// What a body holds at `key` of the record `at`, for a message: "its
+/// `data.type` is \"videos\"", or "it has no `data.type`".
+pub(crate) fn key_as_found(at: At, key: &str, value: Option<&str>) -> String {
+    match value {
+        Some(value) => format!("its `{at}{key}` is {}", crate::quirks::shown(value)),
+        None => format!("it has no `{at}{key}`"),
+    }
+}
+
 /// Refuses a task of one of the vendor's other APIs by the model it names at
 /// `key` of the record `at`: one that is none of `known` (the words a
 /// Midjourney task puts there; a blank one says nothing). `others` names a
