@@ -186,6 +186,7 @@ impl<'de> Level<'de> {
             && (signature.source.word_marks()).all(|(key, words)| self.word_fits(key, words))
             && (!signature.source.http_code || self.code_is_http())
             && (!signature.source.error_object || self.error_is_object())
+            && (!signature.source.error_text || self.error_is_text())
     }
 
     /// Where the value of `key` goes, if detection reads it: `status`, or
@@ -245,6 +246,14 @@ impl<'de> Level<'de> {
         matches!(
             self.words[WordKey::Error.slot()],
             Status::Absent | Status::Other
+        )
+    }
+
+    /// Whether the level's `error`, if present, is text.
+    fn error_is_text(&self) -> bool {
+        matches!(
+            self.words[WordKey::Error.slot()],
+            Status::Absent | Status::Word(_) | Status::Text
         )
     }
 
@@ -922,6 +931,7 @@ fn needs(
                 closed: false,
                 words: [None; WordKey::ALL.len()],
                 error_object: false,
+                error_text: false,
                 status: match first.status {
                     StatusMark::NoneOrCode => StatusMark::Any,
                     status => status,
@@ -976,6 +986,8 @@ fn lacks(level: &Level, signature: &CompiledSignature, tolerated: bool) -> Strin
         "its `code` is no HTTP status".to_owned()
     } else if source.error_object && !level.error_is_object() {
         "its `error` is no object".to_owned()
+    } else if source.error_text && !level.error_is_text() {
+        "its `error` is no text".to_owned()
     } else {
         "that counts only when the provider is named".to_owned()
     }

@@ -83,6 +83,9 @@ pub struct Signature {
     /// Whether `error`, if present, must be an object: a format whose
     /// errors are `{code, message}`, where many APIs send text.
     pub error_object: bool,
+    /// Whether `error`, if present, must be text: a format whose errors are
+    /// messages, where others send `{code, message}`.
+    pub error_text: bool,
 }
 
 impl Signature {
@@ -99,6 +102,7 @@ impl Signature {
             among: &[],
             http_code: false,
             error_object: false,
+            error_text: false,
         }
     }
 
@@ -159,6 +163,12 @@ impl Signature {
     /// The same, with `error`, if present, an object.
     pub const fn error_object(mut self) -> Self {
         self.error_object = true;
+        self
+    }
+
+    /// The same, with `error`, if present, text.
+    pub const fn error_text(mut self) -> Self {
+        self.error_text = true;
         self
     }
 
@@ -676,6 +686,9 @@ pub(crate) fn describe(signature: &Signature) -> String {
     }
     if signature.error_object {
         parts.push("`error`, if any, an object".to_owned());
+    }
+    if signature.error_text {
+        parts.push("`error`, if any, text".to_owned());
     }
     let mut text = parts.join(" with ");
     if signature.only && !signature.among.is_empty() {

@@ -147,7 +147,11 @@ pub const FORMAT: Format = Format {
     envelopes: &[],
     replies: &[
         Signature::keys(&["statusCode", "message"], &[]).closed(),
-        Signature::keys(&["success", "error"], &[]).only(),
+        // Its `error` is a message; AceData's `{success: false, error}` has
+        // an object.
+        Signature::keys(&["success", "error"], &[])
+            .error_text()
+            .only(),
     ],
 };
 

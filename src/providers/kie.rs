@@ -37,8 +37,9 @@
 //!   are refused, as is a task whose echo names a `model` other than
 //!   `midjourney` (Veo, Runway, … send the same callback) or echoes an
 //!   input video, `videoUrl` (Luma's modify callback names no model). A
-//!   `record-info` record must name its `mj_…` `taskType`, as every
-//!   Midjourney record does: Veo's and Flux Kontext's records name none.
+//!   `record-info` record must name its `mj_…` `taskType` or hold
+//!   `resultInfoJson`, as every Midjourney record does: Veo's and Flux
+//!   Kontext's records have neither.
 
 use std::fmt;
 
@@ -362,7 +363,11 @@ fn normalize<Data>(
 
     let mut event = JobEvent::new(PROVIDER, job_id, JobStatus::Pending);
     if is_record {
-        refuse_other_records(task.task_type.as_deref(), at)?;
+        refuse_other_records(
+            task.task_type.as_deref(),
+            task.result_info_json.is_some(),
+            at,
+        )?;
         let flag = task.success_flag.ok_or_else(|| {
             DecodeError::field(
                 PROVIDER,
@@ -557,19 +562,26 @@ impl<'de> Deserialize<'de> for Echo {
 
 /// Refuses a `record-info` record of KIE's other APIs, which share its
 /// envelope and keys (`taskId`, `paramJson`, `successFlag`, `createTime`):
-/// a Midjourney record always names its task type, `mj_txt2img` and the
-/// like; Veo's and Flux Kontext's records name none.
-fn refuse_other_records(task_type: Option<&str>, at: At) -> Result<(), DecodeError> {
+/// a Midjourney record names its task type (`mj_txt2img` and the like) or
+/// holds its results in `resultInfoJson` (the quickstart's reply names no
+/// type); Veo's and Flux Kontext's records have neither, and their results
+/// come in `response`.
+fn refuse_other_records(
+    task_type: Option<&str>,
+    has_result_info: bool,
+    at: At,
+) -> Result<(), DecodeError> {
     let is_midjourney = |kind: &str| kind.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("mj_"));
-    if task_type.is_some_and(is_midjourney) {
+    if task_type.is_some_and(is_midjourney) || has_result_info {
         return Ok(());
     }
     Err(DecodeError::another_api(
         PROVIDER,
         format!("{at}taskType"),
         format!(
-            "{}, where every Midjourney record names its `mj_…` task type: the \
-             records of KIE's other APIs (Veo, Flux Kontext, …) look the same otherwise",
+            "{} and no `{at}resultInfoJson`, where every Midjourney record names its `mj_…` \
+             task type or holds its results there: the records of KIE's other APIs (Veo, Flux \
+             Kontext, …) look the same otherwise",
             super::key_as_found(at, "taskType", task_type)
         ),
     ))
