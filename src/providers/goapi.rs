@@ -31,8 +31,8 @@
 //!   not tasks. So is a unified task whose `model` is not `midjourney`
 //!   (in a list, every task's): GoAPI's other APIs (Kling, Luma, Flux, its
 //!   face swap, …) send the same task format. A task that names no model
-//!   must have one of Midjourney's task types (`imagine`, `upscale`, …):
-//!   the other APIs' types (`txt2img`, `video_generation`) say whose it is.
+//!   must have a Midjourney task type (`imagine`, `upscale`, …): the other
+//!   APIs' types (`txt2img`, `video_generation`) say whose it is.
 //! - Where v2 puts a describe's prompts is undocumented; only the unified
 //!   `output.description` / `output.descriptions` are read.
 
@@ -528,36 +528,23 @@ fn push_previews(event: &mut JobEvent, urls: Vec<Cow<'_, str>>) {
     }
 }
 
-/// Midjourney's task types at GoAPI, unified and v2 alike.
-const MIDJOURNEY_TASK_TYPES: [&str; 10] = [
-    "imagine",
-    "upscale",
-    "variation",
-    "reroll",
-    "describe",
-    "seed",
-    "blend",
-    "inpaint",
-    "outpaint",
-    "pan",
-];
-
-/// Refuses a task that names no model and a task type none of Midjourney's:
-/// GoAPI's other models' tasks (Flux's `txt2img`, Kling's
-/// `video_generation`, …) come in the same task object, and a Midjourney
-/// task that leaves out its `model` still has one of Midjourney's types.
+/// Refuses a task that names no model and a task type that is no
+/// Midjourney operation: GoAPI's other models' tasks (Flux's `txt2img`,
+/// Kling's `video_generation`, …) come in the same task object, and a
+/// Midjourney task that leaves out its `model` (every v2 task does) still
+/// has a Midjourney task type (`imagine`, `upscale`, …, in any spelling
+/// [`Operation::from_vendor`] knows).
 fn refuse_other_task_type(kind: &str, at: At) -> Result<(), DecodeError> {
-    if is_blank(kind) || MIDJOURNEY_TASK_TYPES.iter().any(|mj| is_word(kind, mj)) {
+    if !matches!(Operation::from_vendor(kind), Some(Operation::Other(_))) {
         return Ok(());
     }
     Err(DecodeError::another_api(
         PROVIDER,
         format!("{at}task_type"),
         format!(
-            "its `{at}task_type` {} is none of Midjourney's ({}) and it names no `model`, as \
+            "its `{at}task_type` {} is no Midjourney operation and it names no `model`, as \
              tasks of GoAPI's other models (Flux, Kling, Luma, …) do",
             crate::quirks::shown(kind),
-            MIDJOURNEY_TASK_TYPES.join(", ")
         ),
     ))
 }
