@@ -103,8 +103,9 @@ fn in_input(mut error: mjhook::DecodeError, start: (usize, usize)) -> mjhook::De
 
 /// Calls `visit` on every body of every input, in order. Inputs that cannot
 /// be read, bodies over the limit and bytes that are not JSON with no body
-/// after them within the limit are reported on `log`; reading goes on with the next input. Stops early only
-/// when `visit` does (a write to stdout failed).
+/// after them within the limit are reported on `log`; reading goes on with
+/// the next input. Stops early only when `visit` does (a write to stdout
+/// failed).
 pub fn each_body(
     args: &InputArgs,
     log: &mut Log,
