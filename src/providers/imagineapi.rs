@@ -11,7 +11,8 @@
 //!   is not read.
 //! - `event` does not decide anything: the row is re-read when the webhook is
 //!   sent, so a create event may already show a later state. An unknown
-//!   event name is accepted.
+//!   event name is accepted, unless it names another Directus collection's
+//!   items (`videos.items.create`).
 //! - The payload has no event time, so `occurred_at` is always null;
 //!   `date_created` is `created_at`.
 //! - Directus's error reply `{"errors": [{message, extensions: {code}}]}`
@@ -242,6 +243,23 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
             PROVIDER,
             "collection",
             "this is Directus's own webhook format (partial `payload`, `keys`, `collection`), not ImagineAPI's image webhook",
+        ));
+    }
+    // Directus names a flow's event after its collection: another
+    // collection's items (`videos.items.create`) are no images.
+    let collection = body
+        .event
+        .as_deref()
+        .and_then(|event| event.split_once(".items."));
+    if let Some((collection, _)) = collection.filter(|(collection, _)| *collection != "images") {
+        return Err(DecodeError::another_api(
+            PROVIDER,
+            "event".to_owned(),
+            format!(
+                "its `event` names the Directus collection {}, where ImagineAPI's images \
+                 send `images.items.create` and `images.items.update`",
+                crate::quirks::shown(collection)
+            ),
         ));
     }
     if body.payload.is_none() && body.data.is_none() {
