@@ -1,7 +1,7 @@
 //! Decoding rules that a review of the decoders turned up, one test each:
 //! bodies that must fail clearly, and vendor leniencies that must not fail.
 
-use mjhook::{decode, decode_auto, DecodeError, ImageRole, JobStatus, Provider};
+use mjhook::{decode, decode_auto, DecodeError, ImageRole, JobStatus, Operation, Provider};
 
 fn error(provider: Provider, body: &str) -> DecodeError {
     decode(provider, body.as_bytes()).expect_err(body)
@@ -99,7 +99,7 @@ fn fields_the_model_does_not_read_cannot_fail_a_decode() {
 }
 
 #[test]
-fn journeyapi_tasks_of_another_model_are_refused() {
+fn journeyapi_tasks_of_another_model_name_it_as_their_operation() {
     let body = |model: &str| {
         format!(
             r#"{{"task_id": "t", "task_type": "imagine", "model": "{model}", "status": "finished",
@@ -108,10 +108,13 @@ fn journeyapi_tasks_of_another_model_are_refused() {
     };
     let event = decode(Provider::Apiframe, body("midjourney").as_bytes()).unwrap();
     assert_eq!(event.status, JobStatus::Completed);
-    match decode(Provider::Apiframe, body("flux-pro").as_bytes()) {
-        Err(DecodeError::WrongProvider { path, .. }) => assert_eq!(path, "model"),
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(event.operation, Some(Operation::Imagine));
+    let flux = decode(Provider::Apiframe, body("flux-pro").as_bytes()).unwrap();
+    assert_eq!(
+        flux.operation,
+        Some(Operation::Other("flux-pro".to_owned()))
+    );
+    assert_eq!(flux.status, JobStatus::Completed);
 }
 
 #[test]

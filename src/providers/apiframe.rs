@@ -20,11 +20,11 @@
 //! - Fields the model has no place for (`seed`, `sref`, `full_content`,
 //!   `actions`) are not read, so an unexpected value there cannot fail the
 //!   decode; `seed` and the video fields still count as a result.
-//! - JourneyAPI's `model` other than `midjourney` (`flux-pro` under
-//!   `task_type: imagine`) is another of its APIs' task, and is refused.
-//!   APIFRAME's own non-Midjourney task types (`flux-imagine`, `runway`, …)
-//!   name no model and decode with their type verbatim, as its research
-//!   note asks.
+//! - Tasks of the vendors' other models decode, as the research note asks,
+//!   with an operation that says so: APIFRAME's task types (`flux-imagine`,
+//!   `runway`, …) verbatim, and JourneyAPI's `model` (`flux-pro`, under
+//!   `task_type: imagine`) verbatim in place of the task type, which would
+//!   claim a Midjourney imagine. A `/fetch-many` list may mix them.
 
 use std::borrow::Cow;
 
@@ -90,7 +90,7 @@ pub struct Task<'a, Tasks = Skipped> {
     /// A non-Midjourney video task's result (only its presence is read).
     pub video_url: Option<Skipped>,
     /// JourneyAPI's model: `midjourney`, or another it serves through the
-    /// same task object (`flux-pro`, …), whose tasks are refused.
+    /// same task object (`flux-pro`, …), which is then the operation.
     #[serde_as(as = "Option<BorrowedText>")]
     #[serde(borrow, default)]
     pub model: Option<Cow<'a, str>>,
@@ -213,13 +213,6 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
         "missing field `task_id` (nor is there a `taskId`)",
         [task.task_id],
     )?;
-    super::refuse_other_model(
-        PROVIDER,
-        at,
-        "model",
-        task.model.as_deref(),
-        "Flux, Ideogram, …",
-    )?;
     let failure = task
         .error
         .as_ref()
@@ -257,7 +250,14 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
     let mut event = JobEvent::new(PROVIDER, job_id, status);
     event.provider_status = task.status.map(Cow::into_owned);
     event.progress = progress;
-    event.operation = task.task_type.as_deref().and_then(Operation::from_vendor);
+    // JourneyAPI's other models (`flux-pro`) come under Midjourney's task
+    // types (`imagine`): the model, verbatim, is what was done.
+    let other_model =
+        (task.model.as_deref()).filter(|model| !is_blank(model) && !is_word(model, "midjourney"));
+    event.operation = match other_model {
+        Some(model) => Some(Operation::Other(model.to_owned())),
+        None => task.task_type.as_deref().and_then(Operation::from_vendor),
+    };
     if let Some(grid) = task.original_image_url {
         event.images.push(Image::new(grid, ImageRole::Grid));
     }
