@@ -881,8 +881,8 @@ impl Serialize for Skipped {
 
 /// For `#[serde(default, deserialize_with = "present")]` on an
 /// `Option<Skipped>`: whether a key is in the body, whatever its value,
-/// `null` included (a plain `Option` reads `null` as absent). For keys that
-/// only another API sends, whose presence alone says whose body it is.
+/// `null` included (a plain `Option` reads `null` as absent). For keys whose
+/// presence alone says what a body is (another API's key, say).
 pub fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Skipped>, D::Error> {
     Skipped::deserialize(deserializer).map(Some)
 }

@@ -454,7 +454,11 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
         }
         refuse_other_image_apis(&response.result, At::inside(&format!("{at}response")))?;
     }
-    refuse_other_records(&task, request.model.is_some(), at)?;
+    let names_a_model = request
+        .model
+        .as_deref()
+        .is_some_and(|model| !is_blank(model));
+    refuse_other_records(&task, names_a_model, at)?;
     // The videos API's `generate` is no imagine: a video result generated
     // takes its operation from the record's type (`videos`), verbatim.
     let shows_a_video = task.response.as_ref().is_some_and(|response| {
@@ -547,12 +551,12 @@ const MIDJOURNEY_TYPES: [&str; 3] = ["imagine", "describe", "edits"];
 /// and its record (`id`, `request`, `response`, the account's ids): a
 /// Midjourney record has one of the Midjourney APIs' `type`s, a `response`
 /// that shows a Midjourney result, or a `request.model` (which
-/// [`super::refuse_other_model`] has found to be Midjourney's). A record
+/// [`super::refuse_other_model`] has found to be Midjourney's: `names_a_model`). A record
 /// still running (no `response`) or failed, with none of them, could be any
 /// API's.
 fn refuse_other_records<Items>(
     task: &Task<Items, Response>,
-    names_midjourney: bool,
+    names_a_model: bool,
     at: At,
 ) -> Result<(), DecodeError> {
     let midjourney_type = task
@@ -563,7 +567,7 @@ fn refuse_other_records<Items>(
         .response
         .as_ref()
         .is_some_and(|response| shows_a_midjourney_result(&response.result));
-    if midjourney_type || midjourney_result || names_midjourney {
+    if midjourney_type || midjourney_result || names_a_model {
         return Ok(());
     }
     let kind = super::key_as_found(at, "type", task.kind.as_deref());

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
-use super::{finish, push_finished_images, At, Check, Events, Provider};
+use super::{finish, push_finished_images, At, Check, Events, Provider, MIDJOURNEY_MODELS};
 use crate::error::DecodeError;
 use crate::event::{is_word, Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
@@ -252,9 +252,7 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
     event.progress = progress;
     // JourneyAPI's other models (`flux-pro`) come under Midjourney's task
     // types (`imagine`): the model, verbatim, is what was done.
-    let other_model =
-        (task.model.as_deref()).filter(|model| !is_blank(model) && !is_word(model, "midjourney"));
-    event.operation = match other_model {
+    event.operation = match super::model_outside(task.model.as_deref(), MIDJOURNEY_MODELS) {
         Some(model) => Some(Operation::Other(model.to_owned())),
         None => task.task_type.as_deref().and_then(Operation::from_vendor),
     };

@@ -409,9 +409,10 @@ fn normalize<Data>(wire: Wire<Data>, at: At, accepted: bool) -> Result<JobEvent,
         return Err(DecodeError::another_api(
             PROVIDER,
             format!("{at}timestamp"),
-            "its `timestamp` is a number, as other job services send it, where the \
-             spec's webhook sends an ISO 8601 date-time string"
-                .to_owned(),
+            format!(
+                "its `{at}timestamp` is a number, as other job services send it, where the \
+                 spec's webhook sends an ISO 8601 date-time string"
+            ),
         ));
     }
     let status = match (wire.status.as_deref(), wire.event.as_deref(), accepted) {

@@ -542,9 +542,9 @@ fn refuse_other_task_type(kind: &str, at: At) -> Result<(), DecodeError> {
         PROVIDER,
         format!("{at}task_type"),
         format!(
-            "its `{at}task_type` {} is no Midjourney operation and it names no `model`, as \
-             tasks of GoAPI's other models (Flux, Kling, Luma, …) do",
-            crate::quirks::shown(kind),
+            "{}, no Midjourney operation, and it names no `model`, as tasks of GoAPI's other \
+             models (Flux, Kling, Luma, …) do",
+            super::key_as_found(at, "task_type", Some(kind)),
         ),
     ))
 }

@@ -29,12 +29,12 @@ use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark, WordKey};
-use super::{finish, push_finished_images, At, Check, Events, KeyPresent, Provider};
+use super::{finish, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    BorrowedText, EmptyAsNone, NullableList, ObjectOnly, OneOrMany, Percent, Skipped, StringOrInt,
-    Timestamp,
+    present, BorrowedText, EmptyAsNone, NullableList, ObjectOnly, OneOrMany, Percent, Skipped,
+    StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Imagineapi;
@@ -92,11 +92,21 @@ pub struct ImageRecord<'a, Payload = Skipped, Data = Skipped> {
     #[serde(borrow, default)]
     pub errors: Vec<DirectusError<'a>>,
     /// The bot's health, in the reply of `GET /items/status` (not an image).
-    #[serde(rename = "bot_status", default, skip_serializing)]
-    bot_status: KeyPresent,
+    #[serde(
+        rename = "bot_status",
+        default,
+        deserialize_with = "present",
+        skip_serializing
+    )]
+    bot_status: Option<Skipped>,
     /// Directus's own (legacy) webhook has it; ImagineAPI's flow does not.
-    #[serde(rename = "collection", default, skip_serializing)]
-    directus_collection: KeyPresent,
+    #[serde(
+        rename = "collection",
+        default,
+        deserialize_with = "present",
+        skip_serializing
+    )]
+    directus_collection: Option<Skipped>,
 }
 
 /// One entry of Directus's `errors`.
@@ -238,7 +248,7 @@ pub fn decode(bytes: &[u8]) -> Result<JobEvent, DecodeError> {
 
 pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
     let mut body: Body = super::parse(PROVIDER, text, check)?;
-    if body.directus_collection.0 {
+    if body.directus_collection.is_some() {
         return Err(DecodeError::field(
             PROVIDER,
             "collection",
@@ -303,7 +313,7 @@ fn normalize<Payload, Data>(
     image: ImageRecord<Payload, Data>,
     at: At,
 ) -> Result<JobEvent, DecodeError> {
-    if image.bot_status.0 {
+    if image.bot_status.is_some() {
         return Err(DecodeError::field(
             PROVIDER,
             format!("{at}bot_status"),

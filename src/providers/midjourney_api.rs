@@ -212,10 +212,9 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
     // record (any of a record's keys), `taskId` is the envelope's (the
     // vendor's own handlers read `data.taskId || taskId`), and the
     // envelope's `status` is its API code: the record is never dropped.
-    let data_holds_a_record = |body: &Record<OneOrMany<Record>>| {
-        (body.data.as_ref()).is_some_and(|data| data.any(|record| *record != Record::default()))
-    };
-    if body.task_id.is_some() && !data_holds_a_record(&body) {
+    if body.task_id.is_some()
+        && !(body.data.as_ref()).is_some_and(|data| data.any(|record| *record != Record::default()))
+    {
         return Ok(Events::One(normalize(body, At::TOP)?));
     }
     let envelope_task_id = body.task_id.take();

@@ -590,17 +590,6 @@ fn json_type_if_not_object(text: &str) -> Option<&'static str> {
         .then_some(found)
 }
 
-/// Whether a key is in the body, whatever its value (`null` included): for
-/// keys whose presence alone says what a body is.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct KeyPresent(pub(crate) bool);
-
-impl<'de> Deserialize<'de> for KeyPresent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        serde::de::IgnoredAny::deserialize(deserializer).map(|_| KeyPresent(true))
-    }
-}
-
 /// Where a record sits in its body, for the JSON paths of errors: the body
 /// itself, the record under an envelope key, or one of a list's records.
 /// Paths are written only when an error needs one (`format!("{at}status")`),
@@ -666,6 +655,12 @@ pub(crate) fn refuse_other_model(
     refuse_model_outside(provider, at, key, model, MIDJOURNEY_MODELS, others)
 }
 
+/// The model a task names, when it is none of `known` (a blank one names
+/// none).
+pub(crate) fn model_outside<'m>(model: Option<&'m str>, known: &[&str]) -> Option<&'m str> {
+    model.filter(|model| !is_blank(model) && !known.iter().any(|word| is_word(model, word)))
+}
+
 /// What a body holds at `key` of the record `at`, for a message: "its
 /// `data.type` is \"videos\"", or "it has no `data.type`".
 pub(crate) fn key_as_found(at: At, key: &str, value: Option<&str>) -> String {
@@ -687,9 +682,8 @@ pub(crate) fn refuse_model_outside(
     known: &[&str],
     others: &str,
 ) -> Result<(), DecodeError> {
-    let is_known = |model: &str| known.iter().any(|word| is_word(model, word));
-    match model {
-        Some(model) if !is_blank(model) && !is_known(model) => {
+    match model_outside(model, known) {
+        Some(model) => {
             let path = format!("{at}{key}");
             let lacks = format!(
                 "its `{path}` names the model {}, none of {}, as tasks of the vendor's \

@@ -84,7 +84,9 @@ impl Body<'_> {
 /// line and column counted in the input, where an editor finds them, rather
 /// than from the body's first byte.
 fn in_input(mut error: mjhook::DecodeError, start: (usize, usize)) -> mjhook::DecodeError {
+    // Line 0 is serde_json's "no position": it stays as it is.
     let shift = |(line, column): (usize, usize)| match line {
+        0 => (line, column),
         1 => (start.0, start.1 - 1 + column),
         _ => (start.0 + line - 1, column),
     };
