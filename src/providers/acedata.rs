@@ -740,6 +740,12 @@ mod tests {
             decode(named.as_bytes()).unwrap().status,
             JobStatus::InProgress
         );
+        // A blank model names none: such a record is any API's.
+        let blank = named.replace(r#""midjourney""#, r#""  ""#);
+        match decode(blank.as_bytes()) {
+            Err(DecodeError::WrongProvider { path, .. }) => assert_eq!(path, "type"),
+            other => panic!("{blank}: {other:?}"),
+        }
         let tolerated = r#"{"id": "r-4", "application_id": "a-1", "request": {"action": "generate"},
             "response": {"success": true, "task_id": "r-4", "image_id": "1262731000000000004", "image_url": "https://example.com/g.png", "state": "done"}}"#;
         assert_eq!(
