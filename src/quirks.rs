@@ -88,6 +88,22 @@ pub fn is_blank(text: &str) -> bool {
     }
 }
 
+/// Takes the white space off both ends of `text` in place: a URL a vendor
+/// padded (`" https://…/0.png "`) is the same URL, and in a job's list it
+/// must count once. Allocates nothing; most text has no padding, which its
+/// first and last bytes tell.
+pub(crate) fn trim_in_place(text: &mut String) {
+    let bytes = text.as_bytes();
+    if let (Some(first), Some(last)) = (bytes.first(), bytes.last()) {
+        if first.is_ascii_graphic() && last.is_ascii_graphic() {
+            return;
+        }
+    }
+    text.truncate(text.trim_end().len());
+    let padding = text.len() - text.trim_start().len();
+    text.drain(..padding);
+}
+
 /// A list element that can be blank, for [`NullableList`]'s default reader
 /// ([`Unblank`]): a blank one becomes the empty value, which no decoder
 /// reads as an image, a prompt or a message.
@@ -1172,6 +1188,14 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
+        /// Trimming in place gives `str::trim`'s text, whatever the padding.
+        #[test]
+        fn trim_in_place_is_trim(text in "[ \t\n\u{a0}\u{3000}]{0,3}[a-z/:.é ]{0,8}[ \t\r\u{2003}]{0,3}") {
+            let mut trimmed = text.clone();
+            trim_in_place(&mut trimmed);
+            proptest::prop_assert_eq!(trimmed.as_str(), text.trim());
+        }
+
         /// The fixed-position reading of `…Z` times agrees with chrono on
         /// every text it reads, and reads every valid one it is meant for.
         #[test]

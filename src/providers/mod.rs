@@ -16,7 +16,7 @@ use serde_with::de::DeserializeAsWrap;
 
 use crate::error::DecodeError;
 use crate::event::{is_word, Image, ImageRole, JobEvent, JobId, JobStatus, Operation, Progress};
-use crate::quirks::{is_blank, ObjectOnly, OneOrMany, StringOrInt, Timestamp};
+use crate::quirks::{is_blank, trim_in_place, ObjectOnly, OneOrMany, StringOrInt, Timestamp};
 
 pub mod acedata;
 pub mod apiframe;
@@ -917,8 +917,8 @@ pub(crate) fn is_video_url(url: &str) -> bool {
 }
 
 /// The rules every provider shares once its fields are mapped: each image
-/// URL once (the first occurrence; empty URLs and videos are not images,
-/// whatever list a vendor puts them in), the images
+/// URL once, without white space around it (the first occurrence; empty
+/// URLs and videos are not images, whatever list a vendor puts them in), the images
 /// of a job that has not completed are previews (the canonical model: "a
 /// partial image while in progress"; a failed or cancelled job keeps the
 /// last one it showed, as midjourney-proxy's tasks do), and a completed job
@@ -926,6 +926,9 @@ pub(crate) fn is_video_url(url: &str) -> bool {
 /// without progress reports), is at 100.
 #[inline]
 pub(crate) fn finish(event: &mut JobEvent) {
+    for image in &mut event.images {
+        trim_in_place(&mut image.url);
+    }
     keep_first_of_each(&mut event.images, |image| image.url.as_str());
     let stopped_short = matches!(event.status, JobStatus::Failed | JobStatus::Cancelled);
     if event.status.is_running() || stopped_short {
@@ -1008,6 +1011,28 @@ mod tests {
             gather(Cow::Owned(grid.to_owned())),
             ["input", "g", "q0", "q1"]
         );
+    }
+
+    #[test]
+    fn padded_urls_are_the_same_url_once() {
+        let mut event = JobEvent::new(Provider::Goapi, JobId::new("j"), JobStatus::Completed);
+        for url in [
+            " https://example.com/0.png\n",
+            "https://example.com/0.png",
+            "\t ",
+        ] {
+            event.images.push(Image::new(url, ImageRole::Grid));
+        }
+        event
+            .images
+            .push(Image::new("https://example.com/1.mp4 ", ImageRole::Image));
+        finish(&mut event);
+        let urls: Vec<&str> = event
+            .images
+            .iter()
+            .map(|image| image.url.as_str())
+            .collect();
+        assert_eq!(urls, ["https://example.com/0.png"]);
     }
 
     #[test]
