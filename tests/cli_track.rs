@@ -279,3 +279,66 @@ fn without_files_standard_input_is_folded() {
         .stdout("")
         .stderr("mjhook: <stdin>: holds no JSON body\n");
 }
+
+#[test]
+fn max_jobs_writes_the_oldest_job_out_to_make_room() {
+    let stream = "\
+{\"task_id\":\"a\",\"status\":\"processing\",\"task_result\":{}}
+{\"task_id\":\"b\",\"status\":\"pending\",\"task_result\":{}}
+{\"task_id\":\"c\",\"status\":\"pending\",\"task_result\":{}}
+{\"task_id\":\"a\",\"status\":\"finished\",\"task_result\":{\"image_url\":\"https://example.com/a.png\"}}
+";
+    let run = |max_jobs: &str| {
+        let output = cargo_bin_cmd!("mjhook")
+            .args(["track", "--provider", "goapi", "--max-jobs", max_jobs])
+            .write_stdin(stream)
+            .assert()
+            .code(0)
+            .stderr("")
+            .get_output()
+            .clone();
+        lines(&output)
+            .iter()
+            .map(|job| format!("{} {}", job["job_id"], job["status"]))
+            .collect::<Vec<_>>()
+    };
+    // Room for all: one line per job, in order of first appearance.
+    assert_eq!(
+        run("3"),
+        [r#""a" "completed""#, r#""b" "pending""#, r#""c" "pending""#]
+    );
+    // Room for two: `a` is written when `c` arrives; its later event starts
+    // it again, which writes `b` out.
+    assert_eq!(
+        run("2"),
+        [
+            r#""a" "in_progress""#,
+            r#""b" "pending""#,
+            r#""c" "pending""#,
+            r#""a" "completed""#
+        ]
+    );
+    cargo_bin_cmd!("mjhook")
+        .args(["track", "--max-jobs", "0"])
+        .write_stdin(stream)
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn a_padded_url_and_the_same_url_are_one_image() {
+    let stream = "\
+{\"task_id\":\"a\",\"status\":\"finished\",\"task_result\":{\"image_url\":\" https://example.com/a.png\\n\"}}
+{\"task_id\":\"a\",\"status\":\"finished\",\"task_result\":{\"image_url\":\"https://example.com/a.png\"}}
+";
+    let output = cargo_bin_cmd!("mjhook")
+        .args(["track", "--provider", "goapi"])
+        .write_stdin(stream)
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let jobs = lines(&output);
+    assert_eq!(urls(&jobs[0]), [("https://example.com/a.png", "grid")]);
+    assert_eq!(jobs[0]["events_ignored"], 1);
+}

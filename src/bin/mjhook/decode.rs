@@ -53,11 +53,19 @@ pub struct DetectArgs {
 Examples:
   mjhook track pending.json progress.json completed.json
   mjhook track deliveries.ndjson
-  mjhook track --provider imagineapi deliveries/")]
+  mjhook track --provider imagineapi deliveries/
+  mjhook track --max-jobs 1000 < endless.ndjson")]
 pub struct TrackArgs {
     /// The vendor format; detected from each body when omitted.
     #[arg(long, short, value_parser = ProviderParser)]
     pub provider: Option<ProviderArg>,
+    /// The most jobs held at once. When a new job would pass it, the job
+    /// that appeared first is written out then and forgotten (an event of
+    /// it that comes later starts it again, on a line of its own), so memory
+    /// stays bounded however long the input.
+    #[arg(long, value_name = "N", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_jobs: u32,
     #[command(flatten)]
     pub input: InputArgs,
 }
@@ -136,12 +144,16 @@ pub fn detect(args: &DetectArgs, out: &mut Out<impl Write>, log: &mut Log) -> Re
 pub fn track(args: &TrackArgs, out: &mut Out<impl Write>, log: &mut Log) -> Result<(), Halt> {
     let options = args.input.decode_options();
     let provider = args.provider.map(|ProviderArg(provider)| provider);
-    let mut tracker = mjhook::Tracker::new();
+    let mut tracker = mjhook::Tracker::with_max_jobs(args.max_jobs as usize);
     each_body(&args.input, log, |body, log| {
         match options.decode_all(provider, &body.bytes) {
             Ok(events) => {
                 for event in &events {
-                    tracker.apply(event);
+                    // The oldest job goes first, so lines stay in the order
+                    // in which jobs first appeared.
+                    if let (_, Some(evicted)) = tracker.apply_evicting(event) {
+                        out.json(&evicted, false)?;
+                    }
                 }
             }
             Err(error) => body.reject(error, log),
