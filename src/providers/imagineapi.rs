@@ -19,6 +19,8 @@
 //!   (403 `FORBIDDEN` for an unknown id) is [`DecodeError::Vendor`]; the
 //!   bot-status reply of `GET /items/status` (`data.bot_status`) is refused:
 //!   neither is an image.
+//! - A list reply may carry Directus's `meta` counts (asked for with
+//!   `?meta=total_count`); they are not read.
 //! - Fields the model has no place for (`results`, `user_created`,
 //!   `upscaled`, `ref`) are not read, so an unexpected value there cannot
 //!   fail the decode.
@@ -99,6 +101,11 @@ pub struct ImageRecord<'a, Payload = Skipped, Data = Skipped> {
         skip_serializing
     )]
     bot_status: Option<Skipped>,
+    /// Directus's counts beside a list (`{data: [...], meta: {total_count,
+    /// filter_count}}`), sent when the query asks for them with `?meta=`
+    /// (not read).
+    #[serde(rename = "meta", default, skip_serializing)]
+    directus_meta: Option<Skipped>,
     /// Directus's own (legacy) webhook has it; ImagineAPI's flow does not.
     #[serde(
         rename = "collection",
