@@ -1094,7 +1094,7 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
         if values.count > 0 && level.as_ref().is_none_or(|level| level.records == 0) {
             // Lists of records are bodies (an empty one holds no job); a
             // list of anything else is not.
-            return Ok(Err("an array"));
+            return Ok(Err("an array of no JSON object"));
         }
         Ok(Ok(Shape {
             is_list: true,

@@ -373,18 +373,20 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
     let mut body: Task<OneOrMany<Task<Skipped, Response>>, Response> =
         super::parse(PROVIDER, text, check)?;
     let has_id = body.task_id.is_some() || body.id.is_some();
-    if !has_id {
+    // A failure without a task is the reply to a request that never made
+    // one; beside a batch query's `items`, it says the query failed, and
+    // none of its items can be reported.
+    let failed = match body.success {
+        Some(success) => !success,
+        None => body.error.is_some(),
+    };
+    if !has_id && !failed {
         if let Some(items) = body.items.take() {
             return super::normalize_records(PROVIDER, "items", items, |record, at| {
                 normalize(record, at)
             });
         }
     }
-    // A failure without a task is the reply to a request that never made one.
-    let failed = match body.success {
-        Some(success) => !success,
-        None => body.error.is_some(),
-    };
     if failed && !has_id {
         let (code, message) = match &body.error {
             Some(ErrorDetail::Object(error)) => (

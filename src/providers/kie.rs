@@ -288,9 +288,11 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
         return Ok(Events::One(normalize(body, At::TOP, None)?));
     }
     let data = body.data.take();
-    let holds_a_task = data
-        .as_ref()
-        .is_some_and(|data| data.any(|task| task.task_id.is_some()));
+    // An empty `taskId` is no task: with a failing code, the reply is the
+    // vendor's error, whose code and message are worth more than "no id".
+    let holds_a_task = data.as_ref().is_some_and(|data| {
+        data.any(|task| (task.task_id.as_ref()).is_some_and(|id| !is_blank(&id.to_text())))
+    });
     let succeeded = body
         .code
         .as_ref()

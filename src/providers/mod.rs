@@ -549,11 +549,13 @@ fn parse_with_path<'de, T: Deserialize<'de>>(provider: Provider, text: &'de str)
     let mut json = serde_json::Deserializer::from_str(text);
     match serde_path_to_error::deserialize::<_, DeserializeAsWrap<T, ObjectOnly>>(&mut json) {
         Err(error) => match json_type_if_not_object(text) {
-            Some(found) => DecodeError::NotAnObject {
+            // A list body failing inside (`[null]` for a format that sends
+            // lists) is better told by the item's path.
+            Some(found) if error.path().iter().next().is_none() => DecodeError::NotAnObject {
                 provider: Some(provider),
                 found: found.to_owned(),
             },
-            None => {
+            _ => {
                 let path = error.path().to_string();
                 DecodeError::from_json(Some(provider), path, error.into_inner())
             }

@@ -14,7 +14,9 @@
 //!   more than the job id. `{status, message, data: {jobId}}` is a submit
 //!   reply: a pending event without a provider status (the top `status` is
 //!   the request's). `FAILED` with no job id anywhere is the vendor's error
-//!   ([`DecodeError::Vendor`], code `FAILED`, since TTAPI sends no code).
+//!   ([`DecodeError::Vendor`], code `FAILED`, since TTAPI sends no code),
+//!   and so is `FAILED` beside a list of tasks: the request failed. A
+//!   `jobId` beside a list must be its one task's.
 //! - The snake-case submit reply `{status, message, data: {job_id}}` is
 //!   byte for byte AsyncAPI's created reply: detection calls it a tie
 //!   between the two ([`DecodeError::Ambiguous`]), and either, when named,
@@ -276,6 +278,10 @@ pub const FORMAT: Format = Format {
         Signature::keys(&["status", "message", "jobId", "data"], &[])
             .status(StatusMark::Words(&["FAILED", "ON_QUEUE", "PENDING_QUEUE"]))
             .only(),
+        // The same without `data` (TTAPI's error bodies may leave it out).
+        Signature::keys(&["status", "message", "jobId"], &[])
+            .status(StatusMark::Words(&["FAILED", "ON_QUEUE", "PENDING_QUEUE"]))
+            .only(),
     ],
     envelopes: &[
         Envelope {
@@ -283,6 +289,17 @@ pub const FORMAT: Format = Format {
             outer: Some(Signature::keys(&["status"], &[]).status(STATUSES)),
             carries_id: Some("jobId"),
             record: &[Signature::keys(&["jobId"], &[]).closed()],
+        },
+        // A status word TTAPI has not documented (its task is `unknown`, or
+        // what the shared table makes of it): the whole envelope, its task's
+        // id on top, around a task of TTAPI's, says whose body it is.
+        Envelope {
+            key: "data",
+            outer: Some(
+                Signature::keys(&["status", "message", "jobId"], &[]).only_among(&["data"]),
+            ),
+            carries_id: Some("jobId"),
+            record: &[],
         },
         // The snake-case submit reply, AsyncAPI's created reply to the byte,
         // and nothing beside: `{status, message, data: {job_id}}`.
@@ -325,7 +342,24 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
             // Ids alone under the request's `SUCCESS` are submit replies, as
             // one is in an object (`fetch-list` records carry their status).
             let submitted = says(status_word.as_deref(), "success");
+            // A list is `fetch-list`'s: a `FAILED` beside it is the request's
+            // failure, not each task's, and no task of it can be reported.
+            if says(status_word.as_deref(), "failed") {
+                return Err(DecodeError::Vendor {
+                    provider: PROVIDER,
+                    code: "FAILED".to_owned(),
+                    message: body.message.map(Cow::into_owned),
+                });
+            }
             let records = OneOrMany::Many(records);
+            super::check_envelope_id(
+                PROVIDER,
+                "jobId",
+                "data",
+                body.job_id.as_ref(),
+                &records,
+                |task| task.job_id.as_ref().or(task.job_id_snake.as_ref()),
+            )?;
             return super::normalize_records(PROVIDER, "data", records, |task, at| {
                 if submitted && task.is_only_an_id() {
                     submit_reply(task, at)
