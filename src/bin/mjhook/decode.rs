@@ -153,6 +153,8 @@ pub fn track(args: &TrackArgs, out: &mut Out<impl Write>, log: &mut Log) -> Resu
                     // in which jobs first appeared.
                     if let (_, Some(evicted)) = tracker.apply_evicting(event) {
                         out.json(&evicted, false)?;
+                        // A reader of a live stream sees it now, not at the end.
+                        after_body(&body, out)?;
                     }
                 }
             }
