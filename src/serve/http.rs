@@ -222,16 +222,25 @@ fn problem(status: StatusCode, code: &str, message: String) -> Response {
     (status, Json(json!({ "error": code, "message": message }))).into_response()
 }
 
-fn rejected(status: StatusCode, reason: &'static str, message: String) -> Response {
+/// Refuses a delivery to `/webhooks/{route}` (`route` as the request gave
+/// it, which the log line names: a refusal says whose delivery it was).
+fn rejected(route: &str, status: StatusCode, reason: &'static str, message: String) -> Response {
     metrics::counter!("mjhook_deliveries_rejected_total", "reason" => reason).increment(1);
     // Not `message`: the JSON log's line has one already.
-    tracing::info!(status = status.as_u16(), reason, detail = %message, "delivery refused");
+    tracing::info!(
+        provider = %route.escape_debug(),
+        status = status.as_u16(),
+        reason,
+        detail = %message,
+        "delivery refused"
+    );
     problem(status, reason, message)
 }
 
 /// The 413 of a body over `--max-body`.
-fn too_large(max_body: usize) -> Response {
+fn too_large(route: &str, max_body: usize) -> Response {
     rejected(
+        route,
         StatusCode::PAYLOAD_TOO_LARGE,
         "too_large",
         format!("the body is over the limit of {max_body} bytes"),
@@ -247,6 +256,7 @@ async fn receive(
 ) -> Response {
     let Ok(provider) = name.parse::<Provider>() else {
         return rejected(
+            &name,
             StatusCode::NOT_FOUND,
             "unknown_provider",
             format!(
@@ -257,6 +267,7 @@ async fn receive(
     };
     let Some(auth) = state.0.providers.get(&provider) else {
         return rejected(
+            &name,
             StatusCode::NOT_FOUND,
             "provider_not_configured",
             format!(
@@ -269,10 +280,11 @@ async fn receive(
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return too_large(state.0.max_body);
+            return too_large(&name, state.0.max_body);
         }
         Err(rejection) => {
             return rejected(
+                &name,
                 StatusCode::BAD_REQUEST,
                 "unreadable_body",
                 rejection.body_text(),
@@ -293,22 +305,34 @@ async fn receive(
         Ok(events) => events,
         Err(ReceiveError::Verify(err)) if err.is_configuration() => {
             return rejected(
+                &name,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "misconfigured",
                 err.to_string(),
             );
         }
         Err(ReceiveError::Verify(err)) => {
-            return rejected(StatusCode::UNAUTHORIZED, "not_authentic", err.to_string());
+            return rejected(
+                &name,
+                StatusCode::UNAUTHORIZED,
+                "not_authentic",
+                err.to_string(),
+            );
         }
         Err(ReceiveError::Decode(err @ DecodeError::TooLarge { .. })) => {
-            return rejected(StatusCode::PAYLOAD_TOO_LARGE, "too_large", err.to_string());
+            return rejected(
+                &name,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                err.to_string(),
+            );
         }
         Err(ReceiveError::Decode(err @ DecodeError::Syntax { .. })) => {
-            return rejected(StatusCode::BAD_REQUEST, "not_json", err.to_string());
+            return rejected(&name, StatusCode::BAD_REQUEST, "not_json", err.to_string());
         }
         Err(err) => {
             return rejected(
+                &name,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "not_a_job_event",
                 err.to_string(),
@@ -384,7 +408,11 @@ async fn refuse_declared_oversize(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok());
     if declared.is_some_and(|length| length > state.0.max_body as u64) {
-        return too_large(state.0.max_body);
+        let path = request.uri().path();
+        return too_large(
+            path.strip_prefix("/webhooks/").unwrap_or(path),
+            state.0.max_body,
+        );
     }
     next.run(request).await
 }
