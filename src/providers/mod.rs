@@ -232,6 +232,13 @@ impl DecodeOptions {
     /// Decodes every job a body holds (one for most bodies, several for
     /// `/fetch-many` and job-status lists), detecting the provider when it is
     /// `None`.
+    ///
+    /// A list that holds no job (`{"tasks": []}`, a poll of ids the vendor
+    /// does not know) is [`DecodeError::NoJob`], never an empty `Vec`: the
+    /// body reports nothing, and a caller that treats it as an empty success
+    /// can match that variant. Without a provider, such a body may also be
+    /// undecidable ([`DecodeError::Ambiguous`]): an empty list shows no
+    /// format's evidence.
     pub fn decode_all(
         &self,
         provider: Option<Provider>,

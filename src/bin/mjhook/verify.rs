@@ -45,7 +45,9 @@ pub struct VerifyArgs {
     headers: Vec<Hidden>,
     /// Refuse an asyncapi body whose `timestamp`, or a kie request whose
     /// signed X-Webhook-Timestamp, is more than this many seconds before or
-    /// after now.
+    /// after now. Without it no time is checked, so a saved delivery can be
+    /// checked later; give it (`mjhook serve` uses 300 for kie) to refuse a
+    /// replayed one: kie's HMAC signs only the task id and the time.
     #[arg(long, value_name = "SECS")]
     tolerance: Option<u64>,
     /// The time to measure the tolerance from, instead of the clock.
