@@ -903,6 +903,56 @@ pub fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Skip
     Skipped::deserialize(deserializer).map(Some)
 }
 
+/// For `#[serde(default, deserialize_with = "filled")]` on an
+/// `Option<Skipped>` whose presence says something (a result came): any
+/// value but `null`, blank text and an empty list, which vendors send for
+/// "none yet".
+/// What the value holds is not read, so no value fails the decode.
+pub fn filled<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Skipped>, D::Error> {
+    struct Filled;
+    impl<'de> Visitor<'de> for Filled {
+        type Value = Option<Skipped>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any value")
+        }
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            Ok((!is_blank(text)).then_some(Skipped))
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Some(Skipped))
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Some(Skipped))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Some(Skipped))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Some(Skipped))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, inner: D) -> Result<Self::Value, D::Error> {
+            inner.deserialize_any(Filled)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut filled = None;
+            while let Some(de::IgnoredAny) = seq.next_element()? {
+                filled = Some(Skipped);
+            }
+            Ok(filled)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            de::IgnoredAny.visit_map(map).map(|_| Some(Skipped))
+        }
+    }
+    deserializer.deserialize_any(Filled)
+}
+
 /// A list in which `null` means nothing, for `serde_as` on `Vec` fields: the
 /// whole list may be `null` (or missing, with `#[serde(default)]`), and a
 /// `null` element becomes the element's default (an empty URL, an image
@@ -1186,6 +1236,37 @@ fn split_at_keycaps(text: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filled_is_any_value_but_null_blank_text_and_an_empty_list() {
+        #[derive(Deserialize)]
+        struct Result {
+            #[serde(default, deserialize_with = "filled")]
+            seed: Option<Skipped>,
+        }
+        let filled = |body: &str| {
+            serde_json::from_str::<Result>(body)
+                .map(|result| result.seed.is_some())
+                .map_err(|error| error.to_string())
+        };
+        for body in [
+            r#"{"seed": 7}"#,
+            r#"{"seed": "7"}"#,
+            r#"{"seed": [1]}"#,
+            r#"{"seed": {}}"#,
+            r#"{"seed": false}"#,
+        ] {
+            assert_eq!(filled(body), Ok(true), "{body}");
+        }
+        for body in [
+            r#"{}"#,
+            r#"{"seed": null}"#,
+            r#"{"seed": " "}"#,
+            r#"{"seed": []}"#,
+        ] {
+            assert_eq!(filled(body), Ok(false), "{body}");
+        }
+    }
 
     proptest::proptest! {
         /// Trimming in place gives `str::trim`'s text, whatever the padding.

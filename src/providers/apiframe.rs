@@ -36,8 +36,8 @@ use super::{finish, push_finished_images, At, Check, Events, Provider, MIDJOURNE
 use crate::error::DecodeError;
 use crate::event::{is_word, Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, is_blank, BorrowedText, EmptyAsNone, ErrorDetail, NullableList, OneOrMany,
-    Percent, Skipped, StringOrInt,
+    clean_prompts, filled, is_blank, BorrowedText, EmptyAsNone, ErrorDetail, NullableList,
+    OneOrMany, Percent, Skipped, StringOrInt,
 };
 
 const PROVIDER: Provider = Provider::Apiframe;
@@ -83,11 +83,16 @@ pub struct Task<'a, Tasks = Skipped> {
     #[serde_as(as = "NullableList")]
     #[serde(borrow, default)]
     pub content: Vec<Cow<'a, str>>,
-    /// A seed task's result (only its presence is read).
+    /// A seed task's result (only whether it holds anything is read: `""`
+    /// is no result).
+    #[serde(default, deserialize_with = "filled")]
     pub seed: Option<Skipped>,
-    /// imagine-video's results (only their presence is read).
+    /// imagine-video's results (only whether they hold anything is read).
+    #[serde(default, deserialize_with = "filled")]
     pub video_urls: Option<Skipped>,
-    /// A non-Midjourney video task's result (only its presence is read).
+    /// A non-Midjourney video task's result (only whether it holds anything
+    /// is read).
+    #[serde(default, deserialize_with = "filled")]
     pub video_url: Option<Skipped>,
     /// JourneyAPI's model: `midjourney`, or another it serves through the
     /// same task object (`flux-pro`, …), which is then the operation.
