@@ -403,7 +403,10 @@ fn stdin_given_twice_is_a_usage_error() {
         .assert()
         .code(2)
         .stdout("")
-        .stderr("mjhook: `-` (standard input) is given more than once\n");
+        .stderr(
+            "mjhook: `-` (standard input) is given more than once\n\n\
+             For more information, try '--help'.\n",
+        );
 }
 
 #[cfg(unix)]

@@ -80,6 +80,10 @@ impl Log {
     /// [`Halt::Usage`].
     pub fn usage(&mut self, message: impl Display) -> Halt {
         say(message);
+        // The argument parser's own errors end with the same hint.
+        let _ = io::stderr()
+            .lock()
+            .write_all(b"\nFor more information, try '--help'.\n");
         Halt::Usage
     }
 
