@@ -279,6 +279,17 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
             ),
         ));
     }
+    // Directus sends its counts beside a list of items, never beside one
+    // item or inside one: there, `meta` is another API's.
+    if body.directus_meta.is_some() && !matches!(body.data, Some(OneOrMany::Many(_))) {
+        return Err(DecodeError::another_api(
+            PROVIDER,
+            "meta".to_owned(),
+            "its `meta` stands beside no list, where Directus sends it only with a list \
+             of items (`?meta=total_count`)"
+                .to_owned(),
+        ));
+    }
     if body.payload.is_none() && body.data.is_none() {
         if let Some(error) = body.errors.first() {
             return Err(DecodeError::Vendor {
@@ -325,6 +336,13 @@ fn normalize<Payload, Data>(
             PROVIDER,
             format!("{at}bot_status"),
             "the bot's status (the reply of GET /items/status), not an image",
+        ));
+    }
+    if image.directus_meta.is_some() {
+        return Err(DecodeError::another_api(
+            PROVIDER,
+            format!("{at}meta"),
+            "an image has no `meta` of its own (Directus sends it beside a list)".to_owned(),
         ));
     }
     let id = super::job_id(PROVIDER, at, "id", "missing field `id`", [image.id])?;

@@ -278,10 +278,6 @@ pub const FORMAT: Format = Format {
         Signature::keys(&["status", "message", "jobId", "data"], &[])
             .status(StatusMark::Words(&["FAILED", "ON_QUEUE", "PENDING_QUEUE"]))
             .only(),
-        // The same without `data` (TTAPI's error bodies may leave it out).
-        Signature::keys(&["status", "message", "jobId"], &[])
-            .status(StatusMark::Words(&["FAILED", "ON_QUEUE", "PENDING_QUEUE"]))
-            .only(),
     ],
     envelopes: &[
         Envelope {
@@ -289,17 +285,6 @@ pub const FORMAT: Format = Format {
             outer: Some(Signature::keys(&["status"], &[]).status(STATUSES)),
             carries_id: Some("jobId"),
             record: &[Signature::keys(&["jobId"], &[]).closed()],
-        },
-        // A status word TTAPI has not documented (its task is `unknown`, or
-        // what the shared table makes of it): the whole envelope, its task's
-        // id on top, around a task of TTAPI's, says whose body it is.
-        Envelope {
-            key: "data",
-            outer: Some(
-                Signature::keys(&["status", "message", "jobId"], &[]).only_among(&["data"]),
-            ),
-            carries_id: Some("jobId"),
-            record: &[],
         },
         // The snake-case submit reply, AsyncAPI's created reply to the byte,
         // and nothing beside: `{status, message, data: {job_id}}`.
