@@ -50,8 +50,14 @@ impl Signer {
         }
         let refused = || {
             Error::Config(format!(
-                "the forward secret is not `whsec_` followed by standard base64 ({} characters after the prefix)",
-                key.len()
+                "the forward secret is not standard base64, with or without a `whsec_` prefix \
+                 ({} characters{})",
+                key.len(),
+                if key.len() < secret.len() {
+                    " after the prefix"
+                } else {
+                    ""
+                }
             ))
         };
         let webhook = standardwebhooks::Webhook::new(secret).map_err(|_| refused())?;

@@ -456,7 +456,19 @@ fn store_error(err: Error) -> Response {
 }
 
 fn bad_query(rejection: QueryRejection) -> Response {
-    problem(StatusCode::BAD_REQUEST, "bad_query", rejection.body_text())
+    // axum says "Failed to deserialize query string: after: …"; the other
+    // `bad_query` answers speak of the parameter first.
+    let text = rejection.body_text();
+    let reason = text
+        .strip_prefix("Failed to deserialize query string: ")
+        .unwrap_or(&text);
+    let message = match reason.split_once(": ") {
+        Some((parameter, problem)) if !parameter.contains(' ') => {
+            format!("query parameter `{parameter}`: {problem}")
+        }
+        _ => format!("the query string: {reason}"),
+    };
+    problem(StatusCode::BAD_REQUEST, "bad_query", message)
 }
 
 async fn get_job(
