@@ -90,18 +90,13 @@ pub fn is_blank(text: &str) -> bool {
 
 /// Takes the white space off both ends of `text` in place: a URL a vendor
 /// padded (`" https://…/0.png "`) is the same URL, and in a job's list it
-/// must count once. Allocates nothing; most text has no padding, which its
-/// first and last bytes tell.
+/// must count once. Allocates nothing (an unpadded text is left as it is).
 pub(crate) fn trim_in_place(text: &mut String) {
-    let bytes = text.as_bytes();
-    if let (Some(first), Some(last)) = (bytes.first(), bytes.last()) {
-        if first.is_ascii_graphic() && last.is_ascii_graphic() {
-            return;
-        }
-    }
     text.truncate(text.trim_end().len());
     let padding = text.len() - text.trim_start().len();
-    text.drain(..padding);
+    if padding > 0 {
+        text.drain(..padding);
+    }
 }
 
 /// A list element that can be blank, for [`NullableList`]'s default reader
@@ -244,6 +239,11 @@ impl<'a> StringOrInt<'a> {
             StringOrInt::Int(int) => Cow::Owned(int.to_string()),
             StringOrInt::Str(text) => Cow::Borrowed(text),
         }
+    }
+
+    /// Whether the value says nothing: blank text (an integer never does).
+    pub fn is_blank(&self) -> bool {
+        matches!(self, StringOrInt::Str(text) if is_blank(text))
     }
 
     /// The value as an integer: an integer, or a string holding one.

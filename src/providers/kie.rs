@@ -291,7 +291,7 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
     // An empty `taskId` is no task: with a failing code, the reply is the
     // vendor's error, whose code and message are worth more than "no id".
     let holds_a_task = data.as_ref().is_some_and(|data| {
-        data.any(|task| (task.task_id.as_ref()).is_some_and(|id| !is_blank(&id.to_text())))
+        data.any(|task| (task.task_id.as_ref()).is_some_and(|id| !id.is_blank()))
     });
     let succeeded = body
         .code

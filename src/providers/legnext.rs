@@ -255,10 +255,7 @@ fn normalize<Data>(
 ) -> Result<JobEvent, DecodeError> {
     let failure = job.error.as_ref().and_then(ErrorDetail::to_job_error);
     // A job-shaped body without a job: the vendor's error reply (HTTP 403).
-    let blank_id = job
-        .job_id
-        .as_ref()
-        .is_some_and(|id| is_blank(&id.to_text()));
+    let blank_id = job.job_id.as_ref().is_some_and(StringOrInt::is_blank);
     if blank_id {
         if let Some(failure) = failure.as_ref().filter(|failure| failure.code.is_some()) {
             return Err(DecodeError::Vendor {

@@ -330,11 +330,7 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
             // A list is `fetch-list`'s: a `FAILED` beside it is the request's
             // failure, not each task's, and no task of it can be reported.
             if says(status_word.as_deref(), "failed") {
-                return Err(DecodeError::Vendor {
-                    provider: PROVIDER,
-                    code: "FAILED".to_owned(),
-                    message: body.message.map(Cow::into_owned),
-                });
+                return Err(failed_request(body.message));
             }
             let records = OneOrMany::Many(records);
             super::check_envelope_id(
@@ -378,6 +374,16 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
     }
 }
 
+/// The vendor's error for a request that failed (`FAILED` with no task to
+/// report): TTAPI sends no code, so the word stands for one.
+fn failed_request(message: Option<Cow<'_, str>>) -> DecodeError {
+    DecodeError::Vendor {
+        provider: PROVIDER,
+        code: "FAILED".to_owned(),
+        message: message.map(Cow::into_owned),
+    }
+}
+
 /// Whether the envelope's `status` is `word` (the shared folding).
 fn says(status: Option<&str>, word: &str) -> bool {
     status.is_some_and(|status| is_word(status, word))
@@ -408,13 +414,9 @@ fn task_event<Data>(
             |task| task.job_id.as_ref().or(task.job_id_snake.as_ref()),
         )?;
     }
-    let failed_request = says(status_word.as_deref(), "failed");
-    if failed_request && ids.iter().all(Option::is_none) {
-        return Err(DecodeError::Vendor {
-            provider: PROVIDER,
-            code: "FAILED".to_owned(),
-            message: message.map(Cow::into_owned),
-        });
+    let request_failed = says(status_word.as_deref(), "failed");
+    if request_failed && ids.iter().all(Option::is_none) {
+        return Err(failed_request(message));
     }
     let job_id = super::job_id(
         PROVIDER,

@@ -456,18 +456,16 @@ fn store_error(err: Error) -> Response {
 }
 
 fn bad_query(rejection: QueryRejection) -> Response {
-    // axum says "Failed to deserialize query string: after: …"; the other
-    // `bad_query` answers speak of the parameter first.
-    let text = rejection.body_text();
-    let reason = text
-        .strip_prefix("Failed to deserialize query string: ")
-        .unwrap_or(&text);
-    let message = match reason.split_once(": ") {
-        Some((parameter, problem)) if !parameter.contains(' ') => {
-            format!("query parameter `{parameter}`: {problem}")
+    // The cause names the parameter and the problem ("after: invalid digit
+    // found in string"), as the other `bad_query` answers do; axum's own
+    // text wraps it in "Failed to deserialize query string".
+    let message = match &rejection {
+        QueryRejection::FailedToDeserializeQueryString(failed) => {
+            std::error::Error::source(failed).map(|cause| format!("in the query string, {cause}"))
         }
-        _ => format!("the query string: {reason}"),
+        _ => None,
     };
+    let message = message.unwrap_or_else(|| rejection.body_text());
     problem(StatusCode::BAD_REQUEST, "bad_query", message)
 }
 
