@@ -17,6 +17,9 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::value::RawValue;
 
 mod record;
+mod strict;
+
+pub(crate) use strict::{parse as parse_strict, Strict};
 
 use crate::error::{DecodeError, PayloadText};
 use crate::event::Folded;
@@ -305,7 +308,7 @@ impl<'de> Shape<'de> {
     ) -> Result<Self, DecodeError> {
         let table = KeyTable::get();
         let mut json = serde_json::Deserializer::from_str(text);
-        let shape = (&mut json)
+        let shape = Strict(&mut json)
             .deserialize_any(ShapeVisitor { table, names })
             .and_then(|shape| json.end().map(|()| shape))
             .map_err(|error| DecodeError::from_json(named, ".".to_owned(), error))?;

@@ -709,6 +709,75 @@ fn invalid_text_anywhere_is_a_syntax_error_even_in_skipped_fields() {
 }
 
 #[test]
+fn skipped_values_are_read_as_a_value_parse_reads_them() {
+    // Bodies that decode, each with a place whose value no decoder reads:
+    // `{}` is where a value goes.
+    let places = [
+        (
+            Provider::Apiframe,
+            r#"{"task_id": "t", "status": "pending", "actions": {}}"#,
+        ),
+        (
+            Provider::Apiframe,
+            r#"{"tasks": [{"task_id": "t", "status": "pending", "sref": {}}]}"#,
+        ),
+        (
+            Provider::Goapi,
+            r#"{"code": 200, "data": {"task_id": "t", "status": "pending", "task_type": "imagine", "meta": {"usage": {}}}, "message": "ok"}"#,
+        ),
+        (
+            Provider::MidjourneyProxy,
+            r#"{"id": "t", "action": "IMAGINE", "status": "IN_PROGRESS", "progress": "10%", "promptEn": "a fox", "properties": {"a": [{}]}}"#,
+        ),
+        (
+            Provider::MidjourneyProxy,
+            r#"[{"id": "t", "action": "IMAGINE", "status": "IN_PROGRESS", "promptEn": "a fox", "properties": {"extra": {}}}]"#,
+        ),
+    ];
+    let deep = |levels: usize| format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+    let values = [
+        "1e308".to_owned(),
+        "1e309".to_owned(),
+        "-1e400".to_owned(),
+        "1e-400".to_owned(),
+        format!("1{}", "0".repeat(400)),
+        deep(100),
+        deep(126),
+        deep(127),
+        deep(128),
+        deep(1000),
+        format!(r#"{{"a": {}}}"#, deep(130)),
+    ];
+    for (provider, place) in places {
+        for value in &values {
+            // The first `{}` in the place.
+            let body = place.replacen("{}", value, 1);
+            let value_parse = serde_json::from_str::<serde_json::Value>(&body);
+            for result in [
+                decode(provider, body.as_bytes()).map(|_| provider),
+                decode_auto(body.as_bytes()).map(|event| event.provider),
+                mjhook::detect(body.as_bytes()),
+            ] {
+                match (&value_parse, result) {
+                    (Ok(_), Ok(found)) => assert_eq!(found, provider, "{body}"),
+                    (Err(refusal), Err(error)) => {
+                        let (line, column) = error.position().expect("a syntax error");
+                        assert_eq!(
+                            (line, column),
+                            (refusal.line(), refusal.column()),
+                            "{body}: {error}"
+                        );
+                    }
+                    (value_parse, result) => {
+                        panic!("{body}: Value parse {value_parse:?}, mjhook {result:?}")
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn asyncapi_without_an_event_needs_its_own_words_and_keys() {
     // The spec's status words on its own keys are AsyncAPI's, by detection too.
     for body in [

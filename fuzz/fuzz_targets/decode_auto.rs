@@ -40,8 +40,9 @@ fuzz_target!(|bytes: &[u8]| {
         }
     }
 
-    // Exactly the text serde_json reads as a `Value` is read: invalid UTF-8
-    // and lone surrogate escapes are refused even where no decoder looks.
+    // Exactly the text serde_json reads as a `Value` is read: invalid UTF-8,
+    // lone surrogate escapes, numbers out of range and nesting past
+    // serde_json's limit are refused even where no decoder looks.
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if serde_json::from_slice::<serde_json::Value>(text).is_err() {
         assert!(all.is_err(), "a body serde_json refuses was decoded: {all:?}");

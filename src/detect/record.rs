@@ -8,12 +8,15 @@
 //! as the scan does; deeper values go to serde_json untouched. Keys the wire
 //! type does not know are still noted (serde asks for every key, and skipped
 //! envelopes are walked with the same adapters), so the shape is the whole
-//! body's, whatever type was parsed.
+//! body's, whatever type was parsed. Deeper values, and the values detection
+//! does not read, go to serde_json through the [`strict`](super::strict)
+//! adapters, which read what the wire type skips as a `Value` parse would.
 
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use super::strict::{StrictMap, StrictSeed, StrictSeq};
 use super::{Level, Scalar, Shape, Status};
 use crate::providers::format::{Envelope, KeyInfo, KeyTable};
 
@@ -88,7 +91,8 @@ impl<'s, 'de, D: Deserializer<'de>> Deserializer<'de> for Noting<'s, 'de, D> {
     }
 
     /// A value the wire type skips is still read, so its keys (or, for a
-    /// `status`, its kind and word) are noted as the scan notes them.
+    /// `status`, its kind and word) are noted as the scan notes them (and
+    /// what lies deeper is read by the [`strict`](super::strict) adapters).
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
         self.inner.deserialize_any(NotingVisitor {
             inner: visitor,
@@ -222,7 +226,7 @@ impl<'s, 'de, V: Visitor<'de>> Visitor<'de> for NotingVisitor<'s, 'de, V> {
                     next: Next::Plain,
                 })
             }
-            Note::Value(_) => self.inner.visit_map(map),
+            Note::Value(_) => self.inner.visit_map(StrictMap(map)),
         }
     }
 
@@ -244,7 +248,7 @@ impl<'s, 'de, V: Visitor<'de>> Visitor<'de> for NotingVisitor<'s, 'de, V> {
                 level,
                 table,
             }),
-            Note::Record(..) | Note::Value(_) => self.inner.visit_seq(seq),
+            Note::Record(..) | Note::Value(_) => self.inner.visit_seq(StrictSeq(seq)),
         }
     }
 
@@ -344,7 +348,7 @@ impl<'s, 'de, A: MapAccess<'de>> MapAccess<'de> for NotingMap<'s, 'de, A> {
                 }
                 Ok(value)
             }
-            _ => self.inner.next_value_seed(seed),
+            _ => self.inner.next_value_seed(StrictSeed(seed)),
         }
     }
 

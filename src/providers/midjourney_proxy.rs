@@ -302,11 +302,12 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
 /// `list-by-condition`: a JSON array of task objects.
 fn parse_list(text: &str) -> Result<Vec<Task<'_>>, DecodeError> {
     type List<'a> = DeserializeAsWrap<Vec<Task<'a>>, Vec<ObjectOnly>>;
-    match serde_json::from_str::<List>(text) {
+    match crate::detect::parse_strict::<List>(text) {
         Ok(list) => Ok(list.into_inner()),
         Err(_) => {
             let mut json = serde_json::Deserializer::from_str(text);
-            let error = match serde_path_to_error::deserialize::<_, List>(&mut json) {
+            let strict = crate::detect::Strict(&mut json);
+            let error = match serde_path_to_error::deserialize::<_, List>(strict) {
                 Err(error) => {
                     let path = error.path().to_string();
                     DecodeError::from_json(Some(PROVIDER), path, error.into_inner())
