@@ -1156,7 +1156,9 @@ impl serde_with::SerializeAs<Option<Box<ErrorDetail<'_>>>> for AnyErrorValue {
 /// numbering (`1️⃣ `) and surrounding white space removed.
 ///
 /// Each item may itself hold several numbered prompts (GoAPI sends one
-/// `description` string); it is split at every keycap marker. An item without
+/// `description` string); it is split at every keycap marker that starts a
+/// line, which is where Midjourney writes them. A keycap inside a line is the
+/// prompt's own text (`a sign that reads 2️⃣4️⃣/7️⃣`), kept. An item without
 /// markers is split into its non-empty lines. Empty prompts are dropped. A
 /// shorten result's text as Midjourney writes it (`## Important tokens …
 /// ## Shortened prompts 1️⃣ …`) gives only the prompts after its heading.
@@ -1164,7 +1166,7 @@ pub fn clean_prompts(items: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<St
     let mut prompts = Vec::new();
     for item in items {
         let item = shortened_part(item.as_ref());
-        if has_keycap(item) {
+        if numbering_markers(item).next().is_some() {
             prompts.extend(split_at_keycaps(item).map(str::to_owned));
         } else {
             prompts.extend(
@@ -1199,26 +1201,29 @@ fn shortened_part(text: &str) -> &str {
 const VARIATION_SELECTOR: char = '\u{FE0F}';
 const COMBINING_KEYCAP: char = '\u{20E3}';
 
-fn has_keycap(text: &str) -> bool {
-    text.contains(COMBINING_KEYCAP)
-}
-
-/// The texts between keycap markers (`1️⃣`, with or without the variation
-/// selector), trimmed, empty ones dropped.
-///
-/// A marker is an ASCII digit, an optional variation selector and the
-/// combining keycap; the keycap is what is searched for.
-fn split_at_keycaps(text: &str) -> impl Iterator<Item = &str> {
-    let markers = text
-        .match_indices(COMBINING_KEYCAP)
+/// Where the numbering markers of `text` are, as (start, end) byte offsets:
+/// an ASCII digit, an optional variation selector and the combining keycap
+/// (`1️⃣`), with nothing but white space before it on its line. The keycap is
+/// what is searched for.
+fn numbering_markers(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    text.match_indices(COMBINING_KEYCAP)
         .filter_map(move |(at, keycap)| {
             let before = &text[..at];
             let before = before.strip_suffix(VARIATION_SELECTOR).unwrap_or(before);
-            let digit_at = before.len().checked_sub(1)?;
-            before.as_bytes()[digit_at]
-                .is_ascii_digit()
+            let digit = before.chars().next_back().filter(char::is_ascii_digit)?;
+            let digit_at = before.len() - digit.len_utf8();
+            let line_so_far = before[..digit_at].rsplit('\n').next().unwrap_or_default();
+            line_so_far
+                .trim()
+                .is_empty()
                 .then_some((digit_at, at + keycap.len()))
-        });
+        })
+}
+
+/// The texts between numbering markers ([`numbering_markers`]), trimmed,
+/// empty ones dropped.
+fn split_at_keycaps(text: &str) -> impl Iterator<Item = &str> {
+    let markers = numbering_markers(text);
     let mut start = 0;
     markers
         .chain(std::iter::once((text.len(), text.len())))
@@ -1608,13 +1613,41 @@ mod tests {
 
     #[test]
     fn only_a_digit_before_the_keycap_makes_a_marker() {
-        // A keycap after two selectors, or after no digit, is text; of `11⃣`
-        // only the second digit is the marker's.
+        // A keycap after two selectors, or after no digit, is text; `11⃣`
+        // is no marker, nor is the second keycap of `1⃣⃣`.
         assert_eq!(
-            clean_prompts(["x\u{20E3} a 1\u{FE0F}\u{FE0F}\u{20E3} b 11\u{20E3} c"]),
-            ["x\u{20E3} a 1\u{FE0F}\u{FE0F}\u{20E3} b 1", "c"]
+            clean_prompts(["x\u{20E3} a\n1\u{FE0F}\u{FE0F}\u{20E3} b\n11\u{20E3} c"]),
+            ["x\u{20E3} a", "1\u{FE0F}\u{FE0F}\u{20E3} b", "11\u{20E3} c"]
         );
-        assert_eq!(clean_prompts(["1\u{20E3}\u{20E3}2\u{20E3}"]), ["\u{20E3}"]);
+        assert_eq!(
+            clean_prompts(["1\u{20E3}\u{20E3}2\u{20E3}"]),
+            ["\u{20E3}2\u{20E3}"]
+        );
+    }
+
+    #[test]
+    fn a_keycap_inside_a_line_is_the_prompt_s_own_text() {
+        // Numbering starts a line; a keycap after text is what the prompt
+        // says, and an item's count of prompts stays.
+        assert_eq!(
+            clean_prompts([
+                "1️⃣ birthday cake with 1️⃣ candle",
+                "2️⃣ a poster that reads 2️⃣0️⃣2️⃣5️⃣ in neon",
+            ]),
+            [
+                "birthday cake with 1️⃣ candle",
+                "a poster that reads 2️⃣0️⃣2️⃣5️⃣ in neon"
+            ]
+        );
+        assert_eq!(
+            clean_prompts(["a neon sign that says 2️⃣4️⃣/7️⃣ --ar 3:2"]),
+            ["a neon sign that says 2️⃣4️⃣/7️⃣ --ar 3:2"]
+        );
+        // Indented numbering is still numbering.
+        assert_eq!(
+            clean_prompts(["  1️⃣ one 2️⃣ too\n \t2️⃣ two"]),
+            ["one 2️⃣ too", "two"]
+        );
     }
 
     #[test]
