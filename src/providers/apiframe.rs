@@ -8,8 +8,9 @@
 //! - A body without `status` is running when its `percentage` is between 1
 //!   and 99 (its images are previews), or 100 with no result attached yet;
 //!   completed when it carries a result
-//!   (`original_image_url`, `image_urls`, `image_url`, `content`, `seed`, a
-//!   video), failed when it carries failure text (`error`, `message`), and
+//!   (`original_image_url`, `image_urls`, `image_url` but a describe's, which
+//!   echoes its input, `content`, `seed`, a video), failed when it carries
+//!   failure text (`error`, `message`), and
 //!   otherwise pending: `{task_id}` alone is the submit acknowledgement.
 //!   `"status": ""` counts as no status.
 //! - Failure text is `error` (JourneyAPI), else `message` (APIFRAME); an
@@ -227,9 +228,17 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
             let message = task.message.clone().filter(|text| !is_success_word(text));
             JobError::from_vendor(None, message)
         });
+    // JourneyAPI's model (`flux-pro`) comes under Midjourney's task types
+    // (`imagine`): the model, verbatim, is what was done.
+    let operation = match super::model_outside(task.model.as_deref(), MIDJOURNEY_MODELS) {
+        Some(model) => Some(Operation::Other(model.to_owned())),
+        None => task.task_type.as_deref().and_then(Operation::from_vendor),
+    };
+    // A describe's `image_url` echoes its input: its result is `content`.
+    let describes = operation == Some(Operation::Describe);
     let has_result = task.original_image_url.is_some()
         || task.image_urls.iter().any(|url| !is_blank(url))
-        || task.image_url.is_some()
+        || (task.image_url.is_some() && !describes)
         || task.content.iter().any(|prompt| !is_blank(prompt))
         || task.seed.is_some()
         || task.video_urls.is_some()
@@ -255,20 +264,16 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
     let mut event = JobEvent::new(PROVIDER, job_id, status);
     event.provider_status = task.status.map(Cow::into_owned);
     event.progress = progress;
-    // JourneyAPI's other models (`flux-pro`) come under Midjourney's task
-    // types (`imagine`): the model, verbatim, is what was done.
-    event.operation = match super::model_outside(task.model.as_deref(), MIDJOURNEY_MODELS) {
-        Some(model) => Some(Operation::Other(model.to_owned())),
-        None => task.task_type.as_deref().and_then(Operation::from_vendor),
-    };
+    event.operation = operation;
     if let Some(grid) = task.original_image_url {
         event.images.push(Image::new(grid, ImageRole::Grid));
     }
     push_finished_images(&mut event, task.image_urls);
     if let Some(url) = task.image_url {
-        let role = match event.operation {
-            Some(Operation::Describe) => ImageRole::Input,
-            _ => ImageRole::Image,
+        let role = if describes {
+            ImageRole::Input
+        } else {
+            ImageRole::Image
         };
         event.images.push(Image::new(url, role));
     }
