@@ -13,7 +13,7 @@
 //!   calls it a tie ([`DecodeError::Ambiguous`]); named, it decodes.
 //! - `status` decides, even when it is a word this crate does not know
 //!   (`unknown`, the word kept in `provider_status`); `event` decides only
-//!   when `status` is missing or `null`, and a body with neither is an
+//!   when `status` is missing, `null` or `""`, and a body with neither is an
 //!   error. A mismatch (`job.progress` with `completed`) is not an error:
 //!   the status field is the one the spec requires.
 //! - `id` is read only when `job_id` is absent (or empty).
@@ -49,8 +49,8 @@ use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{is_word, Image, ImageRole, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, BorrowedText, ErrorDetail, NullableList, ObjectOnly, OneOrMany, Percent,
-    Skipped, StringOrInt, Timestamp,
+    clean_prompts, is_blank, BorrowedText, ErrorDetail, NullableList, ObjectOnly, OneOrMany,
+    Percent, Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Asyncapi;
@@ -415,7 +415,9 @@ fn normalize<Data>(wire: Wire<Data>, at: At, accepted: bool) -> Result<JobEvent,
             ),
         ));
     }
-    let status = match (wire.status.as_deref(), wire.event.as_deref(), accepted) {
+    // `""` is no status, as a missing one (a shared rule of the decoders).
+    let status_word = wire.status.as_deref().filter(|status| !is_blank(status));
+    let status = match (status_word, wire.event.as_deref(), accepted) {
         // A word of its own, known or not, is the status: an unknown one
         // stays unknown rather than borrow a meaning from `event`.
         (Some(status), _, _) => JobStatus::from_vendor(status),
