@@ -126,12 +126,15 @@ impl<'de> Deserialize<'de> for ImageUrl {
                 Ok(ImageUrl(url.to_owned()))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ImageUrl, A::Error> {
+                // A `null` or missing `url` is no image, as a `null` item
+                // is: it keeps its place in the list (an empty URL).
                 #[derive(Deserialize)]
                 struct UrlObject {
-                    url: String,
+                    #[serde(default)]
+                    url: Option<String>,
                 }
                 UrlObject::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(|object| ImageUrl(object.url))
+                    .map(|object| ImageUrl(object.url.unwrap_or_default()))
             }
         }
         deserializer.deserialize_any(ImageUrlVisitor)

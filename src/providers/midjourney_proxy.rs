@@ -36,6 +36,10 @@
 //!   read.
 //! - Video results are not images: URLs whose path ends in `.mp4` are
 //!   skipped wherever they stand, and `videoUrl`/`videoUrls` are not read.
+//!   A video action's (`VIDEO`, `VIDEO_EXTEND`, `SWAP_VIDEO_FACE`)
+//!   `imageUrl` and image lists are its videos (the fork sets `imageUrl` to
+//!   the mp4; a relay rewrites it to a URL of its own without the
+//!   extension), so such a task has no images.
 //! - Fields the model has no place for (`buttons`, `state`, `seed`, the
 //!   fork's `jobId` (Midjourney's own id), `width`/`height`, `customId`,
 //!   `botType`, `mode`, …) are not read.
@@ -50,7 +54,7 @@ use super::format::{fields_of, Envelope, Format, Signature};
 use super::midjourney_api::ImageUrl;
 use super::{finish, is_video_url, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
-use crate::event::{Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
+use crate::event::{is_word, Image, ImageRole, JobError, JobEvent, JobStatus, Operation};
 use crate::quirks::{
     clean_prompts, is_blank, BorrowedText, EmptyAsNone, NullableList, ObjectOnly, OneOrMany,
     Percent, Skipped, StringOrInt, Timestamp,
@@ -322,6 +326,14 @@ fn parse_list(text: &str) -> Result<Vec<Task<'_>>, DecodeError> {
     }
 }
 
+/// Whether `action` makes a video, whose URLs are videos whatever they
+/// end in.
+fn is_video_action(action: &str) -> bool {
+    ["VIDEO", "VIDEO_EXTEND", "SWAP_VIDEO_FACE"]
+        .iter()
+        .any(|video| is_word(action, video))
+}
+
 /// A `/mj/submit/*` reply: accepted (a pending event) or the vendor's error.
 fn reply(task: &Task, code: &StringOrInt) -> Result<JobEvent, DecodeError> {
     if !matches!(code.as_int(), Some(1 | 21 | 22)) {
@@ -356,7 +368,7 @@ fn reply(task: &Task, code: &StringOrInt) -> Result<JobEvent, DecodeError> {
 }
 
 /// Maps one task; `at` prefixes JSON paths in errors.
-fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
+fn normalize(mut task: Task, at: At) -> Result<JobEvent, DecodeError> {
     let job_id = super::job_id(
         PROVIDER,
         at,
@@ -395,6 +407,15 @@ fn normalize(task: Task, at: At) -> Result<JobEvent, DecodeError> {
         event.prompt = prompt.map(Cow::into_owned);
     }
 
+    // A video action's `imageUrl` and lists hold its videos, under a relay's
+    // URL without an extension too: none of them is an image.
+    let video_action = task.action.as_deref().is_some_and(is_video_action);
+    if video_action {
+        task.image_url = None;
+        task.grid_image_url = None;
+        task.image_urls.clear();
+        task.image_urls_snake.clear();
+    }
     if let Some(url) = task.image_url.filter(|url| !is_video_url(url)) {
         let role = match &event.operation {
             Some(Operation::Describe) => ImageRole::Input,
