@@ -110,7 +110,7 @@ pub struct Message<'a> {
 }
 
 /// ImaginePro's status words.
-const STATUSES: StatusMark = StatusMark::Words(&["QUEUED", "PROCESSING", "DONE", "FAIL", "FAILED"]);
+const STATUS_WORDS: &[&str] = &["QUEUED", "PROCESSING", "DONE", "FAIL", "FAILED"];
 
 /// How ImaginePro bodies look: a message keyed by `messageId`, with its
 /// CDN and Discord URLs, its links to other messages, or its status words;
@@ -135,13 +135,18 @@ pub const FORMAT: Format = Format {
         Signature::keys(&["messageId", "success", "createdAt"], &[]).closed(),
         // A message's status words beside its prompt: a `messageId` with a
         // status word, even with a progress, is what many message APIs send.
-        Signature::keys(&["messageId", "prompt"], &[]).status(STATUSES),
-        // Another status word, or none, beside a message's own keys (many
-        // APIs answer `{messageId}` or `{messageId, status}`).
+        Signature::keys(&["messageId", "prompt"], &[]).status(StatusMark::Words(STATUS_WORDS)),
+        // Another status word (one not documented yet), or none, beside a
+        // message's prompt and its own keys.
+        Signature::keys(&["messageId", "prompt"], &[]).closed(),
+        // Without a prompt, only its own status words, or none, beside its
+        // own keys: many message APIs answer `{messageId, status:
+        // "DELIVERED", createdAt, updatedAt}` (and `{messageId}`).
         Signature::keys(
             &["messageId"],
-            &["prompt", "progress", "createdAt", "updatedAt", "ref"],
+            &["progress", "createdAt", "updatedAt", "ref"],
         )
+        .status(StatusMark::NoneOrWords(STATUS_WORDS))
         .closed(),
     ],
     envelopes: &[],
