@@ -950,11 +950,16 @@ fn needs(
     )
 }
 
-/// What `level` lacks of `signature`, in words, when it has the keys the
-/// signature requires.
+/// What `level` lacks of `signature`, in words.
 fn lacks(level: &Level, signature: &CompiledSignature, tolerated: bool) -> String {
     let source = &signature.source;
-    if !source.any.is_empty() && !level.known.intersects(&signature.any) {
+    if !level.known.contains_all(&signature.all) {
+        let table = KeyTable::get();
+        let missing: Vec<&str> = (source.all.iter().copied())
+            .filter(|key| !(table.lookup(key).id).is_some_and(|id| level.known.contains(id)))
+            .collect();
+        format!("it has no {}", every_key(&missing))
+    } else if !source.any.is_empty() && !level.known.intersects(&signature.any) {
         format!("none of {}", some_keys(source.any))
     } else if signature.closed && level.has_unknown_keys() && (signature.exact || !tolerated) {
         let table = KeyTable::get();

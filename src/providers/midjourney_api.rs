@@ -174,21 +174,34 @@ pub const FORMAT: Format = Format {
         // `{taskId}` alone is many APIs' submit reply, and this vendor's
         // only inside its envelope (below).
     ],
-    envelopes: &[Envelope {
-        key: "data",
-        // Beside `data`, only the vendor's own keys (its result code and
-        // message; the job-status sample has neither).
-        outer: Some(Signature::keys(&[], &[]).closed()),
-        carries_id: Some("taskId"),
-        // A status word (undocumented, but sent by hybrids) on a record of
-        // its own keys, inside the vendor's envelope: bare, `{taskId,
-        // status}` with a word is what other APIs send too.
-        record: &[
-            Signature::keys(&["taskId", "status"], &[]).closed(),
-            // The submit reply's `data`.
-            Signature::keys(&["taskId"], &[]).only(),
-        ],
-    }],
+    envelopes: &[
+        Envelope {
+            key: "data",
+            // Only the vendor's own keys beside `data` (the job-status
+            // sample has neither its result code nor its message), and
+            // records whose status, if any, is a number, or the submit
+            // reply's `{taskId}`.
+            outer: Some(Signature::keys(&[], &[]).closed()),
+            carries_id: Some("taskId"),
+            record: &[Signature::keys(&["taskId"], &[]).only()],
+        },
+        Envelope {
+            key: "data",
+            // With the vendor's result code beside `data`, and only its own
+            // keys.
+            outer: Some(
+                Signature::keys(&["status"], &[])
+                    .status(StatusMark::Code)
+                    .closed(),
+            ),
+            carries_id: Some("taskId"),
+            // A status word (undocumented, but sent by hybrids) on a record
+            // of its own keys, inside the vendor's envelope with its result
+            // code: `{taskId, status}` with a word, bare or in a `data` on
+            // its own, is what other APIs send too.
+            record: &[Signature::keys(&["taskId", "status"], &[]).closed()],
+        },
+    ],
     replies: &[
         Signature::keys(&["status", "message"], &[])
             .status(StatusMark::Code)
