@@ -231,6 +231,9 @@ impl<'de> Level<'de> {
             (StatusMark::Words(words) | StatusMark::NoneOrWords(words), Status::Word(word)) => {
                 words.iter().any(|candidate| word.matches(candidate))
             }
+            (StatusMark::Exact(words), Status::Word(word)) => {
+                word.is_as_sent() && words.iter().any(|candidate| word.matches(candidate))
+            }
             _ => false,
         }
     }
@@ -702,8 +705,9 @@ enum StatusKey {
     Code {
         http: bool,
     },
-    /// Folded, as [`Status::Word`] holds it.
-    Word(Vec<u8>),
+    /// Folded, as [`Status::Word`] holds it, and whether it was sent so
+    /// ([`StatusMark::Exact`] tells the two apart).
+    Word(Vec<u8>, bool),
     Text,
     Other,
 }
@@ -713,7 +717,7 @@ impl StatusKey {
         match status {
             Status::Absent => StatusKey::Absent,
             Status::Code { http } => StatusKey::Code { http: *http },
-            Status::Word(word) => StatusKey::Word(word.to_vec()),
+            Status::Word(word) => StatusKey::Word(word.to_vec(), word.is_as_sent()),
             Status::Text => StatusKey::Text,
             Status::Other => StatusKey::Other,
         }
@@ -725,7 +729,9 @@ impl StatusKey {
             | (StatusKey::Text, Status::Text)
             | (StatusKey::Other, Status::Other) => true,
             (StatusKey::Code { http: kept }, Status::Code { http }) => kept == http,
-            (StatusKey::Word(kept), Status::Word(word)) => kept[..] == **word,
+            (StatusKey::Word(kept, as_sent), Status::Word(word)) => {
+                kept[..] == **word && *as_sent == word.is_as_sent()
+            }
             _ => false,
         }
     }
@@ -978,6 +984,10 @@ fn lacks(level: &Level, signature: &CompiledSignature, tolerated: bool) -> Strin
         match source.status {
             StatusMark::Words(words) | StatusMark::NoneOrWords(words) => {
                 word_misfit("status", words, &level.status, level.sent[0])
+            }
+            StatusMark::Exact(words) => {
+                let misfit = word_misfit("status", words, &level.status, level.sent[0]);
+                format!("{misfit} (spelled so)")
             }
             _ => "its `status` is not a numeric code".to_owned(),
         }
@@ -1398,14 +1408,15 @@ mod tests {
     }
 
     /// A flat body decided like the one before it must match it in every
-    /// part that decides: keys, keys no format knows, status.
+    /// part that decides: keys, keys no format knows, status (its spelling
+    /// too: APIFRAME's `{task_id, status}` needs its words as it writes them).
     #[test]
     fn a_remembered_decision_holds_only_for_the_same_shape() {
         let sequence = [
             (r#"{"task_id": "a", "status": "processing"}"#, true),
             (r#"{"task_id": "b", "status": "processing", "x": 1}"#, false),
             (r#"{"task_id": "c", "status": "processing"}"#, true),
-            (r#"{"task_id": "d", "status": "PROCESSING"}"#, true),
+            (r#"{"task_id": "d", "status": "PROCESSING"}"#, false),
             (r#"{"task_id": "e", "status": "no such word"}"#, false),
             (r#"{"task_id": "f", "status": 3}"#, false),
             (r#"{"task_id": "g", "status": "processing"}"#, true),
@@ -1440,9 +1451,19 @@ mod tests {
                 .chain(envelopes.flat_map(|envelope| envelope.record));
             for signature in signatures {
                 let status_words = match signature.status {
-                    StatusMark::Words(words) | StatusMark::NoneOrWords(words) => words,
+                    StatusMark::Words(words)
+                    | StatusMark::NoneOrWords(words)
+                    | StatusMark::Exact(words) => words,
                     _ => &[],
                 };
+                if let StatusMark::Exact(words) = signature.status {
+                    for word in words {
+                        assert!(
+                            crate::event::fold_word(word).is_as_sent(),
+                            "{provider}: {word} is not folded"
+                        );
+                    }
+                }
                 let marks = signature.word_marks().flat_map(|(_, words)| words);
                 for word in status_words.iter().chain(marks) {
                     assert!(word.len() <= Folded::INLINE, "{provider}: {word}");

@@ -318,16 +318,17 @@ impl std::error::Error for UnknownStatus {}
 pub(crate) enum Folded<'a> {
     /// Already in folded form.
     Borrowed(&'a str),
-    /// Folded into a stack buffer of `len` bytes.
-    Inline([u8; Folded::INLINE], u8),
+    /// Folded into a stack buffer of `len` bytes; `true` when folding
+    /// changed nothing (the word was sent in folded form).
+    Inline([u8; Folded::INLINE], u8, bool),
     /// Folded into the heap.
     Owned(String),
 }
 
 impl Folded<'_> {
     /// Room for the task types and status words vendors send, in 32 bytes
-    /// with the length and the tag.
-    pub(crate) const INLINE: usize = 30;
+    /// with the length, the flag and the tag.
+    pub(crate) const INLINE: usize = 29;
 
     /// `word` folded on the stack, or `None` when it is longer than any
     /// word a table knows.
@@ -339,10 +340,12 @@ impl Folded<'_> {
         // One pass over a fixed buffer: cheaper than first checking whether
         // the word is folded already.
         let mut buffer = [0; Folded::INLINE];
+        let mut as_sent = true;
         for (slot, byte) in buffer.iter_mut().zip(word.bytes()) {
             *slot = Folded::fold_byte(byte);
+            as_sent &= *slot == byte;
         }
-        Some(Folded::Inline(buffer, word.len() as u8))
+        Some(Folded::Inline(buffer, word.len() as u8, as_sent))
     }
 
     fn fold_byte(byte: u8) -> u8 {
@@ -363,6 +366,17 @@ impl Folded<'_> {
                 .all(|(&a, &b)| a == Folded::fold_byte(b))
     }
 
+    /// Whether the word was sent as it is folded (lower case, `_` between
+    /// parts), white space around it aside.
+    pub(crate) fn is_as_sent(&self) -> bool {
+        match self {
+            Folded::Borrowed(_) => true,
+            Folded::Inline(_, _, as_sent) => *as_sent,
+            // `fold_word` borrows a word that needs no folding.
+            Folded::Owned(_) => false,
+        }
+    }
+
     /// The folded word as text, for messages.
     pub(crate) fn to_text(&self) -> Cow<'_, str> {
         String::from_utf8_lossy(self.as_bytes())
@@ -371,7 +385,7 @@ impl Folded<'_> {
     fn as_bytes(&self) -> &[u8] {
         match self {
             Folded::Borrowed(word) => word.as_bytes(),
-            Folded::Inline(buffer, len) => &buffer[..usize::from(*len)],
+            Folded::Inline(buffer, len, _) => &buffer[..usize::from(*len)],
             Folded::Owned(word) => word.as_bytes(),
         }
     }

@@ -168,8 +168,10 @@ pub const FORMAT: Format = Format {
         Signature::keys(&["task_id"], COMMON)
             .status(StatusMark::NoneOrWords(STATUS_WORDS))
             .closed(),
+        // Its status words as it writes them: `{task_id, status: "PENDING"}`
+        // is a Celery task server's.
         Signature::keys(&["task_id"], &[])
-            .status(StatusMark::Words(STATUS_WORDS))
+            .status(StatusMark::Exact(STATUS_WORDS))
             .closed(),
         Signature::keys(&["task_id"], &[]).only(),
         Signature::keys(&["task_id"], &["message", "error"]).only(),

@@ -195,6 +195,11 @@ pub enum StatusMark {
     /// No `status`, or an API result code: for a vendor whose statuses are
     /// numbers, where other APIs send words.
     NoneOrCode,
+    /// A string spelled as one of these words (white space around it
+    /// aside; the words are lower case, with `_` between parts): for weak
+    /// evidence, where other APIs send the same word in their own case
+    /// (Celery's `PENDING` beside APIFRAME's `pending`).
+    Exact(&'static [&'static str]),
 }
 
 /// A key other than `status` whose value can be evidence: many APIs send
@@ -674,6 +679,9 @@ pub(crate) fn describe(signature: &Signature) -> String {
         StatusMark::Code => parts.push("a numeric `status`".to_owned()),
         StatusMark::NoneOrCode => parts.push("`status`, if any, numeric".to_owned()),
         StatusMark::Words(words) => parts.push(format!("`status` {}", words.join("/"))),
+        StatusMark::Exact(words) => {
+            parts.push(format!("`status` {} (spelled so)", words.join("/")));
+        }
         StatusMark::NoneOrWords(words) => {
             parts.push(format!("`status`, if any, {}", words.join("/")));
         }

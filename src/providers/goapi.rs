@@ -287,9 +287,10 @@ pub const FORMAT: Format = Format {
             .word(WordKey::Model, MIDJOURNEY_MODELS)
             .closed(),
         // A v2 reply with nothing but its status and message, in v2's words
-        // (`{task_id, status, message}` is many task servers' reply).
+        // as it writes them (`{task_id, status, message}` is many task
+        // servers' reply, Celery's with `PENDING`).
         Signature::keys(&["task_id", "status", "message"], &[])
-            .status(StatusMark::Words(&[
+            .status(StatusMark::Exact(&[
                 "success",
                 "pending",
                 "processing",
