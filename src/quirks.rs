@@ -77,6 +77,59 @@ impl serde_with::SerializeAs<Option<Cow<'_, str>>> for EmptyAsNone {
     }
 }
 
+/// A message sent as a text or as a list of texts (NestJS's validation
+/// errors: `"message": ["prompt should not be empty"]`), the list's texts
+/// joined by `"; "`; blank texts, `null` and a missing field are none, as
+/// with [`EmptyAsNone`], which it serializes as.
+pub struct TextOrTexts;
+
+impl<'de: 'a, 'a> serde_with::DeserializeAs<'de, Option<Cow<'a, str>>> for TextOrTexts {
+    fn deserialize_as<D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Cow<'a, str>>, D::Error> {
+        struct Message;
+        impl<'de> Visitor<'de> for Message {
+            type Value = Option<Cow<'de, str>>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a message: a text, or a list of texts")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Some(Cow::Borrowed(text)))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Some(Cow::Owned(text.to_owned())))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut joined = String::new();
+                while let Some(text) = seq.next_element::<Option<Cow<'de, str>>>()? {
+                    let text = text.as_deref().map(str::trim).unwrap_or_default();
+                    if !text.is_empty() {
+                        if !joined.is_empty() {
+                            joined.push_str("; ");
+                        }
+                        joined.push_str(text);
+                    }
+                }
+                Ok(Some(Cow::Owned(joined)))
+            }
+        }
+        let text = deserializer.deserialize_any(Message)?;
+        Ok(text.filter(|text| !is_blank(text)))
+    }
+}
+
+impl serde_with::SerializeAs<Option<Cow<'_, str>>> for TextOrTexts {
+    fn serialize_as<S: Serializer>(
+        text: &Option<Cow<'_, str>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        EmptyAsNone::serialize_as(text, serializer)
+    }
+}
+
 /// Whether a vendor's text says nothing: empty or white space only.
 pub fn is_blank(text: &str) -> bool {
     // Most text starts with a visible ASCII character, which settles it

@@ -39,7 +39,8 @@ use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobStatus};
 use crate::quirks::{
-    BorrowedText, EmptyAsNone, ErrorDetail, NullableList, Percent, Skipped, StringOrInt, Timestamp,
+    BorrowedText, EmptyAsNone, ErrorDetail, NullableList, Percent, Skipped, StringOrInt,
+    TextOrTexts, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Imaginepro;
@@ -100,8 +101,9 @@ pub struct Message<'a> {
     pub video_url: Option<Skipped>,
     /// Video jobs: `[{url, index}]` of videos (not read).
     pub results: Option<Skipped>,
-    /// Error replies: what went wrong.
-    #[serde_as(as = "EmptyAsNone")]
+    /// Error replies: what went wrong (a list of texts from its request
+    /// validation, joined by `"; "`).
+    #[serde_as(as = "TextOrTexts")]
     #[serde(borrow, default)]
     pub message: Option<Cow<'a, str>>,
     /// Error replies: the HTTP status.
