@@ -865,3 +865,25 @@ fn kie_and_goapi_replies_count_only_with_an_http_status_as_code() {
         }
     }
 }
+
+#[test]
+fn a_null_required_field_is_not_called_merely_missing() {
+    for (provider, body, field) in [
+        (
+            Provider::Goapi,
+            r#"{"timestamp": 1748772030, "data": {"task_id": "t", "model": "midjourney", "task_type": "imagine", "status": null, "output": null, "meta": {"created_at": "2025-06-01T10:00:00Z"}, "error": {"code": 0, "raw_message": "", "message": "", "detail": null}}}"#,
+            "data.status",
+        ),
+        (
+            Provider::Kie,
+            r#"{"code": 200, "msg": "success", "data": {"taskId": "t", "taskType": "mj_txt2img", "paramJson": "{}", "resultInfoJson": null, "successFlag": null, "createTime": "2025-07-01T09:00:00Z"}}"#,
+            "data.successFlag",
+        ),
+    ] {
+        let message = error(provider, body).to_string();
+        assert!(
+            message.contains(field) && message.contains("or it is null"),
+            "{message}"
+        );
+    }
+}

@@ -412,7 +412,11 @@ fn normalize<Data>(
         "Kling, Luma, Flux, …",
     )?;
     let provider_status = task.status.ok_or_else(|| {
-        DecodeError::field(PROVIDER, format!("{at}status"), "missing field `status`")
+        DecodeError::field(
+            PROVIDER,
+            format!("{at}status"),
+            "missing field `status` (or it is null)",
+        )
     })?;
     let meta = task.meta.unwrap_or_default();
 

@@ -374,7 +374,7 @@ fn normalize<Data>(
             DecodeError::field(
                 PROVIDER,
                 format!("{at}successFlag"),
-                "missing field `successFlag`",
+                "missing field `successFlag` (or it is null)",
             )
         })?;
         let documented = match flag.as_int() {

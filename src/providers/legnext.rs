@@ -282,7 +282,11 @@ fn normalize<Data>(
         [job.job_id],
     )?;
     let provider_status = job.status.ok_or_else(|| {
-        DecodeError::field(PROVIDER, format!("{at}status"), "missing field `status`")
+        DecodeError::field(
+            PROVIDER,
+            format!("{at}status"),
+            "missing field `status` (or it is null)",
+        )
     })?;
     let status = JobStatus::from_vendor(&provider_status);
     let meta = job.meta.unwrap_or_default();
