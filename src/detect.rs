@@ -16,6 +16,29 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+/// Calls `$forward!` with every `Deserializer` method an adapter passes
+/// on as it is, with the arguments each takes beside its visitor: all but
+/// `deserialize_ignored_any`, which each adapter reads in its own way.
+macro_rules! with_deserialize_methods {
+    ($forward:ident) => {
+        $forward! {
+            deserialize_any(),
+            deserialize_bool(), deserialize_i8(), deserialize_i16(), deserialize_i32(),
+            deserialize_i64(), deserialize_i128(), deserialize_u8(), deserialize_u16(),
+            deserialize_u32(), deserialize_u64(), deserialize_u128(), deserialize_f32(),
+            deserialize_f64(), deserialize_char(), deserialize_str(), deserialize_string(),
+            deserialize_bytes(), deserialize_byte_buf(), deserialize_option(), deserialize_unit(),
+            deserialize_seq(), deserialize_map(), deserialize_identifier(),
+            deserialize_unit_struct(name: &'static str),
+            deserialize_newtype_struct(name: &'static str),
+            deserialize_tuple(len: usize),
+            deserialize_tuple_struct(name: &'static str, len: usize),
+            deserialize_struct(name: &'static str, fields: &'static [&'static str]),
+            deserialize_enum(name: &'static str, variants: &'static [&'static str]),
+        }
+    };
+}
+
 mod record;
 mod strict;
 

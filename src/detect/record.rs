@@ -74,21 +74,7 @@ macro_rules! forward_deserialize {
 impl<'s, 'de, D: Deserializer<'de>> Deserializer<'de> for Noting<'s, 'de, D> {
     type Error = D::Error;
 
-    forward_deserialize! {
-        deserialize_any(),
-        deserialize_bool(), deserialize_i8(), deserialize_i16(), deserialize_i32(),
-        deserialize_i64(), deserialize_i128(), deserialize_u8(), deserialize_u16(),
-        deserialize_u32(), deserialize_u64(), deserialize_u128(), deserialize_f32(),
-        deserialize_f64(), deserialize_char(), deserialize_str(), deserialize_string(),
-        deserialize_bytes(), deserialize_byte_buf(), deserialize_option(), deserialize_unit(),
-        deserialize_seq(), deserialize_map(), deserialize_identifier(),
-        deserialize_unit_struct(name: &'static str),
-        deserialize_newtype_struct(name: &'static str),
-        deserialize_tuple(len: usize),
-        deserialize_tuple_struct(name: &'static str, len: usize),
-        deserialize_struct(name: &'static str, fields: &'static [&'static str]),
-        deserialize_enum(name: &'static str, variants: &'static [&'static str]),
-    }
+    with_deserialize_methods!(forward_deserialize);
 
     /// A value the wire type skips is still read, so its keys (or, for a
     /// `status`, its kind and word) are noted as the scan notes them (and
@@ -442,21 +428,8 @@ macro_rules! key_as_str {
 impl<'k, 'de, D: Deserializer<'de>> Deserializer<'de> for KeyDeserializer<'k, D> {
     type Error = D::Error;
 
-    key_as_str! {
-        deserialize_any(), deserialize_str(), deserialize_string(), deserialize_identifier(),
-        deserialize_ignored_any(),
-        deserialize_bool(), deserialize_i8(), deserialize_i16(), deserialize_i32(),
-        deserialize_i64(), deserialize_i128(), deserialize_u8(), deserialize_u16(),
-        deserialize_u32(), deserialize_u64(), deserialize_u128(), deserialize_f32(),
-        deserialize_f64(), deserialize_char(), deserialize_bytes(), deserialize_byte_buf(),
-        deserialize_option(), deserialize_unit(), deserialize_seq(), deserialize_map(),
-        deserialize_unit_struct(name: &'static str),
-        deserialize_newtype_struct(name: &'static str),
-        deserialize_tuple(len: usize),
-        deserialize_tuple_struct(name: &'static str, len: usize),
-        deserialize_struct(name: &'static str, fields: &'static [&'static str]),
-        deserialize_enum(name: &'static str, variants: &'static [&'static str]),
-    }
+    with_deserialize_methods!(key_as_str);
+    key_as_str!(deserialize_ignored_any());
 }
 
 struct KeyVisitor<'k, V> {
