@@ -1008,10 +1008,17 @@ fn lacks(level: &Level, signature: &CompiledSignature, tolerated: bool) -> Strin
             StatusMark::Words(words) | StatusMark::NoneOrWords(words) => {
                 word_misfit("status", words, &level.status, level.sent[0])
             }
-            StatusMark::Exact(words) => {
-                let misfit = word_misfit("status", words, &level.status, level.sent[0]);
-                format!("{misfit} (spelled so)")
-            }
+            StatusMark::Exact(words) => match &level.status {
+                // The word, but in another spelling than the format's.
+                Status::Word(word) if words.iter().any(|candidate| word.matches(candidate)) => {
+                    format!(
+                        "its `status` `{}` is not spelled as the format writes it (`{}`)",
+                        PayloadText(&as_sent(word, level.sent[0])),
+                        word.to_text()
+                    )
+                }
+                _ => word_misfit("status", words, &level.status, level.sent[0]),
+            },
             _ => "its `status` is not a numeric code".to_owned(),
         }
     } else if let Some((key, words)) =
@@ -1034,16 +1041,20 @@ fn lacks(level: &Level, signature: &CompiledSignature, tolerated: bool) -> Strin
     }
 }
 
+/// A word as the vendor wrote it (quoted from `sent`, the value as sent,
+/// when the scan kept it), not as the tables fold it.
+fn as_sent<'a>(word: &'a Folded<'_>, sent: Option<&'a RawValue>) -> Cow<'a, str> {
+    sent.and_then(|sent| serde_json::from_str::<Cow<str>>(sent.get()).ok())
+        .unwrap_or_else(|| word.to_text())
+}
+
 /// Why `found`, the value of `key` (`sent`, when the scan kept it), is
 /// none of `words`, in words.
 fn word_misfit(key: &str, words: &[&str], found: &Status, sent: Option<&RawValue>) -> String {
     let words = words.join(", ");
     match found {
         Status::Word(word) => {
-            // The word as the vendor wrote it, not as the tables fold it.
-            let word = sent
-                .and_then(|sent| serde_json::from_str::<Cow<str>>(sent.get()).ok())
-                .unwrap_or_else(|| word.to_text());
+            let word = as_sent(word, sent);
             format!("its `{key}` `{}` is none of {words}", PayloadText(&word))
         }
         Status::Text => format!("its `{key}` is text longer than any of {words}"),

@@ -1265,11 +1265,11 @@ fn numbering_markers(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
             let before = before.strip_suffix(VARIATION_SELECTOR).unwrap_or(before);
             let digit = before.chars().next_back().filter(char::is_ascii_digit)?;
             let digit_at = before.len() - digit.len_utf8();
-            let line_so_far = before[..digit_at].rsplit('\n').next().unwrap_or_default();
-            line_so_far
-                .trim()
-                .is_empty()
-                .then_some((digit_at, at + keycap.len()))
+            // Only the white space just before the digit is looked at, so
+            // a long line of keycaps costs linear time.
+            let head =
+                before[..digit_at].trim_end_matches(|c: char| c.is_whitespace() && c != '\n');
+            (head.is_empty() || head.ends_with('\n')).then_some((digit_at, at + keycap.len()))
         })
 }
 

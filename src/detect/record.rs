@@ -5,7 +5,7 @@
 //! serde_json's deserializer: at the top level and one level into an
 //! envelope they note each key and the values detection reads (`status`
 //! and the [`WordKey`](crate::providers::format::WordKey)s) as they pass, exactly
-//! as the scan does; deeper values go to serde_json untouched. Keys the wire
+//! as the scan does. Keys the wire
 //! type does not know are still noted (serde asks for every key, and skipped
 //! envelopes are walked with the same adapters), so the shape is the whole
 //! body's, whatever type was parsed. Deeper values, and the values detection
@@ -16,7 +16,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::strict::{StrictMap, StrictSeed, StrictSeq};
+use super::strict::{StrictEnum, StrictMap, StrictSeed, StrictSeq};
 use super::{Level, Scalar, Shape, Status};
 use crate::providers::format::{Envelope, KeyInfo, KeyTable};
 
@@ -239,7 +239,7 @@ impl<'s, 'de, V: Visitor<'de>> Visitor<'de> for NotingVisitor<'s, 'de, V> {
     }
 
     fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
-        self.inner.visit_enum(data)
+        self.inner.visit_enum(StrictEnum(data))
     }
 }
 

@@ -109,7 +109,48 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for StrictVisitor<V> {
     }
 
     fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
-        self.0.visit_enum(data)
+        self.0.visit_enum(StrictEnum(data))
+    }
+}
+
+/// An externally tagged enum (`{"Variant": …}`) whose content is read
+/// through [`Strict`].
+pub(crate) struct StrictEnum<A>(pub(crate) A);
+
+impl<'de, A: de::EnumAccess<'de>> de::EnumAccess<'de> for StrictEnum<A> {
+    type Error = A::Error;
+    type Variant = StrictEnum<A::Variant>;
+
+    fn variant_seed<S: DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Self::Variant), A::Error> {
+        let (value, variant) = self.0.variant_seed(seed)?;
+        Ok((value, StrictEnum(variant)))
+    }
+}
+
+impl<'de, A: de::VariantAccess<'de>> de::VariantAccess<'de> for StrictEnum<A> {
+    type Error = A::Error;
+
+    fn unit_variant(self) -> Result<(), A::Error> {
+        self.0.unit_variant()
+    }
+
+    fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, A::Error> {
+        self.0.newtype_variant_seed(StrictSeed(seed))
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
+        self.0.tuple_variant(len, StrictVisitor(visitor))
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
+        self.0.struct_variant(fields, StrictVisitor(visitor))
     }
 }
 
@@ -218,5 +259,36 @@ impl<'de> Visitor<'de> for Checked {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
         while map.next_entry::<de::IgnoredAny, Checked>()?.is_some() {}
         Ok(Checked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    /// What `Value` refuses is refused inside an externally tagged enum's
+    /// content too, which serde reaches through `visit_enum`.
+    #[test]
+    fn an_enum_s_content_is_read_strictly() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        enum Kind {
+            Shape { a: u8 },
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Wire {
+            kind: Kind,
+        }
+        let fine = r#"{"kind": {"Shape": {"a": 1, "skipped": [1e300]}}}"#;
+        assert!(super::parse::<Wire>(fine).is_ok());
+        for body in [
+            r#"{"kind": {"Shape": {"a": 1, "skipped": 1e400}}}"#,
+            r#"{"kind": {"Shape": {"a": 1, "skipped": "\ud800"}}}"#,
+        ] {
+            assert!(serde_json::from_str::<serde_json::Value>(body).is_err());
+            let error = super::parse::<Wire>(body).unwrap_err();
+            assert!(error.is_syntax(), "{body}: {error}");
+        }
     }
 }

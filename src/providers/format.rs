@@ -680,7 +680,7 @@ pub(crate) fn describe(signature: &Signature) -> String {
         StatusMark::NoneOrCode => parts.push("`status`, if any, numeric".to_owned()),
         StatusMark::Words(words) => parts.push(format!("`status` {}", words.join("/"))),
         StatusMark::Exact(words) => {
-            parts.push(format!("`status` {} (spelled so)", words.join("/")));
+            parts.push(format!("`status` {}, in that spelling", words.join("/")));
         }
         StatusMark::NoneOrWords(words) => {
             parts.push(format!("`status`, if any, {}", words.join("/")));

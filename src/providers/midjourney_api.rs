@@ -130,7 +130,6 @@ impl<'de> Deserialize<'de> for ImageUrl {
                 // is: it keeps its place in the list (an empty URL).
                 #[derive(Deserialize)]
                 struct UrlObject {
-                    #[serde(default)]
                     url: Option<String>,
                 }
                 UrlObject::deserialize(de::value::MapAccessDeserializer::new(map))
