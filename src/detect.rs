@@ -234,6 +234,14 @@ impl<'de> Level<'de> {
         }
     }
 
+    /// Which of `keys` the level lacks, for messages.
+    fn missing<'k>(&self, keys: &[&'k str]) -> Vec<&'k str> {
+        let table = KeyTable::get();
+        (keys.iter().copied())
+            .filter(|key| (table.lookup(key).id).is_none_or(|id| !self.known.contains(id)))
+            .collect()
+    }
+
     /// Whether the level has keys no format knows.
     fn has_unknown_keys(&self) -> bool {
         self.unknown_keys() > 0
@@ -944,10 +952,7 @@ fn needs(
         // mostly) are all there is to say, and formats with the same id
         // share the reason.
         if let Some(level) = top.filter(|_| !first.all.is_empty()) {
-            let table = KeyTable::get();
-            let lacks: Vec<&str> = (first.all.iter().copied())
-                .filter(|key| (table.lookup(key).id).is_none_or(|id| !level.known.contains(id)))
-                .collect();
+            let lacks = level.missing(first.all);
             return format!("{subject} has no {}", every_key(&lacks));
         }
         if first.all.is_empty() && first.any.len() > 1 {
@@ -983,11 +988,7 @@ fn needs(
 fn lacks(level: &Level, signature: &CompiledSignature, tolerated: bool) -> String {
     let source = &signature.source;
     if !level.known.contains_all(&signature.all) {
-        let table = KeyTable::get();
-        let missing: Vec<&str> = (source.all.iter().copied())
-            .filter(|key| !(table.lookup(key).id).is_some_and(|id| level.known.contains(id)))
-            .collect();
-        format!("it has no {}", every_key(&missing))
+        format!("it has no {}", every_key(&level.missing(source.all)))
     } else if !source.any.is_empty() && !level.known.intersects(&signature.any) {
         format!("none of {}", some_keys(source.any))
     } else if signature.closed && level.has_unknown_keys() && (signature.exact || !tolerated) {

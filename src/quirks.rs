@@ -931,8 +931,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
 ///
 /// Envelope wire types are generic over the type of their envelope field
 /// (`data`, `tasks`); the records inside an envelope use `Skipped`, so a
-/// body nesting envelopes inside envelopes is skipped iteratively by
-/// serde_json instead of driving the typed decoder into deep recursion.
+/// body nesting envelopes inside envelopes is read through without being
+/// kept (within serde_json's depth limit, as a `Value` parse reads it)
+/// instead of driving the typed decoder into the records of records.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Skipped;
 

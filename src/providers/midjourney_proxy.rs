@@ -306,24 +306,7 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
 /// `list-by-condition`: a JSON array of task objects.
 fn parse_list(text: &str) -> Result<Vec<Task<'_>>, DecodeError> {
     type List<'a> = DeserializeAsWrap<Vec<Task<'a>>, Vec<ObjectOnly>>;
-    match crate::detect::parse_strict::<List>(text) {
-        Ok(list) => Ok(list.into_inner()),
-        Err(_) => {
-            let mut json = serde_json::Deserializer::from_str(text);
-            let strict = crate::detect::Strict(&mut json);
-            let error = match serde_path_to_error::deserialize::<_, List>(strict) {
-                Err(error) => {
-                    let path = error.path().to_string();
-                    DecodeError::from_json(Some(PROVIDER), path, error.into_inner())
-                }
-                Ok(_) => match json.end() {
-                    Err(error) => DecodeError::from_json(Some(PROVIDER), ".".to_owned(), error),
-                    Ok(()) => DecodeError::field(PROVIDER, ".", "the list could not be parsed"),
-                },
-            };
-            Err(error)
-        }
-    }
+    super::parse_located::<List>(PROVIDER, text).map(DeserializeAsWrap::into_inner)
 }
 
 /// Whether `action` makes a video, whose URLs are videos whatever they

@@ -438,10 +438,8 @@ pub(crate) fn parse<'de, T: Deserialize<'de>>(
     check: Check,
 ) -> Result<T, DecodeError> {
     if let Check::Detected = check {
-        return match crate::detect::parse_strict::<DeserializeAsWrap<T, ObjectOnly>>(text) {
-            Ok(wire) => Ok(wire.into_inner()),
-            Err(_) => Err(parse_with_path::<T>(provider, text)),
-        };
+        return parse_located::<DeserializeAsWrap<T, ObjectOnly>>(provider, text)
+            .map(DeserializeAsWrap::into_inner);
     }
     let mut shape = crate::detect::Shape::of(text);
     match crate::detect::parse_noting::<DeserializeAsWrap<T, ObjectOnly>>(text, &mut shape) {
@@ -472,9 +470,20 @@ pub(crate) fn parse<'de, T: Deserialize<'de>>(
             }
             // A body of another format fails for that reason first.
             crate::detect::check(provider, text)?;
-            Err(parse_with_path::<T>(provider, text))
+            Err(located_error::<DeserializeAsWrap<T, ObjectOnly>>(
+                provider, text,
+            ))
         }
     }
+}
+
+/// Parses `text` as `W` with no format check, reading what `W` skips as a
+/// `Value` parse would; a failure is located ([`located_error`]).
+pub(crate) fn parse_located<'de, W: Deserialize<'de>>(
+    provider: Provider,
+    text: &'de str,
+) -> Result<W, DecodeError> {
+    crate::detect::parse_strict::<W>(text).map_err(|_| located_error::<W>(provider, text))
 }
 
 /// The format check of [`parse`], for a body a module parses by a path of
@@ -500,11 +509,14 @@ pub(crate) fn check_by_scan(
     }
 }
 
+/// Why `text` does not parse as `W`, with the JSON path where it fails: the
+/// parse is done again, strictly as before, with serde_path_to_error, which
+/// fails at the same place (the parse is deterministic).
 #[cold]
-fn parse_with_path<'de, T: Deserialize<'de>>(provider: Provider, text: &'de str) -> DecodeError {
+fn located_error<'de, W: Deserialize<'de>>(provider: Provider, text: &'de str) -> DecodeError {
     let mut json = serde_json::Deserializer::from_str(text);
     let strict = crate::detect::Strict(&mut json);
-    match serde_path_to_error::deserialize::<_, DeserializeAsWrap<T, ObjectOnly>>(strict) {
+    match serde_path_to_error::deserialize::<_, W>(strict) {
         Err(error) => match json_type_if_not_object(text) {
             // A list body failing inside (`[null]` for a format that sends
             // lists) is better told by the item's path.
