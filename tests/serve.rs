@@ -125,11 +125,13 @@ impl Drop for Server {
     }
 }
 
-fn temp_store(name: &str) -> (PathBuf, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("mjhook-serve-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let store = dir.join("mjhook.db");
+/// A store path in a fresh directory, removed when the returned guard drops.
+fn temp_store(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("mjhook-serve-{name}-"))
+        .tempdir()
+        .expect("temp dir");
+    let store = dir.path().join("mjhook.db");
     (dir, store)
 }
 
