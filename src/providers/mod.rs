@@ -892,7 +892,8 @@ pub(crate) fn is_video_url(url: &str) -> bool {
 /// URLs and videos are not images, whatever list a vendor puts them in), the images
 /// of a job that has not completed are previews (the canonical model: "a
 /// partial image while in progress"; a failed or cancelled job keeps the
-/// last one it showed, as midjourney-proxy's tasks do), and a completed job
+/// last one it showed, as midjourney-proxy's tasks do; a job of an unknown
+/// status at 1–99 % is part of the way through), and a completed job
 /// that does not state its progress, or states 0 (what GoAPI sends on plans
 /// without progress reports), is at 100.
 #[inline]
@@ -902,7 +903,11 @@ pub(crate) fn finish(event: &mut JobEvent) {
     }
     keep_first_of_each(&mut event.images, |image| image.url.as_str());
     let stopped_short = matches!(event.status, JobStatus::Failed | JobStatus::Cancelled);
-    if event.status.is_running() || stopped_short {
+    // A job of a status word mjhook does not know is still part of the way
+    // through when its progress says so: what it shows is no result yet.
+    let part_way = event.status == JobStatus::Unknown
+        && event.progress.is_some_and(|p| (1..100).contains(&p.get()));
+    if event.status.is_running() || stopped_short || part_way {
         for image in &mut event.images {
             if matches!(image.role, ImageRole::Grid | ImageRole::Image) {
                 image.role = ImageRole::Preview;
