@@ -122,8 +122,11 @@ const TASK_TYPES: [(&str, &str); 20] = [
 
 /// Whether a job of this canonical status shows previews: one that has not
 /// completed (a failed or cancelled one keeps the last it showed).
-fn shows_previews(status: &str) -> bool {
+/// Whether a job of this status and progress shows previews: one not
+/// completed, or of an unknown status part of the way through.
+fn shows_previews(status: &str, progress: Option<mjhook::Progress>) -> bool {
     matches!(status, "pending" | "in_progress" | "failed" | "cancelled")
+        || (status == "unknown" && progress.is_some_and(|p| (1..100).contains(&p.get())))
 }
 
 proptest! {
@@ -152,7 +155,8 @@ proptest! {
 
         let event = decode_one(Provider::Apiframe, &task);
         check_invariants(&event)?;
-        let part_way = percentage.as_ref().and_then(|(_, n)| *n).is_some_and(|n| (1..100).contains(&n));
+        // 100 % of nothing is still running: the result is to come.
+        let part_way = percentage.as_ref().and_then(|(_, n)| *n).is_some_and(|n| (1..100).contains(&n) || (n == 100 && !has_result));
         let expected_status = match status {
             Some((_, canonical)) => canonical,
             None if part_way => "in_progress",
@@ -241,7 +245,7 @@ proptest! {
         let all: BTreeSet<String> = output.image_url.iter().chain(&output.image_urls).chain(&output.temporary_image_urls).chain(&output.intermediate_image_urls).map(|url| url.to_string()).collect();
         prop_assert_eq!(url_set(&event), all.iter().map(String::as_str).collect::<BTreeSet<_>>());
         // A task that has not completed shows previews.
-        let running = shows_previews(status.1);
+        let running = shows_previews(status.1, event.progress);
         let results = usize::from(image_url) + quarters;
         let previews_out = event.images.iter().filter(|image| image.role == mjhook::ImageRole::Preview).count();
         prop_assert_eq!(previews_out, previews + if running { results } else { 0 });
@@ -313,7 +317,7 @@ proptest! {
         let expected_indexes: Vec<_> = (0..quarters as u8).map(|n| (quarters >= 2).then_some(n)).collect();
         prop_assert_eq!(quarters_out.iter().map(|i| i.index).collect::<Vec<_>>(), expected_indexes);
         // A job that has not completed shows previews.
-        let running = shows_previews(status.1);
+        let running = shows_previews(status.1, event.progress);
         let quarter_role = if running { mjhook::ImageRole::Preview } else { mjhook::ImageRole::Image };
         prop_assert!(quarters_out.iter().all(|i| i.role == quarter_role));
         let expected_progress = completed_at_100(status.1, progress.and_then(|(_, n)| n));
@@ -571,7 +575,7 @@ proptest! {
         prop_assert_eq!(event.error.as_ref().and_then(|e| e.code.as_deref()), (status.1 == "failed").then_some("10002"));
         let all: BTreeSet<String> = output.image_url.iter().chain(&output.image_urls).map(|url| url.to_string()).collect();
         prop_assert_eq!(url_set(&event), all.iter().map(String::as_str).collect::<BTreeSet<_>>());
-        let running = shows_previews(status.1);
+        let running = shows_previews(status.1, event.progress);
         for image in &event.images {
             let expected_role = if running {
                 mjhook::ImageRole::Preview
@@ -855,7 +859,7 @@ proptest! {
         prop_assert_eq!(event.progress.map(|p| p.get()), expected_progress);
         let expected_urls: BTreeSet<String> = task.image_url.iter().chain(&task.raw_image_url).chain(&task.sub_image_urls).map(|url| url.to_string()).collect();
         prop_assert_eq!(url_set(&event), expected_urls.iter().map(String::as_str).collect::<BTreeSet<_>>());
-        let running = shows_previews(expected_status);
+        let running = shows_previews(expected_status, event.progress);
         let whole_role = if running {
             mjhook::ImageRole::Preview
         } else if quarters || offers_upscales {
@@ -964,7 +968,7 @@ proptest! {
         // Payload order: the message serializes `originalUrl` before `uri`.
         let expected_urls: Vec<&str> = message.original_url.iter().chain(&message.uri).map(|url| url.as_ref()).collect();
         prop_assert_eq!(event.images.iter().map(|image| image.url.as_str()).collect::<Vec<_>>(), expected_urls);
-        let role = if shows_previews(expected_status) {
+        let role = if shows_previews(expected_status, event.progress) {
             mjhook::ImageRole::Preview
         } else if offers_upscales {
             mjhook::ImageRole::Grid
