@@ -1104,13 +1104,32 @@ impl ErrorDetail<'_> {
             ErrorDetail::Text(text) => JobError::from_vendor(None, Some(&**text)),
             ErrorDetail::Object(object) => {
                 let code = object.code.as_ref().filter(|code| code.as_int() != Some(0));
-                let message = object.message.as_ref().or(object.raw_message.as_ref());
                 JobError::from_vendor(
                     code.map(|code| code.to_text().into_owned()),
-                    message.map(|message| &**message),
+                    with_upstream_text(object.message.as_deref(), object.raw_message.as_deref()),
                 )
             }
         }
+    }
+}
+
+/// GoAPI's and Legnext's failure text: `message`, with the upstream
+/// `raw_message` after it in brackets when it adds something. Their
+/// `message` is often generic (`"task failed"`) and the reason only in
+/// `raw_message` (`"Banned prompt detected"`); either alone is taken as it is.
+pub(crate) fn with_upstream_text<'t>(
+    message: Option<&'t str>,
+    raw_message: Option<&'t str>,
+) -> Option<Cow<'t, str>> {
+    let filled = |text: &&str| !is_blank(text);
+    match (message.filter(filled), raw_message.filter(filled)) {
+        (Some(message), Some(raw)) if !message.contains(raw.trim()) => Some(Cow::Owned(format!(
+            "{} ({})",
+            message.trim_end(),
+            raw.trim()
+        ))),
+        (Some(message), _) => Some(Cow::Borrowed(message)),
+        (None, raw) => raw.map(Cow::Borrowed),
     }
 }
 
@@ -1295,6 +1314,22 @@ fn split_at_keycaps(text: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_upstream_text_follows_the_message_when_it_adds_something() {
+        let text = |message, raw| with_upstream_text(message, raw).map(Cow::into_owned);
+        assert_eq!(
+            text(Some("task failed"), Some("Banned prompt detected")).as_deref(),
+            Some("task failed (Banned prompt detected)")
+        );
+        assert_eq!(
+            text(Some("rejected: banned prompt"), Some(" banned prompt ")).as_deref(),
+            Some("rejected: banned prompt")
+        );
+        assert_eq!(text(Some(" "), Some("timeout")).as_deref(), Some("timeout"));
+        assert_eq!(text(Some("timeout"), Some("")).as_deref(), Some("timeout"));
+        assert_eq!(text(None, None), None);
+    }
 
     #[test]
     fn filled_is_any_value_but_null_blank_text_and_an_empty_list() {

@@ -15,7 +15,8 @@
 //!   `intermediate_image_urls` are previews. A describe's `input.image_url`
 //!   (the echo of its request) is its `input` image.
 //! - `error` is reported for a failed task only: from the unified `error`
-//!   object (`{"code": 0, "message": ""}` is no error), or v2's
+//!   object (`{"code": 0, "message": ""}` is no error; its `message`, with
+//!   `raw_message` after it in brackets when that adds the reason), or v2's
 //!   `error_messages` (blank entries skipped; else `task_result.message`),
 //!   else the task's top-level `message`.
 //! - An envelope whose `code` is neither 0 nor 200 is the vendor's error

@@ -25,7 +25,8 @@
 //! - The prompt comes from `input.prompt` when `input` is an object that has
 //!   one (GoAPI's twin does; Legnext sends `input: null`).
 //! - `error` is reported for a failed job only (`{"code": 0, "message": ""}`
-//!   is no error); its message is `message`, else `raw_message`.
+//!   is no error); its message is `message` with the upstream `raw_message`
+//!   after it in brackets when that adds something, else either alone.
 //! - `occurred_at` is the callback's `timestamp`; a polled job in a terminal
 //!   state (or a callback's whose `timestamp` is `0` or blank) occurred at
 //!   `meta.ended_at`; otherwise none.
@@ -45,8 +46,8 @@ use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{is_word, Image, ImageRole, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, is_blank, BorrowedText, EmptyAsNone, ErrorDetail, NullableList, ObjectOnly,
-    OneOrMany, Skipped, StringOrInt, Timestamp,
+    clean_prompts, is_blank, with_upstream_text, BorrowedText, EmptyAsNone, ErrorDetail,
+    NullableList, ObjectOnly, OneOrMany, Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Legnext;
@@ -229,7 +230,8 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
             return Err(DecodeError::Vendor {
                 provider: PROVIDER,
                 code: code.to_text().into_owned(),
-                message: body.message.or(body.raw_message).map(Cow::into_owned),
+                message: with_upstream_text(body.message.as_deref(), body.raw_message.as_deref())
+                    .map(Cow::into_owned),
             });
         }
     }
