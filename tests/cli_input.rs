@@ -102,6 +102,32 @@ fn a_closed_stdout_ends_quietly_with_status_0() {
     assert_eq!(output.status.code(), Some(0));
 }
 
+#[test]
+fn a_closed_stdout_is_status_0_after_a_rejected_input_too() {
+    let bad = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/bad/apiframe__task-id-empty-string.json");
+    assert!(bad.is_file(), "the rejected input is there");
+    let fixtures = good_fixtures();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mjhook"))
+        .arg("normalize")
+        .arg(&bad)
+        .args((0..20).flat_map(|_| fixtures.iter()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with(r#"{"provider":"#), "{first}");
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "only the rejection: {stderr}");
+    assert_eq!(output.status.code(), Some(0));
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_full_disk_is_one_message_and_status_1() {

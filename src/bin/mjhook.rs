@@ -145,8 +145,12 @@ fn main() -> ExitCode {
     let written = match ran {
         Ok(()) => true,
         Err(Halt::Usage) => return ExitCode::from(2),
-        // Whoever reads stdout has all they wanted.
-        Err(Halt::Output(error)) if error.kind() == ErrorKind::BrokenPipe => true,
+        // Whoever reads stdout has all they wanted, as after `| head -1`:
+        // status 0 whatever came before, so a pipeline's status does not
+        // depend on how far the program got before the reader left.
+        Err(Halt::Output(error)) if error.kind() == ErrorKind::BrokenPipe => {
+            return ExitCode::SUCCESS
+        }
         Err(Halt::Output(error)) => {
             report::say(format_args!("writing output: {error}"));
             false
