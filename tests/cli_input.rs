@@ -376,9 +376,12 @@ fn directories_are_walked_in_name_order_for_json_and_ndjson() {
         compact(&imagineapi) + "\n" + &compact(&goapi) + "\n",
     )
     .unwrap();
+    // An extension in capitals, as case-insensitive file systems keep it.
+    std::fs::copy(&asyncapi, dir.join("d.JSON")).unwrap();
     std::fs::write(dir.join("notes.txt"), "not a payload").unwrap();
 
-    let expected = normalized_one_by_one(&[asyncapi, goapi.clone(), imagineapi, goapi]);
+    let expected =
+        normalized_one_by_one(&[asyncapi.clone(), goapi.clone(), imagineapi, goapi, asyncapi]);
     assert_eq!(stdout_of(mjhook().arg("normalize").arg(&dir)), expected);
     let detected = stdout_of(mjhook().arg("detect").arg(&dir));
     let name = dir.display();
@@ -386,7 +389,8 @@ fn directories_are_walked_in_name_order_for_json_and_ndjson() {
         detected,
         format!(
             "{name}/a.json: asyncapi\n{name}/b/inner/z.json: goapi\n\
-             {name}/c.ndjson: imagineapi\n{name}/c.ndjson: goapi\n"
+             {name}/c.ndjson: imagineapi\n{name}/c.ndjson: goapi\n\
+             {name}/d.JSON: asyncapi\n"
         )
     );
 

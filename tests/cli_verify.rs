@@ -464,6 +464,42 @@ fn usage_errors_exit_2() {
         "so a replay window cannot apply",
         &[SECRET],
     );
+    // A header name no request can have; a URL that is none; a secret with
+    // a carriage return from a CRLF file, which could never match.
+    let spaced_name = format!("x webhook secret: {SECRET}");
+    let goapi = |header: &str, secret: &str| {
+        mjhook(&[
+            "verify", "-p", "goapi", "--secret", secret, "-H", header, &path,
+        ])
+    };
+    assert_refused(
+        &goapi(&spaced_name, SECRET),
+        2,
+        "--header number 1 is not of the form `Name: value` with a valid header name",
+        &[SECRET],
+    );
+    let with_cr = format!("{SECRET}\r");
+    assert_refused(
+        &goapi(&format!("x-webhook-secret: {SECRET}"), &with_cr),
+        2,
+        "secret number 1 has white space at its start or end",
+        &[SECRET],
+    );
+    assert_refused(
+        &mjhook(&[
+            "verify",
+            "-p",
+            "imagineapi",
+            "--secret",
+            SECRET,
+            "--url",
+            "not a url",
+            &path,
+        ]),
+        2,
+        "--url is not a URL",
+        &[SECRET],
+    );
 }
 
 #[test]

@@ -27,7 +27,8 @@ pub struct ServeArgs {
     /// once its HMAC is enabled: its HMAC key) or echoes a secret header
     /// (`apiframe`, `goapi`, and `legnext` when a secret can be set), as
     /// PROVIDER=SECRET; repeat to rotate. Also read from
-    /// `MJHOOK_SECRET_<PROVIDER>`.
+    /// `MJHOOK_SECRET_<PROVIDER>` for a provider no `--secret` or `--token`
+    /// names (a flag overrides the variables).
     #[arg(long, value_name = "PROVIDER=SECRET", value_parser = PairParser)]
     pub secret: Vec<(Provider, String)>,
 
@@ -36,7 +37,7 @@ pub struct ServeArgs {
     /// secret or a token, not both), checked against `?token=`, as
     /// PROVIDER=TOKEN. A `MJHOOK_SECRET_*` or `MJHOOK_TOKEN_*` variable
     /// naming no provider stops the start.
-    /// Also read from `MJHOOK_TOKEN_<PROVIDER>`.
+    /// Also read from `MJHOOK_TOKEN_<PROVIDER>` for a provider no flag names.
     #[arg(long, value_name = "PROVIDER=TOKEN", value_parser = PairParser)]
     pub token: Vec<(Provider, String)>,
 
@@ -305,6 +306,13 @@ impl Config {
         let mut secrets: BTreeMap<Provider, (Method, Vec<String>)> = BTreeMap::new();
         let mut add = |provider: Provider, value: String, as_token: bool, source: &str| {
             let given = if as_token { "a URL token" } else { "a secret" };
+            // Header values and query strings arrive without white space
+            // at their ends: such a credential could never match.
+            if value.trim() != value {
+                return Err(Error::Config(format!(
+                    "{source} gives {provider} {given} with white space at its start or end (a carriage return from a CRLF file?), which no request can carry: remove it"
+                )));
+            }
             // A token is for the URL-token method; a secret for the one
             // method a provider has that takes a secret (kie's HMAC,
             // legnext's secret header beside their URL tokens).
@@ -334,7 +342,13 @@ impl Config {
         for (provider, value) in &args.token {
             add(*provider, value.clone(), true, "--token")?;
         }
-        for provider in Provider::ALL {
+        // A provider given on the command line takes its credentials from
+        // there alone, as a flag overrides its variable: a variable left
+        // over from before a rotation must not keep an old secret valid.
+        let flagged: Vec<Provider> = (args.secret.iter().chain(&args.token))
+            .map(|(provider, _)| *provider)
+            .collect();
+        for provider in Provider::ALL.into_iter().filter(|p| !flagged.contains(p)) {
             for (prefix, as_token) in [("MJHOOK_SECRET_", false), ("MJHOOK_TOKEN_", true)] {
                 let name = format!("{prefix}{}", env_suffix(provider));
                 match env(&name) {
@@ -426,7 +440,13 @@ impl Config {
                     "--forward needs --forward-secret (or MJHOOK_FORWARD_SECRET)".into(),
                 ))
             }
-            (None, _) => None,
+            (None, Some(_)) => {
+                tracing::warn!(
+                    "--forward-secret (or MJHOOK_FORWARD_SECRET) is set without --forward: nothing is forwarded"
+                );
+                None
+            }
+            (None, None) => None,
         };
 
         Ok(Config {
@@ -537,6 +557,45 @@ mod tests {
         let mut all = vec!["serve"];
         all.extend_from_slice(argv);
         Cli::try_parse_from(all).expect("flags parse").args
+    }
+
+    #[test]
+    fn a_flag_overrides_the_variables_of_its_provider() {
+        let config = Config::from_args_env(&args(&["--secret", "apiframe=new"]), |name| {
+            (name == "MJHOOK_SECRET_APIFRAME").then(|| "old".to_owned())
+        })
+        .expect("valid");
+        let Some(Auth::Verify(verifier)) = config.providers.get(&Provider::Apiframe) else {
+            panic!("apiframe is verified");
+        };
+        let request = |secret: &str| {
+            let headers = [("x-webhook-secret", secret)];
+            let request = crate::verify::Request::new(br#"{"task_id":"t"}"#).headers(&headers);
+            verifier.verify(&request).map(|_| ())
+        };
+        assert!(request("new").is_ok());
+        assert!(
+            request("old").is_err(),
+            "the variable's secret is not taken"
+        );
+    }
+
+    #[test]
+    fn a_credential_with_white_space_at_its_ends_is_refused() {
+        for (given, variable) in [
+            (&["--secret", "apiframe=sec\r"][..], None),
+            (&[][..], Some("MJHOOK_SECRET_APIFRAME")),
+            (&["--token", "imagineapi= tok"][..], None),
+        ] {
+            let err = Config::from_args_env(&args(given), |name| {
+                (Some(name) == variable).then(|| "sec\r".to_owned())
+            })
+            .expect_err("refused");
+            assert!(
+                err.to_string().contains("white space at its start or end"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -166,9 +166,10 @@ fn walk(
         // A link to a file counts as the file; links to directories are not
         // followed, so a cycle cannot make the walk endless.
         let is_file = entry.file_type().is_file() || (entry.path_is_symlink() && path.is_file());
-        let payload = path
-            .extension()
-            .is_some_and(|extension| extension == "json" || extension == "ndjson");
+        // `BODY.JSON` from a case-insensitive file system counts too.
+        let payload = path.extension().is_some_and(|extension| {
+            extension.eq_ignore_ascii_case("json") || extension.eq_ignore_ascii_case("ndjson")
+        });
         if is_file && payload {
             found = true;
             file(path, limit, log, visit)?;

@@ -121,17 +121,35 @@ pub fn verify(args: &VerifyArgs, out: &mut Out<impl Write>, log: &mut Log) -> Re
             "verify: --secret number {n} is empty: an empty secret would authenticate anyone"
         )));
     }
+    // Header values and URLs arrive without white space at their ends: a
+    // secret with some could never match.
+    let edged = |secret: &[u8]| secret.trim_ascii().len() != secret.len();
+    if let Some(n) = (1..)
+        .zip(&secrets)
+        .find_map(|(n, secret)| edged(secret.expose()).then_some(n))
+    {
+        return Err(log.usage(format_args!(
+            "verify: secret number {n} has white space at its start or end (a carriage return from a CRLF file?), which no request can carry"
+        )));
+    }
     let mut headers = Vec::with_capacity(args.headers.len());
     for (n, Hidden(header)) in (1..).zip(&args.headers) {
         match header.split_once(':') {
-            Some((name, value)) if !name.trim().is_empty() => {
+            Some((name, value)) if http::HeaderName::from_bytes(name.trim().as_bytes()).is_ok() => {
                 headers.push((name.trim(), value.trim()));
             }
             _ => {
                 return Err(log.usage(format_args!(
-                    "verify: --header number {n} is not of the form `Name: value`"
+                    "verify: --header number {n} is not of the form `Name: value` with a valid header name"
                 )))
             }
+        }
+    }
+    if let Some(Hidden(url)) = &args.url {
+        if url.parse::<http::Uri>().is_err() {
+            return Err(log.usage(format_args!(
+                "verify: --url is not a URL (such as https://hooks.example.com/mj?token=…)"
+            )));
         }
     }
 
