@@ -79,6 +79,13 @@ impl Error {
 /// failed (said in the log).
 pub fn run(args: ServeArgs) -> ExitCode {
     init_logging(args.log_format);
+    // `MJHOOK_LOG=bogus` parses (as a target to show), and hides the rest.
+    let errors_logged = tracing::enabled!(tracing::Level::ERROR);
+    if !errors_logged {
+        eprintln!(
+            "mjhook serve: MJHOOK_LOG hides mjhook's own errors (it takes levels such as `info` or `mjhook=debug`); the reason for stopping is printed here all the same"
+        );
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -86,6 +93,9 @@ pub fn run(args: ServeArgs) -> ExitCode {
         Ok(runtime) => runtime,
         Err(err) => {
             tracing::error!(error = %err, "cannot start the async runtime");
+            if !errors_logged {
+                eprintln!("mjhook serve: cannot start the async runtime: {err}");
+            }
             return ExitCode::FAILURE;
         }
     };
@@ -104,6 +114,9 @@ pub fn run(args: ServeArgs) -> ExitCode {
         // The log is on stderr, in the format asked for: one line says it.
         Err(err) => {
             tracing::error!(error = %err, "mjhook serve stopped");
+            if !errors_logged {
+                eprintln!("mjhook serve stopped: {err}");
+            }
             ExitCode::FAILURE
         }
     }
