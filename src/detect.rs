@@ -6,7 +6,9 @@
 //! `code`, `error`); every other value is skipped, and no
 //! `serde_json::Value` is built. Each [`Format`](crate::providers::format::Format)
 //! is then checked against what was seen: a format fits when the body shows
-//! its evidence and carries no key that only other formats send. The one
+//! its evidence and carries no key that only other formats send. A level
+//! that states a status under a key no format knows (`task_status`,
+//! `jobStatus`) fits none: decoding it would ignore the status it states. The one
 //! format that fits is the answer; none ("unknown format") or several (a tie)
 //! is an error that lists the keys seen and why each format does not fit.
 
@@ -154,6 +156,10 @@ pub(crate) struct Level<'de> {
     /// The values of `status` (first) and the [`WordKey`]s as sent, for
     /// messages: kept, as `names` are, only by a scan for a message.
     sent: [Option<&'de RawValue>; 1 + WordKey::ALL.len()],
+    /// Whether a key no format knows names a status (`task_status`): the
+    /// level states its status where no format reads it, so it is none of
+    /// theirs ([`names_a_status`](crate::providers::format::names_a_status)).
+    status_elsewhere: bool,
 }
 
 impl<'de> Level<'de> {
@@ -167,17 +173,18 @@ impl<'de> Level<'de> {
 
     /// Notes a key, `id` being its number in the [`KeyTable`], keeping its
     /// name if the level collects them.
-    fn push(&mut self, table: &KeyTable, id: Option<u16>, key: Cow<'de, str>) {
-        if self.note(table, id) && self.collecting && self.names.len() < DecodeError::LISTED {
+    fn push(&mut self, table: &KeyTable, info: KeyInfo, key: Cow<'de, str>) {
+        if self.note(table, info) && self.collecting && self.names.len() < DecodeError::LISTED {
             self.names.push(key);
         }
     }
 
-    /// Notes a key by its number alone: the typed parse's levels collect no
-    /// names, so it need not keep the key's text.
+    /// Notes a key by what the table knows of it: the typed parse's levels
+    /// collect no names, so it need not keep the key's text.
     /// Returns whether the key counted: a known key seen before does not.
-    pub(crate) fn note(&mut self, table: &KeyTable, id: Option<u16>) -> bool {
-        if let Some(id) = id {
+    pub(crate) fn note(&mut self, table: &KeyTable, info: KeyInfo) -> bool {
+        self.status_elsewhere |= info.names_a_status;
+        if let Some(id) = info.id {
             if self.known.contains(id) {
                 // A repeated key is no unknown key: the typed parse refuses
                 // it by name.
@@ -447,10 +454,11 @@ impl<'de> Shape<'de> {
     /// How `format` fits, if it does ([`Shape::fits`]).
     fn fit(&self, format: &CompiledFormat, named: bool) -> Option<Fit> {
         let counts = |signature: &CompiledSignature| named || !signature.source.named_only;
-        // A key the format does not know: `push` ruled the format out.
+        // A key the format does not know: `push` ruled the format out; a
+        // status under a key no format knows rules every format out.
         if self
             .levels_read()
-            .any(|level| level.ruled_out.has(format.format.provider))
+            .any(|level| level.ruled_out.has(format.format.provider) || level.status_elsewhere)
         {
             return None;
         }
@@ -535,6 +543,16 @@ impl<'de> Shape<'de> {
                 }
             }
         }
+        if let Some(key) = foreign
+            .is_empty()
+            .then(|| self.status_elsewhere())
+            .flatten()
+        {
+            let why = format!(
+                "it states its status under {key}, a key no format sends: that status would be ignored"
+            );
+            return Some(Misfit::NoEvidence(why));
+        }
         if foreign.is_empty() {
             let tolerated = self.unknown_keys_tolerated();
             // Beside an envelope the top level still says what the body
@@ -574,6 +592,23 @@ impl<'de> Shape<'de> {
         } else {
             Some(Misfit::Foreign(foreign))
         }
+    }
+
+    /// The key, as a quoted path, under which a level states its status
+    /// where no format reads it (`task_status`), if one does; "a key no
+    /// format reads" when the shape kept no names.
+    fn status_elsewhere(&self) -> Option<String> {
+        let table = KeyTable::get();
+        let mut levels = self.levels().filter(|(_, level)| level.status_elsewhere);
+        let (prefix, level) = levels.next()?;
+        let named = level.names.iter().find(|name| {
+            crate::providers::format::names_a_status(name) && table.lookup(name).id.is_none()
+        });
+        Some(match named {
+            Some(name) if prefix == "[]" => format!("`[].{name}`"),
+            Some(name) => format!("`{prefix}{name}`"),
+            None => "a key no format reads".to_owned(),
+        })
     }
 
     /// Why a record inside one of `format`'s envelopes does not count
@@ -724,6 +759,7 @@ impl<'de> Shape<'de> {
 struct LevelKey {
     known: KeyBits,
     unknown: usize,
+    status_elsewhere: bool,
     recordless: bool,
     status: StatusKey,
     words: [StatusKey; WordKey::ALL.len()],
@@ -773,6 +809,7 @@ impl LevelKey {
         LevelKey {
             known: level.known,
             unknown: level.unknown_keys(),
+            status_elsewhere: level.status_elsewhere,
             recordless: level.records == 0,
             status: StatusKey::of(&level.status),
             words: level.words.each_ref().map(StatusKey::of),
@@ -783,6 +820,7 @@ impl LevelKey {
     fn matches(&self, level: &Level) -> bool {
         self.known == level.known
             && self.unknown == level.unknown_keys()
+            && self.status_elsewhere == level.status_elsewhere
             && self.recordless == (level.records == 0)
             && self.status.matches(&level.status)
             && (self.words.iter().zip(&level.words)).all(|(kept, word)| kept.matches(word))
@@ -1129,7 +1167,7 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
                 }
                 _ => read_value(&mut shape.top, info, true, &mut map)?,
             }
-            shape.top.push(self.table, info.id, key.0);
+            shape.top.push(self.table, info, key.0);
         }
         Ok(Ok(shape))
     }
@@ -1246,7 +1284,7 @@ impl<'de> InnerVisitor<'_> {
             let info = self.table.lookup(&key.0);
             read_value(level, info, first, &mut map)?;
             if first || level.is_new(info.id) {
-                level.push(self.table, info.id, key.0);
+                level.push(self.table, info, key.0);
             }
         }
         Ok(())

@@ -291,16 +291,16 @@ impl<'s, 'de, A: MapAccess<'de>> MapAccess<'de> for NotingMap<'s, 'de, A> {
                             self.next = Next::Envelope(envelope);
                         }
                     }
-                    shape.top.note(self.table, info.id);
+                    shape.top.note(self.table, info);
                 }
                 Where::Inner(level) => {
                     if self.first {
                         if info.is_status || info.word.is_some() {
                             self.next = Next::Read(info);
                         }
-                        level.note(self.table, info.id);
+                        level.note(self.table, info);
                     } else if level.is_new(info.id) {
-                        level.note(self.table, info.id);
+                        level.note(self.table, info);
                     }
                 }
             }

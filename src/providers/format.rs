@@ -490,6 +490,30 @@ pub(crate) struct KeyInfo {
     pub(crate) word: Option<WordKey>,
     /// The key, if some format declares it an envelope.
     pub(crate) envelope: Option<&'static str>,
+    /// Whether the key, which no format knows, names a status
+    /// ([`names_a_status`]).
+    pub(crate) names_a_status: bool,
+}
+
+/// Whether `key` names a status or a state: its last word (words split at
+/// `_`, `-`, `.`, white space and lower-to-upper case changes) is `status`
+/// or `state`, in any case: `task_status`, `jobStatus`, `processing_state`,
+/// `Status`, but not `status_url` or `statusCode`. A body that states its
+/// status under a key a format does not read is not that format's: decoding
+/// it would derive a status from the rest and ignore the one it states
+/// (`{task_id, task_status: "FAILED", image_urls}` is no finished APIFRAME
+/// task).
+pub(crate) fn names_a_status(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    ["status", "state"].iter().any(|word| {
+        let Some(at) = bytes.len().checked_sub(word.len()) else {
+            return false;
+        };
+        let starts_a_word = at == 0
+            || !bytes[at - 1].is_ascii_alphanumeric()
+            || (bytes[at - 1].is_ascii_lowercase() && bytes[at].is_ascii_uppercase());
+        starts_a_word && bytes[at..].eq_ignore_ascii_case(word.as_bytes())
+    })
 }
 
 impl KeyTable {
@@ -625,7 +649,10 @@ impl KeyTable {
     pub(crate) fn lookup(&self, key: &str) -> KeyInfo {
         match self.index.get(key, &self.names) {
             Some(id) => self.infos[usize::from(id)],
-            None => KeyInfo::default(),
+            None => KeyInfo {
+                names_a_status: names_a_status(key),
+                ..KeyInfo::default()
+            },
         }
     }
 
@@ -641,6 +668,7 @@ impl KeyTable {
                 .envelope_keys
                 .contains(id)
                 .then(|| self.names[usize::from(id)]),
+            names_a_status: false,
         }
     }
 
@@ -734,6 +762,32 @@ pub(crate) fn some_keys(keys: &[impl AsRef<str>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_names_a_status_when_its_last_word_is_status_or_state() {
+        for key in [
+            "task_status",
+            "jobStatus",
+            "TaskStatus",
+            "processing_state",
+            "Status",
+            "STATE",
+            "generation-status",
+        ] {
+            assert!(names_a_status(key), "{key}");
+        }
+        for key in [
+            "status_url",
+            "statusCode",
+            "statement",
+            "upstate",
+            "jobstatus",
+            "stat",
+            "",
+        ] {
+            assert!(!names_a_status(key), "{key}");
+        }
+    }
 
     #[test]
     fn every_key_fits_in_key_bits() {
