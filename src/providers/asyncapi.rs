@@ -24,7 +24,8 @@
 //!   a pending or running job are previews.)
 //! - `error` is reported only for a failed job: the spec's examples carry an
 //!   error object on running and completed jobs too.
-//! - `occurred_at` is `timestamp` (or, in a polled job object, `updated_at`).
+//! - `occurred_at` is `timestamp` (or, in a polled job object, `updated_at`,
+//!   else, once the job ended, `completed_at`).
 //!   A `timestamp` that is a number is refused: the spec's is a date-time
 //!   string, and `{event: "job.completed", job_id, status, timestamp:
 //!   1718000000}` is other job services' notice.
@@ -106,6 +107,9 @@ pub struct Wire<'a, Data = Skipped> {
     /// REST job object only.
     #[serde(borrow)]
     pub updated_at: Option<Timestamp<'a>>,
+    /// REST job object only: when the job ended.
+    #[serde(borrow)]
+    pub completed_at: Option<Timestamp<'a>>,
     /// REST envelopes: the job list, or `{job_id}` after creation.
     pub data: Option<Data>,
     /// REST error reply (a string; a number is read as its decimal text).
@@ -270,7 +274,6 @@ pub const FORMAT: Format = Format {
         "parameters",
         "parent_job_id",
         "image_index",
-        "completed_at",
         "webhook_url",
         "webhook_type",
         "total",
@@ -470,9 +473,9 @@ fn normalize<Data>(wire: Wire<Data>, at: At, accepted: bool) -> Result<JobEvent,
     if status == JobStatus::Failed {
         event.error = wire.error.as_ref().and_then(ErrorDetail::to_job_error);
     }
-    event.occurred_at = wire
-        .timestamp
-        .or(wire.updated_at)
+    // A job that ended and says nothing later happened when it ended.
+    let ended_at = wire.completed_at.filter(|_| status.is_terminal());
+    event.occurred_at = (wire.timestamp.or(wire.updated_at).or(ended_at))
         .as_ref()
         .and_then(Timestamp::to_utc);
     event.created_at = wire.created_at.as_ref().and_then(Timestamp::to_utc);
