@@ -3,7 +3,8 @@
 //!
 //! - The callback: `data` is `{taskId, promptJson, resultUrls}`, and `code`
 //!   is the task's outcome (200 done, 500 failed; 501, KIE's "generation
-//!   failed", failed too; any other code unknown), not an API result.
+//!   failed", and its API's other error codes, 400 to 599, failed too, with
+//!   `msg` as the error; any other code unknown), not an API result.
 //! - The `record-info` poll: `data` is the task record (`successFlag` 0
 //!   generating, 1 success, 2 failed, 3 generation failed; `resultInfoJson`;
 //!   `paramJson`; RFC 3339 or epoch-millisecond times).
@@ -437,8 +438,11 @@ fn normalize<Data>(
         let urls = task.result_urls.unwrap_or_default();
         event.status = match code.and_then(StringOrInt::as_int) {
             Some(200) => JobStatus::Completed,
-            // 500 is the callback's failure; 501 is KIE's "generation failed".
-            Some(500 | 501) => JobStatus::Failed,
+            // 500 is the callback's failure; 501 is KIE's "generation
+            // failed". Its other codes of 400 and over are its API's errors
+            // (400 bad request, 402 credits, 422 validation…): beside a
+            // task, that task did not go through.
+            Some(400..=599) => JobStatus::Failed,
             // No envelope: the results, if any, say it is done.
             None if code.is_none() && urls.iter().any(|url| !is_blank(url)) => JobStatus::Completed,
             _ => JobStatus::Unknown,
@@ -600,7 +604,10 @@ mod tests {
             (200, JobStatus::Pending, None),
             (500, JobStatus::Failed, Some("failed here")),
             (501, JobStatus::Failed, Some("failed here")),
+            (400, JobStatus::Failed, Some("failed here")),
+            (422, JobStatus::Failed, Some("failed here")),
             (201, JobStatus::Unknown, None),
+            (302, JobStatus::Unknown, None),
         ] {
             let body = format!(
                 r#"{{"code": {code}, "msg": "failed here", "data": {{"taskId": "t-1", "resultUrls": null}}}}"#
