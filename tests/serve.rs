@@ -523,6 +523,24 @@ async fn every_status_code_and_the_store_after_each_request() {
         (status, answer["error"].as_str()),
         (404, Some("provider_not_configured"))
     );
+    // 400: a path segment that is no UTF-8, in JSON as every refusal is.
+    for path in ["/webhooks/%ff", "/jobs/%ff/x", "/jobs/apiframe/%ff"] {
+        let response = if path.starts_with("/webhooks") {
+            client.post(server.url(path)).body("{}").send().await
+        } else {
+            client
+                .get(server.url(path))
+                .bearer_auth("api-secret")
+                .send()
+                .await
+        };
+        let (status, answer) = json(response.expect("request")).await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (400, Some("bad_path")),
+            "{path}"
+        );
+    }
     // 405: a GET on the webhook route, explained like every other refusal.
     let (status, answer) = get_json(&client, server.url("/webhooks/asyncapi")).await;
     assert_eq!(

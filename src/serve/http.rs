@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, OriginalUri, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
@@ -249,11 +249,15 @@ fn too_large(route: &str, max_body: usize) -> Response {
 
 async fn receive(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let name = match path {
+        Ok(Path(name)) => name,
+        Err(rejection) => return bad_path(&rejection),
+    };
     let Ok(provider) = name.parse::<Provider>() else {
         return rejected(
             &name,
@@ -455,6 +459,12 @@ fn store_error(err: Error) -> Response {
     )
 }
 
+/// A path whose segments cannot be read (`%ff` is no UTF-8): answered in
+/// JSON as every other error is, not in axum's plain text.
+fn bad_path(rejection: &PathRejection) -> Response {
+    problem(StatusCode::BAD_REQUEST, "bad_path", rejection.body_text())
+}
+
 fn bad_query(rejection: QueryRejection) -> Response {
     // The cause names the parameter and the problem ("after: invalid digit
     // found in string"), as the other `bad_query` answers do; axum's own
@@ -471,8 +481,12 @@ fn bad_query(rejection: QueryRejection) -> Response {
 
 async fn get_job(
     State(state): State<AppState>,
-    Path((name, job_id)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
 ) -> Response {
+    let (name, job_id) = match path {
+        Ok(Path(segments)) => segments,
+        Err(rejection) => return bad_path(&rejection),
+    };
     let Ok(provider) = name.parse::<Provider>() else {
         return problem(
             StatusCode::NOT_FOUND,
