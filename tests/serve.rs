@@ -541,6 +541,21 @@ async fn every_status_code_and_the_store_after_each_request() {
             "{path}"
         );
     }
+    // 415: a compressed body, which would otherwise fail as "not JSON".
+    let (status, answer) = json(
+        client
+            .post(server.url("/webhooks/asyncapi"))
+            .header("content-encoding", "gzip")
+            .body(vec![0x1f, 0x8b, 0x08, 0x00])
+            .send()
+            .await
+            .expect("POST"),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (415, Some("unsupported_encoding"))
+    );
     // 405: a GET on the webhook route, explained like every other refusal.
     let (status, answer) = get_json(&client, server.url("/webhooks/asyncapi")).await;
     assert_eq!(

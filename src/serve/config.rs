@@ -14,9 +14,11 @@ use super::Error;
 /// The flags of `mjhook serve`. Its `Debug` shows no secret, token or key.
 #[derive(Clone, clap::Args)]
 pub struct ServeArgs {
-    /// The address to listen on; a non-loopback address needs `--api-token`.
+    /// The address to listen on (`127.0.0.1:8080`, `[::1]:8080`, or a host
+    /// name and port such as `localhost:8080`, resolved once at start, the
+    /// first address it has); a non-loopback address needs `--api-token`.
     /// Port 0 picks a free port (the log says which).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = listen_address)]
     pub listen: SocketAddr,
 
     /// The SQLite store, created on first start.
@@ -462,6 +464,21 @@ impl Config {
     }
 }
 
+/// `--listen`: an IP address and port, or a host name and port resolved to
+/// its first address.
+fn listen_address(value: &str) -> Result<SocketAddr, String> {
+    if let Ok(address) = value.parse() {
+        return Ok(address);
+    }
+    use std::net::ToSocketAddrs as _;
+    let mut resolved = value.to_socket_addrs().map_err(|error| {
+        format!("expected an address and port such as 127.0.0.1:8080 or localhost:8080: {error}")
+    })?;
+    resolved
+        .next()
+        .ok_or_else(|| format!("{value} resolves to no address"))
+}
+
 /// The window for KIE.ai's HMAC when `--tolerance` is not given.
 pub(crate) const TASK_SIGNATURE_WINDOW: Duration = Duration::from_secs(300);
 
@@ -557,6 +574,15 @@ mod tests {
         let mut all = vec!["serve"];
         all.extend_from_slice(argv);
         Cli::try_parse_from(all).expect("flags parse").args
+    }
+
+    #[test]
+    fn listen_takes_an_address_or_a_host_name() {
+        assert_eq!(args(&["--listen", "127.0.0.1:9001"]).listen.port(), 9001);
+        let named = args(&["--listen", "localhost:9002"]).listen;
+        assert!(named.ip().is_loopback() && named.port() == 9002, "{named}");
+        let portless = Cli::try_parse_from(["serve", "--listen", "localhost"]);
+        assert!(portless.is_err(), "a port is needed");
     }
 
     #[test]

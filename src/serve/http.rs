@@ -281,6 +281,19 @@ async fn receive(
             ),
         );
     };
+    // The body is verified and decoded as sent: a compressed one would
+    // only fail later as "not JSON".
+    if let Some(encoding) = (headers.get(http::header::CONTENT_ENCODING))
+        .filter(|encoding| !encoding.as_bytes().eq_ignore_ascii_case(b"identity"))
+    {
+        let encoding = String::from_utf8_lossy(encoding.as_bytes()).into_owned();
+        return rejected(
+            &name,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_encoding",
+            format!("the body is sent with Content-Encoding {encoding:?}; only unencoded bodies are read"),
+        );
+    }
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
