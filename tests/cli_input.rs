@@ -498,6 +498,38 @@ fn a_huge_stdin_body_is_refused_without_reading_it_all() {
     );
 }
 
+/// A named pipe given as a path is a live stream, as standard input is:
+/// each body's event is written before the writer closes the pipe.
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_gets_each_event_at_once() {
+    let dir = scratch("named-pipe");
+    let fifo = dir.join("deliveries");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mjhook"))
+        .arg("normalize")
+        .arg(&fifo)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    let body = compact(&root().join("fixtures/goapi/v2-pending.json")) + "\n";
+    writer.write_all(body.as_bytes()).unwrap();
+    writer.flush().unwrap();
+    let mut first = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.starts_with(r#"{"provider":"goapi""#), "{first}");
+    drop(writer);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
 #[test]
 fn with_source_lines_are_ndjson_naming_file_and_line() {
     let path = "fixtures/apiframe/fetch-many-three-tasks.json";

@@ -64,8 +64,9 @@ pub struct Body<'a> {
     pub line: usize,
     /// The column (1-based, in bytes) of the body's first byte on that line.
     pub column: usize,
-    /// Whether the input is standard input, which may be a live stream
-    /// whose reader wants each result as soon as it is known.
+    /// Whether the input is standard input or another file that is not a
+    /// regular one (a named pipe), which may be a live stream whose reader
+    /// wants each result as soon as it is known.
     pub live: bool,
     /// The body, from its first to its last byte.
     pub bytes: Vec<u8>,
@@ -199,7 +200,12 @@ fn file(
 ) -> Result<(), Halt> {
     let name = path.display().to_string();
     match File::open(path) {
-        Ok(opened) => stream(&name, false, BufReader::new(opened), limit, log, visit),
+        Ok(opened) => {
+            // A named pipe or a terminal (`/dev/stdin`) may be a live stream,
+            // as standard input is: its reader wants each result at once.
+            let live = opened.metadata().is_ok_and(|meta| !meta.is_file());
+            stream(&name, live, BufReader::new(opened), limit, log, visit)
+        }
         Err(error) => {
             log.reject(format_args!("{name}: cannot read: {error}"));
             Ok(())
