@@ -22,8 +22,9 @@
 //! - `prompts` come from `output.prompts`, else from `output.finalPrompt`
 //!   split at its numbering (a shorten text's `## Important tokens` part is
 //!   no prompt); `promptEn` and `description` are not prompts.
-//! - The prompt comes from `input.prompt` when `input` is an object that has
-//!   one (GoAPI's twin does; Legnext sends `input: null`).
+//! - The prompt comes from `input.prompt`, else `input.text` (the name of
+//!   Legnext's diffusion request field), when `input` is an object that has
+//!   one (GoAPI's twin does; Legnext's examples send `input: null`).
 //! - `error` is reported for a failed job only (`{"code": 0, "message": ""}`
 //!   is no error); its message is `message` with the upstream `raw_message`
 //!   after it in brackets when that adds something, else either alone.
@@ -126,6 +127,10 @@ pub struct Input<'a> {
     #[serde_as(as = "EmptyAsNone")]
     #[serde(borrow, default)]
     pub prompt: Option<Cow<'a, str>>,
+    /// The prompt under the name Legnext's diffusion request gives it.
+    #[serde_as(as = "EmptyAsNone")]
+    #[serde(borrow, default)]
+    pub text: Option<Cow<'a, str>>,
 }
 
 /// `output`: images for image tasks, prompts for describe and shorten.
@@ -297,7 +302,7 @@ fn normalize<Data>(
     event.operation = job.task_type.as_deref().and_then(Operation::from_vendor);
     event.prompt = job
         .input
-        .and_then(|input| input.prompt)
+        .and_then(|input| input.prompt.or(input.text))
         .map(Cow::into_owned);
     if let Some(output) = job.output {
         let single = event.operation.as_ref().is_some_and(makes_one_image);
