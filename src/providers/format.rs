@@ -495,25 +495,68 @@ pub(crate) struct KeyInfo {
     pub(crate) names_a_status: bool,
 }
 
-/// Whether `key` names a status or a state: its last word (words split at
-/// `_`, `-`, `.`, white space and lower-to-upper case changes) is `status`
-/// or `state`, in any case: `task_status`, `jobStatus`, `processing_state`,
-/// `Status`, but not `status_url` or `statusCode`. A body that states its
-/// status under a key a format does not read is not that format's: decoding
-/// it would derive a status from the rest and ignore the one it states
+/// Whether `key` names a job's status or state: it is `status` or `state`
+/// in another case (`Status`), or its last two words (split at `_`, `-`,
+/// `.`, white space and lower-to-upper case changes) are a job's name and
+/// `status` or `state`: `task_status`, `jobStatus`, `processing_state`,
+/// `generationStatus`. Not `status_url`, `statusCode` or `webhookStatus`,
+/// whose status is something else's. A body that states its job's status
+/// under a key a format does not read is not that format's: decoding it
+/// would derive a status from the rest and ignore the one it states
 /// (`{task_id, task_status: "FAILED", image_urls}` is no finished APIFRAME
 /// task).
 pub(crate) fn names_a_status(key: &str) -> bool {
+    /// What the word before `status` names when the status is a job's.
+    const JOB_WORDS: &[&str] = &[
+        "task",
+        "job",
+        "generation",
+        "processing",
+        "process",
+        "run",
+        "prediction",
+        "render",
+        "request",
+        "operation",
+        "execution",
+        "work",
+    ];
+    let words = words_of(key);
+    match words.as_slice() {
+        [.., last] if !["status", "state"].iter().any(|w| last.eq_ignore_ascii_case(w)) => false,
+        [_] => true,
+        [.., before, _] => JOB_WORDS.iter().any(|word| before.eq_ignore_ascii_case(word)),
+        [] => false,
+    }
+}
+
+/// The words of a key: split at characters that are neither letters nor
+/// digits and where a lower-case letter is followed by an upper-case one.
+fn words_of(key: &str) -> smallvec::SmallVec<[&str; 8]> {
     let bytes = key.as_bytes();
-    ["status", "state"].iter().any(|word| {
-        let Some(at) = bytes.len().checked_sub(word.len()) else {
-            return false;
-        };
-        let starts_a_word = at == 0
-            || !bytes[at - 1].is_ascii_alphanumeric()
-            || (bytes[at - 1].is_ascii_lowercase() && bytes[at].is_ascii_uppercase());
-        starts_a_word && bytes[at..].eq_ignore_ascii_case(word.as_bytes())
-    })
+    let mut words = smallvec::SmallVec::new();
+    let mut start = None;
+    for (at, &byte) in bytes.iter().enumerate() {
+        if !byte.is_ascii_alphanumeric() {
+            if let Some(from) = start.take() {
+                words.push(&key[from..at]);
+            }
+            continue;
+        }
+        let camel = at > 0 && bytes[at - 1].is_ascii_lowercase() && byte.is_ascii_uppercase();
+        match start {
+            Some(from) if camel => {
+                words.push(&key[from..at]);
+                start = Some(at);
+            }
+            Some(_) => {}
+            None => start = Some(at),
+        }
+    }
+    if let Some(from) = start {
+        words.push(&key[from..]);
+    }
+    words
 }
 
 impl KeyTable {
@@ -764,7 +807,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_key_names_a_status_when_its_last_word_is_status_or_state() {
+    fn a_key_names_a_status_when_its_last_words_are_a_jobs_status() {
         for key in [
             "task_status",
             "jobStatus",
@@ -773,6 +816,8 @@ mod tests {
             "Status",
             "STATE",
             "generation-status",
+            "TASK_STATUS",
+            "data.job.status",
         ] {
             assert!(names_a_status(key), "{key}");
         }
@@ -783,7 +828,12 @@ mod tests {
             "upstate",
             "jobstatus",
             "stat",
+            "webhookStatus",
+            "payment_status",
+            "bot_status",
+            "délai_status",
             "",
+            "_",
         ] {
             assert!(!names_a_status(key), "{key}");
         }
