@@ -7,8 +7,9 @@
 //! `serde_json::Value` is built. Each [`Format`](crate::providers::format::Format)
 //! is then checked against what was seen: a format fits when the body shows
 //! its evidence and carries no key that only other formats send. A level
-//! that states a status under a key no format knows (`task_status`,
-//! `jobStatus`) fits none: decoding it would ignore the status it states. The one
+//! without `status` that states its job's status under a key no format
+//! knows (`task_status`, `jobStatus`) fits none: decoding it would ignore
+//! the status it states. The one
 //! format that fits is the answer; none ("unknown format") or several (a tie)
 //! is an error that lists the keys seen and why each format does not fit.
 
@@ -249,6 +250,15 @@ impl<'de> Level<'de> {
             .collect()
     }
 
+    /// Whether the level has no `status` but states its job's status under
+    /// a key no format knows (`task_status`): no format's decoder would
+    /// read it, and one would derive a status from the rest instead. A
+    /// level with its own `status` keeps it; the other key is then only
+    /// one more that no format knows.
+    fn status_elsewhere(&self) -> bool {
+        self.status_elsewhere && matches!(self.status, Status::Absent)
+    }
+
     /// Whether the level has keys no format knows.
     fn has_unknown_keys(&self) -> bool {
         self.unknown_keys() > 0
@@ -458,7 +468,7 @@ impl<'de> Shape<'de> {
         // status under a key no format knows rules every format out.
         if self
             .levels_read()
-            .any(|level| level.ruled_out.has(format.format.provider) || level.status_elsewhere)
+            .any(|level| level.ruled_out.has(format.format.provider) || level.status_elsewhere())
         {
             return None;
         }
@@ -543,14 +553,11 @@ impl<'de> Shape<'de> {
                 }
             }
         }
-        if let Some(key) = foreign
+        if let Some(why) = foreign
             .is_empty()
             .then(|| self.status_elsewhere())
             .flatten()
         {
-            let why = format!(
-                "it states its status under {key}, a key no format sends: that status would be ignored"
-            );
             return Some(Misfit::NoEvidence(why));
         }
         if foreign.is_empty() {
@@ -594,21 +601,31 @@ impl<'de> Shape<'de> {
         }
     }
 
-    /// The key, as a quoted path, under which a level states its status
-    /// where no format reads it (`task_status`), if one does; "a key no
-    /// format reads" when the shape kept no names.
+    /// Why a level that states its job's status where no format reads it
+    /// ([`Level::status_elsewhere`]) fits no format, if one does: the key,
+    /// escaped, as a path, when the shape kept its name.
     fn status_elsewhere(&self) -> Option<String> {
         let table = KeyTable::get();
-        let mut levels = self.levels().filter(|(_, level)| level.status_elsewhere);
+        let mut levels = self.levels().filter(|(_, level)| level.status_elsewhere());
         let (prefix, level) = levels.next()?;
         let named = level.names.iter().find(|name| {
             crate::providers::format::names_a_status(name) && table.lookup(name).id.is_none()
         });
-        Some(match named {
-            Some(name) if prefix == "[]" => format!("`[].{name}`"),
-            Some(name) => format!("`{prefix}{name}`"),
-            None => "a key no format reads".to_owned(),
-        })
+        let under = match named {
+            Some(name) => {
+                let name = crate::quirks::shown_key(name);
+                let prefix = if prefix == "[]" {
+                    "[]."
+                } else {
+                    prefix.as_str()
+                };
+                format!("under `{prefix}{name}`, a key no format sends")
+            }
+            None => "under a key no format sends".to_owned(),
+        };
+        Some(format!(
+            "it has no `status` but states its job's status {under}: that status would be ignored"
+        ))
     }
 
     /// Why a record inside one of `format`'s envelopes does not count

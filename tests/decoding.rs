@@ -887,3 +887,39 @@ fn a_null_required_field_is_not_called_merely_missing() {
         );
     }
 }
+
+#[test]
+fn a_status_under_a_key_no_format_sends_counts_only_without_status() {
+    // Stated only there: the body is none of the formats'.
+    let elsewhere = r#"{"task_id": "t-1", "task_status": "FAILED", "image_urls": ["https://cdn.example.com/t-1.png"]}"#;
+    assert!(decode_auto(elsewhere.as_bytes()).is_err());
+    let refused = error(Provider::Apiframe, elsewhere).to_string();
+    assert!(
+        refused.contains("states its job's status under `task_status`"),
+        "{refused}"
+    );
+    // Beside the body's own `status`, it is one more key no format knows.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/midjourney_proxy/fetch-upscale-success.json"
+    );
+    let body = std::fs::read_to_string(path).expect("the fixture");
+    let added = body.replacen('{', r#"{"Status": "SUCCESS", "jobStatus": "done","#, 1);
+    let plain = decode(Provider::MidjourneyProxy, body.as_bytes()).expect("the fixture");
+    assert_eq!(
+        decode(Provider::MidjourneyProxy, added.as_bytes()),
+        Ok(plain.clone())
+    );
+    assert_eq!(decode_auto(added.as_bytes()), Ok(plain));
+}
+
+#[test]
+fn a_status_key_in_a_message_is_escaped() {
+    let body = "{\"task_id\": \"t-1\", \"x\\u001b[31m\\nINFO forged\\nTask_status\": \"done\", \"image_urls\": []}";
+    let message = error(Provider::Apiframe, body).to_string();
+    assert!(message.contains("states its job's status"), "{message}");
+    assert!(
+        !message.chars().any(char::is_control),
+        "no control character: {message:?}"
+    );
+}

@@ -496,15 +496,16 @@ pub(crate) struct KeyInfo {
 }
 
 /// Whether `key` names a job's status or state: it is `status` or `state`
-/// in another case (`Status`), or its last two words (split at `_`, `-`,
-/// `.`, white space and lower-to-upper case changes) are a job's name and
+/// in another case (`Status`), or its last two words (split at every
+/// character that is not an ASCII letter or digit, and where a lower-case
+/// letter meets an upper-case one) are a job's name and
 /// `status` or `state`: `task_status`, `jobStatus`, `processing_state`,
 /// `generationStatus`. Not `status_url`, `statusCode` or `webhookStatus`,
 /// whose status is something else's. A body that states its job's status
-/// under a key a format does not read is not that format's: decoding it
-/// would derive a status from the rest and ignore the one it states
-/// (`{task_id, task_status: "FAILED", image_urls}` is no finished APIFRAME
-/// task).
+/// under a key a format does not read, and no `status`, is not that
+/// format's: decoding it would derive a status from the rest and ignore the
+/// one it states (`{task_id, task_status: "FAILED", image_urls}` is no
+/// finished APIFRAME task).
 pub(crate) fn names_a_status(key: &str) -> bool {
     /// What the word before `status` names when the status is a job's.
     const JOB_WORDS: &[&str] = &[
@@ -516,16 +517,23 @@ pub(crate) fn names_a_status(key: &str) -> bool {
         "run",
         "prediction",
         "render",
-        "request",
         "operation",
         "execution",
         "work",
     ];
     let words = words_of(key);
     match words.as_slice() {
-        [.., last] if !["status", "state"].iter().any(|w| last.eq_ignore_ascii_case(w)) => false,
+        [.., last]
+            if !["status", "state"]
+                .iter()
+                .any(|w| last.eq_ignore_ascii_case(w)) =>
+        {
+            false
+        }
         [_] => true,
-        [.., before, _] => JOB_WORDS.iter().any(|word| before.eq_ignore_ascii_case(word)),
+        [.., before, _] => JOB_WORDS
+            .iter()
+            .any(|word| before.eq_ignore_ascii_case(word)),
         [] => false,
     }
 }
@@ -830,6 +838,7 @@ mod tests {
             "stat",
             "webhookStatus",
             "payment_status",
+            "request_status",
             "bot_status",
             "délai_status",
             "",
