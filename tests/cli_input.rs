@@ -522,9 +522,22 @@ fn a_named_pipe_gets_each_event_at_once() {
     let body = compact(&root().join("fixtures/goapi/v2-pending.json")) + "\n";
     writer.write_all(body.as_bytes()).unwrap();
     writer.flush().unwrap();
-    let mut first = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    stdout.read_line(&mut first).unwrap();
+    // Read on another thread: an event held back until the pipe closes
+    // fails the test in time instead of hanging it.
+    let stdout = child.stdout.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut first = String::new();
+        let read = BufReader::new(stdout).read_line(&mut first);
+        let _ = sender.send(read.map(|_| first));
+    });
+    let first = receiver.recv_timeout(Duration::from_secs(30));
+    if first.is_err() {
+        let _ = child.kill();
+    }
+    let first = first
+        .expect("the event, written while the pipe is still open")
+        .unwrap();
     assert!(first.starts_with(r#"{"provider":"goapi""#), "{first}");
     drop(writer);
     assert_eq!(child.wait().unwrap().code(), Some(0));

@@ -482,22 +482,25 @@ fn usage_errors_exit_2() {
     assert_refused(
         &goapi(&format!("x-webhook-secret: {SECRET}"), &with_cr),
         2,
-        "secret number 1 has white space at its start or end",
+        "--secret number 1 has white space at its start or end",
         &[SECRET],
     );
-    assert_refused(
-        &mjhook(&[
+    let from_env = cargo_bin_cmd!("mjhook")
+        .args([
             "verify",
             "-p",
-            "imagineapi",
-            "--secret",
-            SECRET,
-            "--url",
-            "not a url",
-            &path,
-        ]),
+            "goapi",
+            "--secret-env",
+            "MJHOOK_TEST_SECRET",
+        ])
+        .args(["-H", &format!("x-webhook-secret: {SECRET}"), &path])
+        .env("MJHOOK_TEST_SECRET", &with_cr)
+        .output()
+        .expect("mjhook runs");
+    assert_refused(
+        &from_env,
         2,
-        "--url is not a URL",
+        "the environment variable MJHOOK_TEST_SECRET has white space at its start or end",
         &[SECRET],
     );
 }

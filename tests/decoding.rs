@@ -923,3 +923,23 @@ fn a_status_key_in_a_message_is_escaped() {
         "no control character: {message:?}"
     );
 }
+
+#[test]
+fn asyncapi_completed_at_is_a_fallback_that_cannot_fail_a_decode() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/asyncapi/job-get-ended-completed-at-only.json"
+    );
+    let body = std::fs::read_to_string(path).expect("the fixture");
+    let ended = decode(Provider::Asyncapi, body.as_bytes()).expect("the fixture");
+    assert_eq!(
+        ended.occurred_at.map(|at| at.to_rfc3339()),
+        Some("2025-03-05T11:02:41+00:00".to_owned())
+    );
+    for unreadable in [r#""2025-03-05T11:02:41""#, r#""garbage""#, "true", "[1]"] {
+        let odd = body.replace(r#""2025-03-05T11:02:41Z""#, unreadable);
+        assert_ne!(odd, body);
+        let event = decode(Provider::Asyncapi, odd.as_bytes()).expect(unreadable);
+        assert_eq!(event.occurred_at, None, "{unreadable}");
+    }
+}

@@ -545,7 +545,7 @@ async fn every_status_code_and_the_store_after_each_request() {
     let (status, answer) = json(
         client
             .post(server.url("/webhooks/asyncapi"))
-            .header("content-encoding", "gzip")
+            .header("content-encoding", "identity, GZIP")
             .body(vec![0x1f, 0x8b, 0x08, 0x00])
             .send()
             .await
@@ -599,6 +599,8 @@ async fn every_status_code_and_the_store_after_each_request() {
     assert_eq!(with_token.status(), 200);
     let goapi = client
         .post(server.url("/webhooks/goapi"))
+        // A label that is no compression leaves the body as it is.
+        .header("content-encoding", "utf-8")
         .body(fixture("goapi/unified-blend-completed-webhook.json"))
         .send()
         .await

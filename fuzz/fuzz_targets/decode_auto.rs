@@ -45,7 +45,10 @@ fuzz_target!(|bytes: &[u8]| {
     // serde_json's limit are refused even where no decoder looks.
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if serde_json::from_slice::<serde_json::Value>(text).is_err() {
-        assert!(all.is_err(), "a body serde_json refuses was decoded: {all:?}");
+        assert!(
+            all.is_err(),
+            "a body serde_json refuses was decoded: {all:?}"
+        );
     }
 
     // The size limit is checked before anything is parsed.

@@ -7,10 +7,5 @@ use mjhook::providers::kie;
 use mjhook::Provider;
 
 fuzz_target!(|bytes: &[u8]| {
-    mjhook_fuzz::check_provider(
-        Provider::Kie,
-        bytes,
-        kie::decode,
-        kie::decode_all,
-    );
+    mjhook_fuzz::check_provider(Provider::Kie, bytes, kie::decode, kie::decode_all);
 });

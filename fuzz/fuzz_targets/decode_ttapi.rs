@@ -7,10 +7,5 @@ use mjhook::providers::ttapi;
 use mjhook::Provider;
 
 fuzz_target!(|bytes: &[u8]| {
-    mjhook_fuzz::check_provider(
-        Provider::Ttapi,
-        bytes,
-        ttapi::decode,
-        ttapi::decode_all,
-    );
+    mjhook_fuzz::check_provider(Provider::Ttapi, bytes, ttapi::decode, ttapi::decode_all);
 });

@@ -53,10 +53,10 @@ fn top_help() -> String {
 }
 
 const TOP_HELP: &str = "\
-Inputs: FILE, DIR (its *.json and *.ndjson files, sorted) or - (standard
-input, also read when no FILE is given). An input may hold several bodies,
-as NDJSON or one after another; each is one delivery with its own
---max-bytes limit.
+Inputs: FILE, DIR (its *.json and *.ndjson files, any case, sorted) or -
+(standard input, also read when no FILE is given). An input may hold
+several bodies, as NDJSON or one after another; each is one delivery with
+its own --max-bytes limit.
 
 Exit status: 0 on success; 1 when an input is rejected (stderr names the
 input and the line its body starts on) or stdout cannot be written; 2 on a

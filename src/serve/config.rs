@@ -308,11 +308,12 @@ impl Config {
         let mut secrets: BTreeMap<Provider, (Method, Vec<String>)> = BTreeMap::new();
         let mut add = |provider: Provider, value: String, as_token: bool, source: &str| {
             let given = if as_token { "a URL token" } else { "a secret" };
-            // Header values and query strings arrive without white space
-            // at their ends: such a credential could never match.
-            if value.trim() != value {
+            // Header values and URL tokens arrive without white space at
+            // their ends, and an HMAC key with some is a copying slip: such
+            // a credential would refuse every delivery.
+            if value.trim_ascii() != value {
                 return Err(Error::Config(format!(
-                    "{source} gives {provider} {given} with white space at its start or end (a carriage return from a CRLF file?), which no request can carry: remove it"
+                    "{source} gives {provider} {given} with white space at its start or end (a carriage return from a CRLF file?): remove it"
                 )));
             }
             // A token is for the URL-token method; a secret for the one
@@ -347,9 +348,11 @@ impl Config {
         // A provider given on the command line takes its credentials from
         // there alone, as a flag overrides its variable: a variable left
         // over from before a rotation must not keep an old secret valid.
-        let flagged: Vec<Provider> = (args.secret.iter().chain(&args.token))
+        let mut flagged: Vec<Provider> = (args.secret.iter().chain(&args.token))
             .map(|(provider, _)| *provider)
             .collect();
+        flagged.sort_unstable();
+        flagged.dedup();
         for provider in Provider::ALL.into_iter().filter(|p| !flagged.contains(p)) {
             for (prefix, as_token) in [("MJHOOK_SECRET_", false), ("MJHOOK_TOKEN_", true)] {
                 let name = format!("{prefix}{}", env_suffix(provider));
@@ -361,6 +364,17 @@ impl Config {
                     }
                     Some(value) => add(provider, value, as_token, &name)?,
                     None => {}
+                }
+            }
+        }
+        for provider in flagged.iter().copied() {
+            for prefix in ["MJHOOK_SECRET_", "MJHOOK_TOKEN_"] {
+                let name = format!("{prefix}{}", env_suffix(provider));
+                if env(&name).is_some() {
+                    tracing::info!(
+                        variable = %name,
+                        "{provider}'s credentials come from the command line: {name} is not read"
+                    );
                 }
             }
         }

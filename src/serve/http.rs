@@ -256,7 +256,12 @@ async fn receive(
 ) -> Response {
     let name = match path {
         Ok(Path(name)) => name,
-        Err(rejection) => return bad_path(&rejection),
+        Err(rejection) => {
+            // Counted and logged as every refused delivery is.
+            let route = uri.path().trim_start_matches("/webhooks/");
+            let message = rejection.body_text();
+            return rejected(route, StatusCode::BAD_REQUEST, "bad_path", message);
+        }
     };
     let Ok(provider) = name.parse::<Provider>() else {
         return rejected(
@@ -282,11 +287,16 @@ async fn receive(
         );
     };
     // The body is verified and decoded as sent: a compressed one would
-    // only fail later as "not JSON".
-    if let Some(encoding) = (headers.get(http::header::CONTENT_ENCODING))
-        .filter(|encoding| !encoding.as_bytes().eq_ignore_ascii_case(b"identity"))
-    {
-        let encoding = String::from_utf8_lossy(encoding.as_bytes()).into_owned();
+    // only fail later as "not JSON". Other labels (`identity`, a stray
+    // `utf-8`) leave the body as it is.
+    const COMPRESSIONS: &[&str] = &["gzip", "x-gzip", "deflate", "br", "compress", "zstd"];
+    let compressed = headers
+        .get_all(http::header::CONTENT_ENCODING)
+        .iter()
+        .flat_map(|value| value.to_str().unwrap_or_default().split(','))
+        .map(str::trim)
+        .find(|coding| COMPRESSIONS.iter().any(|c| coding.eq_ignore_ascii_case(c)));
+    if let Some(encoding) = compressed {
         return rejected(
             &name,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

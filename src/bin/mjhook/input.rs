@@ -33,7 +33,7 @@ pub struct InputArgs {
     #[arg(long, value_name = "BYTES", default_value_t = mjhook::DecodeOptions::DEFAULT_MAX_BYTES, value_parser = byte_limit)]
     pub max_bytes: usize,
     /// Payload files, or directories to search for `*.json` and `*.ndjson`
-    /// files (sorted by name). `-` or no FILE reads standard input. Each may
+    /// files (the extension in any case; sorted by name). `-` or no FILE reads standard input. Each may
     /// hold several bodies, as NDJSON or one after another.
     #[arg(value_name = "FILE|DIR|-")]
     pub files: Vec<PathBuf>,

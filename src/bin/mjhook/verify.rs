@@ -121,16 +121,24 @@ pub fn verify(args: &VerifyArgs, out: &mut Out<impl Write>, log: &mut Log) -> Re
             "verify: --secret number {n} is empty: an empty secret would authenticate anyone"
         )));
     }
-    // Header values and URLs arrive without white space at their ends: a
-    // secret with some could never match.
+    // Header values and URL tokens arrive without white space at their
+    // ends, and an HMAC key with some is a copying slip: such a secret
+    // would refuse every request.
     let edged = |secret: &[u8]| secret.trim_ascii().len() != secret.len();
-    if let Some(n) = (1..)
-        .zip(&secrets)
-        .find_map(|(n, secret)| edged(secret.expose()).then_some(n))
-    {
-        return Err(log.usage(format_args!(
-            "verify: secret number {n} has white space at its start or end (a carriage return from a CRLF file?), which no request can carry"
-        )));
+    let given = (args.secret.iter()).map(|secret| (None, secret));
+    let named = (args.secret_env.iter()).zip(&secrets[args.secret.len()..]);
+    let mut numbered = 0;
+    for (variable, secret) in given.chain(named.map(|(var, secret)| (Some(var), secret))) {
+        numbered += usize::from(variable.is_none());
+        if edged(secret.expose()) {
+            let which = match variable {
+                Some(var) => format!("the environment variable {var}"),
+                None => format!("--secret number {numbered}"),
+            };
+            return Err(log.usage(format_args!(
+                "verify: {which} has white space at its start or end (a carriage return from a CRLF file?): remove it"
+            )));
+        }
     }
     let mut headers = Vec::with_capacity(args.headers.len());
     for (n, Hidden(header)) in (1..).zip(&args.headers) {
@@ -143,13 +151,6 @@ pub fn verify(args: &VerifyArgs, out: &mut Out<impl Write>, log: &mut Log) -> Re
                     "verify: --header number {n} is not of the form `Name: value` with a valid header name"
                 )))
             }
-        }
-    }
-    if let Some(Hidden(url)) = &args.url {
-        if url.parse::<http::Uri>().is_err() {
-            return Err(log.usage(format_args!(
-                "verify: --url is not a URL (such as https://hooks.example.com/mj?token=…)"
-            )));
         }
     }
 
