@@ -74,26 +74,32 @@ fn stdout_of(command: &mut Command) -> String {
     String::from_utf8(output.get_output().stdout.clone()).unwrap()
 }
 
-#[test]
-fn a_closed_stdout_ends_quietly_with_status_0() {
-    // Many times the fixtures: far more output than a pipe holds, so the
-    // program is still writing when the reader goes away.
+/// Runs `normalize` on `first` (if any) and then on many times the
+/// fixtures, far more output than a pipe holds, and closes its stdout after
+/// the first line, as `head -1` does: its stderr and status.
+fn normalize_then_close_stdout(first: Option<&Path>) -> std::process::Output {
     let fixtures = good_fixtures();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mjhook"))
         .arg("normalize")
+        .args(first)
         .args((0..20).flat_map(|_| fixtures.iter()))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut first = String::new();
+    let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
+        .read_line(&mut line)
         .unwrap();
-    assert!(first.starts_with(r#"{"provider":"#), "{first}");
+    assert!(line.starts_with(r#"{"provider":"#), "{line}");
     // The reader is dropped here, as `head -1` exits.
-    let output = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_status_0() {
+    let output = normalize_then_close_stdout(None);
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
         "",
@@ -104,25 +110,9 @@ fn a_closed_stdout_ends_quietly_with_status_0() {
 
 #[test]
 fn a_closed_stdout_is_status_0_after_a_rejected_input_too() {
-    let bad = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/bad/apiframe__task-id-empty-string.json");
+    let bad = root().join("fixtures/bad/apiframe__task-id-empty-string.json");
     assert!(bad.is_file(), "the rejected input is there");
-    let fixtures = good_fixtures();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mjhook"))
-        .arg("normalize")
-        .arg(&bad)
-        .args((0..20).flat_map(|_| fixtures.iter()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    assert!(first.starts_with(r#"{"provider":"#), "{first}");
-    let output = child.wait_with_output().unwrap();
+    let output = normalize_then_close_stdout(Some(&bad));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "only the rejection: {stderr}");
     assert_eq!(output.status.code(), Some(0));

@@ -170,6 +170,13 @@ async fn json(response: reqwest::Response) -> (u16, Value) {
     (status, value)
 }
 
+/// The status of a refused request and the `error` its JSON answer names.
+async fn refusal(request: reqwest::RequestBuilder) -> (u16, String) {
+    let (status, answer) = json(request.send().await.expect("request")).await;
+    let error = answer["error"].as_str().unwrap_or("(no error field)");
+    (status, error.to_owned())
+}
+
 async fn get_json(client: &reqwest::Client, url: String) -> (u16, Value) {
     json(client.get(url).send().await.expect("GET")).await
 }
@@ -497,65 +504,27 @@ async fn every_status_code_and_the_store_after_each_request() {
     );
 
     // 404: an unknown provider, and a known one with no secret or token.
-    let (status, answer) = json(
-        client
-            .post(server.url("/webhooks/nope"))
-            .body("{}")
-            .send()
-            .await
-            .expect("POST"),
-    )
-    .await;
+    let nope = client.post(server.url("/webhooks/nope")).body("{}");
+    assert_eq!(refusal(nope).await, (404, "unknown_provider".into()));
+    let unconfigured = client.post(server.url("/webhooks/midjourney_api"));
     assert_eq!(
-        (status, answer["error"].as_str()),
-        (404, Some("unknown_provider"))
-    );
-    let (status, answer) = json(
-        client
-            .post(server.url("/webhooks/midjourney_api"))
-            .body("{}")
-            .send()
-            .await
-            .expect("POST"),
-    )
-    .await;
-    assert_eq!(
-        (status, answer["error"].as_str()),
-        (404, Some("provider_not_configured"))
+        refusal(unconfigured.body("{}")).await,
+        (404, "provider_not_configured".into())
     );
     // 400: a path segment that is no UTF-8, in JSON as every refusal is.
     for path in ["/webhooks/%ff", "/jobs/%ff/x", "/jobs/apiframe/%ff"] {
-        let response = if path.starts_with("/webhooks") {
-            client.post(server.url(path)).body("{}").send().await
+        let request = if path.starts_with("/webhooks") {
+            client.post(server.url(path)).body("{}")
         } else {
-            client
-                .get(server.url(path))
-                .bearer_auth("api-secret")
-                .send()
-                .await
+            client.get(server.url(path)).bearer_auth("api-secret")
         };
-        let (status, answer) = json(response.expect("request")).await;
-        assert_eq!(
-            (status, answer["error"].as_str()),
-            (400, Some("bad_path")),
-            "{path}"
-        );
+        assert_eq!(refusal(request).await, (400, "bad_path".into()), "{path}");
     }
     // 415: a compressed body, which would otherwise fail as "not JSON".
-    let (status, answer) = json(
-        client
-            .post(server.url("/webhooks/asyncapi"))
-            .header("content-encoding", "identity, GZIP")
-            .body(vec![0x1f, 0x8b, 0x08, 0x00])
-            .send()
-            .await
-            .expect("POST"),
-    )
-    .await;
-    assert_eq!(
-        (status, answer["error"].as_str()),
-        (415, Some("unsupported_encoding"))
-    );
+    let gzip = (client.post(server.url("/webhooks/asyncapi")))
+        .header("content-encoding", "identity, GZIP")
+        .body(vec![0x1f, 0x8b, 0x08, 0x00]);
+    assert_eq!(refusal(gzip).await, (415, "unsupported_encoding".into()));
     // 405: a GET on the webhook route, explained like every other refusal.
     let (status, answer) = get_json(&client, server.url("/webhooks/asyncapi")).await;
     assert_eq!(
