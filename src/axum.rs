@@ -68,6 +68,7 @@
 //! | 404 | `unknown_provider` | the `{provider}` segment names no provider |
 //! | 404 | `provider_not_configured` | no verifier for that provider |
 //! | 413 | `too_large` | the body is over the limit |
+//! | 415 | `unsupported_encoding` | the body is compressed (`Content-Encoding` gzip, br, deflate, zstd) |
 //! | 422 | `not_a_job_event` | JSON, but not a job event of that provider (a vendor's error reply, another vendor's format, a bad field, an array or a string where an object belongs) |
 //! | 500 | `verifier_misconfigured` | the verifier cannot check anything (no secret, a replay window for a provider without signed timestamps) |
 //! | 500 | `no_provider` | the route has neither `{provider}` nor a [`FixedProvider`] |
@@ -233,6 +234,9 @@ where
         let verifier = verifiers
             .get(provider)
             .ok_or(WebhookRejection::NotConfigured { provider })?;
+        if let Some(encoding) = crate::verify::compression(&parts.headers) {
+            return Err(WebhookRejection::Compressed { encoding });
+        }
         let body = read_body(body, provider, verifier.limit()).await?;
         // Verified synchronously, after the last await: a `Request` borrows
         // the headers as a trait object and is not held across a suspension.
@@ -343,6 +347,15 @@ pub enum WebhookRejection {
         /// The limit in force.
         limit: usize,
     },
+    /// The body is compressed (`Content-Encoding: gzip`, …), and is read
+    /// only as sent (415).
+    #[error(
+        "the body is sent with Content-Encoding {encoding:?}; only uncompressed bodies are read"
+    )]
+    Compressed {
+        /// The compression named.
+        encoding: String,
+    },
     /// Reading the body failed (400).
     #[error("the body could not be read: {reason}")]
     BodyUnreadable {
@@ -378,6 +391,7 @@ impl WebhookRejection {
                 StatusCode::BAD_REQUEST
             }
             WebhookRejection::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookRejection::Compressed { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebhookRejection::Verify { error, .. } if error.is_configuration() => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -400,6 +414,7 @@ impl WebhookRejection {
             WebhookRejection::BadPath { .. } => "bad_path",
             WebhookRejection::TooLarge { .. } => "too_large",
             WebhookRejection::BodyUnreadable { .. } => "body_unreadable",
+            WebhookRejection::Compressed { .. } => "unsupported_encoding",
             WebhookRejection::Verify { error, .. } if error.is_configuration() => {
                 "verifier_misconfigured"
             }

@@ -319,6 +319,24 @@ impl<T: AsRef<[u8]>> HeaderSource for http::HeaderMap<T> {
     }
 }
 
+/// The compression a request's `Content-Encoding` names (`gzip`, `br`,
+/// `deflate`, `zstd`, `compress`), if any of its values does. Bodies are
+/// verified and decoded as sent, so such a body would only fail later as
+/// "not JSON"; other labels (`identity`, a stray `utf-8`) leave the body as
+/// it is. Answered 415 by the axum extractor and `mjhook serve`.
+#[cfg(feature = "http")]
+pub fn compression<T: AsRef<[u8]>>(headers: &http::HeaderMap<T>) -> Option<String> {
+    const COMPRESSIONS: &[&str] = &["gzip", "x-gzip", "deflate", "br", "compress", "zstd"];
+    headers
+        .get_all(http::header::CONTENT_ENCODING)
+        .iter()
+        .filter_map(|value| std::str::from_utf8(value.as_ref()).ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .find(|coding| COMPRESSIONS.iter().any(|c| coding.eq_ignore_ascii_case(c)))
+        .map(str::to_ascii_lowercase)
+}
+
 /// Headers of a request that has none.
 struct NoHeaders;
 

@@ -126,6 +126,31 @@ async fn an_apiframe_delivery_with_its_secret_is_200() {
 }
 
 #[tokio::test]
+async fn a_compressed_body_is_415_and_another_label_passes() {
+    let body = fixture("apiframe/webhook-finished-imagine-with-status.json");
+    let gzip = [
+        secret_header(APIFRAME_SECRET),
+        ("content-encoding", "identity, gzip".to_owned()),
+    ];
+    let request = post_to("/webhooks/apiframe", &gzip, body.clone());
+    rejected(
+        app(verifiers()),
+        request,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_encoding",
+    )
+    .await;
+    let labelled = [
+        secret_header(APIFRAME_SECRET),
+        ("content-encoding", "utf-8".to_owned()),
+    ];
+    let request = post_to("/webhooks/apiframe", &labelled, body.clone());
+    let (status, json) = send(app(verifiers()), request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json, expected_events(Provider::Apiframe, &body));
+}
+
+#[tokio::test]
 async fn url_token_providers_read_the_query() {
     let body = fixture("imagineapi/webhook-update-completed.json");
     let uri = url_with_token("/webhooks/imagineapi?src=mj", "token", IMAGINE_TOKEN);

@@ -286,17 +286,7 @@ async fn receive(
             ),
         );
     };
-    // The body is verified and decoded as sent: a compressed one would
-    // only fail later as "not JSON". Other labels (`identity`, a stray
-    // `utf-8`) leave the body as it is.
-    const COMPRESSIONS: &[&str] = &["gzip", "x-gzip", "deflate", "br", "compress", "zstd"];
-    let compressed = headers
-        .get_all(http::header::CONTENT_ENCODING)
-        .iter()
-        .flat_map(|value| value.to_str().unwrap_or_default().split(','))
-        .map(str::trim)
-        .find(|coding| COMPRESSIONS.iter().any(|c| coding.eq_ignore_ascii_case(c)));
-    if let Some(encoding) = compressed {
+    if let Some(encoding) = crate::verify::compression(&headers) {
         return rejected(
             &name,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
