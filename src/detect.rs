@@ -157,10 +157,10 @@ pub(crate) struct Level<'de> {
     /// The values of `status` (first) and the [`WordKey`]s as sent, for
     /// messages: kept, as `names` are, only by a scan for a message.
     sent: [Option<&'de RawValue>; 1 + WordKey::ALL.len()],
-    /// Whether a key no format knows names a status (`task_status`): the
-    /// level states its status where no format reads it, so it is none of
-    /// theirs ([`names_a_status`](crate::providers::format::names_a_status)).
-    status_elsewhere: bool,
+    /// Whether a key no format knows names a job's status (`task_status`,
+    /// [`names_a_status`](crate::providers::format::names_a_status)); what
+    /// that means for the level is [`Level::status_elsewhere`]'s.
+    unknown_status_key: bool,
 }
 
 impl<'de> Level<'de> {
@@ -184,7 +184,7 @@ impl<'de> Level<'de> {
     /// collect no names, so it need not keep the key's text.
     /// Returns whether the key counted: a known key seen before does not.
     pub(crate) fn note(&mut self, table: &KeyTable, info: KeyInfo) -> bool {
-        self.status_elsewhere |= info.names_a_status;
+        self.unknown_status_key |= info.names_a_status;
         if let Some(id) = info.id {
             if self.known.contains(id) {
                 // A repeated key is no unknown key: the typed parse refuses
@@ -256,7 +256,7 @@ impl<'de> Level<'de> {
     /// level with its own `status` keeps it; the other key is then only
     /// one more that no format knows.
     fn status_elsewhere(&self) -> bool {
-        self.status_elsewhere && matches!(self.status, Status::Absent)
+        self.unknown_status_key && matches!(self.status, Status::Absent)
     }
 
     /// Whether the level has keys no format knows.
@@ -555,7 +555,7 @@ impl<'de> Shape<'de> {
         }
         if let Some(why) = foreign
             .is_empty()
-            .then(|| self.status_elsewhere())
+            .then(|| self.status_elsewhere_reason())
             .flatten()
         {
             return Some(Misfit::NoEvidence(why));
@@ -604,7 +604,7 @@ impl<'de> Shape<'de> {
     /// Why a level that states its job's status where no format reads it
     /// ([`Level::status_elsewhere`]) fits no format, if one does: the key,
     /// escaped, as a path, when the shape kept its name.
-    fn status_elsewhere(&self) -> Option<String> {
+    fn status_elsewhere_reason(&self) -> Option<String> {
         let table = KeyTable::get();
         let mut levels = self.levels().filter(|(_, level)| level.status_elsewhere());
         let (prefix, level) = levels.next()?;
@@ -776,7 +776,7 @@ impl<'de> Shape<'de> {
 struct LevelKey {
     known: KeyBits,
     unknown: usize,
-    status_elsewhere: bool,
+    unknown_status_key: bool,
     recordless: bool,
     status: StatusKey,
     words: [StatusKey; WordKey::ALL.len()],
@@ -826,7 +826,7 @@ impl LevelKey {
         LevelKey {
             known: level.known,
             unknown: level.unknown_keys(),
-            status_elsewhere: level.status_elsewhere,
+            unknown_status_key: level.unknown_status_key,
             recordless: level.records == 0,
             status: StatusKey::of(&level.status),
             words: level.words.each_ref().map(StatusKey::of),
@@ -837,7 +837,7 @@ impl LevelKey {
     fn matches(&self, level: &Level) -> bool {
         self.known == level.known
             && self.unknown == level.unknown_keys()
-            && self.status_elsewhere == level.status_elsewhere
+            && self.unknown_status_key == level.unknown_status_key
             && self.recordless == (level.records == 0)
             && self.status.matches(&level.status)
             && (self.words.iter().zip(&level.words)).all(|(kept, word)| kept.matches(word))

@@ -182,6 +182,15 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.expose().is_empty()
     }
+
+    /// Whether the secret begins or ends with ASCII white space: header
+    /// values and URL tokens arrive without it, and an HMAC key with it is a
+    /// copying slip (a CRLF file's carriage return), so such a secret would
+    /// refuse every request. The CLI and `mjhook serve` refuse it.
+    pub fn is_padded(&self) -> bool {
+        let secret = self.expose();
+        secret.trim_ascii().len() != secret.len()
+    }
 }
 
 impl ExposeSecret<[u8]> for Secret {

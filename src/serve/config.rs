@@ -308,10 +308,7 @@ impl Config {
         let mut secrets: BTreeMap<Provider, (Method, Vec<String>)> = BTreeMap::new();
         let mut add = |provider: Provider, value: String, as_token: bool, source: &str| {
             let given = if as_token { "a URL token" } else { "a secret" };
-            // Header values and URL tokens arrive without white space at
-            // their ends, and an HMAC key with some is a copying slip: such
-            // a credential would refuse every delivery.
-            if value.trim_ascii() != value {
+            if crate::verify::Secret::from(value.as_str()).is_padded() {
                 return Err(Error::Config(format!(
                     "{source} gives {provider} {given} with white space at its start or end (a carriage return from a CRLF file?): remove it"
                 )));

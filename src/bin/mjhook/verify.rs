@@ -95,6 +95,10 @@ fn rfc3339_arg(value: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
         })
 }
 
+/// Why a secret with white space at its ends is refused ([`mjhook::Secret::is_padded`]).
+const PADDED: &str =
+    "has white space at its start or end (a carriage return from a CRLF file?): remove it";
+
 /// Prints `authentic`, or rejects the request with the reason.
 pub fn verify(args: &VerifyArgs, out: &mut Out<impl Write>, log: &mut Log) -> Result<(), Halt> {
     // Messages name arguments by position, never by value: a header value
@@ -111,33 +115,22 @@ pub fn verify(args: &VerifyArgs, out: &mut Out<impl Write>, log: &mut Log) -> Re
                 "verify: the environment variable {var} is empty: an empty secret would authenticate anyone"
             )));
         }
-        secrets.push(mjhook::Secret::new(value.into_encoded_bytes()));
-    }
-    if let Some(n) = (1..)
-        .zip(&args.secret)
-        .find_map(|(n, secret)| secret.is_empty().then_some(n))
-    {
-        return Err(log.usage(format_args!(
-            "verify: --secret number {n} is empty: an empty secret would authenticate anyone"
-        )));
-    }
-    // Header values and URL tokens arrive without white space at their
-    // ends, and an HMAC key with some is a copying slip: such a secret
-    // would refuse every request.
-    let edged = |secret: &[u8]| secret.trim_ascii().len() != secret.len();
-    let given = (args.secret.iter()).map(|secret| (None, secret));
-    let named = (args.secret_env.iter()).zip(&secrets[args.secret.len()..]);
-    let mut numbered = 0;
-    for (variable, secret) in given.chain(named.map(|(var, secret)| (Some(var), secret))) {
-        numbered += usize::from(variable.is_none());
-        if edged(secret.expose()) {
-            let which = match variable {
-                Some(var) => format!("the environment variable {var}"),
-                None => format!("--secret number {numbered}"),
-            };
+        let secret = mjhook::Secret::new(value.into_encoded_bytes());
+        if secret.is_padded() {
             return Err(log.usage(format_args!(
-                "verify: {which} has white space at its start or end (a carriage return from a CRLF file?): remove it"
+                "verify: the environment variable {var} {PADDED}"
             )));
+        }
+        secrets.push(secret);
+    }
+    for (n, secret) in (1..).zip(&args.secret) {
+        if secret.is_empty() {
+            return Err(log.usage(format_args!(
+                "verify: --secret number {n} is empty: an empty secret would authenticate anyone"
+            )));
+        }
+        if secret.is_padded() {
+            return Err(log.usage(format_args!("verify: --secret number {n} {PADDED}")));
         }
     }
     let mut headers = Vec::with_capacity(args.headers.len());
