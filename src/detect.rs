@@ -161,6 +161,12 @@ pub(crate) struct Level<'de> {
     /// [`names_a_status`](crate::providers::format::names_a_status)); what
     /// that means for the level is [`Level::status_elsewhere`]'s.
     unknown_status_key: bool,
+    /// Whether a list's record after the first does what
+    /// [`Level::status_elsewhere`] speaks of ([`LaterRecord`]).
+    later_status_elsewhere: bool,
+    /// The key of the first such record that names its status, for
+    /// messages: kept, as `names` are, only by a scan for a message.
+    later_status_key: Option<Cow<'de, str>>,
 }
 
 impl<'de> Level<'de> {
@@ -255,8 +261,11 @@ impl<'de> Level<'de> {
     /// read it, and one would derive a status from the rest instead. A
     /// level with its own `status` keeps it; the other key is then only
     /// one more that no format knows.
+    ///
+    /// In a list, any record may be the one: each is decoded as a job.
     fn status_elsewhere(&self) -> bool {
         self.unknown_status_key && matches!(self.status, Status::Absent)
+            || self.later_status_elsewhere
     }
 
     /// Whether the level has keys no format knows.
@@ -608,9 +617,19 @@ impl<'de> Shape<'de> {
         let table = KeyTable::get();
         let mut levels = self.levels().filter(|(_, level)| level.status_elsewhere());
         let (prefix, level) = levels.next()?;
-        let named = level.names.iter().find(|name| {
-            crate::providers::format::names_a_status(name) && table.lookup(name).id.is_none()
-        });
+        let first_record = level.unknown_status_key && matches!(level.status, Status::Absent);
+        let named = if first_record {
+            level.names.iter().find(|name| {
+                crate::providers::format::names_a_status(name) && table.lookup(name).id.is_none()
+            })
+        } else {
+            level.later_status_key.as_ref()
+        };
+        let (whose, its) = if first_record {
+            ("it has", "its job's")
+        } else {
+            ("one of its jobs has", "its")
+        };
         let under = match named {
             Some(name) => {
                 let name = crate::quirks::shown_key(name);
@@ -624,7 +643,7 @@ impl<'de> Shape<'de> {
             None => "under a key no format sends".to_owned(),
         };
         Some(format!(
-            "it has no `status` but states its job's status {under}: that status would be ignored"
+            "{whose} no `status` but states {its} status {under}: that status would be ignored"
         ))
     }
 
@@ -777,6 +796,7 @@ struct LevelKey {
     known: KeyBits,
     unknown: usize,
     unknown_status_key: bool,
+    later_status_elsewhere: bool,
     recordless: bool,
     status: StatusKey,
     words: [StatusKey; WordKey::ALL.len()],
@@ -827,6 +847,7 @@ impl LevelKey {
             known: level.known,
             unknown: level.unknown_keys(),
             unknown_status_key: level.unknown_status_key,
+            later_status_elsewhere: level.later_status_elsewhere,
             recordless: level.records == 0,
             status: StatusKey::of(&level.status),
             words: level.words.each_ref().map(StatusKey::of),
@@ -838,6 +859,7 @@ impl LevelKey {
         self.known == level.known
             && self.unknown == level.unknown_keys()
             && self.unknown_status_key == level.unknown_status_key
+            && self.later_status_elsewhere == level.later_status_elsewhere
             && self.recordless == (level.records == 0)
             && self.status.matches(&level.status)
             && (self.words.iter().zip(&level.words)).all(|(kept, word)| kept.matches(word))
@@ -1182,7 +1204,7 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
                         shape.inner.push((envelope, level));
                     }
                 }
-                _ => read_value(&mut shape.top, info, true, &mut map)?,
+                _ => read_value(&mut shape.top, info, &mut map)?,
             }
             shape.top.push(self.table, info, key.0);
         }
@@ -1241,15 +1263,14 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Counted<A> {
     }
 }
 
-/// Reads one value of a level: `status` and the word keys are looked at
-/// (in a list, the first record's: `first`), the rest skipped.
+/// Reads one value of a level (in a list, of its first record): `status`
+/// and the word keys are looked at, the rest skipped.
 fn read_value<'de, A: MapAccess<'de>>(
     level: &mut Level<'de>,
     key: KeyInfo,
-    first: bool,
     map: &mut A,
 ) -> Result<(), A::Error> {
-    if !first || level.slot(key).is_none() {
+    if level.slot(key).is_none() {
         map.next_value::<IgnoredAny>()?;
     } else if level.collecting {
         // A scan for a message keeps the value as sent too, to quote it.
@@ -1297,22 +1318,80 @@ impl<'de> InnerVisitor<'_> {
     ) -> Result<(), A::Error> {
         let first = level.records == 0;
         level.records += 1;
+        let mut later = LaterRecord::default();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let info = self.table.lookup(&key.0);
-            read_value(level, info, first, &mut map)?;
-            if first || level.is_new(info.id) {
+            if first {
+                read_value(level, info, &mut map)?;
+                level.push(self.table, info, key.0);
+                continue;
+            }
+            match later.slot(info) {
+                Some(slot) => *slot = map.next_value::<Scalar<'de>>()?.0,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            later.note_named(info, || key.0.clone());
+            if level.is_new(info.id) {
                 level.push(self.table, info, key.0);
             }
+        }
+        if !first {
+            later.end(level);
         }
         Ok(())
     }
 }
 
-impl Level<'_> {
+impl<'de> Level<'de> {
     /// Whether a later record's key (numbered `id`) adds to what the first
     /// ones showed.
-    fn is_new(&self, id: Option<u16>) -> bool {
+    pub(crate) fn is_new(&self, id: Option<u16>) -> bool {
         id.is_some_and(|id| !self.known.contains(id))
+    }
+}
+
+/// What a list's record after the first says of its status, gathered as
+/// its keys pass. Only the first record's `status` is the level's, but
+/// every record is decoded as a job: one with no `status` (or a null one)
+/// that states its status under a key no format knows makes the level
+/// [`Level::status_elsewhere`] as the first record would.
+#[derive(Default)]
+pub(crate) struct LaterRecord<'de> {
+    status: Status<'de>,
+    unknown_status_key: bool,
+    /// The name of that key, when the level keeps names.
+    name: Option<Cow<'de, str>>,
+}
+
+impl<'de> LaterRecord<'de> {
+    /// Notes one of the record's keys.
+    pub(crate) fn note(&mut self, key: KeyInfo) {
+        self.unknown_status_key |= key.names_a_status;
+    }
+
+    /// Notes one of the record's keys with its name, for messages.
+    fn note_named(&mut self, key: KeyInfo, name: impl FnOnce() -> Cow<'de, str>) {
+        if key.names_a_status && self.name.is_none() {
+            self.name = Some(name());
+        }
+        self.note(key);
+    }
+
+    /// Where the value of `key` goes, if it is the record's `status`.
+    pub(crate) fn slot(&mut self, key: KeyInfo) -> Option<&mut Status<'de>> {
+        key.is_status.then_some(&mut self.status)
+    }
+
+    /// Ends the record: what it says goes to its `level`.
+    pub(crate) fn end(self, level: &mut Level<'de>) {
+        if self.unknown_status_key && matches!(self.status, Status::Absent) {
+            level.later_status_elsewhere = true;
+            if level.collecting && level.later_status_key.is_none() {
+                level.later_status_key = self.name;
+            }
+        }
     }
 }
 

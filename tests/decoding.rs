@@ -1,7 +1,9 @@
 //! Decoding rules that a review of the decoders turned up, one test each:
 //! bodies that must fail clearly, and vendor leniencies that must not fail.
 
-use mjhook::{decode, decode_auto, DecodeError, ImageRole, JobStatus, Operation, Provider};
+use mjhook::{
+    decode, decode_all, decode_auto, DecodeError, ImageRole, JobStatus, Operation, Provider,
+};
 
 fn error(provider: Provider, body: &str) -> DecodeError {
     decode(provider, body.as_bytes()).expect_err(body)
@@ -911,6 +913,39 @@ fn a_status_under_a_key_no_format_sends_counts_only_without_status() {
         Ok(plain.clone())
     );
     assert_eq!(decode_auto(added.as_bytes()), Ok(plain));
+}
+
+#[test]
+fn a_status_under_a_key_no_format_sends_counts_in_any_job_of_a_list() {
+    let tasks = |second: &str| {
+        format!(
+            r#"{{"tasks": [{{"task_id": "t-1", "status": "processing", "percentage": "40"}},
+            {{"task_id": "t-2", {second} "image_url": "https://cdn.example.com/t-2.png"}}]}}"#
+        )
+    };
+    // The second job states its status only there, or beside a null one;
+    // the same body in the other order is refused too.
+    for second in [
+        r#""task_status": "failed","#,
+        r#""status": null, "task_status": "failed","#,
+    ] {
+        let body = tasks(second);
+        assert!(decode_all(None, body.as_bytes()).is_err(), "{body}");
+        let refused = decode_all(Some(Provider::Apiframe), body.as_bytes())
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            refused.contains(
+                "one of its jobs has no `status` but states its status under `tasks.task_status`"
+            ),
+            "{refused}"
+        );
+    }
+    // With a status of its own, the other key is one more unknown key.
+    let own = tasks(r#""status": "finished", "task_status": "failed","#);
+    let events = decode_all(Some(Provider::Apiframe), own.as_bytes()).expect("decoded");
+    assert_eq!(events.len(), 2);
+    assert_eq!(decode_all(None, own.as_bytes()), Ok(events));
 }
 
 #[test]

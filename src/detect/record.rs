@@ -17,7 +17,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::strict::{StrictEnum, StrictMap, StrictSeed, StrictSeq};
-use super::{Level, Scalar, Shape, Status};
+use super::{LaterRecord, Level, Scalar, Shape, Status};
 use crate::providers::format::{Envelope, KeyInfo, KeyTable};
 
 /// Parses `text` as `T`, noting its shape in `shape` (a fresh one, as
@@ -198,6 +198,7 @@ impl<'s, 'de, V: Visitor<'de>> Visitor<'de> for NotingVisitor<'s, 'de, V> {
                     level: Where::Top(shape),
                     table,
                     first: true,
+                    later: LaterRecord::default(),
                     next: Next::Plain,
                 })
             }
@@ -209,6 +210,7 @@ impl<'s, 'de, V: Visitor<'de>> Visitor<'de> for NotingVisitor<'s, 'de, V> {
                     level: Where::Inner(level),
                     table,
                     first,
+                    later: LaterRecord::default(),
                     next: Next::Plain,
                 })
             }
@@ -264,6 +266,8 @@ struct NotingMap<'s, 'de, A> {
     table: &'static KeyTable,
     /// Whether this is the level's first record (whose `status` counts).
     first: bool,
+    /// What a later record says of its status.
+    later: LaterRecord<'de>,
     next: Next,
 }
 
@@ -299,11 +303,20 @@ impl<'s, 'de, A: MapAccess<'de>> MapAccess<'de> for NotingMap<'s, 'de, A> {
                             self.next = Next::Read(info);
                         }
                         level.note(self.table, info);
-                    } else if level.is_new(info.id) {
-                        level.note(self.table, info);
+                    } else {
+                        if info.is_status {
+                            self.next = Next::Read(info);
+                        }
+                        self.later.note(info);
+                        if level.is_new(info.id) {
+                            level.note(self.table, info);
+                        }
                     }
                 }
             }
+        } else if let Where::Inner(level) = &mut self.level {
+            // The record ends.
+            std::mem::take(&mut self.later).end(level);
         }
         Ok(value)
     }
@@ -311,7 +324,8 @@ impl<'s, 'de, A: MapAccess<'de>> MapAccess<'de> for NotingMap<'s, 'de, A> {
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
         let read = match (self.next, &mut self.level) {
             (Next::Read(key), Where::Top(shape)) => shape.top.slot(key),
-            (Next::Read(key), Where::Inner(level)) => level.slot(key),
+            (Next::Read(key), Where::Inner(level)) if self.first => level.slot(key),
+            (Next::Read(key), Where::Inner(_)) => self.later.slot(key),
             _ => None,
         };
         if let Some(slot) = read {
