@@ -959,7 +959,13 @@ proptest! {
 
         let event = decode_one(Provider::Imaginepro, &message);
         check_invariants(&event)?;
-        let expected_status = status.map_or("pending", |(_, canonical)| canonical);
+        // No status: a submit reply, unless the message has an image.
+        let unstated = match progress.as_ref().and_then(|(_, n)| *n) {
+            _ if !uri && !original => "pending",
+            Some(n) if n < 100 => "in_progress",
+            _ => "completed",
+        };
+        let expected_status = status.map_or(unstated, |(_, canonical)| canonical);
         prop_assert_eq!(event.status.as_str(), expected_status);
         prop_assert_eq!(event.provider_status.as_deref(), status.map(|(word, _)| word));
         prop_assert_eq!(event.operation.as_ref(), None);

@@ -39,7 +39,7 @@ use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{Image, ImageRole, JobEvent, JobStatus};
 use crate::quirks::{
-    BorrowedText, EmptyAsNone, ErrorDetail, NullableList, Percent, Skipped, StringOrInt,
+    is_blank, BorrowedText, EmptyAsNone, ErrorDetail, NullableList, Percent, Skipped, StringOrInt,
     TextOrTexts, Timestamp,
 };
 
@@ -207,17 +207,27 @@ fn normalize(message: Message) -> Result<JobEvent, DecodeError> {
         [message.message_id],
     )?;
     let failure = message.error.as_ref().and_then(ErrorDetail::to_job_error);
-    let status = match message.status.as_deref() {
+    let progress = message.progress.as_ref().and_then(Percent::progress);
+    let has_result = [&message.original_url, &message.uri]
+        .into_iter()
+        .flatten()
+        .any(|url| !is_blank(url));
+    // `""` is no status, like a missing or null one.
+    let status = match message.status.as_deref().filter(|word| !is_blank(word)) {
         Some(word) => JobStatus::from_vendor(word),
-        // A submit reply has no status yet: the job is accepted, not
-        // started, unless the reply gives an error (`success: false`).
         None if failure.is_some() => JobStatus::Failed,
+        // A message with images and no status is done, unless its progress
+        // says it is part of the way through.
+        None if has_result && progress.is_some_and(|p| p.get() < 100) => JobStatus::InProgress,
+        None if has_result => JobStatus::Completed,
+        // A submit reply has no status yet: the job is accepted, not
+        // started.
         None => JobStatus::Pending,
     };
 
     let mut event = JobEvent::new(PROVIDER, job_id, status);
     event.provider_status = message.status.map(Cow::into_owned);
-    event.progress = message.progress.as_ref().and_then(Percent::progress);
+    event.progress = progress;
     event.prompt = message.prompt.map(Cow::into_owned);
     let offers_quarters = message
         .buttons
