@@ -596,8 +596,12 @@ fn result_event<Items, Response>(
 ) -> JobEvent {
     let progress = result.progress.as_ref().and_then(Percent::progress);
     let has_result = has_result(&result);
+    let failure = result.error.as_ref().and_then(ErrorDetail::to_job_error);
     let status = match (result.success, progress) {
         (Some(false), _) => JobStatus::Failed,
+        // Without a word on success, an error beside no result is the
+        // task's failure.
+        (None, _) if failure.is_some() && !has_result => JobStatus::Failed,
         (_, Some(progress)) if progress < Progress::DONE => JobStatus::InProgress,
         (_, Some(_)) => JobStatus::Completed,
         (_, None) if has_result => JobStatus::Completed,
@@ -647,7 +651,7 @@ fn result_event<Items, Response>(
     order.apply(&mut event);
     event.prompts = clean_prompts(&result.descriptions);
     if status == JobStatus::Failed {
-        event.error = result.error.as_ref().and_then(ErrorDetail::to_job_error);
+        event.error = failure;
     }
     event
 }
