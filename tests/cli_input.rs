@@ -254,6 +254,15 @@ fn ndjson_and_concatenated_bodies_are_one_delivery_each() {
     let file = scratch("marked").join("marked.ndjson");
     std::fs::write(&file, &marked).unwrap();
     assert_eq!(stdout_of(mjhook().arg("normalize").arg(&file)), expected);
+    // One mark, not two: the library refuses a second one, and so does the
+    // command.
+    let twice = [b"\xEF\xBB\xBF".as_slice(), &marked].concat();
+    mjhook()
+        .arg("normalize")
+        .write_stdin(twice)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("<stdin>:1: invalid JSON"));
 }
 
 #[test]

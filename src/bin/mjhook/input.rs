@@ -226,15 +226,23 @@ fn stream(
     log: &mut Log,
     visit: &mut impl FnMut(Body<'_>, &mut Log) -> Result<(), Halt>,
 ) -> Result<(), Halt> {
-    if let Err(error) = skip_byte_order_mark(&mut reader) {
-        log.reject(format_args!("{source}:1: cannot read: {error}"));
-        return Ok(());
-    }
+    let mut marked = match skip_byte_order_mark(&mut reader) {
+        Ok(marked) => marked,
+        Err(error) => {
+            log.reject(format_args!("{source}:1: cannot read: {error}"));
+            return Ok(());
+        }
+    };
     let mut bodies = Bodies::new(reader, limit);
     let mut count = 0usize;
     loop {
         match bodies.next_body() {
-            Next::Body { at, bytes } => {
+            Next::Body { at, mut bytes } => {
+                if std::mem::take(&mut marked) && bytes.starts_with(BYTE_ORDER_MARK) {
+                    // The library skips one mark before a body: it must see
+                    // this one after the mark skipped here, and refuse it.
+                    bytes.splice(0..0, BYTE_ORDER_MARK.iter().copied());
+                }
                 count += 1;
                 let body = Body {
                     source,
@@ -282,13 +290,17 @@ fn stream(
 /// editors save: it begins the file, not its first body, and a stream of
 /// several bodies would otherwise not read as JSON. (The library skips one
 /// before a body too.)
-fn skip_byte_order_mark(reader: &mut impl BufRead) -> io::Result<()> {
-    const MARK: &[u8] = b"\xEF\xBB\xBF";
-    if reader.fill_buf()?.starts_with(MARK) {
-        reader.consume(MARK.len());
+/// Returns whether there was one.
+fn skip_byte_order_mark(reader: &mut impl BufRead) -> io::Result<bool> {
+    let marked = reader.fill_buf()?.starts_with(BYTE_ORDER_MARK);
+    if marked {
+        reader.consume(BYTE_ORDER_MARK.len());
     }
-    Ok(())
+    Ok(marked)
 }
+
+/// UTF-8's byte-order mark.
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
 /// What the next read of a stream gave.
 #[derive(Debug)]
