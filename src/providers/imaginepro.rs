@@ -114,6 +114,16 @@ pub struct Message<'a> {
 /// ImaginePro's status words.
 const STATUS_WORDS: &[&str] = &["QUEUED", "PROCESSING", "DONE", "FAIL", "FAILED"];
 
+/// Keys beside `messageId` that only a Midjourney message has: its images,
+/// the message it follows up, its buttons.
+const MARKS: &[&str] = &[
+    "uri",
+    "originalUrl",
+    "originatingMessageId",
+    "originalMessageId",
+    "buttons",
+];
+
 /// How ImaginePro bodies look: a message keyed by `messageId`, with its
 /// CDN and Discord URLs, its links to other messages, or its status words;
 /// error replies `{message, error, statusCode}` and `{success: false, error}`.
@@ -122,16 +132,12 @@ pub const FORMAT: Format = Format {
     wire_keys: || fields_of::<Message>().to_vec(),
     also_sends: &[],
     record: &[
-        Signature::keys(
-            &["messageId"],
-            &[
-                "uri",
-                "originalUrl",
-                "originatingMessageId",
-                "originalMessageId",
-                "buttons",
-            ],
-        ),
+        // Beside keys no format knows, only its own status words, or none:
+        // other Midjourney relays key their jobs by the Discord message's
+        // id too (`{messageId, status: "completed", buttons, jobid, …}`).
+        Signature::keys(&["messageId"], MARKS).status(StatusMark::NoneOrWords(STATUS_WORDS)),
+        // Another status word (one not documented yet) beside its own keys.
+        Signature::keys(&["messageId"], MARKS).closed(),
         // The submit reply: `{success, messageId}` alone is many message
         // APIs' answer (Firebase's), ImaginePro's has its `createdAt`.
         Signature::keys(&["messageId", "success", "createdAt"], &[]).closed(),

@@ -50,7 +50,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::de::DeserializeAsWrap;
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::format::{fields_of, Envelope, Format, Signature};
+use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
 use super::midjourney_api::ImageUrl;
 use super::{finish, is_video_url, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
@@ -177,6 +177,23 @@ pub struct Properties<'a> {
 /// Keys of the task object that no other format sends.
 const MARKS: &[&str] = &["promptEn", "promptFull", "failReason"];
 
+/// The proxy's status words and its relays' (research §4): on a body
+/// whose evidence is keys other APIs have too, a status must be one of
+/// them (`{id, status: "WORKING", startTime}` is a build server's).
+const STATUS_WORDS: &[&str] = &[
+    "NOT_START",
+    "SUBMITTED",
+    "MODAL",
+    "IN_PROGRESS",
+    "SUCCESS",
+    "FAILURE",
+    "CANCEL",
+    "FAILED",
+    "PENDING",
+    "RUNNING",
+    "UNKNOWN",
+];
+
 /// Keys beside the id that other APIs' objects have too (an image URL,
 /// camelCase times): evidence only on a body of keys the proxy knows.
 const COMMON: &[&str] = &[
@@ -259,12 +276,16 @@ pub const FORMAT: Format = Format {
     ],
     record: &[
         Signature::keys(&["id"], MARKS),
-        Signature::keys(&["id"], COMMON).closed(),
+        Signature::keys(&["id"], COMMON)
+            .status(StatusMark::NoneOrWords(STATUS_WORDS))
+            .closed(),
         // The snake-case twin some relays write: other task APIs (Suno
         // relays' `{id, status, clips, fail_reason}`) write it too, so only
         // on a body of keys the proxy knows.
         Signature::keys(&["id", "fail_reason"], &[]).closed(),
-        Signature::keys(&["id", "action"], &[]).closed(),
+        Signature::keys(&["id", "action"], &[])
+            .status(StatusMark::NoneOrWords(STATUS_WORDS))
+            .closed(),
         Signature::keys(&["task_id"], &["imageUrl", "failReason"]),
     ],
     envelopes: &[Envelope {
