@@ -450,7 +450,10 @@ fn an_empty_job_id_is_no_job_id() {
     for (provider, body, path) in cases {
         let error = error(provider, body);
         assert_eq!(error.path(), Some(path), "{body}");
-        assert!(error.to_string().contains("empty string"), "{error}");
+        assert!(
+            error.to_string().contains("expected a job id, found"),
+            "{error}"
+        );
     }
     // AsyncAPI's `id` stands in for an empty `job_id`.
     let event = decode(
@@ -976,5 +979,20 @@ fn asyncapi_completed_at_is_a_fallback_that_cannot_fail_a_decode() {
         assert_ne!(odd, body);
         let event = decode(Provider::Asyncapi, odd.as_bytes()).expect(unreadable);
         assert_eq!(event.occurred_at, None, "{unreadable}");
+    }
+}
+
+#[test]
+fn a_blank_job_id_is_told_apart_from_an_empty_one() {
+    for (id, found) in [
+        (r#""""#, "found an empty string"),
+        (r#""  ""#, "found only white space"),
+    ] {
+        let body = format!(r#"{{"task_id": {id}, "status": "processing"}}"#);
+        let message = error(Provider::Apiframe, &body).to_string();
+        assert!(
+            message.contains(&format!("`task_id`: expected a job id, {found}")),
+            "{message}"
+        );
     }
 }

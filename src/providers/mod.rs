@@ -668,8 +668,8 @@ pub(crate) fn refuse_model_outside(
     }
 }
 
-/// The job id every event needs: the first of `ids` present and not `""`
-/// (vendors' "none"). An id that is missing, `null` or `""` is an error at
+/// The job id every event needs: the first of `ids` present and not blank
+/// (`""` is vendors' "none"). An id that is missing, `null` or blank is an error at
 /// `key` of the record `at`, saying `missing` when there is none at all.
 pub(crate) fn job_id<'a>(
     provider: Provider,
@@ -678,18 +678,18 @@ pub(crate) fn job_id<'a>(
     missing: &str,
     ids: impl IntoIterator<Item = Option<StringOrInt<'a>>>,
 ) -> Result<JobId, DecodeError> {
-    let mut empty = false;
+    let mut blank = None;
     for id in ids.into_iter().flatten() {
         let text = id.into_text();
         if !is_blank(&text) {
             return Ok(JobId::new(text));
         }
-        empty = true;
+        blank = Some(text.is_empty());
     }
-    let reason = if empty {
-        "expected a job id, found an empty string"
-    } else {
-        missing
+    let reason = match blank {
+        Some(true) => "expected a job id, found an empty string",
+        Some(false) => "expected a job id, found only white space",
+        None => missing,
     };
     Err(DecodeError::field(provider, format!("{at}{key}"), reason))
 }
