@@ -264,8 +264,13 @@ impl<'de> Level<'de> {
     ///
     /// In a list, any record may be the one: each is decoded as a job.
     fn status_elsewhere(&self) -> bool {
-        self.unknown_status_key && matches!(self.status, Status::Absent)
-            || self.later_status_elsewhere
+        self.first_status_elsewhere() || self.later_status_elsewhere
+    }
+
+    /// Whether the level's (first) record is what [`Level::status_elsewhere`]
+    /// speaks of.
+    fn first_status_elsewhere(&self) -> bool {
+        states_status_elsewhere(self.unknown_status_key, &self.status)
     }
 
     /// Whether the level has keys no format knows.
@@ -514,8 +519,10 @@ impl<'de> Shape<'de> {
                 }
                 // Nor do keys no format knows around it, unless they are
                 // few enough to be a vendor's additions: `{object: "list",
-                // data: [], has_more, …}` is another API's empty page.
-                if tolerated {
+                // data: [], has_more, …}` is another API's empty page. A
+                // provider named is taken at its word: its page holds no
+                // job.
+                if tolerated || named {
                     fit = Some(Fit::EmptyEnvelope);
                 }
                 continue;
@@ -622,7 +629,7 @@ impl<'de> Shape<'de> {
         let table = KeyTable::get();
         let mut levels = self.levels().filter(|(_, level)| level.status_elsewhere());
         let (prefix, level) = levels.next()?;
-        let first_record = level.unknown_status_key && matches!(level.status, Status::Absent);
+        let first_record = level.first_status_elsewhere();
         let named = if first_record {
             level.names.iter().find(|name| {
                 crate::providers::format::names_a_status(name) && table.lookup(name).id.is_none()
@@ -1324,6 +1331,8 @@ impl<'de> InnerVisitor<'_> {
         let first = level.records == 0;
         level.records += 1;
         let mut later = LaterRecord::default();
+        // The name of a later record's key that names a status, for messages.
+        let mut later_key = None;
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let info = self.table.lookup(&key.0);
             if first {
@@ -1337,13 +1346,16 @@ impl<'de> InnerVisitor<'_> {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
-            later.note_named(info, || key.0.clone());
+            later.note(info);
+            if info.names_a_status && level.collecting && later_key.is_none() {
+                later_key = Some(key.0.clone());
+            }
             if level.is_new(info.id) {
                 level.push(self.table, info, key.0);
             }
         }
-        if !first {
-            later.end(level);
+        if !first && later.end(level) && level.later_status_key.is_none() {
+            level.later_status_key = later_key;
         }
         Ok(())
     }
@@ -1366,8 +1378,6 @@ impl<'de> Level<'de> {
 pub(crate) struct LaterRecord<'de> {
     status: Status<'de>,
     unknown_status_key: bool,
-    /// The name of that key, when the level keeps names.
-    name: Option<Cow<'de, str>>,
 }
 
 impl<'de> LaterRecord<'de> {
@@ -1376,28 +1386,24 @@ impl<'de> LaterRecord<'de> {
         self.unknown_status_key |= key.names_a_status;
     }
 
-    /// Notes one of the record's keys with its name, for messages.
-    fn note_named(&mut self, key: KeyInfo, name: impl FnOnce() -> Cow<'de, str>) {
-        if key.names_a_status && self.name.is_none() {
-            self.name = Some(name());
-        }
-        self.note(key);
-    }
-
     /// Where the value of `key` goes, if it is the record's `status`.
     pub(crate) fn slot(&mut self, key: KeyInfo) -> Option<&mut Status<'de>> {
         key.is_status.then_some(&mut self.status)
     }
 
-    /// Ends the record: what it says goes to its `level`.
-    pub(crate) fn end(self, level: &mut Level<'de>) {
-        if self.unknown_status_key && matches!(self.status, Status::Absent) {
-            level.later_status_elsewhere = true;
-            if level.collecting && level.later_status_key.is_none() {
-                level.later_status_key = self.name;
-            }
-        }
+    /// Ends the record: what it says goes to its `level`. Returns whether
+    /// it states its status elsewhere.
+    pub(crate) fn end(self, level: &mut Level<'de>) -> bool {
+        let elsewhere = states_status_elsewhere(self.unknown_status_key, &self.status);
+        level.later_status_elsewhere |= elsewhere;
+        elsewhere
     }
+}
+
+/// Whether a record with `status` states its job's status elsewhere, when
+/// `unknown_status_key` says a key no format knows names a status.
+fn states_status_elsewhere(unknown_status_key: bool, status: &Status) -> bool {
+    unknown_status_key && matches!(status, Status::Absent)
 }
 
 impl<'de> Visitor<'de> for InnerVisitor<'_> {

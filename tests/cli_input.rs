@@ -262,7 +262,9 @@ fn ndjson_and_concatenated_bodies_are_one_delivery_each() {
         .write_stdin(twice)
         .assert()
         .code(1)
-        .stderr(predicates::str::contains("<stdin>:1: invalid JSON"));
+        .stderr(predicates::str::contains(
+            "<stdin>:1: two byte-order marks begin the input",
+        ));
 }
 
 #[test]

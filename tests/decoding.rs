@@ -996,3 +996,16 @@ fn a_blank_job_id_is_told_apart_from_an_empty_one() {
         );
     }
 }
+
+#[test]
+fn a_proxy_task_of_its_own_keys_keeps_a_status_word_mjhook_does_not_know() {
+    // Its action is the proxy's: the undocumented status is `unknown`.
+    let own = r#"{"id": "1700000000000001", "action": "IMAGINE", "status": "TIMEOUT", "progress": "0%", "imageUrl": ""}"#;
+    let event = decode(Provider::MidjourneyProxy, own.as_bytes()).expect("decoded");
+    assert_eq!(event.status, JobStatus::Unknown);
+    assert_eq!(decode_auto(own.as_bytes()), Ok(event));
+    // Neither the action nor the status is the proxy's: another API's.
+    let render = r#"{"id": "r-1", "action": "render", "status": "done", "url": "https://example.com/r.mp4"}"#;
+    assert!(decode(Provider::MidjourneyProxy, render.as_bytes()).is_err());
+    assert!(decode_auto(render.as_bytes()).is_err());
+}

@@ -221,16 +221,20 @@ pub enum WordKey {
     /// `model`: which of a vendor's APIs a task belongs to, where one task
     /// format serves several.
     Model,
+    /// `action`: what a job does (`IMAGINE`), where other APIs name their
+    /// own (`render`).
+    Action,
 }
 
 impl WordKey {
     /// Every word key, in the order of their slots in a level.
-    pub const ALL: [WordKey; 5] = [
+    pub const ALL: [WordKey; 6] = [
         WordKey::Type,
         WordKey::Event,
         WordKey::Code,
         WordKey::Error,
         WordKey::Model,
+        WordKey::Action,
     ];
 
     /// The key's name in a body.
@@ -241,6 +245,7 @@ impl WordKey {
             WordKey::Code => "code",
             WordKey::Error => "error",
             WordKey::Model => "model",
+            WordKey::Action => "action",
         }
     }
 

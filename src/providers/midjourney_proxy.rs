@@ -50,7 +50,7 @@ use serde::{Deserialize, Serialize};
 use serde_with::de::DeserializeAsWrap;
 use serde_with::{serde_as, skip_serializing_none};
 
-use super::format::{fields_of, Envelope, Format, Signature, StatusMark};
+use super::format::{fields_of, Envelope, Format, Signature, StatusMark, WordKey};
 use super::midjourney_api::ImageUrl;
 use super::{finish, is_video_url, push_finished_images, At, Check, Events, Provider};
 use crate::error::DecodeError;
@@ -177,6 +177,39 @@ pub struct Properties<'a> {
 /// Keys of the task object that no other format sends.
 const MARKS: &[&str] = &["promptEn", "promptFull", "failReason"];
 
+/// The proxy's actions, its forks' and its relays' (research §5).
+const ACTIONS: &[&str] = &[
+    "IMAGINE",
+    "UPSCALE",
+    "UPSCALE_HD",
+    "VARIATION",
+    "HIGH_VARIATION",
+    "LOW_VARIATION",
+    "REROLL",
+    "DESCRIBE",
+    "BLEND",
+    "BLEAND",
+    "ZOOM",
+    "CUSTOM_ZOOM",
+    "OUTPAINT",
+    "PAN",
+    "INPAINT",
+    "VARY_REGION",
+    "SHORTEN",
+    "MODAL",
+    "ACTION",
+    "SHOW",
+    "SWAP_FACE",
+    "SWAP_VIDEO_FACE",
+    "VIDEO",
+    "VIDEO_EXTEND",
+    "EDIT",
+    "EDITS",
+    "RETEXTURE",
+    "PIC_READER",
+    "UPLOAD",
+];
+
 /// The proxy's status words and its relays' (research §4): on a body
 /// whose evidence is keys other APIs have too, a status must be one of
 /// them (`{id, status: "WORKING", startTime}` is a build server's).
@@ -283,8 +316,13 @@ pub const FORMAT: Format = Format {
         // relays' `{id, status, clips, fail_reason}`) write it too, so only
         // on a body of keys the proxy knows.
         Signature::keys(&["id", "fail_reason"], &[]).closed(),
+        // A status word of its own, or an action: `{id, action: "render",
+        // status: "done", url}` is a video API's callback.
         Signature::keys(&["id", "action"], &[])
             .status(StatusMark::NoneOrWords(STATUS_WORDS))
+            .closed(),
+        Signature::keys(&["id", "action"], &[])
+            .word(WordKey::Action, ACTIONS)
             .closed(),
         Signature::keys(&["task_id"], &["imageUrl", "failReason"]),
     ],

@@ -237,13 +237,18 @@ fn stream(
     let mut count = 0usize;
     loop {
         match bodies.next_body() {
-            Next::Body { at, mut bytes } => {
-                if std::mem::take(&mut marked) && bytes.starts_with(BYTE_ORDER_MARK) {
-                    // The library skips one mark before a body: it must see
-                    // this one after the mark skipped here, and refuse it.
-                    bytes.splice(0..0, BYTE_ORDER_MARK.iter().copied());
-                }
+            Next::Body { at, bytes } => {
                 count += 1;
+                // The library skips one mark before a body, as this did
+                // before the input's first: a second is refused here.
+                if std::mem::take(&mut marked) && bytes.starts_with(BYTE_ORDER_MARK) {
+                    log.reject(format_args!(
+                        "{source}:{line}: two byte-order marks begin the input; one is skipped, \
+                         not two",
+                        line = at.0
+                    ));
+                    continue;
+                }
                 let body = Body {
                     source,
                     line: at.0,
