@@ -874,7 +874,9 @@ impl LevelKey {
             && self.later_status_elsewhere == level.later_status_elsewhere
             && self.recordless == (level.records == 0)
             && self.status.matches(&level.status)
-            && (self.words.iter().zip(&level.words)).all(|(kept, word)| kept.matches(word))
+            // A fold, not `all`: no branch per word, which costs less here.
+            && (self.words.iter().zip(&level.words))
+                .fold(true, |same, (kept, word)| same & kept.matches(word))
     }
 }
 
