@@ -288,13 +288,19 @@ impl<'de> Level<'de> {
         match (mark, &self.status) {
             (StatusMark::Any, _)
             | (StatusMark::Code, Status::Code { .. })
-            | (StatusMark::NoneOrWords(_) | StatusMark::NoneOrCode, Status::Absent)
+            | (
+                StatusMark::NoneOrWords(_) | StatusMark::NoneOrCode | StatusMark::NoneOrCapitals(_),
+                Status::Absent,
+            )
             | (StatusMark::NoneOrCode, Status::Code { .. }) => true,
             (StatusMark::Words(words) | StatusMark::NoneOrWords(words), Status::Word(word)) => {
                 words.iter().any(|candidate| word.matches(candidate))
             }
             (StatusMark::Exact(words), Status::Word(word)) => {
                 word.is_as_sent() && words.iter().any(|candidate| word.matches(candidate))
+            }
+            (StatusMark::NoneOrCapitals(words), Status::Word(word)) => {
+                !word.is_as_sent() && words.iter().any(|candidate| word.matches(candidate))
             }
             _ => false,
         }
@@ -1100,17 +1106,20 @@ fn lacks(level: &Level, signature: &CompiledSignature, tolerated: bool) -> Strin
             StatusMark::Words(words) | StatusMark::NoneOrWords(words) => {
                 word_misfit("status", words, &level.status, level.sent[0])
             }
-            StatusMark::Exact(words) => match &level.status {
-                // The word, but in another spelling than the format's.
-                Status::Word(word) if words.iter().any(|candidate| word.matches(candidate)) => {
-                    format!(
-                        "its `status` `{}` is not spelled as the format writes it (`{}`)",
+            StatusMark::Exact(words) | StatusMark::NoneOrCapitals(words) => {
+                let spelling = match &level.status {
+                    Status::Word(word) => words.iter().find(|candidate| word.matches(candidate)),
+                    _ => None,
+                };
+                match (spelling, &level.status) {
+                    // The word, but in another spelling than the format's.
+                    (Some(spelling), Status::Word(word)) => format!(
+                        "its `status` `{}` is not spelled as the format writes it (`{spelling}`)",
                         PayloadText(&as_sent(word, level.sent[0])),
-                        word.to_text()
-                    )
+                    ),
+                    _ => word_misfit("status", words, &level.status, level.sent[0]),
                 }
-                _ => word_misfit("status", words, &level.status, level.sent[0]),
-            },
+            }
             _ => "its `status` is not a numeric code".to_owned(),
         }
     } else if let Some((key, words)) =
@@ -1635,7 +1644,8 @@ mod tests {
                 let status_words = match signature.status {
                     StatusMark::Words(words)
                     | StatusMark::NoneOrWords(words)
-                    | StatusMark::Exact(words) => words,
+                    | StatusMark::Exact(words)
+                    | StatusMark::NoneOrCapitals(words) => words,
                     _ => &[],
                 };
                 if let StatusMark::Exact(words) = signature.status {

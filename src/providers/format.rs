@@ -200,6 +200,10 @@ pub enum StatusMark {
     /// evidence, where other APIs send the same word in their own case
     /// (Celery's `PENDING` beside APIFRAME's `pending`).
     Exact(&'static [&'static str]),
+    /// No `status`, or one of these words written as a format that sends
+    /// them in capitals writes them, not in the folded lower case other
+    /// APIs send (Scenario's `success` beside TTAPI's `SUCCESS`).
+    NoneOrCapitals(&'static [&'static str]),
 }
 
 /// A key other than `status` whose value can be evidence: many APIs send
@@ -768,6 +772,12 @@ pub(crate) fn describe(signature: &Signature) -> String {
         }
         StatusMark::NoneOrWords(words) => {
             parts.push(format!("`status`, if any, {}", words.join("/")));
+        }
+        StatusMark::NoneOrCapitals(words) => {
+            parts.push(format!(
+                "`status`, if any, {}, in capitals",
+                words.join("/")
+            ));
         }
     }
     for (key, words) in signature.word_marks() {

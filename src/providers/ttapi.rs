@@ -268,10 +268,11 @@ pub const FORMAT: Format = Format {
         // (`quota` alone is any account object's).
         Signature::keys(&["jobId"], MARKS),
         Signature::keys(&["job_id"], MARKS),
-        // A task without its envelope: its `status`, if any, is TTAPI's
-        // (`{jobId, status, progress}` is what other APIs send too).
+        // A task without its envelope: its `status`, if any, is TTAPI's,
+        // in its capitals (`{jobId, status: "success", progress}` is what
+        // other APIs send).
         Signature::keys(&["jobId"], &["progress", "action", "actions", "prompt"])
-            .status(StatusMark::NoneOrWords(STATUS_WORDS))
+            .status(StatusMark::NoneOrCapitals(STATUS_WORDS))
             .closed(),
         // The whole envelope, its task's id on top and `data: null`: a task
         // that failed or waits, never one that finished.
