@@ -526,59 +526,6 @@ pub enum Timestamp<'a> {
     },
 }
 
-/// A date-time read where it can be and otherwise none: for a field that
-/// is only a fallback (AsyncAPI's `completed_at`), so that a value mjhook
-/// cannot read there never fails a decode that does not need it. Every
-/// value is still read in full, as a `Value` parse reads it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct LenientTimestamp(pub Option<DateTime<Utc>>);
-
-impl<'de> Deserialize<'de> for LenientTimestamp {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct LenientVisitor;
-        impl<'de> Visitor<'de> for LenientVisitor {
-            type Value = LenientTimestamp;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-                Ok(LenientTimestamp(text_utc(text).ok().flatten()))
-            }
-            fn visit_i64<E: de::Error>(self, epoch: i64) -> Result<Self::Value, E> {
-                Ok(LenientTimestamp(epoch_utc(epoch).ok().flatten()))
-            }
-            fn visit_u64<E: de::Error>(self, epoch: u64) -> Result<Self::Value, E> {
-                let instant = i64::try_from(epoch)
-                    .ok()
-                    .and_then(|epoch| epoch_utc(epoch).ok());
-                Ok(LenientTimestamp(instant.flatten()))
-            }
-            fn visit_f64<E: de::Error>(self, epoch: f64) -> Result<Self::Value, E> {
-                Ok(LenientTimestamp(fractional_epoch_utc(epoch).ok().flatten()))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(LenientTimestamp(None))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(LenientTimestamp(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map
-                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
-                    .is_some()
-                {}
-                Ok(LenientTimestamp(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-                Ok(LenientTimestamp(None))
-            }
-        }
-        deserializer.deserialize_any(LenientVisitor)
-    }
-}
-
 /// Integers at or above this are epoch milliseconds rather than seconds.
 const EPOCH_MILLIS_FROM: i64 = 100_000_000_000;
 

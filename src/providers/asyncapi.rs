@@ -43,15 +43,15 @@ use std::marker::PhantomData;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_with::de::DeserializeAsWrap;
-use serde_with::{serde_as, skip_serializing_none};
+use serde_with::{serde_as, skip_serializing_none, DefaultOnError};
 
 use super::format::{fields_of, Envelope, Format, Signature, StatusMark, WordKey};
 use super::{finish, At, Check, Events, Provider};
 use crate::error::DecodeError;
 use crate::event::{is_word, Image, ImageRole, JobEvent, JobStatus, Operation};
 use crate::quirks::{
-    clean_prompts, is_blank, BorrowedText, ErrorDetail, LenientTimestamp, NullableList, ObjectOnly,
-    OneOrMany, Percent, Skipped, StringOrInt, Timestamp,
+    clean_prompts, is_blank, BorrowedText, ErrorDetail, NullableList, ObjectOnly, OneOrMany,
+    Percent, Skipped, StringOrInt, Timestamp,
 };
 
 const PROVIDER: Provider = Provider::Asyncapi;
@@ -110,8 +110,9 @@ pub struct Wire<'a, Data = Skipped> {
     /// REST job object only: when the job ended (read only where it is
     /// the fallback for `occurred_at`, so a value that is no date-time is
     /// none).
-    #[serde(default)]
-    pub completed_at: LenientTimestamp,
+    #[serde_as(as = "DefaultOnError")]
+    #[serde(borrow, default)]
+    pub completed_at: Option<Timestamp<'a>>,
     /// REST envelopes: the job list, or `{job_id}` after creation.
     pub data: Option<Data>,
     /// REST error reply (a string; a number is read as its decimal text).
@@ -476,10 +477,10 @@ fn normalize<Data>(wire: Wire<Data>, at: At, accepted: bool) -> Result<JobEvent,
         event.error = wire.error.as_ref().and_then(ErrorDetail::to_job_error);
     }
     // A job that ended and says nothing later happened when it ended.
-    let ended_at = wire.completed_at.0.filter(|_| status.is_terminal());
+    let ended_at = wire.completed_at.filter(|_| status.is_terminal());
     event.occurred_at = (wire.timestamp.or(wire.updated_at).as_ref())
         .and_then(Timestamp::to_utc)
-        .or(ended_at);
+        .or_else(|| ended_at.as_ref().and_then(Timestamp::to_utc));
     event.created_at = wire.created_at.as_ref().and_then(Timestamp::to_utc);
     finish(&mut event);
     Ok(event)
