@@ -291,7 +291,7 @@ async fn receive(
             &name,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_encoding",
-            format!("the body is sent with Content-Encoding {encoding:?}; only unencoded bodies are read"),
+            format!("the body is sent with Content-Encoding {encoding:?}; only uncompressed bodies are read"),
         );
     }
     let body = match body {
