@@ -435,10 +435,12 @@ impl<'de> Shape<'de> {
             } else {
                 prefix
             };
+            // A later record's key that states its status is named by the
+            // message's reason, so it is listed among the keys seen too.
+            let later_status_key =
+                (level.later_status_key.iter()).filter(|key| !level.names.contains(key));
             seen.extend(
-                level
-                    .names
-                    .iter()
+                (level.names.iter().chain(later_status_key))
                     .map(|key| format!("{prefix}{}", crate::quirks::shown_key(key))),
             );
             more += level.count - level.names.len();

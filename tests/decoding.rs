@@ -933,7 +933,18 @@ fn a_status_under_a_key_no_format_sends_counts_in_any_job_of_a_list() {
         r#""status": null, "task_status": "failed","#,
     ] {
         let body = tasks(second);
-        assert!(decode_all(None, body.as_bytes()).is_err(), "{body}");
+        let unknown = decode_all(None, body.as_bytes())
+            .expect_err("refused")
+            .to_string();
+        // The key the reason names is among the keys seen.
+        let seen = unknown
+            .split_once("keys seen: ")
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(seen, _)| seen);
+        assert!(
+            seen.is_some_and(|seen| seen.ends_with("tasks.task_status")),
+            "{unknown}"
+        );
         let refused = decode_all(Some(Provider::Apiframe), body.as_bytes())
             .expect_err("refused")
             .to_string();
