@@ -23,7 +23,8 @@
 //! - `FAILED` (which receivers handle) is failed like `FAIL`; the text in
 //!   `error` is the message, with no code.
 //! - An error reply's code is its `statusCode`; its message is `message`,
-//!   else `error` (which holds the HTTP phrase when both are there). A
+//!   then `error` in brackets when it says something else (NestJS puts the
+//!   HTTP phrase there, some replies the reason). A
 //!   `{success: false, error}` reply has no code; it is given `success=false`.
 //! - `ref`, `originatingMessageId` (`originalMessageId` in one schema),
 //!   the string `success` of one schema, and video jobs' `videoUrl` and
@@ -189,7 +190,14 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
             return Err(DecodeError::Vendor {
                 provider: PROVIDER,
                 code: code.to_text().into_owned(),
-                message: message.message.or(reason).map(Cow::into_owned),
+                message: match (message.message, reason) {
+                    // Which of the two holds the HTTP phrase varies: both
+                    // are kept.
+                    (Some(text), Some(reason)) if !is_blank(&reason) && reason != text => {
+                        Some(format!("{text} ({reason})"))
+                    }
+                    (text, reason) => text.or(reason).map(Cow::into_owned),
+                },
             });
         }
         if reason.is_some() {
