@@ -440,6 +440,36 @@ fn stdin_given_twice_is_a_usage_error() {
         );
 }
 
+#[test]
+fn a_body_over_the_limit_is_refused_and_the_next_is_read() {
+    let small = r#"{"task_id": "t-1", "status": "processing", "percentage": "40"}"#;
+    let large = format!(
+        r#"{{"task_id": "t-2", "status": "finished", "prompt": "{}"}}"#,
+        "a".repeat(300)
+    );
+    let endless = format!(r#"{{"task_id": "t-3", "prompt": "{}"#, "a".repeat(1000));
+    let stream = format!("{small}\n{large}\n{small}\n{endless}\n{small}\n");
+    let output = mjhook()
+        .args(["normalize", "--provider", "apiframe", "--max-bytes", "100"])
+        .write_stdin(stream)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    // The bodies before and after the large one; none after the one that
+    // runs on past 8 times the limit.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(stdout
+        .lines()
+        .all(|line| line.contains(r#""job_id":"t-1""#)));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "mjhook: <stdin>:2: the body is larger than the limit of 100 bytes (--max-bytes)\n\
+         mjhook: <stdin>:4: the body is larger than the limit of 100 bytes (--max-bytes); \
+         stopped reading <stdin>: it runs on past 800 bytes\n"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn an_endless_input_stops_at_the_limit() {

@@ -29,7 +29,9 @@ pub fn byte_limit(value: &str) -> Result<usize, String> {
 #[derive(Debug, clap::Args)]
 pub struct InputArgs {
     /// Refuse a body larger than this many bytes. Each body of a stream has
-    /// its own limit; reading stops at the first body over it.
+    /// its own limit: one over it is refused and skipped, without being
+    /// held, and the next is read; reading stops only when that body runs on
+    /// past 8 times the limit.
     #[arg(long, value_name = "BYTES", default_value_t = mjhook::DecodeOptions::DEFAULT_MAX_BYTES, value_parser = byte_limit)]
     pub max_bytes: usize,
     /// Payload files, or directories to search for `*.json` and `*.ndjson`
@@ -259,10 +261,24 @@ fn stream(
                 visit(body, log)?;
             }
             Next::End => break,
-            Next::TooLarge { line } => {
+            Next::TooLarge {
+                line,
+                skipped: true,
+            } => {
+                count += 1;
                 log.reject(format_args!(
                     "{source}:{line}: the body is larger than the limit of {limit} bytes \
-                     (--max-bytes); stopped reading {source}"
+                     (--max-bytes)"
+                ));
+            }
+            Next::TooLarge {
+                line,
+                skipped: false,
+            } => {
+                log.reject(format_args!(
+                    "{source}:{line}: the body is larger than the limit of {limit} bytes \
+                     (--max-bytes); stopped reading {source}: it runs on past {skip} bytes",
+                    skip = skip_limit(limit),
                 ));
                 return Ok(());
             }
@@ -319,8 +335,10 @@ enum Next {
     Unsplittable { at: (usize, usize), bytes: Vec<u8> },
     /// Nothing but whitespace was left.
     End,
-    /// The body starting on `line` outgrew the limit.
-    TooLarge { line: usize },
+    /// The body starting on `line` outgrew the limit; `skipped`: whether
+    /// the stream was read past it, to where the next body starts, within
+    /// [`skip_limit`].
+    TooLarge { line: usize, skipped: bool },
     /// The input could not be read.
     Unreadable { line: usize, error: io::Error },
 }
@@ -342,6 +360,8 @@ impl<R: BufRead> Bodies<R> {
                     bytes: Vec::new(),
                     started: false,
                     over: false,
+                    discarded: 0,
+                    last: None,
                     at: (1, 0),
                     start: (1, 1),
                 },
@@ -362,8 +382,34 @@ impl<R: BufRead> Bodies<R> {
             let mut deserializer = serde_json::Deserializer::from_reader(&mut self.reader);
             IgnoredAny::deserialize(&mut deserializer)
         };
+        let at = self.reader.current.start;
+        if self.reader.current.over {
+            // Past the limit, the body is read to its end without being
+            // kept; one that also breaks somewhere is read on to where the
+            // next body starts, as other broken bytes are.
+            let skipped = match parsed {
+                Ok(IgnoredAny) => Ok(Skipped::ToNextBody),
+                // The reader gave up: the body ran on past the skip limit.
+                Err(error) if error.is_io() => Ok(Skipped::PastLimit),
+                Err(_) => self.reader.skip_to_next_body(),
+            };
+            let skipped = match skipped {
+                Ok(Skipped::ToNextBody) => true,
+                Ok(Skipped::ToEnd) => {
+                    self.done = true;
+                    true
+                }
+                Ok(Skipped::PastLimit) | Err(_) => {
+                    self.done = true;
+                    false
+                }
+            };
+            return Next::TooLarge {
+                line: at.0,
+                skipped,
+            };
+        }
         let current = &mut self.reader.current;
-        let at = current.start;
         let error = match parsed {
             Ok(IgnoredAny) => {
                 return Next::Body {
@@ -373,10 +419,6 @@ impl<R: BufRead> Bodies<R> {
             }
             Err(error) => error,
         };
-        if current.over {
-            self.done = true;
-            return Next::TooLarge { line: at.0 };
-        }
         if error.is_io() {
             self.done = true;
             return Next::Unreadable {
@@ -413,7 +455,8 @@ impl<R: BufRead> Bodies<R> {
 }
 
 /// A reader that records the current body's bytes (from its first
-/// non-whitespace byte) and refuses to read past the limit.
+/// non-whitespace byte) up to the limit, reads on past it without keeping
+/// them, and refuses to read past [`skip_limit`].
 struct Counting<R> {
     inner: R,
     /// A byte read and given back: the first of the next body.
@@ -429,6 +472,10 @@ struct Current {
     started: bool,
     /// Whether the body outgrew the limit.
     over: bool,
+    /// How many of its bytes past the limit were read and not kept.
+    discarded: usize,
+    /// The last byte read, kept or not.
+    last: Option<u8>,
     /// The line and column (1-based, in bytes; column 0 at the start of a
     /// line) of the last byte read.
     at: (usize, usize),
@@ -446,6 +493,13 @@ enum Skipped {
     PastLimit,
 }
 
+/// How far a body over `limit` is read, not kept, to find where the next
+/// one starts: a delivery somewhat over the limit is skipped, while an
+/// endless one stops the input before much is read.
+fn skip_limit(limit: usize) -> usize {
+    limit.saturating_mul(8)
+}
+
 /// A `{` or `[` first on its line starts a body: a JSON line, or a value as
 /// `jq` prints it.
 fn starts_a_body(byte: u8) -> bool {
@@ -457,20 +511,28 @@ impl Current {
         self.bytes = Vec::new();
         self.started = false;
         self.over = false;
+        self.discarded = 0;
     }
 
     fn too_large(&self) -> io::Error {
-        io::Error::other(format!("a body is larger than {} bytes", self.limit))
+        let skip = skip_limit(self.limit);
+        io::Error::other(format!("a body runs on past {skip} bytes"))
     }
 
     /// Takes `byte` as the input's next: into the body unless it is
-    /// whitespace before the body's start. False when the body is full.
+    /// whitespace before the body's start, or the body is full. False when
+    /// the body runs on past [`skip_limit`].
     fn take(&mut self, byte: u8) -> bool {
         let blank = matches!(byte, b' ' | b'\t' | b'\n' | b'\r');
         if self.started || !blank {
             if self.bytes.len() >= self.limit {
                 self.over = true;
-                return false;
+                if self.discarded >= skip_limit(self.limit) {
+                    return false;
+                }
+                self.discarded += 1;
+                self.advance(byte);
+                return true;
             }
             if !self.started {
                 self.started = true;
@@ -489,6 +551,7 @@ impl Current {
     }
 
     fn advance(&mut self, byte: u8) {
+        self.last = Some(byte);
         self.at = match byte {
             b'\n' => (self.at.0 + 1, 0),
             _ => (self.at.0, self.at.1 + 1),
@@ -504,9 +567,13 @@ impl<R: BufRead> Counting<R> {
     /// end of the input.
     fn skip_to_next_body(&mut self) -> io::Result<Skipped> {
         let current = &mut self.current;
-        let last = current.bytes.last().copied();
-        if current.at.1 == 1 && current.bytes.len() > 1 && last.is_some_and(starts_a_body) {
-            self.pending = current.bytes.pop();
+        let last = current.last;
+        let longer = current.over || current.bytes.len() > 1;
+        if current.at.1 == 1 && longer && last.is_some_and(starts_a_body) {
+            if !current.over {
+                current.bytes.pop();
+            }
+            self.pending = last;
             current.at.1 = 0;
             return Ok(Skipped::ToNextBody);
         }
@@ -523,10 +590,18 @@ impl<R: BufRead> Counting<R> {
             });
             // The broken bytes are held to the limit, like any body's; the
             // fault is within what serde_json read, so within what is kept.
-            let room = current.limit - current.bytes.len();
+            // Those of a body already over it are only counted.
+            let keep = !current.over;
+            let room = match keep {
+                true => current.limit - current.bytes.len(),
+                false => skip_limit(current.limit) - current.discarded,
+            };
             let taken = next_body.unwrap_or(chunk.len()).min(room);
             for &byte in &chunk[..taken] {
-                current.bytes.push(byte);
+                match keep {
+                    true => current.bytes.push(byte),
+                    false => current.discarded += 1,
+                }
                 current.advance(byte);
             }
             self.inner.consume(taken);
@@ -542,9 +617,6 @@ impl<R: BufRead> Counting<R> {
 impl<R: BufRead> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let current = &mut self.current;
-        if current.over {
-            return Err(current.too_large());
-        }
         if buf.is_empty() {
             return Ok(0);
         }
@@ -557,15 +629,17 @@ impl<R: BufRead> Read for Counting<R> {
         }
         let chunk = self.inner.fill_buf()?;
         let mut taken = 0;
+        let mut gave_up = false;
         for (&byte, slot) in chunk.iter().zip(buf.iter_mut()) {
             if !current.take(byte) {
+                gave_up = true;
                 break;
             }
             *slot = byte;
             taken += 1;
         }
         self.inner.consume(taken);
-        if taken == 0 && current.over {
+        if taken == 0 && gave_up {
             return Err(current.too_large());
         }
         Ok(taken)
@@ -598,7 +672,10 @@ mod tests {
                     )
                 }
                 Next::End => break,
-                Next::TooLarge { line } => format!("too large {line}"),
+                Next::TooLarge { line, skipped } => match skipped {
+                    true => format!("too large {line}, skipped"),
+                    false => format!("too large {line}, stopped"),
+                },
                 Next::Unreadable { line, error } => format!("unreadable {line}: {error}"),
             };
             seen.push(text);
@@ -623,11 +700,40 @@ mod tests {
     }
 
     #[test]
-    fn a_body_exactly_at_the_limit_passes_and_one_byte_more_stops() {
+    fn a_body_exactly_at_the_limit_passes_and_one_byte_more_is_skipped() {
         assert_eq!(
-            bodies(b"  {\"a\":1}  {\"a\":12}", 7),
-            ["1.3:{\"a\":1}", "too large 1"]
+            bodies(b"  {\"a\":1}  {\"a\":12}\n{\"b\":2}", 7),
+            ["1.3:{\"a\":1}", "too large 1, skipped", "2.1:{\"b\":2}"]
         );
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_read_to_its_end_within_the_skip_limit() {
+        // Up to 8 times the limit: read, not kept, and the next body read.
+        let long = format!("{{\"a\": \"{}\"}}\n[1]", "x".repeat(70));
+        assert_eq!(
+            bodies(long.as_bytes(), 10),
+            ["too large 1, skipped", "2.1:[1]"]
+        );
+        // One more byte and it is not: the input stops.
+        let longer = format!("{{\"a\": \"{}\"}}\n[1]", "x".repeat(90));
+        assert_eq!(bodies(longer.as_bytes(), 10), ["too large 1, stopped"]);
+        // Broken past the limit: skipped to the next line that starts a
+        // body, within the same reach.
+        let broken = format!("{{\"a\": \"{}\",,\n  2}}\n{{\"c\":3}}", "x".repeat(20));
+        assert_eq!(
+            bodies(broken.as_bytes(), 10),
+            ["too large 1, skipped", "3.1:{\"c\":3}"]
+        );
+        // Cut short by the next body's line.
+        assert_eq!(
+            bodies(b"{\"a\": 1111111111,\n{\"c\":3}", 10),
+            ["too large 1, skipped", "2.1:{\"c\":3}"]
+        );
+        let endless = format!("{{\"a\": \"{}\",,", "x".repeat(200));
+        assert_eq!(bodies(endless.as_bytes(), 10), ["too large 1, stopped"]);
+        // At the end of the input.
+        assert_eq!(bodies(b"[1, 2, 3, 4, 5]", 10), ["too large 1, skipped"]);
     }
 
     #[test]
