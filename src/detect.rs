@@ -528,9 +528,10 @@ impl<'de> Shape<'de> {
                 // Nor do keys no format knows around it, unless they are
                 // few enough to be a vendor's additions: `{object: "list",
                 // data: [], has_more, …}` is another API's empty page. A
+                // bare `[]` has no key at all: any API's empty list. A
                 // provider named is taken at its word: its page holds no
                 // job.
-                if tolerated || named {
+                if (tolerated && outer.is_some()) || named {
                     fit = Some(Fit::EmptyEnvelope);
                 }
                 continue;
@@ -600,6 +601,11 @@ impl<'de> Shape<'de> {
                 (format.envelopes.iter()).any(|envelope| envelope.key == Envelope::LIST);
             if self.is_list && !sends_lists {
                 let why = "it is a list, and the format's bodies are objects".to_owned();
+                return Some(Misfit::NoEvidence(why));
+            }
+            let records = self.inner(Envelope::LIST).map(|list| list.records);
+            if self.is_list && records == Some(0) {
+                let why = "it is an empty list, any API's: no job in it shows whose".to_owned();
                 return Some(Misfit::NoEvidence(why));
             }
             let why = self.envelope_misfit(format).unwrap_or_else(|| {
@@ -1249,7 +1255,7 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
         if values.count > 0 && level.as_ref().is_none_or(|level| level.records == 0) {
             // Lists of records are bodies (an empty one holds no job); a
             // list of anything else is not.
-            return Ok(Err("an array of no JSON object"));
+            return Ok(Err("an array with no JSON object in it"));
         }
         Ok(Ok(Shape {
             is_list: true,
@@ -1707,7 +1713,7 @@ mod tests {
                 tie,
             ),
             (r#"[{"taskId": "j", "status": "SUCCESS"}]"#, None),
-            (r#"[]"#, Some(Provider::MidjourneyProxy)),
+            (r#"[]"#, None),
         ];
         detect_in_turn(&sequence, |body, provider| {
             let auto = crate::decode_all(None, body.as_bytes());
@@ -1901,18 +1907,18 @@ mod tests {
     #[test]
     fn a_list_body_is_a_list_of_records_or_no_body() {
         // midjourney-proxy's `list-by-condition` is the one list body; an
-        // empty one holds no job.
-        let no_job = |provider| DecodeError::NoJob {
-            provider,
-            path: ".".to_owned(),
-        };
-        assert_eq!(
-            crate::decode_auto(b"[]"),
-            Err(no_job(Provider::MidjourneyProxy))
+        // empty one holds no job, and shows nothing of whose it is.
+        let unknown = crate::decode_auto(b"[]").unwrap_err().to_string();
+        assert!(
+            unknown.contains("not midjourney_proxy: it is an empty list"),
+            "{unknown}"
         );
         assert_eq!(
             crate::decode(Provider::MidjourneyProxy, b"[]"),
-            Err(no_job(Provider::MidjourneyProxy))
+            Err(DecodeError::NoJob {
+                provider: Provider::MidjourneyProxy,
+                path: ".".to_owned(),
+            })
         );
         assert!(matches!(
             crate::decode_auto(b"[1, 2]"),
