@@ -68,7 +68,7 @@
 //! | 404 | `unknown_provider` | the `{provider}` segment names no provider |
 //! | 404 | `provider_not_configured` | no verifier for that provider |
 //! | 413 | `too_large` | the body is over the limit |
-//! | 415 | `unsupported_encoding` | the body is compressed (`Content-Encoding` gzip, br, deflate, zstd) |
+//! | 415 | `unsupported_encoding` | the body is compressed or encrypted (`Content-Encoding` gzip, br, deflate, zstd, aes128gcm, …) |
 //! | 422 | `not_a_job_event` | JSON, but not a job event of that provider (a vendor's error reply, another vendor's format, a bad field, an array or a string where an object belongs) |
 //! | 500 | `verifier_misconfigured` | the verifier cannot check anything (no secret, a replay window for a provider without signed timestamps) |
 //! | 500 | `no_provider` | the route has neither `{provider}` nor a [`FixedProvider`] |

@@ -328,14 +328,29 @@ impl<T: AsRef<[u8]>> HeaderSource for http::HeaderMap<T> {
     }
 }
 
-/// The compression a request's `Content-Encoding` names (`gzip`, `br`,
-/// `deflate`, `zstd`, `compress`), if any of its values does. Bodies are
-/// verified and decoded as sent, so such a body would only fail later as
-/// "not JSON"; other labels (`identity`, a stray `utf-8`) leave the body as
-/// it is. Answered 415 by the axum extractor and `mjhook serve`.
+/// The content coding a request's `Content-Encoding` names (`gzip`, `br`,
+/// `deflate`, `zstd`, `aes128gcm`: any of IANA's registry but `identity`),
+/// if any of its values does. Bodies are verified and decoded as sent, so
+/// such a body would only fail later as "not JSON", or be read as a plain
+/// body it is not; other labels (`identity`, a stray `utf-8`) leave the
+/// body as it is. Answered 415 by the axum extractor and `mjhook serve`.
 #[cfg(feature = "http")]
 pub fn compression<T: AsRef<[u8]>>(headers: &http::HeaderMap<T>) -> Option<String> {
-    const COMPRESSIONS: &[&str] = &["gzip", "x-gzip", "deflate", "br", "compress", "zstd"];
+    /// IANA's HTTP Content Coding Registry, `identity` aside.
+    const COMPRESSIONS: &[&str] = &[
+        "gzip",
+        "x-gzip",
+        "deflate",
+        "br",
+        "compress",
+        "x-compress",
+        "zstd",
+        "aes128gcm",
+        "exi",
+        "pack200-gzip",
+        "dcb",
+        "dcz",
+    ];
     headers
         .get_all(http::header::CONTENT_ENCODING)
         .iter()

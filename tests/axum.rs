@@ -140,6 +140,19 @@ async fn a_compressed_body_is_415_and_another_label_passes() {
         "unsupported_encoding",
     )
     .await;
+    // An encrypted body (RFC 8188) is no plain one either.
+    let encrypted = [
+        secret_header(APIFRAME_SECRET),
+        ("content-encoding", "AES128GCM".to_owned()),
+    ];
+    let request = post_to("/webhooks/apiframe", &encrypted, body.clone());
+    rejected(
+        app(verifiers()),
+        request,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_encoding",
+    )
+    .await;
     let labelled = [
         secret_header(APIFRAME_SECRET),
         ("content-encoding", "utf-8".to_owned()),

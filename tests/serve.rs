@@ -654,6 +654,19 @@ async fn every_status_code_and_the_store_after_each_request() {
             "{bad}"
         );
     }
+    // A parameter there is not (a typo) is refused, not ignored.
+    for (bad, unknown) in [
+        ("/jobs?statuss=failed", "statuss"),
+        ("/events?afte=3", "afte"),
+    ] {
+        let (status, answer) = json(get(bad).await.expect("GET")).await;
+        assert_eq!(status, 400, "{bad}");
+        let message = answer["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(&format!("unknown field `{unknown}`")),
+            "{bad}: {answer}"
+        );
+    }
     // A negative limit is out of range, as 0 is, and said the same way.
     for bad in ["/jobs?limit=-1", "/events?limit=-1"] {
         let (status, answer) = json(get(bad).await.expect("GET")).await;

@@ -525,6 +525,8 @@ async fn get_job(
 
 /// The query of `GET /jobs`.
 #[derive(Debug, Deserialize)]
+// A typo (`statuss=failed`) must not list everything quietly.
+#[serde(deny_unknown_fields)]
 struct JobsQuery {
     provider: Option<String>,
     status: Option<String>,
@@ -586,6 +588,8 @@ async fn list_jobs(
 
 /// The query of `GET /events`.
 #[derive(Debug, Deserialize)]
+// A typo (`statuss=failed`) must not list everything quietly.
+#[serde(deny_unknown_fields)]
 struct EventsQuery {
     after: Option<u64>,
     /// Signed, as [`JobsQuery::limit`].
