@@ -138,7 +138,7 @@ fn an_unknown_provider_is_named_with_the_known_ones() {
 
 #[test]
 fn help_lists_every_provider_and_examples() {
-    for command in ["normalize", "track", "verify"] {
+    for command in ["normalize", "detect", "track", "verify"] {
         let mut help = predicate::str::contains("Examples:").boxed();
         for provider in mjhook::Provider::ALL {
             help = help

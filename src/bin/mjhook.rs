@@ -42,13 +42,9 @@ struct Cli {
 /// The end of `mjhook --help`: the providers by name (from the library, so
 /// the list cannot fall behind), then inputs, exit status and examples.
 fn top_help() -> String {
-    let names: Vec<&str> = mjhook::Provider::ALL
-        .iter()
-        .map(|provider| provider.as_str())
-        .collect();
     format!(
         "Providers (--provider): {}.\n\n{TOP_HELP}",
-        names.join(", ")
+        provider_arg::names()
     )
 }
 

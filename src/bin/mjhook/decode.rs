@@ -34,17 +34,25 @@ pub struct NormalizeArgs {
 
 /// `mjhook detect`'s arguments.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "\
-Examples:
-  mjhook detect delivery.json
-  mjhook detect fixtures/          # FILE: provider, one line per body
-  mjhook detect --with-source < deliveries.ndjson")]
+#[command(after_help = detect_help())]
 pub struct DetectArgs {
     /// Print {"source": FILE, "line": N, "provider": P} lines instead.
     #[arg(long)]
     pub with_source: bool,
     #[command(flatten)]
     pub input: InputArgs,
+}
+
+/// The end of `mjhook detect --help`: the names it prints, then examples.
+fn detect_help() -> String {
+    format!(
+        "Providers (printed): {}.\n\n\
+         Examples:\n  \
+         mjhook detect delivery.json\n  \
+         mjhook detect fixtures/          # FILE: provider, one line per body\n  \
+         mjhook detect --with-source < deliveries.ndjson",
+        crate::provider_arg::names()
+    )
 }
 
 /// `mjhook track`'s arguments.

@@ -8,6 +8,13 @@ use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
 use clap::ValueEnum;
 use mjhook::Provider;
 
+/// Every provider's name, from the library's list (so help cannot fall
+/// behind it), comma-separated.
+pub fn names() -> String {
+    let names: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
+    names.join(", ")
+}
+
 /// A provider named on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProviderArg(pub Provider);
