@@ -172,6 +172,21 @@ impl DecodeError {
         }
     }
 
+    /// The error of a field found wrong after the parse (an empty id),
+    /// with the line and column of its value in `text`, which serde_json
+    /// gives only for what the parse itself refuses.
+    pub(crate) fn located_in(mut self, text: &str) -> Self {
+        if let DecodeError::Field {
+            path,
+            position: position @ None,
+            ..
+        } = &mut self
+        {
+            *position = crate::locate::position(text, path);
+        }
+        self
+    }
+
     /// 1-based line and column of the problem, where serde_json reported them.
     pub fn position(&self) -> Option<(usize, usize)> {
         match self {

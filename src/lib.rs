@@ -196,6 +196,7 @@ pub mod axum;
 pub mod detect;
 pub mod error;
 pub mod event;
+mod locate;
 pub mod providers;
 pub mod quirks;
 #[cfg(feature = "serve")]

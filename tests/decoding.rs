@@ -1002,7 +1002,7 @@ fn a_blank_job_id_is_told_apart_from_an_empty_one() {
         let body = format!(r#"{{"task_id": {id}, "status": "processing"}}"#);
         let message = error(Provider::Apiframe, &body).to_string();
         assert!(
-            message.contains(&format!("`task_id`: expected a job id, {found}")),
+            message.contains(&format!("): expected a job id, {found}")),
             "{message}"
         );
     }

@@ -125,6 +125,11 @@ impl Provider {
     /// Every job's event in `text`, with the format check `check` asks for
     /// (the size check is the caller's).
     fn events(self, text: &str, check: Check) -> Result<Events, DecodeError> {
+        self.events_unlocated(text, check)
+            .map_err(|error| error.located_in(text))
+    }
+
+    fn events_unlocated(self, text: &str, check: Check) -> Result<Events, DecodeError> {
         match self {
             Provider::Asyncapi => asyncapi::events(text, check),
             Provider::Apiframe => apiframe::events(text, check),
