@@ -780,8 +780,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for Timestamp<'a> {
 /// records write `created_at` (`1720364607.967`); an integer is read too.
 ///
 /// Read to the millisecond (the vendors' precision; the binary fraction of
-/// `.967` is rounded, not cut). As for [`Timestamp`], `0` means "not set" and
-/// a value of 100 000 000 000 or more is milliseconds. Strings are refused:
+/// `.967` is rounded, not cut). As for [`Timestamp`], `0` (and Go's zero
+/// time) means "not set", a value of 100 000 000 000 or more is
+/// milliseconds, and one out of the years RFC 3339 can write (0000 to 9999)
+/// is refused. Strings are refused:
 /// no vendor writes this form as one.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FractionalEpoch(pub f64);
@@ -793,12 +795,11 @@ impl FractionalEpoch {
     }
 }
 
-/// The instant of a fractional epoch: `Err` when not finite or out of
-/// chrono's range, `Ok(None)` for `0`.
-fn fractional_epoch_utc(epoch: f64) -> Result<Option<DateTime<Utc>>, ()> {
-    let millis = fractional_epoch_millis(epoch).ok_or(())?;
-    let instant = DateTime::from_timestamp_millis(millis).ok_or(())?;
-    Ok((millis != 0).then_some(instant))
+/// The instant of a fractional epoch, as [`epoch_utc`] reads an integer:
+/// `Err` when not finite or out of the years RFC 3339 can write, `Ok(None)`
+/// for the values that mean "not set".
+fn fractional_epoch_utc(epoch: f64) -> Result<Option<DateTime<Utc>>, Refused> {
+    millis_utc(fractional_epoch_millis(epoch).ok_or(Refused::OutOfRange(None))?)
 }
 
 /// A fractional epoch in whole milliseconds: seconds below
@@ -834,9 +835,10 @@ impl<'de> Deserialize<'de> for FractionalEpoch {
             fn visit_f64<E: de::Error>(self, epoch: f64) -> Result<FractionalEpoch, E> {
                 fractional_epoch_utc(epoch)
                     .map(|_| FractionalEpoch(epoch))
-                    .map_err(|()| {
+                    .map_err(|refused| {
                         E::custom(format_args!(
-                            "expected epoch seconds within chrono's range, found {epoch}"
+                            "expected epoch seconds (or milliseconds) of a date-time RFC 3339 can write, found {epoch}{}",
+                            refused.reason()
                         ))
                     })
             }
@@ -1644,6 +1646,12 @@ mod tests {
         assert_eq!(at("0"), Ok(None));
         assert!(at("1e300").is_err());
         assert!(at("\"yesterday\"").unwrap_err().contains("yesterday"));
+        // Microseconds are past the years RFC 3339 can write; Go's zero
+        // time is "not set", as for every other epoch.
+        assert!(at("1731438625000000")
+            .unwrap_err()
+            .contains("the year 56837 in UTC"));
+        assert_eq!(at("-62135596800"), Ok(None));
     }
 
     #[test]
