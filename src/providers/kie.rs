@@ -123,13 +123,14 @@ pub struct Task<'a, Data = Skipped> {
 }
 
 /// `resultInfoJson`: an object as documented, or the same object as JSON
-/// inside a string, as its name suggests.
+/// inside a string, as its name suggests, read when the body is (a blank
+/// string, or `"null"`, holds no result). Text that is no such object is a
+/// decode error: its results cannot be read, and a record that reports
+/// success without them would be a wrong event.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ResultInfo {
-    /// `{"resultUrls": [{"resultUrl": "…"}]}`
+    /// `{"resultUrls": [{"resultUrl": "…"}]}`, sent as an object or as text.
     Object(ResultList),
-    /// `"{\"resultUrls\": …}"`
-    Text(String),
 }
 
 /// The results of a record.
@@ -158,7 +159,6 @@ impl Serialize for ResultInfo {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             ResultInfo::Object(list) => list.serialize(serializer),
-            ResultInfo::Text(text) => serializer.serialize_str(text),
         }
     }
 }
@@ -172,7 +172,17 @@ impl<'de> Deserialize<'de> for ResultInfo {
                 f.write_str("an object with `resultUrls`, or one as JSON in a string")
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<ResultInfo, E> {
-                Ok(ResultInfo::Text(text.to_owned()))
+                if is_blank(text) {
+                    return Ok(ResultInfo::Object(ResultList::default()));
+                }
+                match serde_json::from_str::<Option<ResultList>>(text) {
+                    Ok(list) => Ok(ResultInfo::Object(list.unwrap_or_default())),
+                    Err(error) => Err(E::custom(format_args!(
+                        "expected an object with `resultUrls`, or one as JSON in a string, \
+                         found the text {} ({error} in it)",
+                        crate::quirks::shown(text)
+                    ))),
+                }
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ResultInfo, A::Error> {
                 ResultList::deserialize(de::value::MapAccessDeserializer::new(map))
@@ -406,9 +416,6 @@ fn normalize<Data>(
         event.prompt = echo.and_then(|echo| echo.prompt);
         let urls: Vec<String> = match task.result_info_json {
             Some(ResultInfo::Object(list)) => list.result_urls,
-            Some(ResultInfo::Text(text)) => serde_json::from_str::<ResultList>(&text)
-                .map(|list| list.result_urls)
-                .unwrap_or_default(),
             None => Vec::new(),
         }
         .into_iter()
