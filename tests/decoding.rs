@@ -1009,6 +1009,32 @@ fn a_blank_job_id_is_told_apart_from_an_empty_one() {
 }
 
 #[test]
+fn a_blank_job_id_is_reported_at_the_key_that_holds_it() {
+    let cases = [
+        (
+            Provider::Asyncapi,
+            r#"{"data": [{"id": "", "type": "imagine", "status": "pending"}]}"#,
+            "data[0].id",
+        ),
+        (
+            Provider::MidjourneyProxy,
+            r#"{"task_id": " ", "action": "IMAGINE", "status": "SUBMITTED", "imageUrl": ""}"#,
+            "task_id",
+        ),
+        (
+            Provider::Ttapi,
+            r#"{"status": "SUCCESS", "message": "", "data": {"jobId": "", "action": "imagine", "progress": "10"}}"#,
+            "data.jobId",
+        ),
+    ];
+    for (provider, body, path) in cases {
+        let refused = decode_all(Some(provider), body.as_bytes()).expect_err(body);
+        assert_eq!(refused.path(), Some(path), "{refused}");
+        assert!(refused.to_string().contains("expected a job id"), "{refused}");
+    }
+}
+
+#[test]
 fn a_proxy_task_of_its_own_keys_keeps_a_status_word_mjhook_does_not_know() {
     // Its action is the proxy's: the undocumented status is `unknown`.
     let own = r#"{"id": "1700000000000001", "action": "IMAGINE", "status": "TIMEOUT", "progress": "0%", "imageUrl": ""}"#;

@@ -413,9 +413,8 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
         let job_id = super::job_id(
             PROVIDER,
             at,
-            "task_id",
             "missing field `task_id`",
-            [task.task_id.take()],
+            [("task_id", task.task_id.take())],
         )?;
         let mut event = result_event(job_id, task, None);
         finish(&mut event);
@@ -425,11 +424,13 @@ fn normalize<Items>(mut task: Task<Items, Response>, at: At) -> Result<JobEvent,
     let job_id = super::job_id(
         PROVIDER,
         at,
-        "id",
         "missing field `id` (nor is there a `response.task_id`)",
         [
-            task.id.take(),
-            task.response.as_mut().and_then(|r| r.result.task_id.take()),
+            ("id", task.id.take()),
+            (
+                "response.task_id",
+                task.response.as_mut().and_then(|r| r.result.task_id.take()),
+            ),
         ],
     )?;
     let request = task.request.take().unwrap_or_default();

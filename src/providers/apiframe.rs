@@ -217,9 +217,8 @@ fn normalize<Tasks>(task: Task<Tasks>, at: At) -> Result<JobEvent, DecodeError> 
     let job_id = super::job_id(
         PROVIDER,
         at,
-        "task_id",
         "missing field `task_id` (nor is there a `taskId`)",
-        [task.task_id],
+        [("task_id", task.task_id)],
     )?;
     let failure = task
         .error

@@ -405,9 +405,8 @@ fn normalize<Data>(wire: Wire<Data>, at: At, accepted: bool) -> Result<JobEvent,
     let job_id = super::job_id(
         PROVIDER,
         at,
-        "job_id",
         "missing field `job_id` (nor is there an `id`)",
-        [wire.job_id, wire.id],
+        [("job_id", wire.job_id), ("id", wire.id)],
     )?;
     if let Some(Timestamp::Epoch(_) | Timestamp::EpochMillis(_)) = &wire.timestamp {
         // The spec's one time is a date-time string; an epoch beside a job

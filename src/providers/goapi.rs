@@ -399,9 +399,8 @@ fn normalize<Data>(
     let job_id = super::job_id(
         PROVIDER,
         at,
-        "task_id",
         "missing field `task_id`",
-        [task.task_id],
+        [("task_id", task.task_id)],
     )?;
     // Detection reads the first task's model; each task of a list is read
     // here.

@@ -345,7 +345,7 @@ fn normalize<Payload, Data>(
             "an image has no `meta` of its own (Directus sends it beside a list)".to_owned(),
         ));
     }
-    let id = super::job_id(PROVIDER, at, "id", "missing field `id`", [image.id])?;
+    let id = super::job_id(PROVIDER, at, "missing field `id`", [("id", image.id)])?;
     let status = image
         .status
         .as_deref()

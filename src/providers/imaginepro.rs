@@ -216,9 +216,8 @@ fn normalize(message: Message) -> Result<JobEvent, DecodeError> {
     let job_id = super::job_id(
         PROVIDER,
         At::TOP,
-        "messageId",
         "missing field `messageId`",
-        [message.message_id],
+        [("messageId", message.message_id)],
     )?;
     let failure = message.error.as_ref().and_then(ErrorDetail::to_job_error);
     let progress = message.progress.as_ref().and_then(Percent::progress);

@@ -356,9 +356,8 @@ fn normalize<Data>(
     let job_id = super::job_id(
         PROVIDER,
         at,
-        "taskId",
         "missing field `taskId`",
-        [task.task_id],
+        [("taskId", task.task_id)],
     )?;
     let code = envelope.and_then(|envelope| envelope.code.as_ref());
     let msg = envelope.and_then(|envelope| envelope.msg.clone());

@@ -284,9 +284,8 @@ fn normalize<Data>(
     let job_id = super::job_id(
         PROVIDER,
         at,
-        "job_id",
         "missing field `job_id`",
-        [job.job_id],
+        [("job_id", job.job_id)],
     )?;
     let provider_status = job.status.ok_or_else(|| {
         DecodeError::field(

@@ -286,9 +286,8 @@ fn normalize<Data>(record: Record<Data>, at: At) -> Result<JobEvent, DecodeError
     let task_id = super::job_id(
         PROVIDER,
         at,
-        "taskId",
         "missing field `taskId`",
-        [record.task_id],
+        [("taskId", record.task_id)],
     )?;
     let has_images = record.image.is_some() || record.images.iter().any(|url| !is_blank(&url.0));
     // `""` is no status, as a missing key is.

@@ -388,9 +388,8 @@ fn reply(task: &Task, code: &StringOrInt) -> Result<JobEvent, DecodeError> {
     let job_id = super::job_id(
         PROVIDER,
         At::TOP,
-        "result",
         "missing field `result` (the accepted task's id)",
-        [task.result.clone()],
+        [("result", task.result.clone())],
     )?;
     let mut event = JobEvent::new(PROVIDER, job_id, JobStatus::Pending);
     // An existing task (21) is as its `properties` say, if they do.
@@ -414,9 +413,8 @@ fn normalize(mut task: Task, at: At) -> Result<JobEvent, DecodeError> {
     let job_id = super::job_id(
         PROVIDER,
         at,
-        "id",
         "missing field `id`",
-        [task.id, task.task_id],
+        [("id", task.id), ("task_id", task.task_id)],
     )?;
     let status = task
         .status

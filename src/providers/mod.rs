@@ -673,28 +673,32 @@ pub(crate) fn refuse_model_outside(
     }
 }
 
-/// The job id every event needs: the first of `ids` present and not blank
-/// (`""` is vendors' "none"). An id that is missing, `null` or blank is an error at
-/// `key` of the record `at`, saying `missing` when there is none at all.
-pub(crate) fn job_id<'a>(
+/// The job id every event needs: the first of `ids` (each with its key in
+/// the record `at`, the one a vendor names first leading) present and not
+/// blank (`""` is vendors' "none"). An id that is missing, `null` or blank
+/// is an error at the key that held the first blank one, or at the first
+/// key, saying `missing`, when there is none at all.
+pub(crate) fn job_id<'a, 'k>(
     provider: Provider,
     at: At,
-    key: &str,
     missing: &str,
-    ids: impl IntoIterator<Item = Option<StringOrInt<'a>>>,
+    ids: impl IntoIterator<Item = (&'k str, Option<StringOrInt<'a>>)>,
 ) -> Result<JobId, DecodeError> {
+    let mut first_key = None;
     let mut blank = None;
-    for id in ids.into_iter().flatten() {
+    for (key, id) in ids {
+        first_key.get_or_insert(key);
+        let Some(id) = id else { continue };
         let text = id.into_text();
         if !is_blank(&text) {
             return Ok(JobId::new(text));
         }
-        blank = Some(text.is_empty());
+        blank.get_or_insert((key, text.is_empty()));
     }
-    let reason = match blank {
-        Some(true) => "expected a job id, found an empty string",
-        Some(false) => "expected a job id, found only white space",
-        None => missing,
+    let (key, reason) = match blank {
+        Some((key, true)) => (key, "expected a job id, found an empty string"),
+        Some((key, false)) => (key, "expected a job id, found only white space"),
+        None => (first_key.unwrap_or_default(), missing),
     };
     Err(DecodeError::field(provider, format!("{at}{key}"), reason))
 }

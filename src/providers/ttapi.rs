@@ -419,12 +419,16 @@ fn task_event<Data>(
     if request_failed && ids.iter().all(Option::is_none) {
         return Err(failed_request(message));
     }
+    let (job_id_key, job_id_snake_key) = match bare {
+        true => ("jobId", "job_id"),
+        false => ("data.jobId", "data.job_id"),
+    };
+    let keys = ["jobId", job_id_key, job_id_snake_key];
     let job_id = super::job_id(
         PROVIDER,
         At::TOP,
-        "jobId",
         "missing field `jobId` (or `data.jobId`)",
-        ids.map(|id| id.cloned()),
+        keys.into_iter().zip(ids.map(|id| id.cloned())),
     )?;
     let request_succeeded = status_word
         .as_deref()
@@ -465,9 +469,11 @@ fn record_id(task: &mut Task, at: At) -> Result<JobId, DecodeError> {
     super::job_id(
         PROVIDER,
         at,
-        "job_id",
         "missing field `job_id`",
-        [task.job_id_snake.take(), task.job_id.take()],
+        [
+            ("job_id", task.job_id_snake.take()),
+            ("jobId", task.job_id.take()),
+        ],
     )
 }
 
