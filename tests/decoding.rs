@@ -1030,8 +1030,26 @@ fn a_blank_job_id_is_reported_at_the_key_that_holds_it() {
     for (provider, body, path) in cases {
         let refused = decode_all(Some(provider), body.as_bytes()).expect_err(body);
         assert_eq!(refused.path(), Some(path), "{refused}");
-        assert!(refused.to_string().contains("expected a job id"), "{refused}");
+        assert!(
+            refused.to_string().contains("expected a job id"),
+            "{refused}"
+        );
     }
+}
+
+#[test]
+fn a_bare_midjourney_api_record_without_its_id_is_no_vendor_error() {
+    // Its `status` 1 is a completed record's, not an API code: the missing
+    // id is what is wrong.
+    let body = r#"{"taskId": null, "status": 1, "images": ["https://cdn.example.com/0_0.png"]}"#;
+    let refused = error(Provider::MidjourneyApi, body);
+    assert_eq!(refused.path(), Some("taskId"), "{refused}");
+    // An envelope's code still is one.
+    let envelope = r#"{"status": 1001, "message": "quota exceeded", "data": null}"#;
+    assert!(matches!(
+        error(Provider::MidjourneyApi, envelope),
+        DecodeError::Vendor { code, .. } if code == "1001"
+    ));
 }
 
 #[test]

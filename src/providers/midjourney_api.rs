@@ -104,6 +104,19 @@ pub struct Record<'a, Data = Skipped> {
     pub data: Option<Data>,
 }
 
+impl<Data> Record<'_, Data> {
+    /// Whether the record states a job of its own (its images, its prompt,
+    /// its time or its failure): no envelope's reply does.
+    fn shows_a_result(&self) -> bool {
+        self.image.is_some()
+            || !self.images.is_empty()
+            || self.prompt.is_some()
+            || self.mj_prompt.is_some()
+            || self.created_at.is_some()
+            || self.fail_reason.is_some()
+    }
+}
+
 /// An image URL, sent as a string or as `{"url": …}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImageUrl(pub String);
@@ -227,9 +240,14 @@ pub(super) fn events(text: &str, check: Check) -> Result<Events, DecodeError> {
     // record (any of a record's keys), `taskId` is the envelope's (the
     // vendor's own handlers read `data.taskId || taskId`), and the
     // envelope's `status` is its API code: the record is never dropped.
-    if body.task_id.is_some()
-        && !(body.data.as_ref()).is_some_and(|data| data.any(|record| *record != Record::default()))
-    {
+    // Without `data`, a record's own keys (its images, its prompt) make a
+    // record too, whose missing `taskId` is the error, not its `status`
+    // read as an API code.
+    let bare = match &body.data {
+        Some(data) => body.task_id.is_some() && !data.any(|record| *record != Record::default()),
+        None => body.task_id.is_some() || body.shows_a_result(),
+    };
+    if bare {
         return Ok(Events::One(normalize(body, At::TOP)?));
     }
     let envelope_task_id = body.task_id.take();
