@@ -1168,7 +1168,17 @@ fn word_misfit(key: &str, words: &[&str], found: &Status, sent: Option<&RawValue
         }
         Status::Text => format!("its `{key}` is text longer than any of {words}"),
         Status::Absent => format!("no `{key}` (one of {words})"),
-        _ => format!("its `{key}` is no word (one of {words})"),
+        _ => {
+            // A number or `true` is shown as sent; an object or a list is
+            // named.
+            let found = match sent.map(|raw| raw.get().trim()) {
+                Some(raw) if raw.starts_with('{') => " an object,".to_owned(),
+                Some(raw) if raw.starts_with('[') => " a list,".to_owned(),
+                Some(raw) if raw.len() <= 40 => format!(" {},", PayloadText(raw)),
+                _ => String::new(),
+            };
+            format!("its `{key}` is{found} no word (one of {words})")
+        }
     }
 }
 

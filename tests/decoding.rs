@@ -1053,6 +1053,28 @@ fn a_bare_midjourney_api_record_without_its_id_is_no_vendor_error() {
 }
 
 #[test]
+fn a_status_that_is_no_word_is_shown_as_found() {
+    let cases = [
+        (
+            r#"{"task_id": "t", "task_type": "imagine", "status": 99}"#,
+            "its `status` is 99, no word",
+        ),
+        (
+            r#"{"task_id": "t", "task_type": "imagine", "status": true}"#,
+            "its `status` is true, no word",
+        ),
+        (
+            r#"{"task_id": "t", "task_type": "imagine", "status": {"a": 1}}"#,
+            "its `status` is an object, no word",
+        ),
+    ];
+    for (body, found) in cases {
+        let refused = error(Provider::Apiframe, body).to_string();
+        assert!(refused.contains(found), "{refused}");
+    }
+}
+
+#[test]
 fn a_proxy_task_of_its_own_keys_keeps_a_status_word_mjhook_does_not_know() {
     // Its action is the proxy's: the undocumented status is `unknown`.
     let own = r#"{"id": "1700000000000001", "action": "IMAGINE", "status": "TIMEOUT", "progress": "0%", "imageUrl": ""}"#;
