@@ -387,10 +387,14 @@ impl<R: BufRead> Bodies<R> {
             // Past the limit, the body is read to its end without being
             // kept; one that also breaks somewhere is read on to where the
             // next body starts, as other broken bytes are.
+            let current = &self.reader.current;
             let skipped = match parsed {
                 Ok(IgnoredAny) => Ok(Skipped::ToNextBody),
                 // The reader gave up: the body ran on past the skip limit.
-                Err(error) if error.is_io() => Ok(Skipped::PastLimit),
+                Err(error) if error.is_io() && current.discarded >= skip_limit(current.limit) => {
+                    Ok(Skipped::PastLimit)
+                }
+                Err(error) if error.is_io() => Err(io::Error::from(error)),
                 Err(_) => self.reader.skip_to_next_body(),
             };
             let skipped = match skipped {
@@ -399,9 +403,16 @@ impl<R: BufRead> Bodies<R> {
                     self.done = true;
                     true
                 }
-                Ok(Skipped::PastLimit) | Err(_) => {
+                Ok(Skipped::PastLimit) => {
                     self.done = true;
                     false
+                }
+                Err(error) => {
+                    self.done = true;
+                    return Next::Unreadable {
+                        line: self.reader.current.at.0,
+                        error,
+                    };
                 }
             };
             return Next::TooLarge {
