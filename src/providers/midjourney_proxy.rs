@@ -309,8 +309,11 @@ pub const FORMAT: Format = Format {
     ],
     record: &[
         Signature::keys(&["id"], MARKS),
+        // Keys other APIs share with it: a status word of its own too
+        // (every proxy writes `status`; a scheduler's `{id, state,
+        // submitTime, startTime}` states its status under `state`).
         Signature::keys(&["id"], COMMON)
-            .status(StatusMark::NoneOrWords(STATUS_WORDS))
+            .status(StatusMark::Words(STATUS_WORDS))
             .closed(),
         // The snake-case twin some relays write: other task APIs (Suno
         // relays' `{id, status, clips, fail_reason}`) write it too, so only
