@@ -337,7 +337,7 @@ impl<T: AsRef<[u8]>> HeaderSource for http::HeaderMap<T> {
 #[cfg(feature = "http")]
 pub fn compression<T: AsRef<[u8]>>(headers: &http::HeaderMap<T>) -> Option<String> {
     /// IANA's HTTP Content Coding Registry, `identity` aside.
-    const COMPRESSIONS: &[&str] = &[
+    const CODINGS: &[&str] = &[
         "gzip",
         "x-gzip",
         "deflate",
@@ -357,7 +357,7 @@ pub fn compression<T: AsRef<[u8]>>(headers: &http::HeaderMap<T>) -> Option<Strin
         .filter_map(|value| std::str::from_utf8(value.as_ref()).ok())
         .flat_map(|value| value.split(','))
         .map(str::trim)
-        .find(|coding| COMPRESSIONS.iter().any(|c| coding.eq_ignore_ascii_case(c)))
+        .find(|coding| CODINGS.iter().any(|c| coding.eq_ignore_ascii_case(c)))
         .map(str::to_ascii_lowercase)
 }
 

@@ -607,7 +607,7 @@ proptest! {
         record.task_type = Some(task_type.0.into());
         record.param_json = Some(format!(r#"{{"prompt":"p {salt}","taskType":"{}"}}"#, task_type.0).into());
         record.success_flag = Some(StringOrInt::Int(flag.0));
-        record.result_info_json = Some(kie::ResultInfo::Object(list));
+        record.result_info_json = Some(kie::ResultInfo(list));
         record.create_time = Some(if epoch_ms { Timestamp::Epoch(1_772_441_400_000) } else { Timestamp::text("2026-03-02T08:50:00Z").expect("a date-time") });
         record.complete_time = Some(Timestamp::text("2026-03-02T08:51:00Z").expect("a date-time"));
         record.error_message = error_message.clone().map(Cow::from);

@@ -127,11 +127,12 @@ pub struct Task<'a, Data = Skipped> {
 /// string, or `"null"`, holds no result). Text that is no such object is a
 /// decode error: its results cannot be read, and a record that reports
 /// success without them would be a wrong event.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ResultInfo {
-    /// `{"resultUrls": [{"resultUrl": "…"}]}`, sent as an object or as text.
-    Object(ResultList),
-}
+///
+/// `{"resultUrls": [{"resultUrl": "…"}]}`, sent as an object or as text;
+/// written back as the object.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct ResultInfo(pub ResultList);
 
 /// The results of a record.
 #[serde_as]
@@ -155,14 +156,6 @@ impl crate::quirks::Blank for ResultUrl {
     }
 }
 
-impl Serialize for ResultInfo {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            ResultInfo::Object(list) => list.serialize(serializer),
-        }
-    }
-}
-
 impl<'de> Deserialize<'de> for ResultInfo {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ResultInfoVisitor;
@@ -173,10 +166,10 @@ impl<'de> Deserialize<'de> for ResultInfo {
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<ResultInfo, E> {
                 if is_blank(text) {
-                    return Ok(ResultInfo::Object(ResultList::default()));
+                    return Ok(ResultInfo::default());
                 }
                 match serde_json::from_str::<Option<ResultList>>(text) {
-                    Ok(list) => Ok(ResultInfo::Object(list.unwrap_or_default())),
+                    Ok(list) => Ok(ResultInfo(list.unwrap_or_default())),
                     Err(error) => Err(E::custom(format_args!(
                         "expected an object with `resultUrls`, or one as JSON in a string, \
                          found the text {} ({error} in it)",
@@ -185,8 +178,7 @@ impl<'de> Deserialize<'de> for ResultInfo {
                 }
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ResultInfo, A::Error> {
-                ResultList::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(ResultInfo::Object)
+                ResultList::deserialize(de::value::MapAccessDeserializer::new(map)).map(ResultInfo)
             }
         }
         deserializer.deserialize_any(ResultInfoVisitor)
@@ -413,13 +405,10 @@ fn normalize<Data>(
             echo.check_model(at, "paramJson")?;
         }
         event.prompt = echo.and_then(|echo| echo.prompt);
-        let urls: Vec<String> = match task.result_info_json {
-            Some(ResultInfo::Object(list)) => list.result_urls,
-            None => Vec::new(),
-        }
-        .into_iter()
-        .map(|url| url.0)
-        .collect();
+        let urls: Vec<String> = (task.result_info_json.into_iter())
+            .flat_map(|info| info.0.result_urls)
+            .map(|url| url.0)
+            .collect();
         push_results(&mut event, urls);
         if status == JobStatus::Failed {
             let text = |text: &Cow<'_, str>| !is_blank(text);
