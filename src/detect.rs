@@ -223,7 +223,8 @@ impl<'de> Level<'de> {
             && (!signature.closed || !self.has_unknown_keys() || (tolerated && !signature.exact));
         keys_hold
             && self.status_fits(&signature.status)
-            && (signature.source.word_marks()).all(|(key, words)| self.word_fits(key, words))
+            && (signature.source.word_marks())
+                .all(|(key, words)| self.word_fits(key, words, signature.source.in_capitals(key)))
             && (!signature.source.http_code || self.code_is_http())
             && (!signature.source.error_object || self.error_is_object())
             && (!signature.source.error_text || self.error_is_text())
@@ -331,12 +332,16 @@ impl<'de> Level<'de> {
         )
     }
 
-    /// Whether the level's `key`, if present, holds one of `words`
-    /// (whether it must be present is the signature's keys' business).
-    fn word_fits(&self, key: WordKey, words: &[&str]) -> bool {
+    /// Whether the level's `key`, if present, holds one of `words`, in
+    /// `capitals` if asked (whether it must be present is the signature's
+    /// keys' business).
+    fn word_fits(&self, key: WordKey, words: &[&str], capitals: bool) -> bool {
         match &self.words[key.slot()] {
             Status::Absent => true,
-            Status::Word(word) => words.iter().any(|candidate| word.matches(candidate)),
+            Status::Word(word) => {
+                (!capitals || !word.is_as_sent())
+                    && words.iter().any(|candidate| word.matches(candidate))
+            }
             _ => false,
         }
     }
@@ -1130,15 +1135,19 @@ fn lacks(level: &Level, signature: &CompiledSignature, tolerated: bool) -> Strin
             }
             _ => "its `status` is not a numeric code".to_owned(),
         }
-    } else if let Some((key, words)) =
-        (source.word_marks()).find(|&(key, words)| !level.word_fits(key, words))
+    } else if let Some((key, words)) = (source.word_marks())
+        .find(|&(key, words)| !level.word_fits(key, words, source.in_capitals(key)))
     {
-        word_misfit(
-            key.name(),
-            words,
-            &level.words[key.slot()],
-            level.sent[1 + key.slot()],
-        )
+        let (found, sent) = (&level.words[key.slot()], level.sent[1 + key.slot()]);
+        match found {
+            // The word, but not in the capitals the format writes it in.
+            Status::Word(word) if words.iter().any(|candidate| word.matches(candidate)) => format!(
+                "its `{}` `{}` is not in the capitals the format writes it in",
+                key.name(),
+                PayloadText(&as_sent(word, sent)),
+            ),
+            _ => word_misfit(key.name(), words, found, sent),
+        }
     } else if source.http_code && !level.code_is_http() {
         "its `code` is no HTTP status".to_owned()
     } else if source.error_object && !level.error_is_object() {

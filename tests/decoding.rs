@@ -1075,6 +1075,31 @@ fn a_status_that_is_no_word_is_shown_as_found() {
 }
 
 #[test]
+fn a_proxy_action_without_a_proxy_status_counts_only_in_capitals() {
+    for body in [
+        r#"{"id": 5, "action": "upload", "status": "done"}"#,
+        r#"{"id": 5, "action": "edit"}"#,
+    ] {
+        assert!(
+            decode(Provider::MidjourneyProxy, body.as_bytes()).is_err(),
+            "{body}"
+        );
+        assert!(decode_auto(body.as_bytes()).is_err(), "{body}");
+    }
+    let refused = error(
+        Provider::MidjourneyProxy,
+        r#"{"id": 5, "action": "imagine"}"#,
+    );
+    assert!(refused.to_string().contains("no `status`"), "{refused}");
+    let own = decode(
+        Provider::MidjourneyProxy,
+        br#"{"id": 5, "action": "UPLOAD"}"#,
+    )
+    .expect("the proxy's");
+    assert_eq!(own.status, JobStatus::Unknown);
+}
+
+#[test]
 fn a_proxy_task_of_its_own_keys_keeps_a_status_word_mjhook_does_not_know() {
     // Its action is the proxy's: the undocumented status is `unknown`.
     let own = r#"{"id": "1700000000000001", "action": "IMAGINE", "status": "TIMEOUT", "progress": "0%", "imageUrl": ""}"#;

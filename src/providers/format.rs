@@ -61,6 +61,10 @@ pub struct Signature {
     /// one of the format's job types), or `None` for any;
     /// [`Signature::all`] says whether it must be present.
     pub words: [Option<&'static [&'static str]>; WordKey::ALL.len()],
+    /// By [`WordKey`] slot, whether its word must be written as the format
+    /// writes it, in capitals (`IMAGINE`), not in the lower case other
+    /// APIs write the same word in (`upload`).
+    pub words_in_capitals: [bool; WordKey::ALL.len()],
     /// Whether the level may hold no key but `all`'s and `any`'s.
     pub only: bool,
     /// Whether the level's keys must be ones the format knows: for weak
@@ -96,6 +100,7 @@ impl Signature {
             any,
             status: StatusMark::Any,
             words: [None; WordKey::ALL.len()],
+            words_in_capitals: [false; WordKey::ALL.len()],
             only: false,
             closed: false,
             named_only: false,
@@ -118,6 +123,18 @@ impl Signature {
     pub const fn word(mut self, key: WordKey, words: &'static [&'static str]) -> Self {
         self.words[key.slot()] = Some(words);
         self
+    }
+
+    /// The same, with `key`, if present, holding one of `words` written in
+    /// capitals, as a format that sends them so writes them.
+    pub const fn word_in_capitals(mut self, key: WordKey, words: &'static [&'static str]) -> Self {
+        self.words_in_capitals[key.slot()] = true;
+        self.word(key, words)
+    }
+
+    /// Whether `key`'s word must be in capitals ([`Signature::word_in_capitals`]).
+    pub(crate) fn in_capitals(&self, key: WordKey) -> bool {
+        self.words_in_capitals[key.slot()]
     }
 
     /// The word keys this signature asks words of, with the words.
@@ -781,7 +798,12 @@ pub(crate) fn describe(signature: &Signature) -> String {
         }
     }
     for (key, words) in signature.word_marks() {
-        parts.push(format!("`{}` {}", key.name(), words.join("/")));
+        let capitals = if signature.in_capitals(key) {
+            ", in capitals"
+        } else {
+            ""
+        };
+        parts.push(format!("`{}` {}{capitals}", key.name(), words.join("/")));
     }
     if signature.http_code {
         parts.push("`code`, if any, an HTTP status".to_owned());

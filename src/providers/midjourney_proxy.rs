@@ -319,13 +319,15 @@ pub const FORMAT: Format = Format {
         // relays' `{id, status, clips, fail_reason}`) write it too, so only
         // on a body of keys the proxy knows.
         Signature::keys(&["id", "fail_reason"], &[]).closed(),
-        // A status word of its own, or an action: `{id, action: "render",
-        // status: "done", url}` is a video API's callback.
+        // A status word of its own, or an action as it writes them, in
+        // capitals: `{id, action: "render", status: "done", url}` is a video
+        // API's callback, `{id, action: "upload", status: "done"}` and
+        // `{id, action: "edit"}` any API's log entries.
         Signature::keys(&["id", "action"], &[])
-            .status(StatusMark::NoneOrWords(STATUS_WORDS))
+            .status(StatusMark::Words(STATUS_WORDS))
             .closed(),
         Signature::keys(&["id", "action"], &[])
-            .word(WordKey::Action, ACTIONS)
+            .word_in_capitals(WordKey::Action, ACTIONS)
             .closed(),
         Signature::keys(&["task_id"], &["imageUrl", "failReason"]),
     ],
