@@ -1090,7 +1090,12 @@ fn a_proxy_action_without_a_proxy_status_counts_only_in_capitals() {
         Provider::MidjourneyProxy,
         r#"{"id": 5, "action": "imagine"}"#,
     );
-    assert!(refused.to_string().contains("no `status`"), "{refused}");
+    assert!(
+        refused
+            .to_string()
+            .contains("its `action` `imagine` is not in the capitals the format writes it in"),
+        "{refused}"
+    );
     let own = decode(
         Provider::MidjourneyProxy,
         br#"{"id": 5, "action": "UPLOAD"}"#,

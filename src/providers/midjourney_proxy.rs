@@ -324,10 +324,10 @@ pub const FORMAT: Format = Format {
         // API's callback, `{id, action: "upload", status: "done"}` and
         // `{id, action: "edit"}` any API's log entries.
         Signature::keys(&["id", "action"], &[])
-            .status(StatusMark::Words(STATUS_WORDS))
+            .word_in_capitals(WordKey::Action, ACTIONS)
             .closed(),
         Signature::keys(&["id", "action"], &[])
-            .word_in_capitals(WordKey::Action, ACTIONS)
+            .status(StatusMark::Words(STATUS_WORDS))
             .closed(),
         Signature::keys(&["task_id"], &["imageUrl", "failReason"]),
     ],
